@@ -1,0 +1,1 @@
+"""Benchmark commands: each prints what it measured on this machine."""

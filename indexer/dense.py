@@ -1,0 +1,77 @@
+"""The dense index: FAISS over unit vectors, exact below a size threshold and HNSW above it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+FILE = "dense.faiss"
+KINDS = ("auto", "flat", "hnsw")
+
+
+@dataclass(frozen=True)
+class DenseSettings:
+    kind: str = "auto"  # auto: flat up to hnsw_threshold products, hnsw above
+    hnsw_threshold: int = 200_000
+    hnsw_m: int = 32
+    ef_construction: int = 200
+    ef_search: int = 128
+
+    def resolve(self, count: int) -> str:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown dense index kind {self.kind!r}; use one of {', '.join(KINDS)}")
+        if self.kind == "auto":
+            return "hnsw" if count > self.hnsw_threshold else "flat"
+        return self.kind
+
+
+class DenseIndex:
+    """Inner product over normalised vectors (= cosine); row i is the i-th stored product."""
+
+    def __init__(self, index: faiss.Index, kind: str) -> None:
+        self.index = index
+        self.kind = kind
+
+    @classmethod
+    def build(cls, vectors: np.ndarray, settings: DenseSettings) -> DenseIndex:
+        kind = settings.resolve(len(vectors))
+        dimension = vectors.shape[1]
+        if kind == "flat":
+            index = faiss.IndexFlatIP(dimension)
+        else:
+            index = faiss.IndexHNSWFlat(dimension, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = settings.ef_construction
+            index.hnsw.efSearch = settings.ef_search
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        return cls(index, kind)
+
+    def save(self, directory: Path) -> Path:
+        path = directory / FILE
+        faiss.write_index(self.index, str(path))
+        return path
+
+    @classmethod
+    def load(cls, directory: Path, kind: str, ef_search: int | None = None) -> DenseIndex:
+        index = faiss.read_index(str(directory / FILE))
+        if kind == "hnsw" and ef_search:
+            faiss.downcast_index(index).hnsw.efSearch = ef_search
+        return cls(index, kind)
+
+    def __len__(self) -> int:
+        return int(self.index.ntotal)
+
+    @property
+    def dimension(self) -> int:
+        return int(self.index.d)
+
+    def vectors(self) -> np.ndarray:
+        """Every stored vector in row order (updates reuse them instead of embedding again)."""
+        return self.index.reconstruct_n(0, len(self)) if len(self) else np.zeros((0, self.dimension), np.float32)
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, rows) of the k nearest rows; rows are -1 where fewer exist."""
+        scores, rows = self.index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
+        return scores[0], rows[0]

@@ -1,0 +1,115 @@
+"""The keyword index: BM25 with tantivy (embedded, no server), title weighted above the rest.
+
+Each document carries its row number, so hits map to the same rows as the dense index and the
+store. Filter fields (category facet, brand, price, attributes) are indexed beside the text so
+that filters run inside retrieval.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tantivy
+
+from indexer.products import Product
+
+DIRECTORY = "keyword"
+TEXT_FIELDS = ("title", "description", "brand", "category")
+TOKENIZER = "en_stem"
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class KeywordSettings:
+    field_boosts: dict[str, float] = field(default_factory=lambda: {"title": 2.0})
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_unsigned_field("row", indexed=True, fast=True)
+    for name in TEXT_FIELDS:
+        builder.add_text_field(name, tokenizer_name=TOKENIZER)
+    builder.add_facet_field("category_path")
+    builder.add_text_field("brand_key", tokenizer_name="raw")
+    builder.add_float_field("price", indexed=True, fast=True)
+    builder.add_text_field("attribute", tokenizer_name="raw")
+    return builder.build()
+
+
+def facet_path(parts: Sequence[str]) -> str:
+    """A category path as a tantivy facet string, '/' inside a name escaped."""
+    return "/" + "/".join(part.replace("\\", "\\\\").replace("/", "\\/") for part in parts)
+
+
+def attribute_term(key: str, value: str) -> str:
+    return f"{key.strip().lower()}={value.strip().lower()}"
+
+
+def _document(row: int, product: Product) -> tantivy.Document:
+    document = tantivy.Document()
+    document.add_unsigned("row", row)
+    document.add_text("title", product.title)
+    if product.description:
+        document.add_text("description", product.description)
+    if product.brand:
+        document.add_text("brand", product.brand)
+        document.add_text("brand_key", product.brand.strip().lower())
+    if product.category:
+        document.add_text("category", " ".join(product.category))
+        document.add_facet("category_path", tantivy.Facet.from_string(facet_path(product.category)))
+    if product.price is not None:
+        document.add_float("price", product.price)
+    for key, values in product.attributes.items():
+        for value in values:
+            document.add_text("attribute", attribute_term(key, value))
+    return document
+
+
+class KeywordIndex:
+    def __init__(self, index: tantivy.Index, settings: KeywordSettings) -> None:
+        self.index = index
+        self.settings = settings
+        self.searcher = index.searcher()
+
+    @classmethod
+    def build(cls, products: Sequence[Product], directory: Path, settings: KeywordSettings) -> KeywordIndex:
+        path = directory / DIRECTORY
+        path.mkdir()
+        index = tantivy.Index(_schema(), path=str(path))
+        writer = index.writer(heap_size=200_000_000, num_threads=1)
+        for row, product in enumerate(products):
+            writer.add_document(_document(row, product))
+        writer.commit()
+        writer.wait_merging_threads()
+        index.reload()
+        return cls(index, settings)
+
+    @classmethod
+    def load(cls, directory: Path, settings: KeywordSettings) -> KeywordIndex:
+        return cls(tantivy.Index.open(str(directory / DIRECTORY)), settings)
+
+    def __len__(self) -> int:
+        return int(self.searcher.num_docs)
+
+    def parse(self, query: str) -> tantivy.Query | None:
+        """The user's words as an OR of terms over the text fields; None when no word is left.
+
+        Only word characters reach the parser, lower-cased, so no query syntax (quotes, colons,
+        AND/OR, +/-) can come from a shopper's typing.
+        """
+        words = _WORD.findall(query.lower())
+        if not words:
+            return None
+        return self.index.parse_query(" ".join(words), list(TEXT_FIELDS), field_boosts=self.settings.field_boosts)
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """(row, BM25 score) of the k best rows, best first."""
+        parsed = self.parse(query)
+        if parsed is None or k <= 0:
+            return []
+        hits = self.searcher.search(parsed, limit=k, count=False).hits
+        rows = self.searcher.fast_field_values("row", [address for _, address in hits])
+        return [(int(row), float(score)) for (score, _), row in zip(hits, rows)]

@@ -1,0 +1,71 @@
+"""manifest.json: what a version directory holds, written last so its presence means complete."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+FILE = "manifest.json"
+FORMAT_VERSION = 1
+
+
+class IndexFormatError(ValueError):
+    """A version directory that cannot be served as it is; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    version: str
+    job: str  # "build" or "update"
+    parent: str | None
+    created_at: str
+    build_seconds: float
+    products: int
+    encoder: str
+    encoder_sha256: str
+    dimension: int
+    dense_kind: str
+    catalogue: str
+    catalogue_sha256: str
+    store_sha256: str
+    settings: dict[str, Any]
+    changes: dict[str, int] = field(default_factory=dict)
+    format_version: int = FORMAT_VERSION
+
+    def write(self, directory: Path) -> None:
+        path = directory / FILE
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(asdict(self), handle, indent=2, sort_keys=True)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    @classmethod
+    def read(cls, directory: Path) -> Manifest:
+        path = directory / FILE
+        if not path.is_file():
+            raise IndexFormatError(f"{path} is missing: {directory} is not a complete index version")
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise IndexFormatError(f"{path} is not valid JSON ({error}); rebuild the index") from None
+        if record.get("format_version") != FORMAT_VERSION:
+            raise IndexFormatError(
+                f"{path} has format version {record.get('format_version')!r}, this prodsearch reads "
+                f"{FORMAT_VERSION}; rebuild the index with this version"
+            )
+        names = {f.name for f in fields(cls)}
+        missing = sorted(names - record.keys())
+        if missing:
+            raise IndexFormatError(f"{path} lacks {', '.join(missing)}; rebuild the index")
+        return cls(**{key: value for key, value in record.items() if key in names})
+
+    def check_count(self, path: Path, count: int) -> None:
+        if count != self.products:
+            raise IndexFormatError(
+                f"{path} holds {count} products but {self.version}/{FILE} says {self.products}; "
+                "the version is damaged: rebuild it or switch to another version"
+            )

@@ -1,0 +1,127 @@
+"""The product record: validation of one catalogue row and its canonical stored form."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+CATEGORY_SEPARATOR = ">"
+KNOWN_FIELDS = ("id", "title", "description", "category", "brand", "price", "currency", "attributes", "url")
+
+AttributeValue = str | int | float | bool
+
+
+@dataclass(frozen=True)
+class Product:
+    """One product as stored in an index; `category` is the path from the root down."""
+
+    id: str
+    title: str
+    description: str = ""
+    category: tuple[str, ...] = ()
+    brand: str | None = None
+    price: float | None = None
+    currency: str | None = None
+    attributes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    url: str | None = None
+
+    def embedding_text(self) -> str:
+        """What the bi-encoder sees: title and description."""
+        return f"{self.title}. {self.description}" if self.description else self.title
+
+    def content_hash(self) -> str:
+        """Changes exactly when the embedding text changes, so updates re-embed only those products."""
+        return hashlib.sha256(self.embedding_text().encode("utf-8")).hexdigest()[:16]
+
+    def category_path(self) -> str:
+        return f" {CATEGORY_SEPARATOR} ".join(self.category)
+
+    def to_json(self) -> str:
+        record = asdict(self)
+        record["category"] = list(self.category)
+        record["attributes"] = {key: list(values) for key, values in self.attributes.items()}
+        return json.dumps(record, ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, line: str) -> Product:
+        record = json.loads(line)
+        record["category"] = tuple(record["category"])
+        record["attributes"] = {key: tuple(values) for key, values in record["attributes"].items()}
+        return cls(**record)
+
+
+class ProductRecord(BaseModel):
+    """Validation of one raw catalogue row; unknown fields are ignored (and reported by the reader)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, coerce_numbers_to_str=True)
+
+    id: str = Field(min_length=1, max_length=256)
+    title: str = Field(min_length=1)
+    description: str | None = None
+    category: str | list[str] | None = None
+    brand: str | None = None
+    price: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    currency: str | None = None
+    attributes: dict[str, AttributeValue | list[AttributeValue]] | None = None
+    url: str | None = None
+
+    @field_validator("price", mode="before")
+    @classmethod
+    def _price_is_a_number(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("must be a number, not true/false")
+        if isinstance(value, str) and value.strip() == "":
+            return None
+        return value
+
+    def to_product(self) -> Product:
+        if isinstance(self.category, str):
+            parts = self.category.split(CATEGORY_SEPARATOR)
+        else:
+            parts = self.category or []
+        attributes = {}
+        for key, value in (self.attributes or {}).items():
+            values = value if isinstance(value, list) else [value]
+            attributes[key.strip()] = tuple(_attribute_text(v) for v in values)
+        return Product(
+            id=self.id,
+            title=self.title,
+            description=self.description or "",
+            category=tuple(part.strip() for part in parts if part.strip()),
+            brand=self.brand or None,
+            price=self.price,
+            currency=self.currency or None,
+            attributes=attributes,
+            url=self.url or None,
+        )
+
+
+def _attribute_text(value: AttributeValue) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def validate_record(record: dict[str, Any]) -> Product:
+    """A Product from one raw row, or ValueError with one message per bad field."""
+    try:
+        return ProductRecord.model_validate(record).to_product()
+    except ValidationError as error:
+        raise ValueError("; ".join(_describe(problem) for problem in error.errors())) from None
+
+
+def _describe(problem: dict[str, Any]) -> str:
+    where = ".".join(str(part) for part in problem["loc"]) or "record"
+    if problem["type"] == "missing":
+        return f"field '{where}' is required"
+    seen = problem.get("input")
+    shown = "" if isinstance(seen, (dict, list)) else f" (got {seen!r})"
+    message = problem["msg"].removeprefix("Value error, ")
+    return f"field '{where}': {message}{shown}"

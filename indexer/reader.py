@@ -1,0 +1,65 @@
+"""Loading a version directory, checking that its parts agree, and the encoder it was built with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from indexer import dense, keyword, store
+from indexer.dense import DenseIndex
+from indexer.encoder import Encoder, load_encoder
+from indexer.keyword import KeywordIndex
+from indexer.manifest import IndexFormatError, Manifest
+from indexer.products import Product
+from indexer.settings import BuildSettings
+from indexer.versions import IndexRoot
+
+
+@dataclass(frozen=True)
+class IndexVersion:
+    path: Path
+    manifest: Manifest
+    products: list[Product]
+    dense: DenseIndex
+    keyword: KeywordIndex
+    row_of: dict[str, int]
+
+    @property
+    def settings(self) -> BuildSettings:
+        return BuildSettings.from_dict(self.manifest.settings)
+
+
+def open_version(path: Path) -> IndexVersion:
+    """A version directory, loaded and checked part by part against its manifest."""
+    manifest = Manifest.read(path)
+    settings = BuildSettings.from_dict(manifest.settings)
+    for part in (store.FILE, dense.FILE, keyword.DIRECTORY):
+        if not (path / part).exists():
+            raise IndexFormatError(f"{path / part} is missing; the version is damaged: rebuild it")
+    products = store.read_products(path)
+    manifest.check_count(path / store.FILE, len(products))
+    dense_index = DenseIndex.load(path, manifest.dense_kind, settings.dense.ef_search)
+    manifest.check_count(path / dense.FILE, len(dense_index))
+    if dense_index.dimension != manifest.dimension:
+        raise IndexFormatError(f"{path / dense.FILE} has dimension {dense_index.dimension}, manifest says {manifest.dimension}")
+    keyword_index = KeywordIndex.load(path, settings.keyword)
+    manifest.check_count(path / keyword.DIRECTORY, len(keyword_index))
+    row_of = {product.id: row for row, product in enumerate(products)}
+    return IndexVersion(path, manifest, products, dense_index, keyword_index, row_of)
+
+
+def open_index(root: Path) -> IndexVersion:
+    """The version that ROOT/CURRENT names."""
+    return open_version(IndexRoot(root).current())
+
+
+def encoder_for(manifest: Manifest) -> Encoder:
+    """The encoder an index was built with; refuses installed weights that differ from the build's."""
+    encoder = load_encoder(manifest.encoder)
+    installed = encoder.weights_sha256()
+    if installed != manifest.encoder_sha256:
+        raise IndexFormatError(
+            f"the index {manifest.version} was embedded with {manifest.encoder} weights {manifest.encoder_sha256[:12]}, "
+            f"but the installed weights are {installed[:12]}; reinstall the same model or rebuild the index"
+        )
+    return encoder

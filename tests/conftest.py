@@ -1,0 +1,37 @@
+"""Shared fixtures: the shipped sample catalogue, and one index of it built per session."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import SAMPLE
+
+
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Derived ONNX models go to the user's cache unless a test run chose another place."""
+    os.environ.setdefault("PRODSEARCH_CACHE", str(Path.home() / ".cache" / "prodsearch"))
+
+
+@pytest.fixture(scope="session")
+def sample_catalogue() -> Path:
+    return SAMPLE / "products.jsonl"
+
+
+@pytest.fixture(scope="session")
+def sample_records(sample_catalogue: Path) -> list[dict]:
+    return [json.loads(line) for line in sample_catalogue.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory: pytest.TempPathFactory, sample_catalogue: Path) -> Path:
+    """The sample catalogue built once, through the library, with the default settings."""
+    from indexer import build_index
+
+    root = tmp_path_factory.mktemp("sample-index")
+    build_index(sample_catalogue, root)
+    return root

@@ -1,0 +1,118 @@
+"""Catalogue validation: every bad input names its line and field; nothing is half-read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from indexer.catalogue import MAX_LISTED_ERRORS, CatalogueError, read_catalogue
+
+GOOD = '{"id": "a1", "title": "Red kettle", "price": 20}'
+
+
+def catalogue(tmp_path: Path, *lines: str, name: str = "cat.jsonl") -> Path:
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    "bad, expected",
+    [
+        ('{"title": "No id"}', "line 2: field 'id' is required"),
+        ('{"id": "  ", "title": "Blank id"}', "line 2: field 'id'"),
+        ('{"id": "b2"}', "line 2: field 'title' is required"),
+        ('{"id": "b2", "title": ""}', "line 2: field 'title'"),
+        ('{"id": "b2", "title": "Pan", "price": "cheap"}', "line 2: field 'price'"),
+        ('{"id": "b2", "title": "Pan", "price": -3}', "line 2: field 'price': Input should be greater than or equal to 0 (got -3)"),
+        ('{"id": "b2", "title": "Pan", "price": true}', "line 2: field 'price'"),
+        ('{"id": "b2", "title": "Pan", "attributes": [1]}', "line 2: field 'attributes'"),
+        ('{"id": "b2", "title": "Pan",', "line 2: broken JSON"),
+        ('["b2", "Pan"]', "line 2: expected a JSON object, got list"),
+        ('{"id": "a1", "title": "Same id"}', "line 2: duplicate id 'a1' (first seen on line 1)"),
+    ],
+)
+def test_each_bad_line_is_named(tmp_path: Path, bad: str, expected: str) -> None:
+    with pytest.raises(CatalogueError) as caught:
+        read_catalogue(catalogue(tmp_path, GOOD, bad, '{"id": "c3", "title": "Fine"}'))
+    assert expected in str(caught.value)
+    assert [error.line for error in caught.value.errors] == [2]
+
+
+def test_undecodable_bytes_name_their_line(tmp_path: Path) -> None:
+    path = tmp_path / "cat.jsonl"
+    path.write_bytes(GOOD.encode() + b'\n{"id": "b2", "title": "Cr\xe8me pan"}\n')
+    with pytest.raises(CatalogueError, match=r"line 2: not valid utf-8 \(byte 0xe8 at column 26\)"):
+        read_catalogue(path)
+    products = read_catalogue(path, encoding="latin-1").products
+    assert products[1].title == "Crème pan"
+
+
+def test_unknown_encoding_name_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown encoding 'utf-99'"):
+        read_catalogue(catalogue(tmp_path, GOOD), encoding="utf-99")
+
+
+def test_skip_invalid_keeps_good_lines_and_reports_the_rest(tmp_path: Path) -> None:
+    path = catalogue(tmp_path, GOOD, '{"id": "b2", "price": 5}', "", '{"id": "c3", "title": "Fine"}')
+    result = read_catalogue(path, skip_invalid=True)
+    assert [product.id for product in result.products] == ["a1", "c3"]
+    assert [(error.line, "title" in error.message) for error in result.skipped] == [(2, True)]
+
+
+def test_many_errors_are_listed_up_to_the_limit(tmp_path: Path) -> None:
+    lines = [GOOD] + ['{"id": "x"}'] * (MAX_LISTED_ERRORS + 7)
+    with pytest.raises(CatalogueError) as caught:
+        read_catalogue(catalogue(tmp_path, *lines))
+    message = str(caught.value)
+    assert len(caught.value.errors) == MAX_LISTED_ERRORS + 7
+    assert f"{MAX_LISTED_ERRORS + 7} invalid lines" in message.splitlines()[0]
+    assert "... and 7 more" in message
+    assert f"line {MAX_LISTED_ERRORS + 2}:" not in message
+
+
+def test_empty_catalogue_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(CatalogueError, match="no products"):
+        read_catalogue(catalogue(tmp_path, ""))
+
+
+def test_fields_are_normalised(tmp_path: Path) -> None:
+    line = (
+        '{"id": 17, "title": " Kettle ", "category": "Home > Kitchen>Kettles", "price": "12.50",'
+        ' "attributes": {"colour": "red", "size": 1.0, "tags": ["a", 2]}, "shelf": "B4"}'
+    )
+    result = read_catalogue(catalogue(tmp_path, line))
+    (product,) = result.products
+    assert (product.id, product.title, product.price) == ("17", "Kettle", 12.5)
+    assert product.category == ("Home", "Kitchen", "Kettles")
+    assert product.attributes == {"colour": ("red",), "size": ("1",), "tags": ("a", "2")}
+    assert result.ignored_fields == ("shelf",)
+
+
+def test_csv_with_attribute_columns(tmp_path: Path) -> None:
+    path = tmp_path / "cat.csv"
+    path.write_text(
+        "id,title,description,category,brand,price,attributes.colour,attributes\n"
+        'k1,Kettle,"Boils, fast",Home > Kitchen,Acme,19.99,red,"{""material"": ""steel""}"\n'
+        "k2,Pan,,,,,,\n",
+        encoding="utf-8",
+    )
+    first, second = read_catalogue(path).products
+    assert first.description == "Boils, fast" and first.brand == "Acme" and first.price == 19.99
+    assert first.attributes == {"colour": ("red",), "material": ("steel",)}
+    assert second.price is None and second.category == ()
+
+
+def test_csv_errors_carry_the_physical_line(tmp_path: Path) -> None:
+    path = tmp_path / "cat.csv"
+    path.write_text('id,title,price\nk1,"Multi\nline title",3\nk2,Pan,-1\nk3,Pot,1,extra\n', encoding="utf-8")
+    with pytest.raises(CatalogueError) as caught:
+        read_catalogue(path)
+    assert [error.line for error in caught.value.errors] == [4, 5]
+    assert "4 columns, header has 3" in str(caught.value)
+
+
+def test_unknown_format_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown catalogue format"):
+        read_catalogue(catalogue(tmp_path, GOOD, name="cat.xml"))

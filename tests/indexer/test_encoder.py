@@ -1,0 +1,34 @@
+"""The shipped encoders, loaded for real: the fast ONNX form stays close to the reference model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from indexer.encoder import REFERENCE, load_encoder
+
+TEXTS = [
+    "Red kettle",
+    "Brevilla Aero Electric Kettle 1.7 l - Red. Rapid boil with automatic shut-off.",
+    "waterproof walking boots size 10",
+    "Noise cancelling over-ear headphones with a 40-hour battery and USB-C fast charging. " * 6,
+]
+
+
+@pytest.fixture(scope="module")
+def reference() -> np.ndarray:
+    return load_encoder(REFERENCE).encode(TEXTS)
+
+
+def test_onnx_encoder_matches_the_reference(reference: np.ndarray) -> None:
+    encoder = load_encoder("all-MiniLM-L6-v2-onnx")
+    vectors = encoder.encode(TEXTS * 10, batch_size=3)  # several batches, run on the worker threads
+    assert vectors.shape == (40, 384) and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert (vectors[:4] * reference).sum(axis=1).min() >= 0.999
+    np.testing.assert_allclose(vectors[:4], vectors[4:8], atol=1e-5)  # batch make-up does not change a vector
+
+
+def test_unknown_encoder_names_the_choices() -> None:
+    with pytest.raises(ValueError, match="unknown encoder 'bert-huge'; use one of all-MiniLM-L6-v2"):
+        load_encoder("bert-huge")

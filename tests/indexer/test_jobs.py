@@ -1,0 +1,133 @@
+"""Build and update jobs: round trip, the manifest, and incremental == full rebuild."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indexer import build_index, open_index, read_catalogue, update_index
+from indexer.manifest import FORMAT_VERSION
+from tests.helpers import SAMPLE, prodsearch, write_jsonl
+
+
+def test_round_trip_keeps_every_product_and_field(sample_index: Path, sample_catalogue: Path) -> None:
+    version = open_index(sample_index)
+    expected = sorted(read_catalogue(sample_catalogue).products, key=lambda product: product.id)
+    assert version.products == expected
+    assert len(version.dense) == len(version.keyword) == version.manifest.products == 300
+    kettle = version.products[version.row_of["SKU-1001"]]
+    assert kettle.category == ("Home", "Kitchen", "Kettles") and kettle.attributes["colour"] == ("silver",)
+
+
+def test_manifest_records_what_query_time_needs(sample_index: Path, sample_catalogue: Path) -> None:
+    manifest = open_index(sample_index).manifest
+    assert manifest.format_version == FORMAT_VERSION
+    assert manifest.encoder == "all-MiniLM-L6-v2-onnx" and manifest.dimension == 384
+    assert len(manifest.encoder_sha256) == 64 and len(manifest.catalogue_sha256) == 64
+    assert manifest.dense_kind == "flat"
+    assert manifest.settings["keyword"]["field_boosts"] == {"title": 2.0}
+    assert manifest.catalogue == str(sample_catalogue.resolve())
+
+
+def test_both_indexes_find_the_product(sample_index: Path) -> None:
+    from indexer import encoder_for
+
+    version = open_index(sample_index)
+    keyword_rows = [row for row, _ in version.keyword.search("espresso machine", 5)]
+    assert all("Coffee Machine" in version.products[row].title for row in keyword_rows)
+    query = encoder_for(version.manifest).encode(["something to make espresso at home"])[0]
+    _, dense_rows = version.dense.search(query, 5)
+    assert sum("Coffee" in version.products[row].title for row in dense_rows) >= 4
+
+
+def test_info_prints_the_manifest(sample_index: Path) -> None:
+    text = prodsearch("index", "info", str(sample_index), check=True).stdout
+    assert "products  300" in text and "all-MiniLM-L6-v2-onnx" in text
+    manifest = json.loads(prodsearch("index", "info", str(sample_index), "--json", check=True).stdout)
+    assert manifest["products"] == 300 and manifest["version"] == "v000001"
+
+
+def test_bad_catalogue_fails_the_cli_and_writes_nothing(tmp_path: Path) -> None:
+    bad = write_jsonl(tmp_path / "bad.jsonl", [{"id": "a", "title": "Kettle"}, {"id": "b", "price": -1}])
+    result = prodsearch("index", "build", str(bad), "--out", str(tmp_path / "index"))
+    assert result.returncode == 2
+    assert "line 2: field 'title' is required; field 'price'" in result.stderr
+    assert not (tmp_path / "index").exists()
+
+
+def test_missing_index_is_one_clear_line(tmp_path: Path) -> None:
+    result = prodsearch("index", "info", str(tmp_path / "nowhere"))
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("error: no index at") and len(result.stderr.strip().splitlines()) == 1
+
+
+def _final_catalogue(records: list[dict]) -> tuple[list[dict], list[dict], list[str]]:
+    """(final catalogue, upsert delta, deleted ids) from the sample: texts, prices and new products."""
+    delta = [
+        dict(records[0], title=records[0]["title"] + " with Tea Infuser"),  # text change: re-embedded
+        dict(records[1], price=5.0),  # price change only: vector reused
+        dict(records[2], description="Rewritten: a quiet kettle for night-time tea."),
+        {"id": "SKU-9001", "title": "Alpenware Trek Camping Stove", "description": "Gas stove for camping.", "price": 39.0},
+        {"id": "SKU-0500", "title": "Brevilla Zen Tea Maker - Green", "category": "Home > Kitchen > Kettles", "price": 89.0},
+    ]
+    deleted = [records[10]["id"], records[200]["id"], records[299]["id"]]
+    by_id = {record["id"]: record for record in records}
+    for record in delta:
+        by_id[record["id"]] = record
+    for product_id in deleted:
+        del by_id[product_id]
+    return list(by_id.values()), delta, deleted
+
+
+def test_update_equals_full_rebuild(tmp_path: Path, sample_catalogue: Path, sample_records: list[dict]) -> None:
+    final, delta, deleted = _final_catalogue(sample_records)
+    incremental = tmp_path / "incremental"
+    build_index(sample_catalogue, incremental)
+    (tmp_path / "deletes.txt").write_text("\n".join(deleted) + "\nSKU-NOPE\n", encoding="utf-8")
+    report = update_index(incremental, write_jsonl(tmp_path / "delta.jsonl", delta), tmp_path / "deletes.txt")
+    assert report.manifest.changes == {"added": 2, "changed": 3, "unchanged": 0, "deleted": 3, "embedded": 4}
+    assert report.unknown_deletes == ["SKU-NOPE"] and report.manifest.parent == "v000001"
+
+    full = tmp_path / "full"
+    build_index(write_jsonl(tmp_path / "final.jsonl", final[::-1]), full)  # order of the file must not matter
+    updated, rebuilt = open_index(incremental), open_index(full)
+    assert updated.products == rebuilt.products
+    np.testing.assert_allclose(updated.dense.vectors(), rebuilt.dense.vectors(), atol=1e-5)
+    from indexer import encoder_for
+
+    encoder = encoder_for(rebuilt.manifest)
+    queries = [line.split("\t")[1].strip() for line in (SAMPLE / "queries.tsv").read_text().splitlines()]
+    for query in queries + ["tea infuser", "camping stove", "quiet kettle night"]:
+        keyword = updated.keyword.search(query, 20), rebuilt.keyword.search(query, 20)
+        assert [row for row, _ in keyword[0]] == [row for row, _ in keyword[1]], query
+        np.testing.assert_allclose([s for _, s in keyword[0]], [s for _, s in keyword[1]], rtol=1e-6)
+        vector = encoder.encode([query])[0]
+        assert list(updated.dense.search(vector, 20)[1]) == list(rebuilt.dense.search(vector, 20)[1]), query
+    assert [updated.products[row].id for row, _ in updated.keyword.search("tea infuser", 1)] == [sample_records[0]["id"]]
+    assert not any(product_id in updated.row_of for product_id in deleted)
+
+
+def test_update_without_changes_publishes_nothing(tmp_path: Path, sample_catalogue: Path, sample_records: list[dict]) -> None:
+    root = tmp_path / "index"
+    build_index(sample_catalogue, root)
+    report = update_index(root, write_jsonl(tmp_path / "same.jsonl", sample_records[:3]))
+    assert not report.published and open_index(root).manifest.version == "v000001"
+
+
+def test_update_refuses_an_id_both_upserted_and_deleted(tmp_path: Path, sample_index: Path, sample_records: list[dict]) -> None:
+    (tmp_path / "deletes.txt").write_text(sample_records[0]["id"] + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="both upserted and deleted"):
+        update_index(sample_index, write_jsonl(tmp_path / "delta.jsonl", sample_records[:1]), tmp_path / "deletes.txt")
+
+
+def test_bad_update_leaves_the_served_version_alone(tmp_path: Path, sample_catalogue: Path) -> None:
+    root = tmp_path / "index"
+    build_index(sample_catalogue, root)
+    bad = write_jsonl(tmp_path / "delta.jsonl", [{"id": "SKU-1001", "title": "Kettle", "price": "free"}])
+    result = prodsearch("index", "update", str(root), "--upsert", str(bad))
+    assert result.returncode == 2 and "line 1: field 'price'" in result.stderr
+    assert open_index(root).manifest.version == "v000001"
+    assert sorted(path.name for path in (root / "versions").iterdir()) == ["v000001"]
