@@ -14,7 +14,6 @@ import json
 import os
 import platform
 import random
-import resource
 import shutil
 import subprocess
 import sys
@@ -29,16 +28,19 @@ from indexer.encoder import REFERENCE, load_encoder
 PRODSEARCH = [sys.executable, "-m", "prodsearch"]
 
 
+# A fresh parent per job: RUSAGE_CHILDREN keeps the largest child so far, so each job needs its own.
+MEASURE = (
+    "import resource, subprocess, sys\n"
+    "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
+
+
 def run_job(arguments: list[str]) -> tuple[float, float]:
     """(wall seconds, peak RSS in MiB) of one prodsearch command in a fresh child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
-    subprocess.run(PRODSEARCH + arguments, check=True, stderr=subprocess.DEVNULL)
-    wall = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if peak <= before:  # ru_maxrss is the largest child so far: measure each job alone to be exact
-        print("  (peak RSS below an earlier child's; run the job alone for its own peak)")
-    return wall, peak / 1024
+    result = subprocess.run([sys.executable, "-c", MEASURE, *PRODSEARCH, *arguments], check=True, capture_output=True, text=True)
+    return time.perf_counter() - started, int(result.stdout.split()[-1]) / 1024
 
 
 def make_update(catalogue: Path, workdir: Path, changed: int, deleted: int, seed: int) -> tuple[Path, Path, list[dict], list[str]]:

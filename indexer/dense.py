@@ -67,9 +67,26 @@ class DenseIndex:
     def dimension(self) -> int:
         return int(self.index.d)
 
+    def matrix(self) -> np.ndarray:
+        """Every stored vector in row order, a read-only view of FAISS's own storage (no copy)."""
+        flat = faiss.downcast_index(self.index if self.kind == "flat" else self.index.storage)
+        view = faiss.rev_swig_ptr(flat.get_xb(), len(self) * self.dimension).reshape(len(self), self.dimension)
+        view.flags.writeable = False
+        return view
+
     def vectors(self) -> np.ndarray:
-        """Every stored vector in row order (updates reuse them instead of embedding again)."""
-        return self.index.reconstruct_n(0, len(self)) if len(self) else np.zeros((0, self.dimension), np.float32)
+        """A copy of every stored vector in row order (updates reuse them instead of embedding again)."""
+        return self.matrix().copy()
+
+    def search_rows(self, query: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, rows) of the k nearest among `rows`, exactly: filtered queries never come up short."""
+        scores = self.matrix()[rows] @ np.asarray(query, dtype=np.float32)
+        if k < len(rows):
+            top = np.argpartition(-scores, k)[:k]
+        else:
+            top = np.arange(len(rows))
+        order = top[np.lexsort((rows[top], -scores[top]))]
+        return scores[order], rows[order]
 
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(scores, rows) of the k nearest rows; rows are -1 where fewer exist."""

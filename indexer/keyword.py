@@ -94,6 +94,10 @@ class KeywordIndex:
     def __len__(self) -> int:
         return int(self.searcher.num_docs)
 
+    @property
+    def schema(self) -> tantivy.Schema:
+        return self.index.schema
+
     def parse(self, query: str) -> tantivy.Query | None:
         """The user's words as an OR of terms over the text fields; None when no word is left.
 
@@ -105,11 +109,13 @@ class KeywordIndex:
             return None
         return self.index.parse_query(" ".join(words), list(TEXT_FIELDS), field_boosts=self.settings.field_boosts)
 
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        """(row, BM25 score) of the k best rows, best first."""
+    def search(self, query: str, k: int, clauses: Sequence[tantivy.Query] = ()) -> list[tuple[int, float]]:
+        """(row, BM25 score) of the k best rows that also match every clause, best first."""
         parsed = self.parse(query)
         if parsed is None or k <= 0:
             return []
+        if clauses:
+            parsed = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in (parsed, *clauses)])
         hits = self.searcher.search(parsed, limit=k, count=False).hits
         rows = self.searcher.fast_field_values("row", [address for _, address in hits])
         return [(int(row), float(score)) for (score, _), row in zip(hits, rows)]

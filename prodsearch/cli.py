@@ -13,9 +13,10 @@ from indexer import BuildSettings, build_index, open_index, update_index
 from indexer.catalogue import CatalogueError
 from indexer.dense import KINDS
 from indexer.jobs import JobReport
+from search.pipeline import MODES
 
 # Bad input (a catalogue, a flag, a missing index) exits 2; anything else that fails exits 1.
-INPUT_ERRORS = (CatalogueError, ValueError, FileNotFoundError, UnicodeDecodeError)
+INPUT_ERRORS = (CatalogueError, ValueError, FileNotFoundError, UnicodeDecodeError, OSError)
 
 
 class Command(click.Group):
@@ -110,23 +111,52 @@ def _print_report(report: JobReport, root: Path) -> None:
 @main.command()
 @click.argument("directory", type=click.Path(path_type=Path))
 @click.argument("query")
-@click.option("--mode", type=click.Choice(["bm25", "dense"]), default="bm25", show_default=True)
+@click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True)
 @click.option("--k", "k", type=click.IntRange(1, 100), default=10, show_default=True, help="Hits to show.")
-@click.option("--json", "as_json", is_flag=True, help="Print the hits as JSON.")
-def search(directory: Path, query: str, mode: str, k: int, as_json: bool) -> None:
+@click.option("--category", default="", help="Category path prefix, e.g. 'Home > Kitchen'.")
+@click.option("--brand", multiple=True, help="Brand (repeat for any of several).")
+@click.option("--price-min", type=click.FloatRange(min=0))
+@click.option("--price-max", type=click.FloatRange(min=0))
+@click.option("--reranker", type=click.Path(path_type=Path), help="Cross-encoder model directory (for --mode rerank).")
+@click.option("--explain", is_flag=True, help="Show each stage's score and rank.")
+@click.option("--json", "as_json", is_flag=True, help="Print the response as JSON.")
+def search(directory: Path, query: str, mode: str, k: int, category: str, brand: tuple[str, ...],
+           price_min: float | None, price_max: float | None, reranker: Path | None, explain: bool, as_json: bool) -> None:
     """Search the served version of DIRECTORY for QUERY."""
-    from search import DenseRetriever, KeywordRetriever
+    from search import Filters, SearchPipeline, SearchRequest
+    from search.reranker import CrossEncoderReranker
 
-    version = open_index(directory)
-    retriever = KeywordRetriever(version) if mode == "bm25" else DenseRetriever(version)
-    hits = retriever.search(query, k)
-    products = [version.products[version.row_of[hit.product_id]] for hit in hits]
+    pipeline = SearchPipeline(open_index(directory), reranker=CrossEncoderReranker(reranker) if reranker else None)
+    filters = Filters(tuple(p.strip() for p in category.split(">") if p.strip()), brand, price_min, price_max)
+    response = pipeline.search(SearchRequest(query, mode, size=k, filters=filters, explain=explain))
     if as_json:
-        records = [{"id": p.id, "title": p.title, "brand": p.brand, "price": p.price, "score": h.score} for p, h in zip(products, hits)]
-        click.echo(json.dumps({"query": query, "mode": mode, "hits": records}, indent=2))
+        click.echo(json.dumps(asdict(response), indent=2, default=str))
         return
-    for rank, (product, hit) in enumerate(zip(products, hits), start=1):
+    if mode == "rerank" and not response.rerank:
+        click.echo("rerank is off: no --reranker given, showing hybrid results", err=True)
+    for rank, hit in enumerate(response.hits, start=1):
+        product = hit.product
         price = f"{product.price:.2f} {product.currency or ''}".strip() if product.price is not None else ""
         click.echo(f"{rank:>3}. {hit.score:8.3f}  {product.title}  [{product.brand or '-'}]  {price}")
-    if not hits:
-        click.echo("no results")
+        if hit.explain:
+            click.echo(f"       {hit.explain}")
+    click.echo(f"{response.total} candidates, {response.timings_ms['total']:.1f} ms" if response.hits else "no results")
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--reranker", type=click.Path(path_type=Path), help="Cross-encoder model directory; enables rerank mode.")
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Request threads.")
+def serve(directory: Path, host: str, port: int, reranker: Path | None, threads: int) -> None:
+    """Serve the search page and JSON API for DIRECTORY (reloads new index versions by itself)."""
+    import waitress
+
+    from web import ServiceConfig, create_app
+
+    app = create_app(ServiceConfig.from_env(index_dir=directory, reranker_dir=reranker))
+    live = app.extensions["prodsearch.live"]
+    live.start()
+    click.echo(f"serving {directory} ({live.version}) at http://{host}:{port}/  (Ctrl+C stops)")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="prodsearch")

@@ -1,5 +1,17 @@
-"""Online half: retrieve products for a query from an index directory."""
+"""Online half: retrieve, fuse, filter, rerank and explain over an index version."""
 
+from search.filters import Filters
+from search.pipeline import SearchPipeline, SearchRequest, SearchResponse, SearchSettings
 from search.retrievers import DenseRetriever, Hit, KeywordRetriever, Retriever
 
-__all__ = ["DenseRetriever", "Hit", "KeywordRetriever", "Retriever"]
+__all__ = [
+    "DenseRetriever",
+    "Filters",
+    "Hit",
+    "KeywordRetriever",
+    "Retriever",
+    "SearchPipeline",
+    "SearchRequest",
+    "SearchResponse",
+    "SearchSettings",
+]

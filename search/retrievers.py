@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from indexer import IndexVersion, encoder_for
 from indexer.encoder import Encoder
+from search.filters import FilterIndex, Filters
 
 
 @dataclass(frozen=True)
@@ -16,37 +17,38 @@ class Hit:
 
 
 class Retriever(Protocol):
-    def search(self, query: str, k: int, filters: Any = None) -> list[Hit]: ...
-
-
-def _no_filters(filters: Any) -> None:
-    if filters:
-        raise NotImplementedError("filters are not supported yet")
+    def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]: ...
 
 
 class KeywordRetriever:
-    """BM25 over title (boosted), description, brand and category."""
+    """BM25 over title (boosted), description, brand and category; filters are query clauses."""
 
     def __init__(self, version: IndexVersion) -> None:
         self.version = version
 
-    def search(self, query: str, k: int, filters: Any = None) -> list[Hit]:
-        _no_filters(filters)
+    def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
+        keyword = self.version.keyword
+        clauses = filters.tantivy_clauses(keyword.schema) if filters else []
         products = self.version.products
-        return [Hit(products[row].id, score) for row, score in self.version.keyword.search(query, k)]
+        return [Hit(products[row].id, score) for row, score in keyword.search(query, k, clauses)]
 
 
 class DenseRetriever:
-    """Cosine similarity between the query's and the products' bi-encoder embeddings."""
+    """Cosine similarity of bi-encoder embeddings; filtered queries are scored exactly over the rows that pass."""
 
-    def __init__(self, version: IndexVersion, encoder: Encoder | None = None) -> None:
+    def __init__(self, version: IndexVersion, encoder: Encoder | None = None, filter_index: FilterIndex | None = None) -> None:
         self.version = version
         self.encoder = encoder or encoder_for(version.manifest)
+        self.filter_index = filter_index or FilterIndex(version.products)
 
-    def search(self, query: str, k: int, filters: Any = None) -> list[Hit]:
-        _no_filters(filters)
+    def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
         if not query.strip():
             return []
-        scores, rows = self.version.dense.search(self.encoder.encode([query])[0], k)
+        vector = self.encoder.encode([query])[0]
+        if filters:
+            rows = self.filter_index.mask(filters).nonzero()[0]
+            scores, rows = self.version.dense.search_rows(vector, rows, k)
+        else:
+            scores, rows = self.version.dense.search(vector, k)
         products = self.version.products
         return [Hit(products[row].id, float(score)) for score, row in zip(scores, rows) if row >= 0]

@@ -23,3 +23,30 @@ def prodsearch(*arguments: str, check: bool = False) -> subprocess.CompletedProc
 def write_jsonl(path: Path, records: list[dict]) -> Path:
     path.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
     return path
+
+
+class LiveServer:
+    """A real waitress server on an ephemeral loopback port, in a thread."""
+
+    def __init__(self, app) -> None:
+        import threading
+
+        import waitress
+
+        self.server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
+        self.url = f"http://127.0.0.1:{self.server.effective_port}"
+        self.closing = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.server.run()
+        except OSError:  # the loop notices its sockets closed under it: that is how it stops
+            if not self.closing:
+                raise
+
+    def close(self) -> None:
+        self.closing = True
+        self.server.close()
+        self.thread.join(timeout=5)

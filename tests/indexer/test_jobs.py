@@ -131,3 +131,37 @@ def test_bad_update_leaves_the_served_version_alone(tmp_path: Path, sample_catal
     assert result.returncode == 2 and "line 1: field 'price'" in result.stderr
     assert open_index(root).manifest.version == "v000001"
     assert sorted(path.name for path in (root / "versions").iterdir()) == ["v000001"]
+
+
+def test_hnsw_index_is_built_on_request_and_by_size(tmp_path: Path, sample_catalogue: Path) -> None:
+    from indexer import BuildSettings, encoder_for
+    from indexer.dense import DenseSettings
+
+    by_flag = tmp_path / "hnsw"
+    assert prodsearch("index", "build", str(sample_catalogue), "--out", str(by_flag), "--dense-index", "hnsw").returncode == 0
+    by_size = tmp_path / "auto"
+    build_index(sample_catalogue, by_size, BuildSettings(dense=DenseSettings(hnsw_threshold=100)))
+    exact = tmp_path / "flat"
+    build_index(sample_catalogue, exact, BuildSettings(dense=DenseSettings(kind="flat")))
+    versions = [open_index(root) for root in (by_flag, by_size, exact)]
+    assert [version.manifest.dense_kind for version in versions] == ["hnsw", "hnsw", "flat"]
+    query = encoder_for(versions[0].manifest).encode(["cork yoga mat"])[0]
+    approximate, flat = versions[0].dense.search(query, 10)[1], versions[2].dense.search(query, 10)[1]
+    assert len(set(approximate) & set(flat)) >= 9  # HNSW at 300 products finds (nearly) the exact neighbours
+
+
+def test_cli_skip_invalid_reports_and_indexes_the_rest(tmp_path: Path) -> None:
+    records = [{"id": "a", "title": "Red kettle"}, {"id": "b", "title": ""}, {"id": "c", "title": "Blue kettle", "colour": "x"}]
+    result = prodsearch("index", "build", str(write_jsonl(tmp_path / "cat.jsonl", records)), "--out", str(tmp_path / "ix"), "--skip-invalid")
+    assert result.returncode == 0, result.stderr
+    assert "skipped line 2: field 'title'" in result.stderr and "ignored unknown fields: colour" in result.stderr
+    assert "serving v000001 with 2 products" in result.stdout
+
+
+def test_cli_search_prints_ranked_products(sample_index: Path) -> None:
+    text = prodsearch("search", str(sample_index), "red kettle", check=True).stdout
+    first = text.splitlines()[0]
+    assert first.startswith("  1.") and "Kettle" in first and "Red" in first
+    hits = json.loads(prodsearch("search", str(sample_index), "keep drinks cold", "--mode", "dense", "--json", check=True).stdout)["hits"]
+    assert len(hits) == 10 and "Bottle" in hits[0]["title"]
+    assert [hit["score"] for hit in hits] == sorted((hit["score"] for hit in hits), reverse=True)

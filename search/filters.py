@@ -1,0 +1,104 @@
+"""Filters on category path, brand, price range and attribute values, applied inside retrieval.
+
+One `Filters` value compiles two ways that must agree (a test checks they do): to a tantivy clause
+for the keyword leg, and to a row mask for the dense leg, computed from postings kept in memory.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import tantivy
+
+from indexer.keyword import attribute_term, facet_path
+from indexer.products import Product
+
+
+class FilterError(ValueError):
+    """A filter that cannot be applied; `parameter` names the request parameter at fault."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+
+
+@dataclass(frozen=True)
+class Filters:
+    category: tuple[str, ...] = ()  # a path prefix: ("Home", "Kitchen") keeps everything below it
+    brands: tuple[str, ...] = ()  # any of these, case-insensitive
+    price_min: float | None = None
+    price_max: float | None = None
+    attributes: tuple[tuple[str, tuple[str, ...]], ...] = ()  # every key must have one of its values
+
+    def __post_init__(self) -> None:
+        for name in ("price_min", "price_max"):
+            value = getattr(self, name)
+            if value is not None and (not math.isfinite(value) or value < 0):
+                raise FilterError(name, f"{name} must be a number >= 0, got {value!r}")
+        if self.price_min is not None and self.price_max is not None and self.price_min > self.price_max:
+            raise FilterError("price_min", f"price_min ({self.price_min}) is above price_max ({self.price_max})")
+
+    def __bool__(self) -> bool:
+        return bool(self.category or self.brands or self.attributes) or self.price_min is not None or self.price_max is not None
+
+    def tantivy_clauses(self, schema: tantivy.Schema) -> list[tantivy.Query]:
+        """Clauses that every hit must match; they score 0 so BM25 ranks as without filters."""
+        clauses = []
+        if self.category:
+            facet = tantivy.Facet.from_string(facet_path(self.category))
+            clauses.append(tantivy.Query.term_query(schema, "category_path", facet))
+        if self.brands:
+            clauses.append(tantivy.Query.term_set_query(schema, "brand_key", [brand.strip().lower() for brand in self.brands]))
+        if self.price_min is not None or self.price_max is not None:
+            clauses.append(
+                tantivy.Query.range_query(schema, "price", tantivy.FieldType.Float, self.price_min, self.price_max)
+            )
+        for key, values in self.attributes:
+            clauses.append(tantivy.Query.term_set_query(schema, "attribute", [attribute_term(key, v) for v in values]))
+        return [tantivy.Query.const_score_query(clause, 0.0) for clause in clauses]
+
+
+class FilterIndex:
+    """Postings of category prefixes, brands and attribute values, and a price column, by row."""
+
+    def __init__(self, products: Sequence[Product]) -> None:
+        postings: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for row, product in enumerate(products):
+            for depth in range(1, len(product.category) + 1):
+                postings["category", facet_path(product.category[:depth])].append(row)
+            if product.brand:
+                postings["brand", product.brand.strip().lower()].append(row)
+            for key, values in product.attributes.items():
+                for value in values:
+                    postings["attribute", attribute_term(key, value)].append(row)
+        self.size = len(products)
+        self.postings = {key: np.array(rows, dtype=np.int64) for key, rows in postings.items()}
+        self.prices = np.array([math.nan if p.price is None else p.price for p in products], dtype=np.float64)
+
+    def _any_of(self, kind: str, keys: Sequence[str]) -> np.ndarray:
+        mask = np.zeros(self.size, dtype=bool)
+        for key in keys:
+            rows = self.postings.get((kind, key))
+            if rows is not None:
+                mask[rows] = True
+        return mask
+
+    def mask(self, filters: Filters) -> np.ndarray:
+        """True for every row that passes all the filters."""
+        mask = np.ones(self.size, dtype=bool)
+        if filters.category:
+            mask &= self._any_of("category", [facet_path(filters.category)])
+        if filters.brands:
+            mask &= self._any_of("brand", [brand.strip().lower() for brand in filters.brands])
+        with np.errstate(invalid="ignore"):  # products without a price fail any price filter
+            if filters.price_min is not None:
+                mask &= self.prices >= filters.price_min
+            if filters.price_max is not None:
+                mask &= self.prices <= filters.price_max
+        for key, values in filters.attributes:
+            mask &= self._any_of("attribute", [attribute_term(key, value) for value in values])
+        return mask

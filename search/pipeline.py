@@ -1,0 +1,208 @@
+"""The search pipeline: retrieve (keyword, dense), fuse, cut off, rerank, count facets, paginate.
+
+Candidate depth is fixed per leg, whatever page is asked for, so the ranked candidate list is the
+same for every page of a query and no product can appear on two pages.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from indexer import IndexVersion, Product
+from indexer.encoder import Encoder
+from search.facets import Facets, count_facets
+from search.filters import FilterIndex, Filters
+from search.fusion import METHODS, NORMALISATIONS, normalise, ranked, reciprocal_rank, weighted_sum
+from search.reranker import Reranker
+from search.retrievers import DenseRetriever, Hit, KeywordRetriever, Retriever
+
+MODES = ("bm25", "dense", "hybrid", "rerank")
+MAX_PAGE = 1000
+
+
+class RequestError(ValueError):
+    """A request the pipeline cannot answer; `parameter` names the request parameter at fault."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    fusion: str = "weighted"  # "rrf" or "weighted"
+    rrf_k: float = 60.0
+    dense_weight: float = 0.5  # weighted fusion: dense share, keyword gets the rest
+    normalisation: str = "minmax"
+    depth: int = 100  # candidates per leg
+    rerank_depth: int = 50
+    min_score: float | None = None  # on the mode's final score; None: no cutoff
+    # Dense hits below this share of the best dense score are dropped: every product has *some*
+    # similarity, and without a floor the tail of unrelated products fills facets and totals.
+    dense_floor: float | None = 0.6
+
+    def __post_init__(self) -> None:
+        if self.fusion not in METHODS:
+            raise ValueError(f"unknown fusion {self.fusion!r}; use one of {', '.join(METHODS)}")
+        if self.normalisation not in NORMALISATIONS:
+            raise ValueError(f"unknown normalisation {self.normalisation!r}; use one of {', '.join(NORMALISATIONS)}")
+        if not 0.0 <= self.dense_weight <= 1.0:
+            raise ValueError(f"dense_weight must be within 0..1, got {self.dense_weight}")
+        if self.dense_floor is not None and not 0.0 <= self.dense_floor <= 1.0:
+            raise ValueError(f"dense_floor must be within 0..1, got {self.dense_floor}")
+        if self.depth < 1 or self.rerank_depth < 1 or self.rrf_k <= 0:
+            raise ValueError("depth and rerank_depth must be >= 1 and rrf_k > 0")
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    query: str
+    mode: str = "hybrid"
+    page: int = 1
+    size: int = 10
+    filters: Filters = field(default_factory=Filters)
+    explain: bool = False
+    min_score: float | None = None  # overrides the settings' cutoff
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise RequestError("mode", f"unknown mode {self.mode!r}; use one of {', '.join(MODES)}")
+        if not self.query.strip():
+            raise RequestError("q", "the query is empty; type some words to search for")
+        if not 1 <= self.size <= 100:
+            raise RequestError("k", f"k must be within 1..100, got {self.size}")
+        if not 1 <= self.page <= MAX_PAGE:
+            raise RequestError("page", f"page must be within 1..{MAX_PAGE}, got {self.page}")
+
+
+@dataclass(frozen=True)
+class Explain:
+    keyword_score: float | None = None
+    keyword_rank: int | None = None
+    dense_score: float | None = None
+    dense_rank: int | None = None
+    fused_score: float | None = None
+    rerank_score: float | None = None
+
+
+@dataclass(frozen=True)
+class ResultHit:
+    product: Product
+    score: float
+    explain: Explain | None = None
+
+
+@dataclass(frozen=True)
+class SearchResponse:
+    query: str
+    mode: str
+    total: int
+    page: int
+    size: int
+    hits: list[ResultHit]
+    facets: Facets
+    timings_ms: dict[str, float]
+    rerank: bool  # whether a cross-encoder reordered these hits
+
+
+class SearchPipeline:
+    def __init__(
+        self,
+        version: IndexVersion,
+        encoder: Encoder | None = None,
+        reranker: Reranker | None = None,
+        settings: SearchSettings = SearchSettings(),
+    ) -> None:
+        self.version = version
+        self.settings = settings
+        self.reranker = reranker
+        filter_index = FilterIndex(version.products)
+        self.keyword: Retriever = KeywordRetriever(version)
+        self.dense: Retriever = DenseRetriever(version, encoder, filter_index)
+
+    @property
+    def encoder(self) -> Encoder:
+        return self.dense.encoder
+
+    def search(self, request: SearchRequest) -> SearchResponse:
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        depth = self.settings.depth
+        legs: dict[str, list[Hit]] = {}
+        if request.mode != "dense":
+            legs["keyword"] = _timed(timings, "keyword", lambda: self.keyword.search(request.query, depth, request.filters))
+        if request.mode != "bm25":
+            dense = _timed(timings, "dense", lambda: self.dense.search(request.query, depth, request.filters))
+            legs["dense"] = _above_floor(dense, self.settings.dense_floor)
+        scored = _timed(timings, "fusion", lambda: self._fuse(legs))
+
+        cutoff = request.min_score if request.min_score is not None else self.settings.min_score
+        if cutoff is not None:
+            scored = [(product_id, score) for product_id, score in scored if score >= cutoff]
+        before_rerank = dict(scored) if request.explain else {}
+        reranked: dict[str, float] = {}
+        if request.mode == "rerank" and self.reranker is not None:
+            scored = scored[: self.settings.rerank_depth]
+            reranked = _timed(timings, "rerank", lambda: self._rerank(request.query, scored))
+            scored = ranked(reranked)
+
+        row_of = self.version.row_of
+        rows = [row_of[product_id] for product_id, _ in scored]
+        facets = _timed(timings, "facets", lambda: count_facets(self.version.products, rows, request.filters.category))
+        first = (request.page - 1) * request.size
+        page = scored[first : first + request.size]
+        positions = {name: {hit.product_id: (rank, hit.score) for rank, hit in enumerate(hits, 1)} for name, hits in legs.items()} if request.explain else {}
+        hits = [
+            ResultHit(
+                self.version.products[row_of[product_id]],
+                score,
+                _explain(product_id, positions, before_rerank[product_id], reranked) if request.explain else None,
+            )
+            for product_id, score in page
+        ]
+        timings["total"] = (time.perf_counter() - started) * 1000
+        return SearchResponse(
+            request.query, request.mode, len(scored), request.page, request.size, hits, facets,
+            {name: round(ms, 3) for name, ms in timings.items()}, bool(reranked),
+        )
+
+    def _fuse(self, legs: dict[str, list[Hit]]) -> list[tuple[str, float]]:
+        if len(legs) == 1:
+            (hits,) = legs.values()
+            return [(hit.product_id, hit.score) for hit in hits]
+        keyword, dense = legs["keyword"], legs["dense"]
+        if self.settings.fusion == "rrf":
+            fused = reciprocal_rank([[h.product_id for h in keyword], [h.product_id for h in dense]], self.settings.rrf_k)
+        else:
+            method = self.settings.normalisation
+            lists = [normalise({h.product_id: h.score for h in hits}, method) for hits in (keyword, dense)]
+            fused = weighted_sum(lists, [1.0 - self.settings.dense_weight, self.settings.dense_weight])
+        return ranked(fused)
+
+    def _rerank(self, query: str, scored: list[tuple[str, float]]) -> dict[str, float]:
+        products = [self.version.products[self.version.row_of[product_id]] for product_id, _ in scored]
+        scores = self.reranker.score(query, [product.embedding_text() for product in products])
+        return {product.id: float(score) for product, score in zip(products, scores)}
+
+
+def _above_floor(hits: list[Hit], floor: float | None) -> list[Hit]:
+    if floor is None or not hits or hits[0].score <= 0:
+        return hits
+    cutoff = hits[0].score * floor
+    return [hit for hit in hits if hit.score >= cutoff]
+
+
+def _timed(timings: dict[str, float], stage: str, work: Callable[[], Any]) -> Any:
+    started = time.perf_counter()
+    result = work()
+    timings[stage] = (time.perf_counter() - started) * 1000
+    return result
+
+
+def _explain(product_id: str, positions: dict[str, dict[str, tuple[int, float]]], fused: float, reranked: dict[str, float]) -> Explain:
+    keyword_rank, keyword_score = positions.get("keyword", {}).get(product_id, (None, None))
+    dense_rank, dense_score = positions.get("dense", {}).get(product_id, (None, None))
+    return Explain(keyword_score, keyword_rank, dense_score, dense_rank, fused, reranked.get(product_id))

@@ -1,0 +1,48 @@
+"""Fusion arithmetic against numbers worked out by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from search.fusion import normalise, ranked, reciprocal_rank, weighted_sum
+
+
+def test_reciprocal_rank_sums_one_over_k_plus_rank() -> None:
+    fused = reciprocal_rank([["a", "b", "c"], ["c", "a"]], k=60)
+    assert fused["a"] == pytest.approx(1 / 61 + 1 / 62)
+    assert fused["b"] == pytest.approx(1 / 62)
+    assert fused["c"] == pytest.approx(1 / 63 + 1 / 61)
+    assert [key for key, _ in ranked(fused)] == ["a", "c", "b"]
+
+
+def test_reciprocal_rank_constant_is_a_parameter() -> None:
+    assert reciprocal_rank([["a"]], k=1)["a"] == pytest.approx(0.5)
+
+
+def test_minmax_and_its_zero_denominator() -> None:
+    assert normalise({"a": 10.0, "b": 5.0, "c": 0.0}) == {"a": 1.0, "b": 0.5, "c": 0.0}
+    assert normalise({"a": 3.0, "b": 3.0}) == {"a": 1.0, "b": 1.0}
+    assert normalise({}) == {}
+
+
+def test_zscore_and_its_zero_denominator() -> None:
+    scores = normalise({"a": 4.0, "b": 2.0, "c": 0.0}, "zscore")  # mean 2, population std sqrt(8/3)
+    assert scores["a"] == pytest.approx(2 / (8 / 3) ** 0.5) and scores["b"] == 0.0 and scores["c"] == pytest.approx(-scores["a"])
+    assert normalise({"a": 1.0, "b": 1.0}, "zscore") == {"a": 0.0, "b": 0.0}
+    with pytest.raises(ValueError, match="unknown normalisation"):
+        normalise({"a": 1.0}, "softmax")
+
+
+def test_weighted_sum_counts_an_absent_key_at_the_lists_floor() -> None:
+    keyword = normalise({"a": 8.0, "b": 4.0, "c": 0.0})  # a 1, b 0.5, c 0
+    dense = normalise({"b": 0.9, "d": 0.5})  # b 1, d 0
+    fused = weighted_sum([keyword, dense], [0.7, 0.3])
+    assert fused["a"] == pytest.approx(0.7 * 1.0 + 0.3 * 0.0)
+    assert fused["b"] == pytest.approx(0.7 * 0.5 + 0.3 * 1.0)
+    assert fused["d"] == pytest.approx(0.7 * 0.0 + 0.3 * 0.0)
+    assert [key for key, _ in ranked(fused)] == ["a", "b", "c", "d"]  # ties break by key
+
+
+def test_weights_must_match_the_lists() -> None:
+    with pytest.raises(ValueError):
+        weighted_sum([{"a": 1.0}], [0.5, 0.5])

@@ -1,0 +1,107 @@
+"""The JSON API over real HTTP: responses match the OpenAPI document, bad input is a 400 naming it."""
+
+from __future__ import annotations
+
+import random
+
+import jsonschema
+import pytest
+import requests
+
+from tests.helpers import LiveServer
+
+
+def get(server: LiveServer, path: str, **params) -> requests.Response:
+    return requests.get(server.url + path, params=params, timeout=30)
+
+
+def check_schema(server: LiveServer, name: str, body: dict) -> None:
+    document = get(server, "/api/openapi.json").json()
+    schema = {"$ref": f"#/components/schemas/{name}", "components": document["components"]}
+    jsonschema.Draft202012Validator(schema).validate(body)
+
+
+def test_search_response_matches_the_document(server: LiveServer) -> None:
+    response = get(server, "/api/search", q="red kettle", explain=1, k=5)
+    assert response.status_code == 200
+    body = response.json()
+    check_schema(server, "Search", body)
+    assert body["mode"] == "hybrid" and body["rerank"] == "off" and len(body["hits"]) == 5
+    assert "Kettle" in body["hits"][0]["title"] and body["hits"][0]["explain"]["fused_score"] == body["hits"][0]["score"]
+    assert {"keyword", "dense", "fusion", "facets", "total"} <= body["timings_ms"].keys()
+
+
+def test_filters_over_http(server: LiveServer) -> None:
+    body = get(server, "/api/search", q="shoes", category="Clothing > Footwear", brand=["Stridex", "Asix"],
+               price_min=50, price_max=150, **{"attr.colour": ["blue", "red"]}).json()
+    assert body["hits"]
+    for hit in body["hits"]:
+        product = get(server, f"/api/products/{hit['id']}").json()
+        assert product["category"].startswith("Clothing > Footwear") and product["brand"] in ("Stridex", "Asix")
+        assert 50 <= product["price"] <= 150 and product["attributes"]["colour"][0] in ("blue", "red")
+
+
+def test_rerank_mode_says_it_is_off(server: LiveServer) -> None:
+    body = get(server, "/api/search", q="kettle", mode="rerank").json()
+    assert body["rerank"].startswith("off: no reranker configured")
+
+
+@pytest.mark.parametrize(
+    "params, parameter",
+    [
+        ({}, "q"),
+        ({"q": "   "}, "q"),
+        ({"q": "x" * 513}, "q"),
+        ({"q": "kettle", "k": 0}, "k"),
+        ({"q": "kettle", "k": 101}, "k"),
+        ({"q": "kettle", "k": "ten"}, "k"),
+        ({"q": "kettle", "page": 1001}, "page"),
+        ({"q": "kettle", "page": "-1"}, "page"),
+        ({"q": "kettle", "price_min": "cheap"}, "price_min"),
+        ({"q": "kettle", "price_max": -5}, "price_max"),
+        ({"q": "kettle", "price_min": "nan"}, "price_min"),
+        ({"q": "kettle", "price_min": 90, "price_max": 10}, "price_min"),
+        ({"q": "kettle", "mode": "fuzzy"}, "mode"),
+        ({"q": "kettle", "colour": "red"}, "colour"),
+        ({"q": "kettle", "explain": "maybe"}, "explain"),
+    ],
+)
+def test_bad_input_is_a_400_naming_the_parameter(server: LiveServer, params: dict, parameter: str) -> None:
+    response = get(server, "/api/search", **params)
+    assert response.status_code == 400
+    body = response.json()
+    check_schema(server, "Error", body)
+    assert body["parameter"] == parameter and parameter in body["error"] and body["detail"]
+
+
+def test_unknown_product_and_route_are_json_404s(server: LiveServer) -> None:
+    for path in ("/api/products/NOPE-1", "/api/nothing"):
+        response = get(server, path)
+        assert response.status_code == 404 and response.json()["detail"]
+    product = get(server, "/api/products/SKU-1001")
+    assert product.status_code == 200
+    check_schema(server, "Product", product.json())
+
+
+def test_no_query_string_causes_a_500(server: LiveServer) -> None:
+    rng = random.Random(11)
+    alphabet = 'abc XYZ éü中文🙂"\'\\:+-!(){}[]^~*?/&|<>%;\t\x00\x7f' + "".join(map(chr, range(0x20)))
+    for _ in range(150):
+        query = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40)))
+        mode = rng.choice(["bm25", "dense", "hybrid", "rerank"])
+        response = get(server, "/api/search", q=query, mode=mode, page=rng.randint(1, 30))
+        assert response.status_code in (200, 400), (query, response.text)
+
+
+def test_health_metrics_and_openapi(server: LiveServer) -> None:
+    health = get(server, "/healthz").json()
+    check_schema(server, "Health", health)
+    assert health == {**health, "status": "ok", "index_version": "v000001", "products": 300, "reranker": "off"}
+    get(server, "/api/search", q="kettle", mode="bm25")
+    get(server, "/api/search", q="")
+    text = get(server, "/metrics").text
+    assert 'prodsearch_http_requests_total{endpoint="/api/search",status="200"}' in text
+    assert 'prodsearch_http_requests_total{endpoint="/api/search",status="400"}' in text
+    assert 'prodsearch_search_latency_seconds_bucket{le="0.005",mode="bm25"}' in text
+    paths = get(server, "/api/openapi.json").json()["paths"]
+    assert set(paths) == {"/api/search", "/api/products/{id}", "/healthz", "/metrics", "/api/openapi.json"}

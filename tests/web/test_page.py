@@ -1,0 +1,63 @@
+"""The search page in a real headless Chromium: type a query, see results, click a facet, see them filtered."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+from tests.helpers import LiveServer
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# Headless on a closed network: no GPU, no sandbox (root in CI), none of Chromium's own traffic.
+FLAGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed; `make test` installs Debian's chromium")
+        pytest.skip("chromium is not installed (apt-get install chromium); CI installs it and runs this test")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+def test_search_then_filter_by_a_facet(browser, server: LiveServer, tmp_path) -> None:
+    page = browser.new_page()
+    page.goto(server.url + "/")
+    page.fill("#q", "running shoes")
+    page.press("#q", "Enter")
+    page.wait_for_selector(".result")
+    titles = page.locator(".result h3").all_inner_texts()
+    assert len(titles) == 10 and sum("Running Shoes" in title for title in titles) >= 8
+    assert "results for “running shoes” in" in page.inner_text("#summary")
+
+    brand_button = page.locator("#facet-brand button").first
+    brand, count = brand_button.locator("span").all_inner_texts()
+    brand_button.click()
+    page.wait_for_function("document.querySelectorAll('#active-filters .chip').length === 1")
+    page.wait_for_function(
+        "brand => [...document.querySelectorAll('.result .meta')].every(meta => meta.textContent.startsWith(brand))", arg=brand
+    )
+    metas = page.locator(".result .meta").all_inner_texts()
+    assert metas and all(meta.startswith(brand) for meta in metas)
+    assert f"{count} results" in page.inner_text("#summary") or len(metas) == int(count)
+    assert "brand=" in page.url
+    page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
+
+    page.locator("#active-filters .chip button").click()  # removing the filter brings the other brands back
+    page.wait_for_function("document.querySelectorAll('#active-filters .chip').length === 0")
+    page.wait_for_function(
+        "brand => [...document.querySelectorAll('.result .meta')].some(meta => !meta.textContent.startsWith(brand))", arg=brand
+    )
+    page.close()
