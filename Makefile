@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SAMPLE_INDEX := var/sample-index
 
-.PHONY: demo test install
+.PHONY: demo test install browser
 
 install: $(VENV)/.installed
 
@@ -15,10 +15,16 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+# The page test drives Debian's Chromium; installed once, as root (CI) or with sudo.
+browser:
+	@command -v chromium >/dev/null || { \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
 demo: install
 	$(BIN)/prodsearch index build data/sample/products.jsonl --out $(SAMPLE_INDEX)
-	$(BIN)/prodsearch search $(SAMPLE_INDEX) "red kettle" --mode bm25
-	$(BIN)/prodsearch search $(SAMPLE_INDEX) "something to keep my drinks cold" --mode dense
+	$(BIN)/prodsearch search $(SAMPLE_INDEX) "red kettle"
+	$(BIN)/prodsearch serve $(SAMPLE_INDEX) --port $(or $(PORT),8000)
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest

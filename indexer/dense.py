@@ -78,17 +78,25 @@ class DenseIndex:
         """A copy of every stored vector in row order (updates reuse them instead of embedding again)."""
         return self.matrix().copy()
 
-    def search_rows(self, query: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, rows) of the k nearest among `rows`, exactly: filtered queries never come up short."""
-        scores = self.matrix()[rows] @ np.asarray(query, dtype=np.float32)
-        if k < len(rows):
-            top = np.argpartition(-scores, k)[:k]
+    def search(self, query: np.ndarray, k: int, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, rows) of the k nearest rows, best first, ties by row; only among `rows` if given.
+
+        Exact search is one matrix-vector product over FAISS's storage: for a single query that is
+        twice as fast here as IndexFlat.search. With `rows` (filters) it is always exact, so a
+        filtered query never comes up short; HNSW serves unfiltered queries on large catalogues.
+        """
+        query = np.asarray(query, dtype=np.float32).reshape(-1)
+        if rows is None and self.kind == "hnsw":
+            scores, found = self.index.search(query.reshape(1, -1), k)
+            keep = found[0] >= 0
+            return scores[0][keep], found[0][keep]
+        matrix = self.matrix()
+        if rows is None:
+            rows, scores = np.arange(len(self)), matrix @ query
+        elif len(rows) * 8 < len(self):
+            scores = matrix[rows] @ query  # a narrow filter: gather the few rows
         else:
-            top = np.arange(len(rows))
+            scores = (matrix @ query)[rows]
+        top = np.argpartition(-scores, k)[:k] if k < len(scores) else np.arange(len(scores))
         order = top[np.lexsort((rows[top], -scores[top]))]
         return scores[order], rows[order]
-
-    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, rows) of the k nearest rows; rows are -1 where fewer exist."""
-        scores, rows = self.index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
-        return scores[0], rows[0]

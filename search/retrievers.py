@@ -45,10 +45,7 @@ class DenseRetriever:
         if not query.strip():
             return []
         vector = self.encoder.encode([query])[0]
-        if filters:
-            rows = self.filter_index.mask(filters).nonzero()[0]
-            scores, rows = self.version.dense.search_rows(vector, rows, k)
-        else:
-            scores, rows = self.version.dense.search(vector, k)
+        rows = self.filter_index.mask(filters).nonzero()[0] if filters else None
+        scores, rows = self.version.dense.search(vector, k, rows)
         products = self.version.products
-        return [Hit(products[row].id, float(score)) for score, row in zip(scores, rows) if row >= 0]
+        return [Hit(products[row].id, float(score)) for score, row in zip(scores, rows)]

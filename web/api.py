@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
-from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from indexer import Product
 from search.live import LiveSearch
-from search.pipeline import RequestError, ResultHit, SearchResponse
+from search.pipeline import RequestError
+from search.serialize import product_json, response_json
 from web.metrics import CONTENT_TYPE
 from web.openapi import openapi_document
 from web.params import parse_search
 
 api = Blueprint("api", __name__)
-DESCRIPTION_CHARS = 240
 
 
 def _live() -> LiveSearch:
@@ -35,7 +32,7 @@ def search() -> Response:
     pipeline = _live().pipeline  # one pipeline for the whole request, even if a reload swaps it meanwhile
     response = pipeline.search(search_request)
     current_app.extensions["prodsearch.metrics"].latency.labels(response.mode).observe(time.perf_counter() - started)
-    return jsonify(_response_json(response, pipeline.version.manifest.version, pipeline.reranker is not None))
+    return jsonify(response_json(response, pipeline.version.manifest.version, pipeline.reranker is not None))
 
 
 @api.get("/api/products/<path:product_id>")
@@ -69,48 +66,3 @@ def metrics() -> Response:
 @api.get("/api/openapi.json")
 def openapi() -> Response:
     return jsonify(openapi_document())
-
-
-def product_json(product: Product, full: bool = False) -> dict[str, Any]:
-    description = product.description
-    if not full and len(description) > DESCRIPTION_CHARS:
-        description = description[:DESCRIPTION_CHARS].rsplit(" ", 1)[0] + "…"
-    record: dict[str, Any] = {
-        "id": product.id,
-        "title": product.title,
-        "brand": product.brand,
-        "category": product.category_path() or None,
-        "price": product.price,
-        "currency": product.currency,
-        "description": description,
-        "url": product.url,
-    }
-    if full:
-        record["attributes"] = {key: list(values) for key, values in product.attributes.items()}
-    return record
-
-
-def _hit_json(hit: ResultHit) -> dict[str, Any]:
-    record = product_json(hit.product)
-    record["score"] = hit.score
-    if hit.explain is not None:
-        record["explain"] = asdict(hit.explain)
-    return record
-
-
-def _response_json(response: SearchResponse, version: str, reranker_loaded: bool) -> dict[str, Any]:
-    rerank = "on" if response.rerank else "off"
-    if response.mode == "rerank" and not reranker_loaded:
-        rerank = "off: no reranker configured (start the service with --reranker MODEL_DIR); hits are hybrid"
-    return {
-        "query": response.query,
-        "mode": response.mode,
-        "total": response.total,
-        "page": response.page,
-        "size": response.size,
-        "index_version": version,
-        "rerank": rerank,
-        "hits": [_hit_json(hit) for hit in response.hits],
-        "facets": asdict(response.facets),
-        "timings_ms": response.timings_ms,
-    }

@@ -1,0 +1,56 @@
+"""Responses and products as JSON-ready dicts: one shape for the HTTP API and `prodsearch search --json`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from indexer import Product
+from search.pipeline import ResultHit, SearchResponse
+
+DESCRIPTION_CHARS = 240
+
+
+def product_json(product: Product, full: bool = False) -> dict[str, Any]:
+    description = product.description
+    if not full and len(description) > DESCRIPTION_CHARS:
+        description = description[:DESCRIPTION_CHARS].rsplit(" ", 1)[0] + "…"
+    record: dict[str, Any] = {
+        "id": product.id,
+        "title": product.title,
+        "brand": product.brand,
+        "category": product.category_path() or None,
+        "price": product.price,
+        "currency": product.currency,
+        "description": description,
+        "url": product.url,
+    }
+    if full:
+        record["attributes"] = {key: list(values) for key, values in product.attributes.items()}
+    return record
+
+
+def hit_json(hit: ResultHit) -> dict[str, Any]:
+    record = product_json(hit.product)
+    record["score"] = hit.score
+    if hit.explain is not None:
+        record["explain"] = asdict(hit.explain)
+    return record
+
+
+def response_json(response: SearchResponse, version: str, reranker_loaded: bool) -> dict[str, Any]:
+    rerank = "on" if response.rerank else "off"
+    if response.mode == "rerank" and not reranker_loaded:
+        rerank = "off: no reranker configured (start the service with --reranker MODEL_DIR); hits are hybrid"
+    return {
+        "query": response.query,
+        "mode": response.mode,
+        "total": response.total,
+        "page": response.page,
+        "size": response.size,
+        "index_version": version,
+        "rerank": rerank,
+        "hits": [hit_json(hit) for hit in response.hits],
+        "facets": asdict(response.facets),
+        "timings_ms": response.timings_ms,
+    }
