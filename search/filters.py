@@ -16,14 +16,7 @@ import tantivy
 
 from indexer.keyword import attribute_term, facet_path
 from indexer.products import Product
-
-
-class FilterError(ValueError):
-    """A filter that cannot be applied; `parameter` names the request parameter at fault."""
-
-    def __init__(self, parameter: str, message: str) -> None:
-        super().__init__(message)
-        self.parameter = parameter
+from search.errors import RequestError
 
 
 @dataclass(frozen=True)
@@ -38,9 +31,9 @@ class Filters:
         for name in ("price_min", "price_max"):
             value = getattr(self, name)
             if value is not None and (not math.isfinite(value) or value < 0):
-                raise FilterError(name, f"{name} must be a number >= 0, got {value!r}")
+                raise RequestError(name, f"{name} must be a number >= 0, got {value!r}")
         if self.price_min is not None and self.price_max is not None and self.price_min > self.price_max:
-            raise FilterError("price_min", f"price_min ({self.price_min}) is above price_max ({self.price_max})")
+            raise RequestError("price_min", f"price_min ({self.price_min}) is above price_max ({self.price_max})")
 
     def __bool__(self) -> bool:
         return bool(self.category or self.brands or self.attributes) or self.price_min is not None or self.price_max is not None

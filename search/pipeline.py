@@ -13,6 +13,7 @@ from typing import Any
 
 from indexer import IndexVersion, Product
 from indexer.encoder import Encoder
+from search.errors import RequestError
 from search.facets import Facets, count_facets
 from search.filters import FilterIndex, Filters
 from search.fusion import METHODS, NORMALISATIONS, normalise, ranked, reciprocal_rank, weighted_sum
@@ -21,14 +22,6 @@ from search.retrievers import DenseRetriever, Hit, KeywordRetriever, Retriever
 
 MODES = ("bm25", "dense", "hybrid", "rerank")
 MAX_PAGE = 1000
-
-
-class RequestError(ValueError):
-    """A request the pipeline cannot answer; `parameter` names the request parameter at fault."""
-
-    def __init__(self, parameter: str, message: str) -> None:
-        super().__init__(message)
-        self.parameter = parameter
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import time
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from search.live import LiveSearch
-from search.pipeline import RequestError
+from search.errors import RequestError
 from search.serialize import product_json, response_json
 from web.metrics import CONTENT_TYPE
 from web.openapi import openapi_document

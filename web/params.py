@@ -8,8 +8,9 @@ from collections.abc import Mapping
 from werkzeug.datastructures import MultiDict
 
 from indexer.products import CATEGORY_SEPARATOR
-from search.filters import FilterError, Filters
-from search.pipeline import MAX_PAGE, RequestError, SearchRequest
+from search.errors import RequestError
+from search.filters import Filters
+from search.pipeline import MAX_PAGE, SearchRequest
 
 MAX_QUERY = 512
 ATTRIBUTE = "attr."
@@ -28,20 +29,15 @@ def parse_search(args: MultiDict[str, str], default_mode: str) -> SearchRequest:
         raise RequestError("q", "q is required: the words to search for, e.g. ?q=red+kettle")
     if len(query) > MAX_QUERY:
         raise RequestError("q", f"q has {len(query)} characters; shorten it to {MAX_QUERY} or fewer")
-    try:
-        filters = Filters(
-            category=tuple(part.strip() for part in args.get("category", "").split(CATEGORY_SEPARATOR) if part.strip()),
-            brands=tuple(brand for brand in args.getlist("brand") if brand.strip()),
-            price_min=_number(args, "price_min"),
-            price_max=_number(args, "price_max"),
-            attributes=tuple(
-                (name.removeprefix(ATTRIBUTE), tuple(args.getlist(name)))
-                for name in sorted(args)
-                if name.startswith(ATTRIBUTE)
-            ),
-        )
-    except FilterError as error:
-        raise RequestError(error.parameter, str(error)) from None
+    filters = Filters(
+        category=tuple(part.strip() for part in args.get("category", "").split(CATEGORY_SEPARATOR) if part.strip()),
+        brands=tuple(brand for brand in args.getlist("brand") if brand.strip()),
+        price_min=_number(args, "price_min"),
+        price_max=_number(args, "price_max"),
+        attributes=tuple(
+            (name.removeprefix(ATTRIBUTE), tuple(args.getlist(name))) for name in sorted(args) if name.startswith(ATTRIBUTE)
+        ),
+    )
     return SearchRequest(
         query=query,
         mode=args.get("mode", default_mode),

@@ -10,8 +10,8 @@ import pytest
 
 from indexer import open_index
 from search import Filters, SearchPipeline, SearchRequest, SearchSettings
-from search.filters import FilterError, FilterIndex
-from search.pipeline import RequestError
+from search.errors import RequestError
+from search.filters import FilterIndex
 
 
 @pytest.fixture(scope="module")
@@ -144,8 +144,8 @@ def test_bad_requests_name_their_parameter(arguments: dict, parameter: str) -> N
 
 
 def test_bad_filters_name_their_parameter() -> None:
-    with pytest.raises(FilterError) as caught:
+    with pytest.raises(RequestError) as caught:
         Filters(price_min=50, price_max=10)
     assert caught.value.parameter == "price_min"
-    with pytest.raises(FilterError, match="price_max must be a number >= 0"):
+    with pytest.raises(RequestError, match="price_max must be a number >= 0"):
         Filters(price_max=-1)
