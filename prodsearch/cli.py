@@ -145,6 +145,40 @@ def search(directory: Path, query: str, mode: str, k: int, category: str, brand:
     click.echo(f"{response.total} candidates, {response.timings_ms['total']:.1f} ms" if response.hits else "no results")
 
 
+@main.command("eval")
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--queries", "queries_path", required=True, type=click.Path(path_type=Path), help="qid<TAB>query lines.")
+@click.option("--qrels", "qrels_path", required=True, type=click.Path(path_type=Path), help="TREC qrels: qid 0 product_id grade.")
+@click.option("--modes", default="bm25,dense,hybrid", show_default=True, help="Comma-separated; the first is the baseline.")
+@click.option("--reranker", type=click.Path(path_type=Path), help="Cross-encoder model directory (needed by rerank).")
+@click.option("--rel-threshold", type=click.IntRange(min=1), default=1, show_default=True, help="Lowest grade counted relevant by MRR, P and recall.")
+@click.option("--out", "out", type=click.Path(path_type=Path), help="Write report.json, TREC run files and chart.png here.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON instead of the table.")
+def evaluate(directory: Path, queries_path: Path, qrels_path: Path, modes: str, reranker: Path | None,
+             rel_threshold: int, out: Path | None, as_json: bool) -> None:
+    """Evaluate search modes side by side on judged queries."""
+    from evaluation import MetricSet, evaluate_modes, read_qrels, read_queries
+    from evaluation.report import format_table, write_report
+    from search import SearchPipeline
+    from search.reranker import CrossEncoderReranker
+
+    chosen = [mode.strip() for mode in modes.split(",") if mode.strip()]
+    unknown = [mode for mode in chosen if mode not in MODES]
+    if unknown or not chosen:
+        raise click.BadParameter(f"unknown mode {unknown[0] if unknown else ''!r}; use {', '.join(MODES)}", param_hint="--modes")
+    if "rerank" in chosen and reranker is None:
+        raise click.BadParameter("the rerank mode needs --reranker MODEL_DIR", param_hint="--modes")
+    pipeline = SearchPipeline(open_index(directory), reranker=CrossEncoderReranker(reranker) if reranker else None)
+    report, runs = evaluate_modes(
+        [(mode, mode, pipeline) for mode in chosen], read_queries(queries_path), read_qrels(qrels_path),
+        MetricSet(rel=rel_threshold), progress=not as_json,
+    )
+    if out:
+        for path in write_report(report, runs, out):
+            click.echo(f"wrote {path}", err=True)
+    click.echo(json.dumps(report, indent=2) if as_json else format_table(report))
+
+
 @main.command()
 @click.argument("directory", type=click.Path(path_type=Path))
 @click.option("--host", default="127.0.0.1", show_default=True)

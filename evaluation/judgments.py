@@ -1,0 +1,47 @@
+"""Queries (`qid<TAB>text`) and TREC qrels (`qid 0 product_id grade`), read with line numbers on errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+Qrels = dict[str, dict[str, int]]
+
+
+def read_queries(path: Path) -> dict[str, str]:
+    queries: dict[str, str] = {}
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        qid, tab, text = line.partition("\t")
+        if not tab or not qid.strip() or not text.strip():
+            raise ValueError(f"{path}: line {number}: expected 'qid<TAB>query text', got {line[:60]!r}")
+        if qid in queries:
+            raise ValueError(f"{path}: line {number}: query id {qid!r} appears twice")
+        queries[qid.strip()] = text.strip()
+    if not queries:
+        raise ValueError(f"{path}: no queries")
+    return queries
+
+
+def read_qrels(path: Path) -> Qrels:
+    qrels: Qrels = {}
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        fields = line.split()
+        if not fields:
+            continue
+        if len(fields) != 4 or not fields[3].lstrip("-").isdigit():
+            raise ValueError(f"{path}: line {number}: expected TREC qrels 'qid 0 product_id grade', got {line[:60]!r}")
+        qrels.setdefault(fields[0], {})[fields[2]] = int(fields[3])
+    if not qrels:
+        raise ValueError(f"{path}: no judgments")
+    return qrels
+
+
+def split_queries(qids: list[str], share: float, seed: int) -> tuple[list[str], list[str]]:
+    """(first, second) by a seeded shuffle of query ids: a split by query, never by judgment."""
+    import random
+
+    shuffled = sorted(qids)
+    random.Random(seed).shuffle(shuffled)
+    cut = round(len(shuffled) * share)
+    return sorted(shuffled[:cut]), sorted(shuffled[cut:])

@@ -1,0 +1,64 @@
+"""Metrics through ir_measures (pytrec_eval underneath): nDCG with linear graded gains, MRR, P, recall.
+
+Every query with judgments counts: a query whose run is empty scores 0, it is not dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import ir_measures
+from ir_measures import P, R, RR, nDCG
+from scipy import stats
+
+from evaluation.judgments import Qrels
+
+Run = dict[str, list[tuple[str, float]]]  # qid -> [(product_id, score)] best first
+
+
+@dataclass(frozen=True)
+class MetricSet:
+    """The report's metrics; `rel` is the lowest grade that counts as relevant for binary metrics."""
+
+    rel: int = 1
+
+    def measures(self) -> dict[str, object]:
+        return {
+            "ndcg@10": nDCG @ 10,
+            "mrr@10": RR(rel=self.rel) @ 10,
+            "recall@100": R(rel=self.rel) @ 100,
+            "p@10": P(rel=self.rel) @ 10,
+            "ndcg@10_judged": nDCG(judged_only=True) @ 10,
+        }
+
+
+def evaluate_run(run: Run, qrels: Qrels, metrics: MetricSet = MetricSet()) -> dict[str, dict[str, float]]:
+    """metric name -> {qid: value} for every judged query in the run's query set."""
+    judged = [qid for qid in run if qid in qrels]
+    measures = metrics.measures()
+    names = {measure: name for name, measure in measures.items()}
+    per_query = {name: dict.fromkeys(judged, 0.0) for name in measures}
+    trec_qrels = [ir_measures.Qrel(qid, doc, grade) for qid in judged for doc, grade in qrels[qid].items()]
+    trec_run = [
+        ir_measures.ScoredDoc(qid, doc, float(len(run[qid]) - rank))  # rank-derived scores: ties never reorder
+        for qid in judged
+        for rank, (doc, _) in enumerate(run[qid])
+    ]
+    for metric in ir_measures.iter_calc(list(measures.values()), trec_qrels, trec_run):
+        per_query[names[metric.measure]][metric.query_id] = metric.value
+    return per_query
+
+
+def mean(values: Mapping[str, float]) -> float:
+    return sum(values.values()) / len(values) if values else 0.0
+
+
+def paired_p_value(first: Mapping[str, float], second: Mapping[str, float]) -> float | None:
+    """Two-sided paired t-test over the queries both have; None where it is undefined."""
+    qids = sorted(first.keys() & second.keys())
+    a: Sequence[float] = [first[q] for q in qids]
+    b: Sequence[float] = [second[q] for q in qids]
+    if len(qids) < 2 or all(x == y for x, y in zip(a, b)):
+        return None
+    return float(stats.ttest_rel(a, b).pvalue)
