@@ -129,8 +129,8 @@ class SearchPipeline:
             legs["keyword"] = _timed(timings, "keyword", lambda: self.keyword.search(request.query, depth, request.filters))
         if request.mode != "bm25":
             dense = _timed(timings, "dense", lambda: self.dense.search(request.query, depth, request.filters))
-            legs["dense"] = _above_floor(dense, self.settings.dense_floor)
-        scored = _timed(timings, "fusion", lambda: self._fuse(legs))
+            legs["dense"] = above_floor(dense, self.settings.dense_floor)
+        scored = _timed(timings, "fusion", lambda: fuse(legs, self.settings))
 
         cutoff = request.min_score if request.min_score is not None else self.settings.min_score
         if cutoff is not None:
@@ -162,26 +162,28 @@ class SearchPipeline:
             {name: round(ms, 3) for name, ms in timings.items()}, bool(reranked),
         )
 
-    def _fuse(self, legs: dict[str, list[Hit]]) -> list[tuple[str, float]]:
-        if len(legs) == 1:
-            (hits,) = legs.values()
-            return [(hit.product_id, hit.score) for hit in hits]
-        keyword, dense = legs["keyword"], legs["dense"]
-        if self.settings.fusion == "rrf":
-            fused = reciprocal_rank([[h.product_id for h in keyword], [h.product_id for h in dense]], self.settings.rrf_k)
-        else:
-            method = self.settings.normalisation
-            lists = [normalise({h.product_id: h.score for h in hits}, method) for hits in (keyword, dense)]
-            fused = weighted_sum(lists, [1.0 - self.settings.dense_weight, self.settings.dense_weight])
-        return ranked(fused)
-
     def _rerank(self, query: str, scored: list[tuple[str, float]]) -> dict[str, float]:
         products = [self.version.products[self.version.row_of[product_id]] for product_id, _ in scored]
         scores = self.reranker.score(query, [product.embedding_text() for product in products])
         return {product.id: float(score) for product, score in zip(products, scores)}
 
 
-def _above_floor(hits: list[Hit], floor: float | None) -> list[Hit]:
+def fuse(legs: dict[str, list[Hit]], settings: SearchSettings) -> list[tuple[str, float]]:
+    """(product_id, score) best first: one leg as it is, or both fused as the settings say."""
+    if len(legs) == 1:
+        (hits,) = legs.values()
+        return [(hit.product_id, hit.score) for hit in hits]
+    keyword, dense = legs["keyword"], legs["dense"]
+    if settings.fusion == "rrf":
+        fused = reciprocal_rank([[h.product_id for h in keyword], [h.product_id for h in dense]], settings.rrf_k)
+    else:
+        lists = [normalise({h.product_id: h.score for h in hits}, settings.normalisation) for hits in (keyword, dense)]
+        fused = weighted_sum(lists, [1.0 - settings.dense_weight, settings.dense_weight])
+    return ranked(fused)
+
+
+def above_floor(hits: list[Hit], floor: float | None) -> list[Hit]:
+    """The dense hits scoring at least `floor` times the best one."""
     if floor is None or not hits or hits[0].score <= 0:
         return hits
     cutoff = hits[0].score * floor

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -35,3 +36,17 @@ def sample_index(tmp_path_factory: pytest.TempPathFactory, sample_catalogue: Pat
     root = tmp_path_factory.mktemp("sample-index")
     build_index(sample_catalogue, root)
     return root
+
+
+@pytest.fixture(scope="session")
+def sample_reranker(tmp_path_factory: pytest.TempPathFactory, sample_index: Path) -> tuple[Path, subprocess.CompletedProcess]:
+    """A cross-encoder trained for a few steps on the sample judgments, through the command line."""
+    from tests.helpers import prodsearch
+
+    out = tmp_path_factory.mktemp("reranker")
+    result = prodsearch(
+        "train", "reranker", str(sample_index), "--queries", str(SAMPLE / "queries.tsv"), "--qrels", str(SAMPLE / "qrels.tsv"),
+        "--out", str(out), "--max-pairs", "96", "--batch-size", "16",
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return out, result

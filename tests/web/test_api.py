@@ -105,3 +105,17 @@ def test_health_metrics_and_openapi(server: LiveServer) -> None:
     assert 'prodsearch_search_latency_seconds_bucket{le="0.005",mode="bm25"}' in text
     paths = get(server, "/api/openapi.json").json()["paths"]
     assert set(paths) == {"/api/search", "/api/products/{id}", "/healthz", "/metrics", "/api/openapi.json"}
+
+
+def test_service_with_a_reranker(sample_index, sample_reranker) -> None:
+    from web import ServiceConfig, create_app
+
+    server = LiveServer(create_app(ServiceConfig(index_dir=sample_index, reranker_dir=sample_reranker[0])))
+    try:
+        assert get(server, "/healthz").json()["reranker"] == "on"
+        body = get(server, "/api/search", q="cork yoga mat", mode="rerank", explain=1).json()
+        check_schema(server, "Search", body)
+        assert body["rerank"] == "on" and "rerank" in body["timings_ms"]
+        assert all(hit["explain"]["rerank_score"] == hit["score"] for hit in body["hits"])
+    finally:
+        server.close()

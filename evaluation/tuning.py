@@ -1,0 +1,62 @@
+"""Fusion tuning: every query's legs are retrieved once, then each setting is fused and scored in memory."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from itertools import product
+
+from tqdm import tqdm
+
+from evaluation.judgments import Qrels
+from evaluation.metrics import MetricSet, Run, evaluate_run, mean
+from search import SearchPipeline, SearchSettings
+from search.pipeline import above_floor, fuse
+from search.retrievers import Hit
+
+DEPTHS = (50, 100, 200)
+FLOORS = (None, 0.6)
+RRF_KS = (10, 30, 60, 100)
+WEIGHTS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+TOP = 100
+
+
+def candidate_settings(base: SearchSettings) -> list[SearchSettings]:
+    grid = []
+    for depth, floor in product(DEPTHS, FLOORS):
+        grid += [replace(base, fusion="rrf", rrf_k=k, depth=depth, dense_floor=floor) for k in RRF_KS]
+        grid += [
+            replace(base, fusion="weighted", normalisation=norm, dense_weight=weight, depth=depth, dense_floor=floor)
+            for norm, weight in product(("minmax", "zscore"), WEIGHTS)
+        ]
+    return grid
+
+
+def tune_fusion(
+    pipeline: SearchPipeline, queries: dict[str, str], qrels: Qrels, metric: str = "ndcg@10",
+    metrics: MetricSet = MetricSet(), progress: bool = False,
+) -> list[tuple[SearchSettings, float]]:
+    """Every candidate setting with its mean `metric` on the judged queries, best first."""
+    judged = {qid: text for qid, text in queries.items() if qid in qrels}
+    if not judged:
+        raise ValueError("none of the queries has judgments in the qrels; check that their query ids match")
+    deepest = max(DEPTHS)
+    legs: dict[str, tuple[list[Hit], list[Hit]]] = {}
+    for qid, text in tqdm(judged.items(), desc="retrieving", unit="query", disable=not progress):
+        legs[qid] = (pipeline.keyword.search(text, deepest), pipeline.dense.search(text, deepest))
+    results = []
+    for settings in tqdm(candidate_settings(pipeline.settings), desc="fusing", unit="setting", disable=not progress):
+        run: Run = {
+            qid: fuse({"keyword": keyword[: settings.depth], "dense": above_floor(dense[: settings.depth], settings.dense_floor)}, settings)[:TOP]
+            for qid, (keyword, dense) in legs.items()
+        }
+        results.append((settings, mean(evaluate_run(run, qrels, metrics)[metric])))
+    return sorted(results, key=lambda item: -item[1])
+
+
+def describe(settings: SearchSettings) -> str:
+    if settings.fusion == "rrf":
+        method = f"rrf k={settings.rrf_k:g}"
+    else:
+        method = f"{settings.normalisation} dense={settings.dense_weight:.1f}"
+    floor = "none" if settings.dense_floor is None else f"{settings.dense_floor:.1f}"
+    return f"{method:<20} depth={settings.depth:<4} floor={floor}"

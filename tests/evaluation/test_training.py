@@ -1,0 +1,34 @@
+"""Training for a few steps on the sample judgments gives a loadable model that changes the ranking."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from indexer import open_index
+from search import SearchPipeline, SearchRequest
+from search.reranker import CrossEncoderReranker
+
+
+def test_a_few_steps_make_a_reranker(sample_index: Path, sample_reranker: tuple[Path, object]) -> None:
+    out, result = sample_reranker
+    assert "best validation nDCG@10" in result.stdout
+    report = json.loads((out / "training.json").read_text())
+    assert report["pairs"] == 96 and report["history"][0]["step"] == 0 and len(report["history"]) >= 2
+
+    reranker = CrossEncoderReranker(out)
+    pipeline = SearchPipeline(open_index(sample_index), reranker=reranker)
+    hybrid = pipeline.search(SearchRequest("cork yoga mat", "hybrid", size=20))
+    reranked = pipeline.search(SearchRequest("cork yoga mat", "rerank", size=20, explain=True))
+    assert reranked.rerank is True
+    assert [h.product.id for h in reranked.hits] != [h.product.id for h in hybrid.hits]
+    assert {h.product.id for h in reranked.hits} <= {h.product.id for h in pipeline.search(SearchRequest("cork yoga mat", "hybrid", size=50)).hits}
+    scores = [hit.explain.rerank_score for hit in reranked.hits]
+    assert scores == sorted(scores, reverse=True) and all(hit.score == hit.explain.rerank_score for hit in reranked.hits)
+
+
+def test_reranker_directory_must_exist(tmp_path: Path) -> None:
+    import pytest
+
+    with pytest.raises(FileNotFoundError, match="no cross-encoder at"):
+        CrossEncoderReranker(tmp_path)

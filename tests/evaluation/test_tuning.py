@@ -1,0 +1,36 @@
+"""Tuning writes settings that search then uses, and --reset undoes them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from search import SearchSettings
+from search.settings_file import FILE, PREVIOUS, load_search_settings
+from tests.helpers import SAMPLE, prodsearch
+
+
+def test_tune_saves_settings_that_search_uses(sample_index: Path, tmp_path: Path) -> None:
+    root = tmp_path / "index"
+    shutil.copytree(sample_index, root)
+    judgments = ["--queries", str(SAMPLE / "queries.tsv"), "--qrels", str(SAMPLE / "qrels.tsv")]
+    result = prodsearch("tune", str(root), *judgments, "--rel-threshold", "3", check=True)
+    assert "searched 108 settings" in result.stdout and f"saved " in result.stdout
+    saved = json.loads((root / FILE).read_text())
+    tuned = load_search_settings(root)
+    assert saved["score"] >= saved["default_score"] and saved["queries"] == 35
+    assert tuned == SearchSettings(**saved["settings"])
+
+    # search and eval pick the tuned settings up: force a visibly different setting and compare rankings
+    saved["settings"].update(fusion="weighted", normalisation="minmax", dense_weight=1.0, dense_floor=None)
+    (root / FILE).write_text(json.dumps(saved))
+    as_dense = json.loads(prodsearch("search", str(root), "gift for a runner", "--json", check=True).stdout)
+    dense = json.loads(prodsearch("search", str(root), "gift for a runner", "--mode", "dense", "--json", check=True).stdout)
+    assert [hit["id"] for hit in as_dense["hits"]] == [hit["id"] for hit in dense["hits"]]
+    report = json.loads(prodsearch("eval", str(root), *judgments, "--modes", "dense,hybrid,hybrid:default", "--json", check=True).stdout)
+    assert report["modes"]["hybrid"]["ndcg@10"] == report["modes"]["dense"]["ndcg@10"]
+    assert report["modes"]["hybrid:default"]["ndcg@10"] != report["modes"]["hybrid"]["ndcg@10"]
+
+    assert "tuned settings removed" in prodsearch("tune", str(root), "--reset", check=True).stdout
+    assert load_search_settings(root) == SearchSettings() and (root / PREVIOUS).exists()
