@@ -118,20 +118,11 @@ function renderPages(body) {
   $("pagination").replaceChildren(...(pages > 1 ? buttons : []));
 }
 
-$("search-form").addEventListener("submit", (event) => {
-  event.preventDefault();
-  state.q = $("q").value;
-  state.mode = $("mode").value;
-  state.page = 1;
-  run();
-});
-$("price-form").addEventListener("submit", (event) => {
-  event.preventDefault();
-  state.price_min = $("price-min").value;
-  state.price_max = $("price-max").value;
-  state.page = 1;
-  run();
-});
+function onSubmit(id, update) {
+  $(id).addEventListener("submit", (event) => { event.preventDefault(); update(); state.page = 1; run(); });
+}
+onSubmit("search-form", () => { state.q = $("q").value; state.mode = $("mode").value; });
+onSubmit("price-form", () => { state.price_min = $("price-min").value; state.price_max = $("price-max").value; });
 window.addEventListener("popstate", () => { readUrl(); run(false); });
 readUrl();
 run(false);
