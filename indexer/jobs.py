@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from indexer.catalogue import Catalogue, LineError, read_catalogue
+from indexer.catalogue import LineError, read_catalogue
 from indexer.dense import DenseIndex
 from indexer.encoder import Encoder, load_encoder
 from indexer.keyword import KeywordIndex
@@ -57,7 +57,7 @@ def build_index(
         vectors = _embed(encoder, products, settings.batch_size, progress)
         manifest = _publish(
             index_root, products, vectors, encoder, settings, started,
-            job="build", parent=None, catalogue=(catalogue_path, catalogue), changes={"added": len(products)},
+            job="build", parent=None, catalogue=(catalogue_path, catalogue.sha256), changes={"added": len(products)},
         )
         pruned = index_root.prune(settings.keep_versions)
     return JobReport(manifest, catalogue.skipped, catalogue.ignored_fields, pruned=pruned)
@@ -116,10 +116,29 @@ def update_index(
         manifest = _publish(
             index_root, products, vectors, encoder, settings, started,
             job="update", parent=previous.manifest.version,
-            catalogue=(upsert_path or delete_path, delta), changes=changes,
+            catalogue=(upsert_path or delete_path, delta.sha256 if delta else ""), changes=changes,
         )
         pruned = index_root.prune(settings.keep_versions)
     return JobReport(manifest, delta.skipped if delta else [], delta.ignored_fields if delta else (), unknown, pruned)
+
+
+def reembed_index(root: Path, encoder_name: str, progress: bool = False) -> JobReport:
+    """Embeds the served version's products again with another encoder (e.g. a fine-tuned one)."""
+    started = time.perf_counter()
+    encoder = load_encoder(encoder_name)
+    index_root = IndexRoot(root)
+    with index_root.writing():
+        previous = open_version(index_root.current())
+        settings = replace(previous.settings, encoder=encoder_name)
+        vectors = _embed(encoder, previous.products, settings.batch_size, progress)
+        manifest = _publish(
+            index_root, previous.products, vectors, encoder, settings, started,
+            job="reembed", parent=previous.manifest.version,
+            catalogue=(Path(previous.manifest.catalogue), previous.manifest.catalogue_sha256),
+            changes={"embedded": len(previous.products)},
+        )
+        pruned = index_root.prune(settings.keep_versions)
+    return JobReport(manifest, pruned=pruned)
 
 
 def read_ids(path: Path) -> list[str]:
@@ -146,11 +165,11 @@ def _publish(
     started: float,
     job: str,
     parent: str | None,
-    catalogue: tuple[Path, Catalogue | None],
+    catalogue: tuple[Path, str],
     changes: dict[str, int],
 ) -> Manifest:
     """Writes products, dense and keyword indexes and, last, the manifest; then serves the version."""
-    source, parsed = catalogue
+    source, catalogue_sha256 = catalogue
     with root.staging() as (name, directory):
         store_sha256 = write_products(products, directory)
         dense = DenseIndex.build(vectors, settings.dense)
@@ -168,7 +187,7 @@ def _publish(
             dimension=encoder.dimension,
             dense_kind=dense.kind,
             catalogue=str(Path(source).resolve()),
-            catalogue_sha256=parsed.sha256 if parsed else "",
+            catalogue_sha256=catalogue_sha256,
             store_sha256=store_sha256,
             settings=settings.to_dict(),
             changes=changes,

@@ -8,6 +8,7 @@ from pathlib import Path
 from indexer import open_index
 from search import SearchPipeline, SearchRequest
 from search.reranker import CrossEncoderReranker
+from tests.helpers import SAMPLE, prodsearch
 
 
 def test_a_few_steps_make_a_reranker(sample_index: Path, sample_reranker: tuple[Path, object]) -> None:
@@ -32,3 +33,24 @@ def test_reranker_directory_must_exist(tmp_path: Path) -> None:
 
     with pytest.raises(FileNotFoundError, match="no cross-encoder at"):
         CrossEncoderReranker(tmp_path)
+
+
+def test_encoder_training_and_reembedding(sample_index: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from indexer import encoder_for
+
+    root = tmp_path / "index"
+    shutil.copytree(sample_index, root)
+    out = tmp_path / "encoder"
+    result = prodsearch(
+        "train", "encoder", str(root), "--queries", str(SAMPLE / "queries.tsv"), "--qrels", str(SAMPLE / "qrels.tsv"),
+        "--out", str(out), "--min-grade", "3", "--reembed",
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "best validation nDCG@10" in result.stdout and "serving v000002" in result.stdout
+    version = open_index(root)
+    assert version.manifest.job == "reembed" and version.manifest.encoder == str(out.resolve())
+    encoder = encoder_for(version.manifest)  # query time loads the fine-tuned model named in the manifest
+    assert encoder.dimension == 384
+    assert SearchPipeline(version).search(SearchRequest("cork yoga mat", "dense")).hits

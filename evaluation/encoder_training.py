@@ -1,0 +1,125 @@
+"""Fine-tuning the bi-encoder on (query, relevant product) pairs with in-batch negatives.
+
+Multiple negatives ranking loss: in a batch of (query, product) pairs, each query must score its own
+product above every other product of the batch. Validation reorders the hybrid top 50 of held-out
+queries by the new encoder's cosine (re-embedding a whole catalogue per check would be too slow) and
+keeps the best checkpoint, a sentence-transformers folder that `index build/reembed --encoder` takes.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from evaluation.judgments import Qrels, split_queries
+from evaluation.metrics import Run, evaluate_run, mean
+from search import SearchPipeline, SearchRequest
+
+
+@dataclass(frozen=True)
+class EncoderTrainingSettings:
+    epochs: int = 1
+    min_grade: int = 1  # pairs are made from products judged at least this
+    seed: int = 13
+    validation_share: float = 0.1
+    max_validation_queries: int = 300
+    batch_size: int = 32
+    learning_rate: float = 2e-5
+    scale: float = 20.0  # cosine similarities are multiplied by this before the softmax
+    max_length: int = 128
+    checks_per_epoch: int = 3
+
+
+def train_encoder(pipeline: SearchPipeline, queries: dict[str, str], qrels: Qrels, out: Path,
+                  settings: EncoderTrainingSettings = EncoderTrainingSettings(), progress: bool = False) -> dict[str, Any]:
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    from indexer.encoder import _minilm_dir
+
+    started = time.perf_counter()
+    judged = sorted(qid for qid in queries if qid in qrels)
+    if len(judged) < 4:
+        raise ValueError(f"only {len(judged)} judged queries; training needs at least 4")
+    fit_ids, validation_ids = split_queries(judged, 1 - settings.validation_share, settings.seed)
+    products, row_of = pipeline.version.products, pipeline.version.row_of
+    pairs = [
+        (queries[qid], products[row_of[product_id]].embedding_text())
+        for qid in fit_ids
+        for product_id, grade in qrels[qid].items()
+        if grade >= settings.min_grade and product_id in row_of
+    ]
+    if not pairs:
+        raise ValueError(f"no (query, product) pairs with grade >= {settings.min_grade}; lower --min-grade")
+    rng = random.Random(settings.seed)
+    torch.manual_seed(settings.seed)
+    candidates = {
+        qid: (queries[qid], [(h.product.id, h.product.embedding_text()) for h in pipeline.search(SearchRequest(queries[qid], "hybrid", size=50)).hits])
+        for qid in validation_ids[: settings.max_validation_queries]
+    }
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model = SentenceTransformer(str(_minilm_dir()), device=device)
+    model.max_seq_length = settings.max_length
+    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate)
+    loss_function = torch.nn.CrossEntropyLoss()
+    steps_per_epoch = (len(pairs) + settings.batch_size - 1) // settings.batch_size
+    check_every = max(1, steps_per_epoch // settings.checks_per_epoch)
+
+    def embed(texts: list[str]) -> torch.Tensor:
+        features = model.tokenize(texts)
+        features = {key: value.to(device) if hasattr(value, "to") else value for key, value in features.items()}
+        return torch.nn.functional.normalize(model(features)["sentence_embedding"], dim=-1)
+
+    history = [{"step": 0, "ndcg@10": _rerank_score(model, candidates, qrels)}]
+    best = history[0]["ndcg@10"]
+    model.save(str(out))
+    step = 0
+    with tqdm(total=steps_per_epoch * settings.epochs, desc="training", unit="batch", disable=not progress) as bar:
+        for _ in range(settings.epochs):
+            rng.shuffle(pairs)
+            for start in range(0, len(pairs), settings.batch_size):
+                batch = pairs[start : start + settings.batch_size]
+                if len(batch) < 2:
+                    continue  # in-batch negatives need company
+                model.train()
+                similarity = embed([q for q, _ in batch]) @ embed([p for _, p in batch]).T * settings.scale
+                loss = loss_function(similarity, torch.arange(len(batch), device=device))
+                loss.backward()
+                optimizer.step()
+                optimizer.zero_grad()
+                step += 1
+                bar.update(1)
+                if step % check_every == 0:
+                    model.eval()
+                    score = _rerank_score(model, candidates, qrels)
+                    history.append({"step": step, "ndcg@10": score, "loss": round(loss.item(), 4)})
+                    if score > best:
+                        best = score
+                        model.save(str(out))
+    report = {
+        "base_model": "all-MiniLM-L6-v2", "pairs": len(pairs), "fit_queries": len(fit_ids),
+        "validation_queries": len(candidates), "validation_proxy": "hybrid top 50 reordered by cosine, nDCG@10",
+        "best_validation_ndcg@10": best, "history": history, "seconds": round(time.perf_counter() - started, 1),
+        "device": device, "settings": asdict(settings),
+    }
+    (out / "training.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return report
+
+
+def _rerank_score(model: Any, candidates: dict[str, tuple[str, list[tuple[str, str]]]], qrels: Qrels) -> float:
+    run: Run = {}
+    for qid, (query, items) in candidates.items():
+        if not items:
+            run[qid] = []
+            continue
+        vectors = model.encode([query] + [text for _, text in items], normalize_embeddings=True, show_progress_bar=False)
+        scores = vectors[1:] @ vectors[0]
+        order = sorted(range(len(items)), key=lambda i: -float(scores[i]))
+        run[qid] = [(items[i][0], float(scores[i])) for i in order]
+    return round(mean(evaluate_run(run, qrels)["ndcg@10"]), 4)
