@@ -165,3 +165,9 @@ def test_cli_search_prints_ranked_products(sample_index: Path) -> None:
     hits = json.loads(prodsearch("search", str(sample_index), "keep drinks cold", "--mode", "dense", "--json", check=True).stdout)["hits"]
     assert len(hits) == 10 and "Bottle" in hits[0]["title"]
     assert [hit["score"] for hit in hits] == sorted((hit["score"] for hit in hits), reverse=True)
+
+
+def test_help_of_every_command_exits_0() -> None:
+    for command in (["--help"], ["index", "--help"], ["index", "build", "--help"], ["train", "--help"], ["eval", "--help"]):
+        result = prodsearch(*command)
+        assert result.returncode == 0 and "Usage:" in result.stdout and not result.stderr, command

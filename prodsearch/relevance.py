@@ -1,0 +1,175 @@
+"""The relevance verbs: eval, tune and train, all reading judgments the same way."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from indexer import open_index
+from prodsearch.cli import Command, print_report, main
+from search.pipeline import MODES
+
+
+def judgment_options(command):
+    """--queries/--qrels and the seeded split by query that eval, tune and train share."""
+    options = [
+        click.option("--queries", "queries_path", type=click.Path(path_type=Path), help="qid<TAB>query lines."),
+        click.option("--qrels", "qrels_path", type=click.Path(path_type=Path), help="TREC qrels: qid 0 product_id grade."),
+        click.option("--part", type=click.Choice(["all", "train", "held-out"]), default="all", show_default=True,
+                     help="Use only this part of the queries, split by query id."),
+        click.option("--share", type=click.FloatRange(0.05, 0.95), default=0.7, show_default=True, help="The train part's share."),
+        click.option("--seed", type=int, default=13, show_default=True, help="Seed of the split."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def load_judgments(queries_path: Path | None, qrels_path: Path | None, part: str, share: float, seed: int):
+    """(queries, qrels) restricted to the chosen part of the split."""
+    from evaluation import read_qrels, read_queries
+    from evaluation.judgments import split_queries
+
+    if queries_path is None or qrels_path is None:
+        raise click.UsageError("give both --queries and --qrels")
+    queries, qrels = read_queries(queries_path), read_qrels(qrels_path)
+    if part != "all":
+        train, held_out = split_queries([qid for qid in queries if qid in qrels], share, seed)
+        keep = set(train if part == "train" else held_out)
+        queries = {qid: text for qid, text in queries.items() if qid in keep}
+    return queries, qrels
+
+
+@main.command("eval")
+@click.argument("directory", type=click.Path(path_type=Path))
+@judgment_options
+@click.option("--modes", default="bm25,dense,hybrid", show_default=True,
+              help="Comma-separated, the first is the baseline; MODE:default ignores the index's tuned settings.")
+@click.option("--reranker", type=click.Path(path_type=Path), help="Cross-encoder model directory (needed by rerank).")
+@click.option("--rel-threshold", type=click.IntRange(min=1), default=1, show_default=True, help="Lowest grade counted relevant by MRR, P and recall.")
+@click.option("--out", "out", type=click.Path(path_type=Path), help="Write report.json, TREC run files and chart.png here.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON instead of the table.")
+def evaluate(directory: Path, queries_path: Path | None, qrels_path: Path | None, part: str, share: float, seed: int,
+             modes: str, reranker: Path | None, rel_threshold: int, out: Path | None, as_json: bool) -> None:
+    """Evaluate search modes side by side on judged queries."""
+    from evaluation import MetricSet, evaluate_modes
+    from evaluation.report import format_table, write_report
+    from search import SearchPipeline, SearchSettings
+    from search.reranker import CrossEncoderReranker
+    from search.settings_file import load_search_settings
+
+    labels = [label.strip() for label in modes.split(",") if label.strip()]
+    chosen = [(label, *label.partition(":")[::2]) for label in labels]
+    bad = [label for label, mode, variant in chosen if mode not in MODES or variant not in ("", "default")]
+    if bad or not chosen:
+        raise click.BadParameter(f"unknown mode {bad[0] if bad else ''!r}; use {', '.join(MODES)}, optionally :default", param_hint="--modes")
+    if any(mode == "rerank" for _, mode, _ in chosen) and reranker is None:
+        raise click.BadParameter("the rerank mode needs --reranker MODEL_DIR", param_hint="--modes")
+    queries, qrels = load_judgments(queries_path, qrels_path, part, share, seed)
+    version = open_index(directory)
+    model = CrossEncoderReranker(reranker) if reranker else None
+    tuned = SearchPipeline(version, reranker=model, settings=load_search_settings(directory))
+    defaults = SearchPipeline(version, tuned.encoder, model, SearchSettings())
+    pipelines = [(label, mode, defaults if variant else tuned) for label, mode, variant in chosen]
+    report, runs = evaluate_modes(pipelines, queries, qrels, MetricSet(rel=rel_threshold), progress=not as_json)
+    if out:
+        for path in write_report(report, runs, out):
+            click.echo(f"wrote {path}", err=True)
+    click.echo(json.dumps(report, indent=2) if as_json else format_table(report))
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@judgment_options
+@click.option("--metric", type=click.Choice(["ndcg@10", "mrr@10", "recall@100", "p@10", "ndcg@10_judged"]), default="ndcg@10", show_default=True)
+@click.option("--rel-threshold", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--reset", is_flag=True, help="Forget the tuned settings: back to the defaults in code.")
+def tune(directory: Path, queries_path: Path | None, qrels_path: Path | None, part: str, share: float, seed: int,
+         metric: str, rel_threshold: int, reset: bool) -> None:
+    """Search fusion method, weight or constant, dense floor and depth; save the best with the index."""
+    from datetime import UTC, datetime
+
+    from evaluation import MetricSet
+    from evaluation.tuning import describe, tune_fusion
+    from search import SearchPipeline, SearchSettings
+    from search.settings_file import reset_search_settings, save_search_settings
+
+    if reset:
+        click.echo("tuned settings removed; using the defaults" if reset_search_settings(directory) else "no tuned settings to remove")
+        return
+    queries, qrels = load_judgments(queries_path, qrels_path, part, share, seed)
+    pipeline = SearchPipeline(open_index(directory))
+    results = tune_fusion(pipeline, queries, qrels, metric, MetricSet(rel=rel_threshold), progress=True)
+    default = next(score for settings, score in results if settings == SearchSettings())
+    click.echo(f"{'':>4} {'setting':<42} {metric}")
+    for rank, (settings, score) in enumerate(results[:15], start=1):
+        click.echo(f"{rank:>4} {describe(settings):<42} {score:.4f}")
+    click.echo(f"{'':>4} {'(defaults) ' + describe(SearchSettings()):<42} {default:.4f}   searched {len(results)} settings")
+    best, score = results[0]
+    judged = sum(qid in qrels for qid in queries)
+    path = save_search_settings(directory, best, {
+        "metric": metric, "score": round(score, 4), "default_score": round(default, 4), "queries": judged,
+        "part": part, "index_version": pipeline.version.manifest.version,
+        "tuned_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    })
+    click.echo(f"saved {describe(best)} ({metric} {score:.4f}, defaults {default:.4f}) to {path}; undo with --reset")
+
+
+@main.group(cls=Command)
+def train() -> None:
+    """Fine-tune models on relevance judgments."""
+
+
+@train.command("reranker")
+@click.argument("directory", type=click.Path(path_type=Path))
+@judgment_options
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Model directory to write (a CrossEncoder folder).")
+@click.option("--epochs", type=click.IntRange(1, 20), default=1, show_default=True)
+@click.option("--max-pairs", type=click.IntRange(min=1), help="Train on at most this many (query, product) pairs.")
+@click.option("--batch-size", type=click.IntRange(1, 512), default=32, show_default=True)
+def train_reranker_command(directory: Path, queries_path: Path | None, qrels_path: Path | None, part: str, share: float,
+                           seed: int, out: Path, epochs: int, max_pairs: int | None, batch_size: int) -> None:
+    """Fine-tune a cross-encoder from all-MiniLM-L6-v2 on the judgments, with hybrid hard negatives."""
+    from evaluation.training import TrainingSettings, train_reranker
+    from search import SearchPipeline
+    from search.settings_file import load_search_settings
+
+    queries, qrels = load_judgments(queries_path, qrels_path, part, share, seed)
+    out.mkdir(parents=True, exist_ok=True)
+    pipeline = SearchPipeline(open_index(directory), settings=load_search_settings(directory))
+    settings = TrainingSettings(epochs=epochs, max_pairs=max_pairs, seed=seed, batch_size=batch_size)
+    report = train_reranker(pipeline, queries, qrels, out, settings, progress=True)
+    click.echo(
+        f"{out}: best validation nDCG@10 {report['best_validation_ndcg@10']:.4f} (hybrid {report['validation_hybrid_ndcg@10']:.4f}) "
+        f"on {report['validation_queries']} held-out queries; {report['pairs']} pairs, {report['seconds']:.0f} s on {report['device']}"
+    )
+
+
+@train.command("encoder")
+@click.argument("directory", type=click.Path(path_type=Path))
+@judgment_options
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Model directory to write (a SentenceTransformer folder).")
+@click.option("--epochs", type=click.IntRange(1, 20), default=1, show_default=True)
+@click.option("--min-grade", type=click.IntRange(min=1), default=1, show_default=True, help="Lowest grade that makes a training pair.")
+@click.option("--reembed", is_flag=True, help="Re-embed DIRECTORY with the trained encoder afterwards (a new version).")
+def train_encoder_command(directory: Path, queries_path: Path | None, qrels_path: Path | None, part: str, share: float,
+                          seed: int, out: Path, epochs: int, min_grade: int, reembed: bool) -> None:
+    """Fine-tune the bi-encoder on (query, relevant product) pairs with in-batch negatives."""
+    from evaluation.encoder_training import EncoderTrainingSettings, train_encoder
+    from indexer.jobs import reembed_index
+    from search import SearchPipeline
+    from search.settings_file import load_search_settings
+
+    queries, qrels = load_judgments(queries_path, qrels_path, part, share, seed)
+    out.mkdir(parents=True, exist_ok=True)
+    pipeline = SearchPipeline(open_index(directory), settings=load_search_settings(directory))
+    report = train_encoder(pipeline, queries, qrels, out, EncoderTrainingSettings(epochs=epochs, min_grade=min_grade, seed=seed), progress=True)
+    first = report["history"][0]["ndcg@10"]
+    click.echo(
+        f"{out}: best validation nDCG@10 {report['best_validation_ndcg@10']:.4f} (untrained {first:.4f}, hybrid top 50 "
+        f"reordered by cosine) on {report['validation_queries']} held-out queries; {report['pairs']} pairs, {report['seconds']:.0f} s"
+    )
+    if reembed:
+        print_report(reembed_index(directory, str(out.resolve()), progress=True), directory)
