@@ -27,4 +27,6 @@ demo: install
 	$(BIN)/prodsearch serve $(SAMPLE_INDEX) --port $(or $(PORT),8000)
 
 test: install browser
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest

@@ -39,11 +39,15 @@ MEASURE = (
 def run_job(arguments: list[str]) -> tuple[float, float]:
     """(wall seconds, peak RSS in MiB) of one prodsearch command in a fresh child process."""
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-c", MEASURE, *PRODSEARCH, *arguments], check=True, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", MEASURE, *PRODSEARCH, *arguments], check=True, capture_output=True, text=True
+    )
     return time.perf_counter() - started, int(result.stdout.split()[-1]) / 1024
 
 
-def make_update(catalogue: Path, workdir: Path, changed: int, deleted: int, seed: int) -> tuple[Path, Path, list[dict], list[str]]:
+def make_update(
+    catalogue: Path, workdir: Path, changed: int, deleted: int, seed: int
+) -> tuple[Path, Path, list[dict], list[str]]:
     records = [json.loads(line) for line in catalogue.read_text(encoding="utf-8").splitlines() if line.strip()]
     picked = random.Random(seed).sample(records, changed + deleted)
     upserts = []
@@ -60,7 +64,10 @@ def make_update(catalogue: Path, workdir: Path, changed: int, deleted: int, seed
 def fidelity(root: Path, sample: int) -> tuple[float, float, float]:
     """Cosine between the index's encoder and the reference model on stored products: min, 1st percentile, mean."""
     version = open_index(root)
-    texts = [product.embedding_text() for product in random.Random(0).sample(version.products, min(sample, len(version.products)))]
+    texts = [
+        product.embedding_text()
+        for product in random.Random(0).sample(version.products, min(sample, len(version.products)))
+    ]
     ours = encoder_for(version.manifest).encode(texts)
     reference = load_encoder(REFERENCE).encode(texts)
     cosine = (ours * reference).sum(axis=1)
@@ -81,17 +88,23 @@ def main() -> None:
     args.workdir.mkdir(parents=True)
     root = args.workdir / "index"
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}")
-    build = ["index", "build", str(args.catalogue), "--out", str(root)] + (["--encoder", args.encoder] if args.encoder else [])
+    build = ["index", "build", str(args.catalogue), "--out", str(root)] + (
+        ["--encoder", args.encoder] if args.encoder else []
+    )
     wall, peak = run_job(build)
     version = open_index(root)
-    print(f"full build: {version.manifest.products} products, {wall:.1f} s wall, peak RSS {peak:.0f} MiB, "
-          f"encoder {version.manifest.encoder}, dense {version.manifest.dense_kind}")
+    print(
+        f"full build: {version.manifest.products} products, {wall:.1f} s wall, peak RSS {peak:.0f} MiB, "
+        f"encoder {version.manifest.encoder}, dense {version.manifest.dense_kind}"
+    )
 
     upsert, delete, upserts, deletes = make_update(args.catalogue, args.workdir, args.changed, args.deleted, seed=7)
     wall, peak = run_job(["index", "update", str(root), "--upsert", str(upsert), "--delete", str(delete)])
     version = open_index(root)
-    print(f"update: {args.changed} changed + {args.deleted} deleted, {wall:.1f} s wall, peak RSS {peak:.0f} MiB, "
-          f"changes {version.manifest.changes}")
+    print(
+        f"update: {args.changed} changed + {args.deleted} deleted, {wall:.1f} s wall, peak RSS {peak:.0f} MiB, "
+        f"changes {version.manifest.changes}"
+    )
 
     probe = upserts[0]
     found = [version.products[row].id for row, _ in version.keyword.search("zqxbench0", 3)]
@@ -100,7 +113,10 @@ def main() -> None:
     print(f"search sees the update: changed product found by its new word: {seen}; deleted products gone: {gone}")
 
     low, p1, mean = fidelity(root, args.fidelity_sample)
-    print(f"encoder fidelity vs {REFERENCE} on {args.fidelity_sample} products: cosine min {low:.4f}, p1 {p1:.4f}, mean {mean:.4f}")
+    print(
+        f"encoder fidelity vs {REFERENCE} on {args.fidelity_sample} products: "
+        f"cosine min {low:.4f}, p1 {p1:.4f}, mean {mean:.4f}"
+    )
 
 
 if __name__ == "__main__":

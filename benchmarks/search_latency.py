@@ -86,7 +86,8 @@ def concurrent(url: str, queries: list[str], mode: str, clients: int) -> float:
     shares = [queries[i::clients] for i in range(clients)]
     started = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
-        list(pool.map(lambda pair: [over_http(pair[0], url, q, mode) for q in pair[1]], zip(sessions, shares)))
+        work = zip(sessions, shares, strict=True)
+        list(pool.map(lambda pair: [over_http(pair[0], url, q, mode) for q in pair[1]], work))
     return len(queries) / (time.perf_counter() - started)
 
 
@@ -103,8 +104,10 @@ def main() -> None:
     modes = args.modes.split(",") + (["rerank"] if args.reranker and "rerank" not in args.modes else [])
     queries = read_queries(args.queries, args.limit)
     version = open_index(args.index)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores; index {version.manifest.version}: "
-          f"{version.manifest.products} products, {version.manifest.dense_kind}; {len(queries)} queries")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores; index {version.manifest.version}: "
+        f"{version.manifest.products} products, {version.manifest.dense_kind}; {len(queries)} queries"
+    )
     pipeline = SearchPipeline(version, reranker=CrossEncoderReranker(args.reranker) if args.reranker else None)
     print("in process")
     for mode in modes:

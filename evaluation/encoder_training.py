@@ -36,8 +36,14 @@ class EncoderTrainingSettings:
     checks_per_epoch: int = 3
 
 
-def train_encoder(pipeline: SearchPipeline, queries: dict[str, str], qrels: Qrels, out: Path,
-                  settings: EncoderTrainingSettings = EncoderTrainingSettings(), progress: bool = False) -> dict[str, Any]:
+def train_encoder(
+    pipeline: SearchPipeline,
+    queries: dict[str, str],
+    qrels: Qrels,
+    out: Path,
+    settings: EncoderTrainingSettings = EncoderTrainingSettings(),
+    progress: bool = False,
+) -> dict[str, Any]:
     import torch
     from sentence_transformers import SentenceTransformer
 
@@ -60,7 +66,13 @@ def train_encoder(pipeline: SearchPipeline, queries: dict[str, str], qrels: Qrel
     rng = random.Random(settings.seed)
     torch.manual_seed(settings.seed)
     candidates = {
-        qid: (queries[qid], [(h.product.id, h.product.embedding_text()) for h in pipeline.search(SearchRequest(queries[qid], "hybrid", size=50)).hits])
+        qid: (
+            queries[qid],
+            [
+                (h.product.id, h.product.embedding_text())
+                for h in pipeline.search(SearchRequest(queries[qid], "hybrid", size=50)).hits
+            ],
+        )
         for qid in validation_ids[: settings.max_validation_queries]
     }
     device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -103,10 +115,16 @@ def train_encoder(pipeline: SearchPipeline, queries: dict[str, str], qrels: Qrel
                         best = score
                         model.save(str(out))
     report = {
-        "base_model": "all-MiniLM-L6-v2", "pairs": len(pairs), "fit_queries": len(fit_ids),
-        "validation_queries": len(candidates), "validation_proxy": "hybrid top 50 reordered by cosine, nDCG@10",
-        "best_validation_ndcg@10": best, "history": history, "seconds": round(time.perf_counter() - started, 1),
-        "device": device, "settings": asdict(settings),
+        "base_model": "all-MiniLM-L6-v2",
+        "pairs": len(pairs),
+        "fit_queries": len(fit_ids),
+        "validation_queries": len(candidates),
+        "validation_proxy": "hybrid top 50 reordered by cosine, nDCG@10",
+        "best_validation_ndcg@10": best,
+        "history": history,
+        "seconds": round(time.perf_counter() - started, 1),
+        "device": device,
+        "settings": asdict(settings),
     }
     (out / "training.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return report
@@ -118,7 +136,9 @@ def _rerank_score(model: Any, candidates: dict[str, tuple[str, list[tuple[str, s
         if not items:
             run[qid] = []
             continue
-        vectors = model.encode([query] + [text for _, text in items], normalize_embeddings=True, show_progress_bar=False)
+        vectors = model.encode(
+            [query] + [text for _, text in items], normalize_embeddings=True, show_progress_bar=False
+        )
         scores = vectors[1:] @ vectors[0]
         order = sorted(range(len(items)), key=lambda i: -float(scores[i]))
         run[qid] = [(items[i][0], float(scores[i])) for i in order]

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import ir_measures
-from ir_measures import P, R, RR, nDCG
+from ir_measures import RR, P, R, nDCG
 from scipy import stats
 
 from evaluation.judgments import Qrels
@@ -59,6 +59,6 @@ def paired_p_value(first: Mapping[str, float], second: Mapping[str, float]) -> f
     qids = sorted(first.keys() & second.keys())
     a: Sequence[float] = [first[q] for q in qids]
     b: Sequence[float] = [second[q] for q in qids]
-    if len(qids) < 2 or all(x == y for x, y in zip(a, b)):
+    if len(qids) < 2 or all(x == y for x, y in zip(a, b, strict=True)):
         return None
     return float(stats.ttest_rel(a, b).pvalue)

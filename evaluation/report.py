@@ -19,7 +19,9 @@ DEPTH = 100
 SIGNIFICANCE = 0.05
 
 
-def run_mode(pipeline: SearchPipeline, queries: dict[str, str], mode: str, progress: bool = False) -> tuple[Run, list[float]]:
+def run_mode(
+    pipeline: SearchPipeline, queries: dict[str, str], mode: str, progress: bool = False
+) -> tuple[Run, list[float]]:
     """The top 100 of every query, and each query's latency in ms."""
     run: Run = {}
     latencies = []
@@ -50,7 +52,10 @@ def evaluate_modes(
         runs[label] = run
         per_query[label] = evaluate_run(run, qrels, metrics)
         scores = {name: round(mean(values), 4) for name, values in per_query[label].items()}
-        scores["latency_ms"] = {"mean": round(float(np.mean(latencies)), 2), "p95": round(float(np.percentile(latencies, 95)), 2)}
+        scores["latency_ms"] = {
+            "mean": round(float(np.mean(latencies)), 2),
+            "p95": round(float(np.percentile(latencies, 95)), 2),
+        }
         report["modes"][label] = scores
     baseline = pipelines[0][0]
     for label in list(report["modes"])[1:]:
@@ -81,7 +86,10 @@ def format_table(report: dict[str, Any]) -> str:
             cells.append(f"{f'{value:.4f} ({delta:+.4f}){marker}':>{width}}")
         lines.append(f"{metric:<16}" + "".join(cells))
     for key in ("mean", "p95"):
-        lines.append(f"{'latency ' + key + ' ms':<16}" + "".join(f"{report['modes'][l]['latency_ms'][key]:>{width}.2f}" for l in labels))
+        lines.append(
+            f"{'latency ' + key + ' ms':<16}"
+            + "".join(f"{report['modes'][label]['latency_ms'][key]:>{width}.2f}" for label in labels)
+        )
     lines.append(
         f"{report['queries']} judged queries; relevant = grade >= {report['rel_threshold']}; "
         f"(+delta) against {labels[0]}; * = paired t-test p < {SIGNIFICANCE}"
@@ -126,4 +134,3 @@ def _chart(report: dict[str, Any], path: Path) -> Path:
     figure.savefig(path, dpi=100)
     pyplot.close(figure)
     return path
-

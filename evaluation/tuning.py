@@ -32,8 +32,12 @@ def candidate_settings(base: SearchSettings) -> list[SearchSettings]:
 
 
 def tune_fusion(
-    pipeline: SearchPipeline, queries: dict[str, str], qrels: Qrels, metric: str = "ndcg@10",
-    metrics: MetricSet = MetricSet(), progress: bool = False,
+    pipeline: SearchPipeline,
+    queries: dict[str, str],
+    qrels: Qrels,
+    metric: str = "ndcg@10",
+    metrics: MetricSet = MetricSet(),
+    progress: bool = False,
 ) -> list[tuple[SearchSettings, float]]:
     """Every candidate setting with its mean `metric` on the judged queries, best first."""
     judged = {qid: text for qid, text in queries.items() if qid in qrels}
@@ -46,7 +50,13 @@ def tune_fusion(
     results = []
     for settings in tqdm(candidate_settings(pipeline.settings), desc="fusing", unit="setting", disable=not progress):
         run: Run = {
-            qid: fuse({"keyword": keyword[: settings.depth], "dense": above_floor(dense[: settings.depth], settings.dense_floor)}, settings)[:TOP]
+            qid: fuse(
+                {
+                    "keyword": keyword[: settings.depth],
+                    "dense": above_floor(dense[: settings.depth], settings.dense_floor),
+                },
+                settings,
+            )[:TOP]
             for qid, (keyword, dense) in legs.items()
         }
         results.append((settings, mean(evaluate_run(run, qrels, metrics)[metric])))

@@ -78,7 +78,9 @@ def read_catalogue(path: Path, skip_invalid: bool = False, encoding: str = "utf-
             errors.append(LineError(line, str(error)))
             continue
         if product.id in first_line_of:
-            errors.append(LineError(line, f"duplicate id {product.id!r} (first seen on line {first_line_of[product.id]})"))
+            errors.append(
+                LineError(line, f"duplicate id {product.id!r} (first seen on line {first_line_of[product.id]})")
+            )
             continue
         first_line_of[product.id] = line
         products.append(product)
@@ -150,7 +152,12 @@ def _csv_rows(data: bytes, encoding: str) -> Iterator[tuple[int, dict[str, Any] 
         if all(value in (None, "") for value in row.values()):
             continue
         if None in row:
-            yield number, LineError(number, f"{len(reader.fieldnames) + len(row[None])} columns, header has {len(reader.fieldnames)}")
+            yield (
+                number,
+                LineError(
+                    number, f"{len(reader.fieldnames) + len(row[None])} columns, header has {len(reader.fieldnames)}"
+                ),
+            )
             continue
         yield number, _csv_record(row, number)
 
@@ -168,7 +175,7 @@ def _csv_record(row: dict[str, str], number: int) -> dict[str, Any] | LineError:
             except json.JSONDecodeError as error:
                 return LineError(number, f"field 'attributes': broken JSON object: {error.msg}")
             if not isinstance(parsed, dict):
-                return LineError(number, "field 'attributes': expected a JSON object such as {\"colour\": \"red\"}")
+                return LineError(number, 'field \'attributes\': expected a JSON object such as {"colour": "red"}')
             attributes.update(parsed)
         elif key.startswith("attributes."):
             attributes[key.removeprefix("attributes.")] = value

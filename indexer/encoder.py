@@ -84,7 +84,11 @@ class SentenceTransformerEncoder:
 
     def encode(self, texts: Sequence[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
         vectors = self.model.encode(
-            list(texts), batch_size=batch_size, show_progress_bar=progress, normalize_embeddings=True, convert_to_numpy=True
+            list(texts),
+            batch_size=batch_size,
+            show_progress_bar=progress,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension)
 
@@ -134,7 +138,8 @@ class OnnxEncoder:
             ThreadPoolExecutor(self.workers) as pool,
             tqdm(total=len(texts), desc="embedding", unit="text", disable=not progress) as bar,
         ):
-            for rows, vectors in zip(batches, pool.map(lambda rows: self._encode_batch([texts[i] for i in rows]), batches)):
+            encoded = pool.map(lambda rows: self._encode_batch([texts[i] for i in rows]), batches)
+            for rows, vectors in zip(batches, encoded, strict=True):
                 out[rows] = vectors
                 bar.update(len(rows))
         return out

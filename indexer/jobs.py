@@ -56,8 +56,16 @@ def build_index(
         products = sorted(catalogue.products, key=lambda product: product.id)
         vectors = _embed(encoder, products, settings.batch_size, progress)
         manifest = _publish(
-            index_root, products, vectors, encoder, settings, started,
-            job="build", parent=None, catalogue=(catalogue_path, catalogue.sha256), changes={"added": len(products)},
+            index_root,
+            products,
+            vectors,
+            encoder,
+            settings,
+            started,
+            job="build",
+            parent=None,
+            catalogue=(catalogue_path, catalogue.sha256),
+            changes={"added": len(products)},
         )
         pruned = index_root.prune(settings.keep_versions)
     return JobReport(manifest, catalogue.skipped, catalogue.ignored_fields, pruned=pruned)
@@ -96,7 +104,9 @@ def update_index(
             changes["added" if old is None else "changed" if old != product else "unchanged"] += 1
             by_id[product.id] = product
         if changes["added"] == changes["changed"] == changes["deleted"] == 0:
-            return JobReport(previous.manifest, delta.skipped if delta else [], unknown_deletes=unknown, published=False)
+            return JobReport(
+                previous.manifest, delta.skipped if delta else [], unknown_deletes=unknown, published=False
+            )
 
         products = sorted(by_id.values(), key=lambda product: product.id)
         old_vectors = previous.dense.vectors()
@@ -114,9 +124,16 @@ def update_index(
         if stale:
             vectors[stale] = _embed(encoder, [products[row] for row in stale], settings.batch_size, progress)
         manifest = _publish(
-            index_root, products, vectors, encoder, settings, started,
-            job="update", parent=previous.manifest.version,
-            catalogue=(upsert_path or delete_path, delta.sha256 if delta else ""), changes=changes,
+            index_root,
+            products,
+            vectors,
+            encoder,
+            settings,
+            started,
+            job="update",
+            parent=previous.manifest.version,
+            catalogue=(upsert_path or delete_path, delta.sha256 if delta else ""),
+            changes=changes,
         )
         pruned = index_root.prune(settings.keep_versions)
     return JobReport(manifest, delta.skipped if delta else [], delta.ignored_fields if delta else (), unknown, pruned)
@@ -132,8 +149,14 @@ def reembed_index(root: Path, encoder_name: str, progress: bool = False) -> JobR
         settings = replace(previous.settings, encoder=encoder_name)
         vectors = _embed(encoder, previous.products, settings.batch_size, progress)
         manifest = _publish(
-            index_root, previous.products, vectors, encoder, settings, started,
-            job="reembed", parent=previous.manifest.version,
+            index_root,
+            previous.products,
+            vectors,
+            encoder,
+            settings,
+            started,
+            job="reembed",
+            parent=previous.manifest.version,
             catalogue=(Path(previous.manifest.catalogue), previous.manifest.catalogue_sha256),
             changes={"embedded": len(previous.products)},
         )

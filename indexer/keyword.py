@@ -118,4 +118,4 @@ class KeywordIndex:
             parsed = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in (parsed, *clauses)])
         hits = self.searcher.search(parsed, limit=k, count=False).hits
         rows = self.searcher.fast_field_values("row", [address for _, address in hits])
-        return [(int(row), float(score)) for (score, _), row in zip(hits, rows)]
+        return [(int(row), float(score)) for (score, _), row in zip(hits, rows, strict=True)]

@@ -80,10 +80,7 @@ class ProductRecord(BaseModel):
         return value
 
     def to_product(self) -> Product:
-        if isinstance(self.category, str):
-            parts = self.category.split(CATEGORY_SEPARATOR)
-        else:
-            parts = self.category or []
+        parts = self.category.split(CATEGORY_SEPARATOR) if isinstance(self.category, str) else self.category or []
         attributes = {}
         for key, value in (self.attributes or {}).items():
             values = value if isinstance(value, list) else [value]

@@ -41,7 +41,9 @@ def open_version(path: Path) -> IndexVersion:
     dense_index = DenseIndex.load(path, manifest.dense_kind, settings.dense.ef_search)
     manifest.check_count(path / dense.FILE, len(dense_index))
     if dense_index.dimension != manifest.dimension:
-        raise IndexFormatError(f"{path / dense.FILE} has dimension {dense_index.dimension}, manifest says {manifest.dimension}")
+        raise IndexFormatError(
+            f"{path / dense.FILE} has dimension {dense_index.dimension}, manifest says {manifest.dimension}"
+        )
     keyword_index = KeywordIndex.load(path, settings.keyword)
     manifest.check_count(path / keyword.DIRECTORY, len(keyword_index))
     row_of = {product.id: row for row, product in enumerate(products)}
@@ -59,7 +61,8 @@ def encoder_for(manifest: Manifest) -> Encoder:
     installed = encoder.weights_sha256()
     if installed != manifest.encoder_sha256:
         raise IndexFormatError(
-            f"the index {manifest.version} was embedded with {manifest.encoder} weights {manifest.encoder_sha256[:12]}, "
+            f"the index {manifest.version} was embedded with {manifest.encoder} "
+            f"weights {manifest.encoder_sha256[:12]}, "
             f"but the installed weights are {installed[:12]}; reinstall the same model or rebuild the index"
         )
     return encoder

@@ -40,7 +40,8 @@ class IndexRoot:
             name = pointer.read_text(encoding="utf-8").strip()
         except FileNotFoundError:
             raise IndexNotFoundError(
-                f"no index at {self.path} ({pointer} is missing); build one with 'prodsearch index build CATALOG --out {self.path}'"
+                f"no index at {self.path} ({pointer} is missing); "
+                f"build one with 'prodsearch index build CATALOG --out {self.path}'"
             ) from None
         if not _VERSION.match(name) or not (self.versions / name).is_dir():
             raise IndexNotFoundError(f"{pointer} names {name!r}, which is not a version under {self.versions}")

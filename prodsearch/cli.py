@@ -46,10 +46,19 @@ def index() -> None:
 
 @index.command()
 @click.argument("catalog", type=click.Path(path_type=Path))
-@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Index directory (versions are kept inside).")
+@click.option(
+    "--out", "out", required=True, type=click.Path(path_type=Path), help="Index directory (versions are kept inside)."
+)
 @click.option("--encoder", help="Bi-encoder name or a sentence-transformers model directory.")
-@click.option("--dense-index", "dense_kind", type=click.Choice(KINDS), help="FAISS index: exact (flat), hnsw, or auto by size.")
-@click.option("--hnsw-threshold", "dense_hnsw_threshold", type=click.IntRange(min=0), help="auto uses HNSW above this many products.")
+@click.option(
+    "--dense-index", "dense_kind", type=click.Choice(KINDS), help="FAISS index: exact (flat), hnsw, or auto by size."
+)
+@click.option(
+    "--hnsw-threshold",
+    "dense_hnsw_threshold",
+    type=click.IntRange(min=0),
+    help="auto uses HNSW above this many products.",
+)
 @click.option("--batch-size", type=click.IntRange(min=1), help="Texts per encoder batch.")
 @click.option("--keep", "keep_versions", type=click.IntRange(min=1), help="Versions to keep (older ones are pruned).")
 @click.option("--skip-invalid", is_flag=True, help="Index the valid lines and report the rest.")
@@ -94,7 +103,8 @@ def info(directory: Path, as_json: bool) -> None:
         click.echo(json.dumps(asdict(manifest), indent=2, sort_keys=True))
         return
     click.echo(
-        f"{directory}: version {manifest.version} ({manifest.job}, {manifest.created_at}, {manifest.build_seconds:.1f} s)\n"
+        f"{directory}: version {manifest.version} "
+        f"({manifest.job}, {manifest.created_at}, {manifest.build_seconds:.1f} s)\n"
         f"  products  {manifest.products}\n"
         f"  encoder   {manifest.encoder} ({manifest.dimension}-d, weights {manifest.encoder_sha256[:12]})\n"
         f"  dense     {manifest.dense_kind}\n"
@@ -110,12 +120,19 @@ def print_report(report: JobReport, root: Path) -> None:
     if report.ignored_fields:
         click.echo(f"ignored unknown fields: {', '.join(report.ignored_fields)}", err=True)
     if report.unknown_deletes:
-        click.echo(f"{len(report.unknown_deletes)} ids to delete were not in the index: {', '.join(report.unknown_deletes[:10])}", err=True)
+        click.echo(
+            f"{len(report.unknown_deletes)} ids to delete were not in the index: "
+            f"{', '.join(report.unknown_deletes[:10])}",
+            err=True,
+        )
     if not report.published:
         click.echo(f"{root}: nothing changed, still serving {manifest.version}")
         return
     changes = ", ".join(f"{key} {value}" for key, value in manifest.changes.items())
-    click.echo(f"{root}: serving {manifest.version} with {manifest.products} products ({changes}) in {manifest.build_seconds:.1f} s")
+    click.echo(
+        f"{root}: serving {manifest.version} with {manifest.products} products "
+        f"({changes}) in {manifest.build_seconds:.1f} s"
+    )
     if report.pruned:
         click.echo(f"pruned {', '.join(report.pruned)}")
 
@@ -132,17 +149,29 @@ def print_report(report: JobReport, root: Path) -> None:
 @click.option("--reranker", type=click.Path(path_type=Path), help="Cross-encoder model directory (for --mode rerank).")
 @click.option("--explain", is_flag=True, help="Show each stage's score and rank.")
 @click.option("--json", "as_json", is_flag=True, help="Print the response as JSON.")
-def search(directory: Path, query: str, mode: str, k: int, category: str, brand: tuple[str, ...],
-           price_min: float | None, price_max: float | None, reranker: Path | None, explain: bool, as_json: bool) -> None:
+def search(
+    directory: Path,
+    query: str,
+    mode: str,
+    k: int,
+    category: str,
+    brand: tuple[str, ...],
+    price_min: float | None,
+    price_max: float | None,
+    reranker: Path | None,
+    explain: bool,
+    as_json: bool,
+) -> None:
     """Search the served version of DIRECTORY for QUERY."""
     from search import Filters, SearchPipeline, SearchRequest
     from search.reranker import CrossEncoderReranker
     from search.serialize import response_json
-
     from search.settings_file import load_search_settings
 
     settings = load_search_settings(directory)
-    pipeline = SearchPipeline(open_index(directory), reranker=CrossEncoderReranker(reranker) if reranker else None, settings=settings)
+    pipeline = SearchPipeline(
+        open_index(directory), reranker=CrossEncoderReranker(reranker) if reranker else None, settings=settings
+    )
     filters = Filters(tuple(p.strip() for p in category.split(">") if p.strip()), brand, price_min, price_max)
     response = pipeline.search(SearchRequest(query, mode, size=k, filters=filters, explain=explain))
     if as_json:
@@ -170,9 +199,8 @@ def serve(directory: Path, host: str, port: int, reranker: Path | None, threads:
     """Serve the search page and JSON API for DIRECTORY (reloads new index versions by itself)."""
     import waitress
 
-    from web import ServiceConfig, create_app
-
     from search.settings_file import load_search_settings
+    from web import ServiceConfig, create_app
 
     config = ServiceConfig.from_env(index_dir=directory, reranker_dir=reranker)
     app = create_app(config.with_search(load_search_settings(config.index_dir)))
@@ -182,4 +210,4 @@ def serve(directory: Path, host: str, port: int, reranker: Path | None, threads:
     waitress.serve(app, host=host, port=port, threads=threads, ident="prodsearch")
 
 
-from prodsearch import relevance  # noqa: E402  (registers eval, tune and train on main)
+from prodsearch import relevance  # noqa: E402, F401  (registers eval, tune and train on main)

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from indexer import open_index
-from prodsearch.cli import Command, print_report, main
+from prodsearch.cli import Command, main, print_report
 from search.pipeline import MODES
 
 
@@ -16,10 +16,19 @@ def judgment_options(command):
     """--queries/--qrels and the seeded split by query that eval, tune and train share."""
     options = [
         click.option("--queries", "queries_path", type=click.Path(path_type=Path), help="qid<TAB>query lines."),
-        click.option("--qrels", "qrels_path", type=click.Path(path_type=Path), help="TREC qrels: qid 0 product_id grade."),
-        click.option("--part", type=click.Choice(["all", "train", "held-out"]), default="all", show_default=True,
-                     help="Use only this part of the queries, split by query id."),
-        click.option("--share", type=click.FloatRange(0.05, 0.95), default=0.7, show_default=True, help="The train part's share."),
+        click.option(
+            "--qrels", "qrels_path", type=click.Path(path_type=Path), help="TREC qrels: qid 0 product_id grade."
+        ),
+        click.option(
+            "--part",
+            type=click.Choice(["all", "train", "held-out"]),
+            default="all",
+            show_default=True,
+            help="Use only this part of the queries, split by query id.",
+        ),
+        click.option(
+            "--share", type=click.FloatRange(0.05, 0.95), default=0.7, show_default=True, help="The train part's share."
+        ),
         click.option("--seed", type=int, default=13, show_default=True, help="Seed of the split."),
     ]
     for option in reversed(options):
@@ -45,14 +54,37 @@ def load_judgments(queries_path: Path | None, qrels_path: Path | None, part: str
 @main.command("eval")
 @click.argument("directory", type=click.Path(path_type=Path))
 @judgment_options
-@click.option("--modes", default="bm25,dense,hybrid", show_default=True,
-              help="Comma-separated, the first is the baseline; MODE:default ignores the index's tuned settings.")
+@click.option(
+    "--modes",
+    default="bm25,dense,hybrid",
+    show_default=True,
+    help="Comma-separated, the first is the baseline; MODE:default ignores the index's tuned settings.",
+)
 @click.option("--reranker", type=click.Path(path_type=Path), help="Cross-encoder model directory (needed by rerank).")
-@click.option("--rel-threshold", type=click.IntRange(min=1), default=1, show_default=True, help="Lowest grade counted relevant by MRR, P and recall.")
-@click.option("--out", "out", type=click.Path(path_type=Path), help="Write report.json, TREC run files and chart.png here.")
+@click.option(
+    "--rel-threshold",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Lowest grade counted relevant by MRR, P and recall.",
+)
+@click.option(
+    "--out", "out", type=click.Path(path_type=Path), help="Write report.json, TREC run files and chart.png here."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON instead of the table.")
-def evaluate(directory: Path, queries_path: Path | None, qrels_path: Path | None, part: str, share: float, seed: int,
-             modes: str, reranker: Path | None, rel_threshold: int, out: Path | None, as_json: bool) -> None:
+def evaluate(
+    directory: Path,
+    queries_path: Path | None,
+    qrels_path: Path | None,
+    part: str,
+    share: float,
+    seed: int,
+    modes: str,
+    reranker: Path | None,
+    rel_threshold: int,
+    out: Path | None,
+    as_json: bool,
+) -> None:
     """Evaluate search modes side by side on judged queries."""
     from evaluation import MetricSet, evaluate_modes
     from evaluation.report import format_table, write_report
@@ -64,7 +96,9 @@ def evaluate(directory: Path, queries_path: Path | None, qrels_path: Path | None
     chosen = [(label, *label.partition(":")[::2]) for label in labels]
     bad = [label for label, mode, variant in chosen if mode not in MODES or variant not in ("", "default")]
     if bad or not chosen:
-        raise click.BadParameter(f"unknown mode {bad[0] if bad else ''!r}; use {', '.join(MODES)}, optionally :default", param_hint="--modes")
+        raise click.BadParameter(
+            f"unknown mode {bad[0] if bad else ''!r}; use {', '.join(MODES)}, optionally :default", param_hint="--modes"
+        )
     if any(mode == "rerank" for _, mode, _ in chosen) and reranker is None:
         raise click.BadParameter("the rerank mode needs --reranker MODEL_DIR", param_hint="--modes")
     queries, qrels = load_judgments(queries_path, qrels_path, part, share, seed)
@@ -83,11 +117,25 @@ def evaluate(directory: Path, queries_path: Path | None, qrels_path: Path | None
 @main.command()
 @click.argument("directory", type=click.Path(path_type=Path))
 @judgment_options
-@click.option("--metric", type=click.Choice(["ndcg@10", "mrr@10", "recall@100", "p@10", "ndcg@10_judged"]), default="ndcg@10", show_default=True)
+@click.option(
+    "--metric",
+    type=click.Choice(["ndcg@10", "mrr@10", "recall@100", "p@10", "ndcg@10_judged"]),
+    default="ndcg@10",
+    show_default=True,
+)
 @click.option("--rel-threshold", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--reset", is_flag=True, help="Forget the tuned settings: back to the defaults in code.")
-def tune(directory: Path, queries_path: Path | None, qrels_path: Path | None, part: str, share: float, seed: int,
-         metric: str, rel_threshold: int, reset: bool) -> None:
+def tune(
+    directory: Path,
+    queries_path: Path | None,
+    qrels_path: Path | None,
+    part: str,
+    share: float,
+    seed: int,
+    metric: str,
+    rel_threshold: int,
+    reset: bool,
+) -> None:
     """Search fusion method, weight or constant, dense floor and depth; save the best with the index."""
     from datetime import UTC, datetime
 
@@ -97,7 +145,11 @@ def tune(directory: Path, queries_path: Path | None, qrels_path: Path | None, pa
     from search.settings_file import reset_search_settings, save_search_settings
 
     if reset:
-        click.echo("tuned settings removed; using the defaults" if reset_search_settings(directory) else "no tuned settings to remove")
+        click.echo(
+            "tuned settings removed; using the defaults"
+            if reset_search_settings(directory)
+            else "no tuned settings to remove"
+        )
         return
     queries, qrels = load_judgments(queries_path, qrels_path, part, share, seed)
     pipeline = SearchPipeline(open_index(directory))
@@ -106,14 +158,24 @@ def tune(directory: Path, queries_path: Path | None, qrels_path: Path | None, pa
     click.echo(f"{'':>4} {'setting':<42} {metric}")
     for rank, (settings, score) in enumerate(results[:15], start=1):
         click.echo(f"{rank:>4} {describe(settings):<42} {score:.4f}")
-    click.echo(f"{'':>4} {'(defaults) ' + describe(SearchSettings()):<42} {default:.4f}   searched {len(results)} settings")
+    click.echo(
+        f"{'':>4} {'(defaults) ' + describe(SearchSettings()):<42} {default:.4f}   searched {len(results)} settings"
+    )
     best, score = results[0]
     judged = sum(qid in qrels for qid in queries)
-    path = save_search_settings(directory, best, {
-        "metric": metric, "score": round(score, 4), "default_score": round(default, 4), "queries": judged,
-        "part": part, "index_version": pipeline.version.manifest.version,
-        "tuned_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    })
+    path = save_search_settings(
+        directory,
+        best,
+        {
+            "metric": metric,
+            "score": round(score, 4),
+            "default_score": round(default, 4),
+            "queries": judged,
+            "part": part,
+            "index_version": pipeline.version.manifest.version,
+            "tuned_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        },
+    )
     click.echo(f"saved {describe(best)} ({metric} {score:.4f}, defaults {default:.4f}) to {path}; undo with --reset")
 
 
@@ -125,12 +187,28 @@ def train() -> None:
 @train.command("reranker")
 @click.argument("directory", type=click.Path(path_type=Path))
 @judgment_options
-@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Model directory to write (a CrossEncoder folder).")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Model directory to write (a CrossEncoder folder).",
+)
 @click.option("--epochs", type=click.IntRange(1, 20), default=1, show_default=True)
 @click.option("--max-pairs", type=click.IntRange(min=1), help="Train on at most this many (query, product) pairs.")
 @click.option("--batch-size", type=click.IntRange(1, 512), default=32, show_default=True)
-def train_reranker_command(directory: Path, queries_path: Path | None, qrels_path: Path | None, part: str, share: float,
-                           seed: int, out: Path, epochs: int, max_pairs: int | None, batch_size: int) -> None:
+def train_reranker_command(
+    directory: Path,
+    queries_path: Path | None,
+    qrels_path: Path | None,
+    part: str,
+    share: float,
+    seed: int,
+    out: Path,
+    epochs: int,
+    max_pairs: int | None,
+    batch_size: int,
+) -> None:
     """Fine-tune a cross-encoder from all-MiniLM-L6-v2 on the judgments, with hybrid hard negatives."""
     from evaluation.training import TrainingSettings, train_reranker
     from search import SearchPipeline
@@ -142,20 +220,44 @@ def train_reranker_command(directory: Path, queries_path: Path | None, qrels_pat
     settings = TrainingSettings(epochs=epochs, max_pairs=max_pairs, seed=seed, batch_size=batch_size)
     report = train_reranker(pipeline, queries, qrels, out, settings, progress=True)
     click.echo(
-        f"{out}: best validation nDCG@10 {report['best_validation_ndcg@10']:.4f} (hybrid {report['validation_hybrid_ndcg@10']:.4f}) "
-        f"on {report['validation_queries']} held-out queries; {report['pairs']} pairs, {report['seconds']:.0f} s on {report['device']}"
+        f"{out}: best validation nDCG@10 {report['best_validation_ndcg@10']:.4f} "
+        f"(hybrid {report['validation_hybrid_ndcg@10']:.4f}) "
+        f"on {report['validation_queries']} held-out queries; {report['pairs']} pairs, "
+        f"{report['seconds']:.0f} s on {report['device']}"
     )
 
 
 @train.command("encoder")
 @click.argument("directory", type=click.Path(path_type=Path))
 @judgment_options
-@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Model directory to write (a SentenceTransformer folder).")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Model directory to write (a SentenceTransformer folder).",
+)
 @click.option("--epochs", type=click.IntRange(1, 20), default=1, show_default=True)
-@click.option("--min-grade", type=click.IntRange(min=1), default=1, show_default=True, help="Lowest grade that makes a training pair.")
+@click.option(
+    "--min-grade",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Lowest grade that makes a training pair.",
+)
 @click.option("--reembed", is_flag=True, help="Re-embed DIRECTORY with the trained encoder afterwards (a new version).")
-def train_encoder_command(directory: Path, queries_path: Path | None, qrels_path: Path | None, part: str, share: float,
-                          seed: int, out: Path, epochs: int, min_grade: int, reembed: bool) -> None:
+def train_encoder_command(
+    directory: Path,
+    queries_path: Path | None,
+    qrels_path: Path | None,
+    part: str,
+    share: float,
+    seed: int,
+    out: Path,
+    epochs: int,
+    min_grade: int,
+    reembed: bool,
+) -> None:
     """Fine-tune the bi-encoder on (query, relevant product) pairs with in-batch negatives."""
     from evaluation.encoder_training import EncoderTrainingSettings, train_encoder
     from indexer.jobs import reembed_index
@@ -165,11 +267,19 @@ def train_encoder_command(directory: Path, queries_path: Path | None, qrels_path
     queries, qrels = load_judgments(queries_path, qrels_path, part, share, seed)
     out.mkdir(parents=True, exist_ok=True)
     pipeline = SearchPipeline(open_index(directory), settings=load_search_settings(directory))
-    report = train_encoder(pipeline, queries, qrels, out, EncoderTrainingSettings(epochs=epochs, min_grade=min_grade, seed=seed), progress=True)
+    report = train_encoder(
+        pipeline,
+        queries,
+        qrels,
+        out,
+        EncoderTrainingSettings(epochs=epochs, min_grade=min_grade, seed=seed),
+        progress=True,
+    )
     first = report["history"][0]["ndcg@10"]
     click.echo(
         f"{out}: best validation nDCG@10 {report['best_validation_ndcg@10']:.4f} (untrained {first:.4f}, hybrid top 50 "
-        f"reordered by cosine) on {report['validation_queries']} held-out queries; {report['pairs']} pairs, {report['seconds']:.0f} s"
+        f"reordered by cosine) on {report['validation_queries']} held-out queries; "
+        f"{report['pairs']} pairs, {report['seconds']:.0f} s"
     )
     if reembed:
         print_report(reembed_index(directory, str(out.resolve()), progress=True), directory)

@@ -47,11 +47,14 @@ def count_facets(products: Sequence[Product], rows: Sequence[int], category_pref
             buckets[sum(product.price >= edge for edge in PRICE_EDGES) - 1] += 1
     price = [
         PriceBucket(low, PRICE_EDGES[i + 1] if i + 1 < len(PRICE_EDGES) else None, count)
-        for i, (low, count) in enumerate(zip(PRICE_EDGES, buckets))
+        for i, (low, count) in enumerate(zip(PRICE_EDGES, buckets, strict=True))
         if count
     ]
     return Facets(_top(categories), _top(brands), price)
 
 
 def _top(counter: Counter[str], limit: int = 20) -> list[FacetValue]:
-    return [FacetValue(value, count) for value, count in sorted(counter.items(), key=lambda item: (-item[1], item[0]))[:limit]]
+    return [
+        FacetValue(value, count)
+        for value, count in sorted(counter.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    ]

@@ -36,7 +36,11 @@ class Filters:
             raise RequestError("price_min", f"price_min ({self.price_min}) is above price_max ({self.price_max})")
 
     def __bool__(self) -> bool:
-        return bool(self.category or self.brands or self.attributes) or self.price_min is not None or self.price_max is not None
+        return (
+            bool(self.category or self.brands or self.attributes)
+            or self.price_min is not None
+            or self.price_max is not None
+        )
 
     def tantivy_clauses(self, schema: tantivy.Schema) -> list[tantivy.Query]:
         """Clauses that every hit must match; they score 0 so BM25 ranks as without filters."""
@@ -45,7 +49,9 @@ class Filters:
             facet = tantivy.Facet.from_string(facet_path(self.category))
             clauses.append(tantivy.Query.term_query(schema, "category_path", facet))
         if self.brands:
-            clauses.append(tantivy.Query.term_set_query(schema, "brand_key", [brand.strip().lower() for brand in self.brands]))
+            clauses.append(
+                tantivy.Query.term_set_query(schema, "brand_key", [brand.strip().lower() for brand in self.brands])
+            )
         if self.price_min is not None or self.price_max is not None:
             clauses.append(
                 tantivy.Query.range_query(schema, "price", tantivy.FieldType.Float, self.price_min, self.price_max)

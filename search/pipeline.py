@@ -126,7 +126,9 @@ class SearchPipeline:
         depth = self.settings.depth
         legs: dict[str, list[Hit]] = {}
         if request.mode != "dense":
-            legs["keyword"] = _timed(timings, "keyword", lambda: self.keyword.search(request.query, depth, request.filters))
+            legs["keyword"] = _timed(
+                timings, "keyword", lambda: self.keyword.search(request.query, depth, request.filters)
+            )
         if request.mode != "bm25":
             dense = _timed(timings, "dense", lambda: self.dense.search(request.query, depth, request.filters))
             legs["dense"] = above_floor(dense, self.settings.dense_floor)
@@ -147,7 +149,12 @@ class SearchPipeline:
         facets = _timed(timings, "facets", lambda: count_facets(self.version.products, rows, request.filters.category))
         first = (request.page - 1) * request.size
         page = scored[first : first + request.size]
-        positions = {name: {hit.product_id: (rank, hit.score) for rank, hit in enumerate(hits, 1)} for name, hits in legs.items()} if request.explain else {}
+        positions = {}
+        if request.explain:
+            positions = {
+                name: {hit.product_id: (rank, hit.score) for rank, hit in enumerate(hits, 1)}
+                for name, hits in legs.items()
+            }
         hits = [
             ResultHit(
                 self.version.products[row_of[product_id]],
@@ -158,14 +165,21 @@ class SearchPipeline:
         ]
         timings["total"] = (time.perf_counter() - started) * 1000
         return SearchResponse(
-            request.query, request.mode, len(scored), request.page, request.size, hits, facets,
-            {name: round(ms, 3) for name, ms in timings.items()}, bool(reranked),
+            request.query,
+            request.mode,
+            len(scored),
+            request.page,
+            request.size,
+            hits,
+            facets,
+            {name: round(ms, 3) for name, ms in timings.items()},
+            bool(reranked),
         )
 
     def _rerank(self, query: str, scored: list[tuple[str, float]]) -> dict[str, float]:
         products = [self.version.products[self.version.row_of[product_id]] for product_id, _ in scored]
         scores = self.reranker.score(query, [product.embedding_text() for product in products])
-        return {product.id: float(score) for product, score in zip(products, scores)}
+        return {product.id: float(score) for product, score in zip(products, scores, strict=True)}
 
 
 def fuse(legs: dict[str, list[Hit]], settings: SearchSettings) -> list[tuple[str, float]]:
@@ -197,7 +211,9 @@ def _timed(timings: dict[str, float], stage: str, work: Callable[[], Any]) -> An
     return result
 
 
-def _explain(product_id: str, positions: dict[str, dict[str, tuple[int, float]]], fused: float, reranked: dict[str, float]) -> Explain:
+def _explain(
+    product_id: str, positions: dict[str, dict[str, tuple[int, float]]], fused: float, reranked: dict[str, float]
+) -> Explain:
     keyword_rank, keyword_score = positions.get("keyword", {}).get(product_id, (None, None))
     dense_rank, dense_score = positions.get("dense", {}).get(product_id, (None, None))
     return Explain(keyword_score, keyword_rank, dense_score, dense_rank, fused, reranked.get(product_id))

@@ -23,7 +23,9 @@ class CrossEncoderReranker:
 
         directory = Path(directory)
         if not (directory / "config.json").is_file():
-            raise FileNotFoundError(f"no cross-encoder at {directory} (config.json is missing); train one with 'prodsearch train reranker'")
+            raise FileNotFoundError(
+                f"no cross-encoder at {directory} (config.json is missing); train one with 'prodsearch train reranker'"
+            )
         self.name = str(directory)
         self.batch_size = batch_size
         self.model = CrossEncoder(str(directory), device="cpu")
@@ -32,4 +34,6 @@ class CrossEncoderReranker:
         if not texts:
             return np.zeros(0, dtype=np.float32)
         pairs = [(query, text) for text in texts]
-        return np.asarray(self.model.predict(pairs, batch_size=self.batch_size, show_progress_bar=False), dtype=np.float32)
+        return np.asarray(
+            self.model.predict(pairs, batch_size=self.batch_size, show_progress_bar=False), dtype=np.float32
+        )

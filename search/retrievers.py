@@ -36,7 +36,9 @@ class KeywordRetriever:
 class DenseRetriever:
     """Cosine similarity of bi-encoder embeddings; filtered queries are scored exactly over the rows that pass."""
 
-    def __init__(self, version: IndexVersion, encoder: Encoder | None = None, filter_index: FilterIndex | None = None) -> None:
+    def __init__(
+        self, version: IndexVersion, encoder: Encoder | None = None, filter_index: FilterIndex | None = None
+    ) -> None:
         self.version = version
         self.encoder = encoder or encoder_for(version.manifest)
         self.filter_index = filter_index or FilterIndex(version.products)
@@ -48,4 +50,4 @@ class DenseRetriever:
         rows = self.filter_index.mask(filters).nonzero()[0] if filters else None
         scores, rows = self.version.dense.search(vector, k, rows)
         products = self.version.products
-        return [Hit(products[row].id, float(score)) for score, row in zip(scores, rows)]
+        return [Hit(products[row].id, float(score)) for score, row in zip(scores, rows, strict=True)]

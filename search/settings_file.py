@@ -27,7 +27,9 @@ def load_search_settings(root: Path) -> SearchSettings:
         known = {f.name for f in fields(SearchSettings)}
         return SearchSettings(**{key: value for key, value in record["settings"].items() if key in known})
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
-        raise ValueError(f"{path} is not valid tuned settings ({error}); fix it or run 'prodsearch tune {root} --reset'") from None
+        raise ValueError(
+            f"{path} is not valid tuned settings ({error}); fix it or run 'prodsearch tune {root} --reset'"
+        ) from None
 
 
 def save_search_settings(root: Path, settings: SearchSettings, provenance: dict[str, Any]) -> Path:

@@ -39,14 +39,27 @@ def sample_index(tmp_path_factory: pytest.TempPathFactory, sample_catalogue: Pat
 
 
 @pytest.fixture(scope="session")
-def sample_reranker(tmp_path_factory: pytest.TempPathFactory, sample_index: Path) -> tuple[Path, subprocess.CompletedProcess]:
+def sample_reranker(
+    tmp_path_factory: pytest.TempPathFactory, sample_index: Path
+) -> tuple[Path, subprocess.CompletedProcess]:
     """A cross-encoder trained for a few steps on the sample judgments, through the command line."""
     from tests.helpers import prodsearch
 
     out = tmp_path_factory.mktemp("reranker")
     result = prodsearch(
-        "train", "reranker", str(sample_index), "--queries", str(SAMPLE / "queries.tsv"), "--qrels", str(SAMPLE / "qrels.tsv"),
-        "--out", str(out), "--max-pairs", "96", "--batch-size", "16",
+        "train",
+        "reranker",
+        str(sample_index),
+        "--queries",
+        str(SAMPLE / "queries.tsv"),
+        "--qrels",
+        str(SAMPLE / "qrels.tsv"),
+        "--out",
+        str(out),
+        "--max-pairs",
+        "96",
+        "--batch-size",
+        "16",
     )
     assert result.returncode == 0, result.stderr[-2000:]
     return out, result

@@ -6,8 +6,8 @@ import time
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from search.live import LiveSearch
 from search.errors import RequestError
+from search.live import LiveSearch
 from search.serialize import product_json, response_json
 from web.metrics import CONTENT_TYPE
 from web.openapi import openapi_document
@@ -40,7 +40,9 @@ def product(product_id: str) -> tuple[Response, int] | Response:
     version = _live().pipeline.version
     row = version.row_of.get(product_id)
     if row is None:
-        return jsonify(error="not found", detail=f"no product with id {product_id!r} in index version {version.manifest.version}"), 404
+        return jsonify(
+            error="not found", detail=f"no product with id {product_id!r} in index version {version.manifest.version}"
+        ), 404
     return jsonify(product_json(version.products[row], full=True))
 
 

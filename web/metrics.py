@@ -16,8 +16,11 @@ class Metrics:
             "prodsearch_http_requests", "HTTP requests answered", ["endpoint", "status"], registry=self.registry
         )
         self.latency = Histogram(
-            "prodsearch_search_latency_seconds", "Search latency in the service, by mode", ["mode"],
-            buckets=LATENCY_BUCKETS, registry=self.registry,
+            "prodsearch_search_latency_seconds",
+            "Search latency in the service, by mode",
+            ["mode"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
         )
 
     def render(self) -> bytes:

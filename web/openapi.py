@@ -20,21 +20,35 @@ PRODUCT = {
     "type": "object",
     "required": ["id", "title", "brand", "category", "price", "currency", "description"],
     "properties": {
-        "id": {"type": "string"}, "title": {"type": "string"}, "brand": _STRING_OR_NULL, "category": _STRING_OR_NULL,
-        "price": _NUMBER_OR_NULL, "currency": _STRING_OR_NULL, "description": {"type": "string"}, "url": _STRING_OR_NULL,
+        "id": {"type": "string"},
+        "title": {"type": "string"},
+        "brand": _STRING_OR_NULL,
+        "category": _STRING_OR_NULL,
+        "price": _NUMBER_OR_NULL,
+        "currency": _STRING_OR_NULL,
+        "description": {"type": "string"},
+        "url": _STRING_OR_NULL,
         "attributes": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
     },
 }
 EXPLAIN = {
     "type": "object",
     "properties": {
-        "keyword_score": _NUMBER_OR_NULL, "keyword_rank": _INT_OR_NULL, "dense_score": _NUMBER_OR_NULL,
-        "dense_rank": _INT_OR_NULL, "fused_score": _NUMBER_OR_NULL, "rerank_score": _NUMBER_OR_NULL,
+        "keyword_score": _NUMBER_OR_NULL,
+        "keyword_rank": _INT_OR_NULL,
+        "dense_score": _NUMBER_OR_NULL,
+        "dense_rank": _INT_OR_NULL,
+        "fused_score": _NUMBER_OR_NULL,
+        "rerank_score": _NUMBER_OR_NULL,
     },
 }
 FACET_VALUES = {
     "type": "array",
-    "items": {"type": "object", "required": ["value", "count"], "properties": {"value": {"type": "string"}, "count": {"type": "integer"}}},
+    "items": {
+        "type": "object",
+        "required": ["value", "count"],
+        "properties": {"value": {"type": "string"}, "count": {"type": "integer"}},
+    },
 }
 SEARCH = {
     "type": "object",
@@ -49,10 +63,19 @@ SEARCH = {
         "rerank": {"type": "string"},
         "hits": {
             "type": "array",
-            "items": {"allOf": [{"$ref": "#/components/schemas/Product"}, {
-                "type": "object", "required": ["score"],
-                "properties": {"score": {"type": "number"}, "explain": {"$ref": "#/components/schemas/Explain"}},
-            }]},
+            "items": {
+                "allOf": [
+                    {"$ref": "#/components/schemas/Product"},
+                    {
+                        "type": "object",
+                        "required": ["score"],
+                        "properties": {
+                            "score": {"type": "number"},
+                            "explain": {"$ref": "#/components/schemas/Explain"},
+                        },
+                    },
+                ]
+            },
         },
         "facets": {
             "type": "object",
@@ -60,10 +83,14 @@ SEARCH = {
             "properties": {
                 "category": FACET_VALUES,
                 "brand": FACET_VALUES,
-                "price": {"type": "array", "items": {
-                    "type": "object", "required": ["min", "max", "count"],
-                    "properties": {"min": {"type": "number"}, "max": _NUMBER_OR_NULL, "count": {"type": "integer"}},
-                }},
+                "price": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["min", "max", "count"],
+                        "properties": {"min": {"type": "number"}, "max": _NUMBER_OR_NULL, "count": {"type": "integer"}},
+                    },
+                },
             },
         },
         "timings_ms": {"type": "object", "required": ["total"], "additionalProperties": {"type": "number"}},
@@ -73,8 +100,12 @@ HEALTH = {
     "type": "object",
     "required": ["status", "index_version", "products", "encoder", "reranker"],
     "properties": {
-        "status": {"const": "ok"}, "index_version": {"type": "string"}, "products": {"type": "integer"},
-        "encoder": {"type": "string"}, "dense": {"type": "string"}, "reranker": {"enum": ["on", "off"]},
+        "status": {"const": "ok"},
+        "index_version": {"type": "string"},
+        "products": {"type": "integer"},
+        "encoder": {"type": "string"},
+        "dense": {"type": "string"},
+        "reranker": {"enum": ["on", "off"]},
     },
 }
 
@@ -84,7 +115,10 @@ def _parameter(name: str, schema: dict[str, Any], description: str, required: bo
 
 
 def _json(schema_name: str, description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}},
+    }
 
 
 def openapi_document() -> dict[str, Any]:
@@ -93,33 +127,79 @@ def openapi_document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "prodsearch", "version": "1", "description": "Product search over one shop's catalogue."},
         "paths": {
-            "/api/search": {"get": {
-                "summary": "Search the catalogue",
-                "parameters": [
-                    _parameter("q", {"type": "string", "minLength": 1, "maxLength": MAX_QUERY}, "The shopper's words.", True),
-                    _parameter("mode", {"enum": list(MODES)}, "bm25, dense, hybrid (default) or rerank (hybrid, then the cross-encoder)."),
-                    _parameter("k", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}, "Hits per page."),
-                    _parameter("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}, "Page number."),
-                    _parameter("category", {"type": "string"}, "Category path prefix, e.g. 'Home > Kitchen'."),
-                    _parameter("brand", {"type": "array", "items": {"type": "string"}}, "Brand; repeat for any of several."),
-                    _parameter("price_min", {"type": "number", "minimum": 0}, "Lowest price."),
-                    _parameter("price_max", {"type": "number", "minimum": 0}, "Highest price."),
-                    _parameter("explain", {"enum": ["0", "1", "true", "false"]}, "Add each stage's score and rank to every hit."),
-                    _parameter("min_score", {"type": "number"}, "Drop hits whose final score is below this."),
-                    {"name": "attr.NAME", "in": "query", "required": False, "schema": {"type": "string"},
-                     "description": "Attribute filter, e.g. attr.colour=red; repeat a name for any of several values."},
-                ],
-                "responses": {"200": _json("Search", "Hits, facets and timings."), "400": bad},
-            }},
-            "/api/products/{id}": {"get": {
-                "summary": "One product with every stored field",
-                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
-                "responses": {"200": _json("Product", "The product."), "404": _json("Error", "No product with that id.")},
-            }},
-            "/healthz": {"get": {"summary": "Served index version and counts", "responses": {"200": _json("Health", "Serving.")}}},
-            "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {
-                "description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
-            "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}},
+            "/api/search": {
+                "get": {
+                    "summary": "Search the catalogue",
+                    "parameters": [
+                        _parameter(
+                            "q",
+                            {"type": "string", "minLength": 1, "maxLength": MAX_QUERY},
+                            "The shopper's words.",
+                            True,
+                        ),
+                        _parameter(
+                            "mode",
+                            {"enum": list(MODES)},
+                            "bm25, dense, hybrid (default) or rerank (hybrid, then the cross-encoder).",
+                        ),
+                        _parameter(
+                            "k", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}, "Hits per page."
+                        ),
+                        _parameter(
+                            "page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}, "Page number."
+                        ),
+                        _parameter("category", {"type": "string"}, "Category path prefix, e.g. 'Home > Kitchen'."),
+                        _parameter(
+                            "brand", {"type": "array", "items": {"type": "string"}}, "Brand; repeat for any of several."
+                        ),
+                        _parameter("price_min", {"type": "number", "minimum": 0}, "Lowest price."),
+                        _parameter("price_max", {"type": "number", "minimum": 0}, "Highest price."),
+                        _parameter(
+                            "explain",
+                            {"enum": ["0", "1", "true", "false"]},
+                            "Add each stage's score and rank to every hit.",
+                        ),
+                        _parameter("min_score", {"type": "number"}, "Drop hits whose final score is below this."),
+                        {
+                            "name": "attr.NAME",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string"},
+                            "description": "Attribute filter, e.g. attr.colour=red; repeat a name for several values.",
+                        },
+                    ],
+                    "responses": {"200": _json("Search", "Hits, facets and timings."), "400": bad},
+                }
+            },
+            "/api/products/{id}": {
+                "get": {
+                    "summary": "One product with every stored field",
+                    "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "responses": {
+                        "200": _json("Product", "The product."),
+                        "404": _json("Error", "No product with that id."),
+                    },
+                }
+            },
+            "/healthz": {
+                "get": {"summary": "Served index version and counts", "responses": {"200": _json("Health", "Serving.")}}
+            },
+            "/metrics": {
+                "get": {
+                    "summary": "Prometheus metrics",
+                    "responses": {
+                        "200": {
+                            "description": "Prometheus text format",
+                            "content": {"text/plain": {"schema": {"type": "string"}}},
+                        }
+                    },
+                }
+            },
+            "/api/openapi.json": {
+                "get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}
+            },
         },
-        "components": {"schemas": {"Error": ERROR, "Product": PRODUCT, "Explain": EXPLAIN, "Search": SEARCH, "Health": HEALTH}},
+        "components": {
+            "schemas": {"Error": ERROR, "Product": PRODUCT, "Explain": EXPLAIN, "Search": SEARCH, "Health": HEALTH}
+        },
     }

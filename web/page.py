@@ -11,4 +11,6 @@ page = Blueprint("page", __name__, template_folder="templates", static_folder="s
 def index() -> str:
     live = current_app.extensions["prodsearch.live"]
     config = current_app.extensions["prodsearch.config"]
-    return render_template("index.html", products=live.pipeline.version.manifest.products, default_mode=config.default_mode)
+    return render_template(
+        "index.html", products=live.pipeline.version.manifest.products, default_mode=config.default_mode
+    )

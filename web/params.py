@@ -18,7 +18,9 @@ KNOWN = ("q", "mode", "k", "page", "category", "brand", "price_min", "price_max"
 
 
 def parse_search(args: MultiDict[str, str], default_mode: str) -> SearchRequest:
-    unknown = [name for name in args if name not in KNOWN and not (name.startswith(ATTRIBUTE) and len(name) > len(ATTRIBUTE))]
+    unknown = [
+        name for name in args if name not in KNOWN and not (name.startswith(ATTRIBUTE) and len(name) > len(ATTRIBUTE))
+    ]
     if unknown:
         raise RequestError(
             unknown[0],
@@ -35,7 +37,9 @@ def parse_search(args: MultiDict[str, str], default_mode: str) -> SearchRequest:
         price_min=_number(args, "price_min"),
         price_max=_number(args, "price_max"),
         attributes=tuple(
-            (name.removeprefix(ATTRIBUTE), tuple(args.getlist(name))) for name in sorted(args) if name.startswith(ATTRIBUTE)
+            (name.removeprefix(ATTRIBUTE), tuple(args.getlist(name)))
+            for name in sorted(args)
+            if name.startswith(ATTRIBUTE)
         ),
     )
     return SearchRequest(

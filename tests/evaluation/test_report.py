@@ -11,8 +11,18 @@ from tests.helpers import SAMPLE, prodsearch
 def test_eval_json_report_and_files(sample_index: Path, tmp_path: Path) -> None:
     out = tmp_path / "report"
     result = prodsearch(
-        "eval", str(sample_index), "--queries", str(SAMPLE / "queries.tsv"), "--qrels", str(SAMPLE / "qrels.tsv"),
-        "--rel-threshold", "3", "--out", str(out), "--json", check=True,
+        "eval",
+        str(sample_index),
+        "--queries",
+        str(SAMPLE / "queries.tsv"),
+        "--qrels",
+        str(SAMPLE / "qrels.tsv"),
+        "--rel-threshold",
+        "3",
+        "--out",
+        str(out),
+        "--json",
+        check=True,
     )
     report = json.loads(result.stdout)
     assert list(report["modes"]) == ["bm25", "dense", "hybrid"] and report["queries"] == 35
@@ -30,7 +40,14 @@ def test_eval_json_report_and_files(sample_index: Path, tmp_path: Path) -> None:
 
 
 def test_eval_table_and_bad_modes(sample_index: Path) -> None:
-    arguments = ["eval", str(sample_index), "--queries", str(SAMPLE / "queries.tsv"), "--qrels", str(SAMPLE / "qrels.tsv")]
+    arguments = [
+        "eval",
+        str(sample_index),
+        "--queries",
+        str(SAMPLE / "queries.tsv"),
+        "--qrels",
+        str(SAMPLE / "qrels.tsv"),
+    ]
     table = prodsearch(*arguments, "--modes", "bm25,hybrid", check=True).stdout
     assert table.splitlines()[0].split() == ["bm25", "hybrid"] and "paired t-test" in table
     assert prodsearch(*arguments, "--modes", "bm25,fuzzy").returncode == 2

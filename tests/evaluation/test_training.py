@@ -23,9 +23,13 @@ def test_a_few_steps_make_a_reranker(sample_index: Path, sample_reranker: tuple[
     reranked = pipeline.search(SearchRequest("cork yoga mat", "rerank", size=20, explain=True))
     assert reranked.rerank is True
     assert [h.product.id for h in reranked.hits] != [h.product.id for h in hybrid.hits]
-    assert {h.product.id for h in reranked.hits} <= {h.product.id for h in pipeline.search(SearchRequest("cork yoga mat", "hybrid", size=50)).hits}
+    assert {h.product.id for h in reranked.hits} <= {
+        h.product.id for h in pipeline.search(SearchRequest("cork yoga mat", "hybrid", size=50)).hits
+    }
     scores = [hit.explain.rerank_score for hit in reranked.hits]
-    assert scores == sorted(scores, reverse=True) and all(hit.score == hit.explain.rerank_score for hit in reranked.hits)
+    assert scores == sorted(scores, reverse=True) and all(
+        hit.score == hit.explain.rerank_score for hit in reranked.hits
+    )
 
 
 def test_reranker_directory_must_exist(tmp_path: Path) -> None:
@@ -44,8 +48,18 @@ def test_encoder_training_and_reembedding(sample_index: Path, tmp_path: Path) ->
     shutil.copytree(sample_index, root)
     out = tmp_path / "encoder"
     result = prodsearch(
-        "train", "encoder", str(root), "--queries", str(SAMPLE / "queries.tsv"), "--qrels", str(SAMPLE / "qrels.tsv"),
-        "--out", str(out), "--min-grade", "3", "--reembed",
+        "train",
+        "encoder",
+        str(root),
+        "--queries",
+        str(SAMPLE / "queries.tsv"),
+        "--qrels",
+        str(SAMPLE / "qrels.tsv"),
+        "--out",
+        str(out),
+        "--min-grade",
+        "3",
+        "--reembed",
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "best validation nDCG@10" in result.stdout and "serving v000002" in result.stdout

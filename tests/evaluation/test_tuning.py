@@ -16,7 +16,7 @@ def test_tune_saves_settings_that_search_uses(sample_index: Path, tmp_path: Path
     shutil.copytree(sample_index, root)
     judgments = ["--queries", str(SAMPLE / "queries.tsv"), "--qrels", str(SAMPLE / "qrels.tsv")]
     result = prodsearch("tune", str(root), *judgments, "--rel-threshold", "3", check=True)
-    assert "searched 108 settings" in result.stdout and f"saved " in result.stdout
+    assert "searched 108 settings" in result.stdout and "saved " in result.stdout
     saved = json.loads((root / FILE).read_text())
     tuned = load_search_settings(root)
     assert saved["score"] >= saved["default_score"] and saved["queries"] == 35
@@ -26,9 +26,13 @@ def test_tune_saves_settings_that_search_uses(sample_index: Path, tmp_path: Path
     saved["settings"].update(fusion="weighted", normalisation="minmax", dense_weight=1.0, dense_floor=None)
     (root / FILE).write_text(json.dumps(saved))
     as_dense = json.loads(prodsearch("search", str(root), "gift for a runner", "--json", check=True).stdout)
-    dense = json.loads(prodsearch("search", str(root), "gift for a runner", "--mode", "dense", "--json", check=True).stdout)
+    dense = json.loads(
+        prodsearch("search", str(root), "gift for a runner", "--mode", "dense", "--json", check=True).stdout
+    )
     assert [hit["id"] for hit in as_dense["hits"]] == [hit["id"] for hit in dense["hits"]]
-    report = json.loads(prodsearch("eval", str(root), *judgments, "--modes", "dense,hybrid,hybrid:default", "--json", check=True).stdout)
+    report = json.loads(
+        prodsearch("eval", str(root), *judgments, "--modes", "dense,hybrid,hybrid:default", "--json", check=True).stdout
+    )
     assert report["modes"]["hybrid"]["ndcg@10"] == report["modes"]["dense"]["ndcg@10"]
     assert report["modes"]["hybrid:default"]["ndcg@10"] != report["modes"]["hybrid"]["ndcg@10"]
 

@@ -25,7 +25,10 @@ def catalogue(tmp_path: Path, *lines: str, name: str = "cat.jsonl") -> Path:
         ('{"id": "b2"}', "line 2: field 'title' is required"),
         ('{"id": "b2", "title": ""}', "line 2: field 'title'"),
         ('{"id": "b2", "title": "Pan", "price": "cheap"}', "line 2: field 'price'"),
-        ('{"id": "b2", "title": "Pan", "price": -3}', "line 2: field 'price': Input should be greater than or equal to 0 (got -3)"),
+        (
+            '{"id": "b2", "title": "Pan", "price": -3}',
+            "line 2: field 'price': Input should be greater than or equal to 0 (got -3)",
+        ),
         ('{"id": "b2", "title": "Pan", "price": true}', "line 2: field 'price'"),
         ('{"id": "b2", "title": "Pan", "attributes": [1]}', "line 2: field 'attributes'"),
         ('{"id": "b2", "title": "Pan",', "line 2: broken JSON"),

@@ -70,8 +70,18 @@ def _final_catalogue(records: list[dict]) -> tuple[list[dict], list[dict], list[
         dict(records[0], title=records[0]["title"] + " with Tea Infuser"),  # text change: re-embedded
         dict(records[1], price=5.0),  # price change only: vector reused
         dict(records[2], description="Rewritten: a quiet kettle for night-time tea."),
-        {"id": "SKU-9001", "title": "Alpenware Trek Camping Stove", "description": "Gas stove for camping.", "price": 39.0},
-        {"id": "SKU-0500", "title": "Brevilla Zen Tea Maker - Green", "category": "Home > Kitchen > Kettles", "price": 89.0},
+        {
+            "id": "SKU-9001",
+            "title": "Alpenware Trek Camping Stove",
+            "description": "Gas stove for camping.",
+            "price": 39.0,
+        },
+        {
+            "id": "SKU-0500",
+            "title": "Brevilla Zen Tea Maker - Green",
+            "category": "Home > Kitchen > Kettles",
+            "price": 89.0,
+        },
     ]
     deleted = [records[10]["id"], records[200]["id"], records[299]["id"]]
     by_id = {record["id"]: record for record in records}
@@ -106,18 +116,24 @@ def test_update_equals_full_rebuild(tmp_path: Path, sample_catalogue: Path, samp
         np.testing.assert_allclose([s for _, s in keyword[0]], [s for _, s in keyword[1]], rtol=1e-6)
         vector = encoder.encode([query])[0]
         assert list(updated.dense.search(vector, 20)[1]) == list(rebuilt.dense.search(vector, 20)[1]), query
-    assert [updated.products[row].id for row, _ in updated.keyword.search("tea infuser", 1)] == [sample_records[0]["id"]]
+    assert [updated.products[row].id for row, _ in updated.keyword.search("tea infuser", 1)] == [
+        sample_records[0]["id"]
+    ]
     assert not any(product_id in updated.row_of for product_id in deleted)
 
 
-def test_update_without_changes_publishes_nothing(tmp_path: Path, sample_catalogue: Path, sample_records: list[dict]) -> None:
+def test_update_without_changes_publishes_nothing(
+    tmp_path: Path, sample_catalogue: Path, sample_records: list[dict]
+) -> None:
     root = tmp_path / "index"
     build_index(sample_catalogue, root)
     report = update_index(root, write_jsonl(tmp_path / "same.jsonl", sample_records[:3]))
     assert not report.published and open_index(root).manifest.version == "v000001"
 
 
-def test_update_refuses_an_id_both_upserted_and_deleted(tmp_path: Path, sample_index: Path, sample_records: list[dict]) -> None:
+def test_update_refuses_an_id_both_upserted_and_deleted(
+    tmp_path: Path, sample_index: Path, sample_records: list[dict]
+) -> None:
     (tmp_path / "deletes.txt").write_text(sample_records[0]["id"] + "\n", encoding="utf-8")
     with pytest.raises(ValueError, match="both upserted and deleted"):
         update_index(sample_index, write_jsonl(tmp_path / "delta.jsonl", sample_records[:1]), tmp_path / "deletes.txt")
@@ -138,7 +154,10 @@ def test_hnsw_index_is_built_on_request_and_by_size(tmp_path: Path, sample_catal
     from indexer.dense import DenseSettings
 
     by_flag = tmp_path / "hnsw"
-    assert prodsearch("index", "build", str(sample_catalogue), "--out", str(by_flag), "--dense-index", "hnsw").returncode == 0
+    assert (
+        prodsearch("index", "build", str(sample_catalogue), "--out", str(by_flag), "--dense-index", "hnsw").returncode
+        == 0
+    )
     by_size = tmp_path / "auto"
     build_index(sample_catalogue, by_size, BuildSettings(dense=DenseSettings(hnsw_threshold=100)))
     exact = tmp_path / "flat"
@@ -151,8 +170,19 @@ def test_hnsw_index_is_built_on_request_and_by_size(tmp_path: Path, sample_catal
 
 
 def test_cli_skip_invalid_reports_and_indexes_the_rest(tmp_path: Path) -> None:
-    records = [{"id": "a", "title": "Red kettle"}, {"id": "b", "title": ""}, {"id": "c", "title": "Blue kettle", "colour": "x"}]
-    result = prodsearch("index", "build", str(write_jsonl(tmp_path / "cat.jsonl", records)), "--out", str(tmp_path / "ix"), "--skip-invalid")
+    records = [
+        {"id": "a", "title": "Red kettle"},
+        {"id": "b", "title": ""},
+        {"id": "c", "title": "Blue kettle", "colour": "x"},
+    ]
+    result = prodsearch(
+        "index",
+        "build",
+        str(write_jsonl(tmp_path / "cat.jsonl", records)),
+        "--out",
+        str(tmp_path / "ix"),
+        "--skip-invalid",
+    )
     assert result.returncode == 0, result.stderr
     assert "skipped line 2: field 'title'" in result.stderr and "ignored unknown fields: colour" in result.stderr
     assert "serving v000001 with 2 products" in result.stdout
@@ -162,12 +192,20 @@ def test_cli_search_prints_ranked_products(sample_index: Path) -> None:
     text = prodsearch("search", str(sample_index), "red kettle", check=True).stdout
     first = text.splitlines()[0]
     assert first.startswith("  1.") and "Kettle" in first and "Red" in first
-    hits = json.loads(prodsearch("search", str(sample_index), "keep drinks cold", "--mode", "dense", "--json", check=True).stdout)["hits"]
+    hits = json.loads(
+        prodsearch("search", str(sample_index), "keep drinks cold", "--mode", "dense", "--json", check=True).stdout
+    )["hits"]
     assert len(hits) == 10 and "Bottle" in hits[0]["title"]
     assert [hit["score"] for hit in hits] == sorted((hit["score"] for hit in hits), reverse=True)
 
 
 def test_help_of_every_command_exits_0() -> None:
-    for command in (["--help"], ["index", "--help"], ["index", "build", "--help"], ["train", "--help"], ["eval", "--help"]):
+    for command in (
+        ["--help"],
+        ["index", "--help"],
+        ["index", "build", "--help"],
+        ["train", "--help"],
+        ["eval", "--help"],
+    ):
         result = prodsearch(*command)
         assert result.returncode == 0 and "Usage:" in result.stdout and not result.stderr, command

@@ -7,8 +7,15 @@ from dataclasses import replace
 from indexer.products import Product
 
 KETTLE = Product(
-    id="k1", title="Kettle", description="Boils fast.", category=("Home", "Kitchen"), brand="Acme", price=19.5,
-    currency="EUR", attributes={"colour": ("red", "black")}, url="https://shop.example/k1",
+    id="k1",
+    title="Kettle",
+    description="Boils fast.",
+    category=("Home", "Kitchen"),
+    brand="Acme",
+    price=19.5,
+    currency="EUR",
+    attributes={"colour": ("red", "black")},
+    url="https://shop.example/k1",
 )
 
 

@@ -83,9 +83,15 @@ def test_kill_at_each_step(tmp_path: Path, served: Path, sample_catalogue: Path,
 @pytest.mark.parametrize("delay", [0.3, 1.0, 2.0, 3.0])
 def test_kill_at_random_moments_of_a_build(tmp_path: Path, served: Path, sample_catalogue: Path, delay: float) -> None:
     before = _snapshot(served)
-    bigger = write_jsonl(tmp_path / "bigger.jsonl", [{"id": f"P{n}", "title": f"Product {n}", "description": "x " * 50} for n in range(600)])
-    job = subprocess.Popen([sys.executable, "-m", "prodsearch", "index", "build", str(bigger), "--out", str(served)],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    bigger = write_jsonl(
+        tmp_path / "bigger.jsonl",
+        [{"id": f"P{n}", "title": f"Product {n}", "description": "x " * 50} for n in range(600)],
+    )
+    job = subprocess.Popen(
+        [sys.executable, "-m", "prodsearch", "index", "build", str(bigger), "--out", str(served)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     time.sleep(delay)
     job.send_signal(signal.SIGKILL)
     job.wait()
@@ -109,7 +115,10 @@ def test_pointer_to_a_missing_version_is_reported(served: Path) -> None:
 @pytest.mark.parametrize(
     "damage, named",
     [
-        (lambda v: (v / "products.jsonl").write_text((v / "products.jsonl").read_text().split("\n", 1)[1]), "products.jsonl holds 299"),
+        (
+            lambda v: (v / "products.jsonl").write_text((v / "products.jsonl").read_text().split("\n", 1)[1]),
+            "products.jsonl holds 299",
+        ),
         (lambda v: (v / "dense.faiss").unlink(), "dense.faiss is missing"),
         (lambda v: (v / "manifest.json").write_text("{"), "manifest.json is not valid JSON"),
     ],
@@ -120,8 +129,7 @@ def test_damaged_version_names_the_file(served: Path, damage, named: str) -> Non
         open_index(served)
 
 
-def test_second_job_waits_for_none(served: Path) -> None:
-    with IndexRoot(served).writing():
-        with pytest.raises(RuntimeError, match="another indexing job is running"):
-            with IndexRoot(served).writing():
-                pass
+def test_a_second_job_fails_at_once(served: Path) -> None:
+    with IndexRoot(served).writing():  # noqa: SIM117  (the inner block must run while the outer lock is held)
+        with pytest.raises(RuntimeError, match="another indexing job is running"), IndexRoot(served).writing():
+            pass

@@ -27,7 +27,11 @@ def test_minmax_and_its_zero_denominator() -> None:
 
 def test_zscore_and_its_zero_denominator() -> None:
     scores = normalise({"a": 4.0, "b": 2.0, "c": 0.0}, "zscore")  # mean 2, population std sqrt(8/3)
-    assert scores["a"] == pytest.approx(2 / (8 / 3) ** 0.5) and scores["b"] == 0.0 and scores["c"] == pytest.approx(-scores["a"])
+    assert (
+        scores["a"] == pytest.approx(2 / (8 / 3) ** 0.5)
+        and scores["b"] == 0.0
+        and scores["c"] == pytest.approx(-scores["a"])
+    )
     assert normalise({"a": 1.0, "b": 1.0}, "zscore") == {"a": 0.0, "b": 0.0}
     with pytest.raises(ValueError, match="unknown normalisation"):
         normalise({"a": 1.0}, "softmax")

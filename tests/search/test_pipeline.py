@@ -37,7 +37,9 @@ def test_every_mode_answers(pipeline: SearchPipeline) -> None:
 def test_rerank_without_a_reranker_says_so(pipeline: SearchPipeline) -> None:
     response = pipeline.search(SearchRequest("red kettle", "rerank"))
     assert response.rerank is False
-    assert [h.product.id for h in response.hits] == [h.product.id for h in pipeline.search(SearchRequest("red kettle")).hits]
+    assert [h.product.id for h in response.hits] == [
+        h.product.id for h in pipeline.search(SearchRequest("red kettle")).hits
+    ]
 
 
 @pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
@@ -65,7 +67,8 @@ def test_keyword_and_dense_filters_agree(pipeline: SearchPipeline) -> None:
         filters = Filters(
             category=product.category[: rng.randint(0, len(product.category))],
             brands=(product.brand.upper(),) if rng.random() < 0.5 else (),
-            price_min=float(rng.choice([0, 20, 50])), price_max=rng.choice([None, 100.0, 300.0]),
+            price_min=float(rng.choice([0, 20, 50])),
+            price_max=rng.choice([None, 100.0, 300.0]),
             attributes=(("colour", (product.attributes["colour"][0], "purple")),) if rng.random() < 0.5 else (),
         )
         mask = FilterIndex(products).mask(filters)
@@ -95,7 +98,10 @@ def test_pages_never_repeat_a_product(pipeline: SearchPipeline) -> None:
     seen: list[str] = []
     first = pipeline.search(SearchRequest("waterproof jacket", "hybrid", size=7))
     for page in range(1, first.total // 7 + 2):
-        seen += [hit.product.id for hit in pipeline.search(SearchRequest("waterproof jacket", "hybrid", page=page, size=7)).hits]
+        seen += [
+            hit.product.id
+            for hit in pipeline.search(SearchRequest("waterproof jacket", "hybrid", page=page, size=7)).hits
+        ]
     assert len(seen) == len(set(seen)) == first.total
 
 
@@ -135,7 +141,12 @@ def test_rrf_setting_changes_the_fusion(sample_index: Path) -> None:
 
 @pytest.mark.parametrize(
     "arguments, parameter",
-    [({"query": " "}, "q"), ({"query": "x", "mode": "fuzzy"}, "mode"), ({"query": "x", "size": 0}, "k"), ({"query": "x", "page": 1001}, "page")],
+    [
+        ({"query": " "}, "q"),
+        ({"query": "x", "mode": "fuzzy"}, "mode"),
+        ({"query": "x", "size": 0}, "k"),
+        ({"query": "x", "page": 1001}, "page"),
+    ],
 )
 def test_bad_requests_name_their_parameter(arguments: dict, parameter: str) -> None:
     with pytest.raises(RequestError) as caught:

@@ -27,13 +27,23 @@ def test_search_response_matches_the_document(server: LiveServer) -> None:
     body = response.json()
     check_schema(server, "Search", body)
     assert body["mode"] == "hybrid" and body["rerank"] == "off" and len(body["hits"]) == 5
-    assert "Kettle" in body["hits"][0]["title"] and body["hits"][0]["explain"]["fused_score"] == body["hits"][0]["score"]
+    assert (
+        "Kettle" in body["hits"][0]["title"] and body["hits"][0]["explain"]["fused_score"] == body["hits"][0]["score"]
+    )
     assert {"keyword", "dense", "fusion", "facets", "total"} <= body["timings_ms"].keys()
 
 
 def test_filters_over_http(server: LiveServer) -> None:
-    body = get(server, "/api/search", q="shoes", category="Clothing > Footwear", brand=["Stridex", "Asix"],
-               price_min=50, price_max=150, **{"attr.colour": ["blue", "red"]}).json()
+    body = get(
+        server,
+        "/api/search",
+        q="shoes",
+        category="Clothing > Footwear",
+        brand=["Stridex", "Asix"],
+        price_min=50,
+        price_max=150,
+        **{"attr.colour": ["blue", "red"]},
+    ).json()
     assert body["hits"]
     for hit in body["hits"]:
         product = get(server, f"/api/products/{hit['id']}").json()
@@ -85,7 +95,7 @@ def test_unknown_product_and_route_are_json_404s(server: LiveServer) -> None:
 
 def test_no_query_string_causes_a_500(server: LiveServer) -> None:
     rng = random.Random(11)
-    alphabet = 'abc XYZ éü中文🙂"\'\\:+-!(){}[]^~*?/&|<>%;\t\x00\x7f' + "".join(map(chr, range(0x20)))
+    alphabet = "abc XYZ éü中文🙂\"'\\:+-!(){}[]^~*?/&|<>%;\t\x00\x7f" + "".join(map(chr, range(0x20)))
     for _ in range(150):
         query = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40)))
         mode = rng.choice(["bm25", "dense", "hybrid", "rerank"])

@@ -13,8 +13,14 @@ from tests.helpers import LiveServer
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # Headless on a closed network: no GPU, no sandbox (root in CI), none of Chromium's own traffic.
 FLAGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -47,7 +53,8 @@ def test_search_then_filter_by_a_facet(browser, server: LiveServer, tmp_path) ->
     brand_button.click()
     page.wait_for_function("document.querySelectorAll('#active-filters .chip').length === 1")
     page.wait_for_function(
-        "brand => [...document.querySelectorAll('.result .meta')].every(meta => meta.textContent.startsWith(brand))", arg=brand
+        "brand => [...document.querySelectorAll('.result .meta')].every(meta => meta.textContent.startsWith(brand))",
+        arg=brand,
     )
     metas = page.locator(".result .meta").all_inner_texts()
     assert metas and all(meta.startswith(brand) for meta in metas)
@@ -58,6 +65,7 @@ def test_search_then_filter_by_a_facet(browser, server: LiveServer, tmp_path) ->
     page.locator("#active-filters .chip button").click()  # removing the filter brings the other brands back
     page.wait_for_function("document.querySelectorAll('#active-filters .chip').length === 0")
     page.wait_for_function(
-        "brand => [...document.querySelectorAll('.result .meta')].some(meta => !meta.textContent.startsWith(brand))", arg=brand
+        "brand => [...document.querySelectorAll('.result .meta')].some(meta => !meta.textContent.startsWith(brand))",
+        arg=brand,
     )
     page.close()
