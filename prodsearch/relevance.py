@@ -184,17 +184,28 @@ def train() -> None:
     """Fine-tune models on relevance judgments."""
 
 
+def training_options(command):
+    """DIRECTORY, the judgments, --out and --epochs: what every training verb takes."""
+    command = click.option("--epochs", type=click.IntRange(1, 20), default=1, show_default=True)(command)
+    command = click.option(
+        "--out", "out", required=True, type=click.Path(path_type=Path), help="Model directory to write."
+    )(command)
+    command = judgment_options(command)
+    return click.argument("directory", type=click.Path(path_type=Path))(command)
+
+
+def training_inputs(directory: Path, out: Path, *judgments):
+    """(pipeline with the index's tuned settings, queries, qrels), with `out` created."""
+    from search import SearchPipeline
+    from search.settings_file import load_search_settings
+
+    queries, qrels = load_judgments(*judgments)
+    out.mkdir(parents=True, exist_ok=True)
+    return SearchPipeline(open_index(directory), settings=load_search_settings(directory)), queries, qrels
+
+
 @train.command("reranker")
-@click.argument("directory", type=click.Path(path_type=Path))
-@judgment_options
-@click.option(
-    "--out",
-    "out",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Model directory to write (a CrossEncoder folder).",
-)
-@click.option("--epochs", type=click.IntRange(1, 20), default=1, show_default=True)
+@training_options
 @click.option("--max-pairs", type=click.IntRange(min=1), help="Train on at most this many (query, product) pairs.")
 @click.option("--batch-size", type=click.IntRange(1, 512), default=32, show_default=True)
 def train_reranker_command(
@@ -211,12 +222,8 @@ def train_reranker_command(
 ) -> None:
     """Fine-tune a cross-encoder from all-MiniLM-L6-v2 on the judgments, with hybrid hard negatives."""
     from evaluation.training import TrainingSettings, train_reranker
-    from search import SearchPipeline
-    from search.settings_file import load_search_settings
 
-    queries, qrels = load_judgments(queries_path, qrels_path, part, share, seed)
-    out.mkdir(parents=True, exist_ok=True)
-    pipeline = SearchPipeline(open_index(directory), settings=load_search_settings(directory))
+    pipeline, queries, qrels = training_inputs(directory, out, queries_path, qrels_path, part, share, seed)
     settings = TrainingSettings(epochs=epochs, max_pairs=max_pairs, seed=seed, batch_size=batch_size)
     report = train_reranker(pipeline, queries, qrels, out, settings, progress=True)
     click.echo(
@@ -228,16 +235,7 @@ def train_reranker_command(
 
 
 @train.command("encoder")
-@click.argument("directory", type=click.Path(path_type=Path))
-@judgment_options
-@click.option(
-    "--out",
-    "out",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Model directory to write (a SentenceTransformer folder).",
-)
-@click.option("--epochs", type=click.IntRange(1, 20), default=1, show_default=True)
+@training_options
 @click.option(
     "--min-grade",
     type=click.IntRange(min=1),
@@ -261,12 +259,8 @@ def train_encoder_command(
     """Fine-tune the bi-encoder on (query, relevant product) pairs with in-batch negatives."""
     from evaluation.encoder_training import EncoderTrainingSettings, train_encoder
     from indexer.jobs import reembed_index
-    from search import SearchPipeline
-    from search.settings_file import load_search_settings
 
-    queries, qrels = load_judgments(queries_path, qrels_path, part, share, seed)
-    out.mkdir(parents=True, exist_ok=True)
-    pipeline = SearchPipeline(open_index(directory), settings=load_search_settings(directory))
+    pipeline, queries, qrels = training_inputs(directory, out, queries_path, qrels_path, part, share, seed)
     report = train_encoder(
         pipeline,
         queries,

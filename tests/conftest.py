@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import SAMPLE
+from tests.helpers import JUDGMENTS, SAMPLE
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -50,10 +50,7 @@ def sample_reranker(
         "train",
         "reranker",
         str(sample_index),
-        "--queries",
-        str(SAMPLE / "queries.tsv"),
-        "--qrels",
-        str(SAMPLE / "qrels.tsv"),
+        *JUDGMENTS,
         "--out",
         str(out),
         "--max-pairs",

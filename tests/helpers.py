@@ -10,6 +10,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "data" / "sample"
 SHARED_DATA = REPO.parent / "shared" / "data"
+JUDGMENTS = ["--queries", str(SAMPLE / "queries.tsv"), "--qrels", str(SAMPLE / "qrels.tsv")]
 
 
 def prodsearch(*arguments: str, check: bool = False) -> subprocess.CompletedProcess:

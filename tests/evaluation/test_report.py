@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.helpers import SAMPLE, prodsearch
+from tests.helpers import JUDGMENTS, prodsearch
 
 
 def test_eval_json_report_and_files(sample_index: Path, tmp_path: Path) -> None:
@@ -13,10 +13,7 @@ def test_eval_json_report_and_files(sample_index: Path, tmp_path: Path) -> None:
     result = prodsearch(
         "eval",
         str(sample_index),
-        "--queries",
-        str(SAMPLE / "queries.tsv"),
-        "--qrels",
-        str(SAMPLE / "qrels.tsv"),
+        *JUDGMENTS,
         "--rel-threshold",
         "3",
         "--out",
@@ -43,10 +40,7 @@ def test_eval_table_and_bad_modes(sample_index: Path) -> None:
     arguments = [
         "eval",
         str(sample_index),
-        "--queries",
-        str(SAMPLE / "queries.tsv"),
-        "--qrels",
-        str(SAMPLE / "qrels.tsv"),
+        *JUDGMENTS,
     ]
     table = prodsearch(*arguments, "--modes", "bm25,hybrid", check=True).stdout
     assert table.splitlines()[0].split() == ["bm25", "hybrid"] and "paired t-test" in table

@@ -8,7 +8,7 @@ from pathlib import Path
 from indexer import open_index
 from search import SearchPipeline, SearchRequest
 from search.reranker import CrossEncoderReranker
-from tests.helpers import SAMPLE, prodsearch
+from tests.helpers import JUDGMENTS, prodsearch
 
 
 def test_a_few_steps_make_a_reranker(sample_index: Path, sample_reranker: tuple[Path, object]) -> None:
@@ -51,10 +51,7 @@ def test_encoder_training_and_reembedding(sample_index: Path, tmp_path: Path) ->
         "train",
         "encoder",
         str(root),
-        "--queries",
-        str(SAMPLE / "queries.tsv"),
-        "--qrels",
-        str(SAMPLE / "qrels.tsv"),
+        *JUDGMENTS,
         "--out",
         str(out),
         "--min-grade",

@@ -8,13 +8,13 @@ from pathlib import Path
 
 from search import SearchSettings
 from search.settings_file import FILE, PREVIOUS, load_search_settings
-from tests.helpers import SAMPLE, prodsearch
+from tests.helpers import JUDGMENTS, prodsearch
 
 
 def test_tune_saves_settings_that_search_uses(sample_index: Path, tmp_path: Path) -> None:
     root = tmp_path / "index"
     shutil.copytree(sample_index, root)
-    judgments = ["--queries", str(SAMPLE / "queries.tsv"), "--qrels", str(SAMPLE / "qrels.tsv")]
+    judgments = [*JUDGMENTS]
     result = prodsearch("tune", str(root), *judgments, "--rel-threshold", "3", check=True)
     assert "searched 108 settings" in result.stdout and "saved " in result.stdout
     saved = json.loads((root / FILE).read_text())
