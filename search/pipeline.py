@@ -114,7 +114,7 @@ class SearchPipeline:
         self.reranker = reranker
         filter_index = FilterIndex(version.products)
         self.keyword: Retriever = KeywordRetriever(version)
-        self.dense: Retriever = DenseRetriever(version, encoder, filter_index)
+        self.dense = DenseRetriever(version, encoder, filter_index)  # typed: the pipeline needs its encoder
 
     @property
     def encoder(self) -> Encoder:

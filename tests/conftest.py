@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import JUDGMENTS, SAMPLE
-
-
-@pytest.fixture(scope="session", autouse=True)
-def model_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Derived ONNX models go to the user's cache unless a test run chose another place."""
-    os.environ.setdefault("PRODSEARCH_CACHE", str(Path.home() / ".cache" / "prodsearch"))
 
 
 @pytest.fixture(scope="session")
