@@ -22,7 +22,7 @@ import numpy as np
 import requests
 
 from indexer import open_index
-from search import SearchPipeline, SearchRequest
+from search import EmbeddedBackend, SearchPipeline, SearchRequest
 from search.reranker import CrossEncoderReranker
 
 
@@ -108,7 +108,8 @@ def main() -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} cores; index {version.manifest.version}: "
         f"{version.manifest.products} products, {version.manifest.dense_kind}; {len(queries)} queries"
     )
-    pipeline = SearchPipeline(version, reranker=CrossEncoderReranker(args.reranker) if args.reranker else None)
+    reranker = CrossEncoderReranker(args.reranker) if args.reranker else None
+    pipeline = SearchPipeline(EmbeddedBackend(version), reranker)
     print("in process")
     for mode in modes:
         print(f"  {mode:<7} {percentiles(in_process(pipeline, queries, mode))}")

@@ -52,12 +52,12 @@ def train_encoder(
 
     started = time.perf_counter()
     fit_ids, validation_ids = split_for_training(queries, qrels, settings.validation_share, settings.seed)
-    products, row_of = pipeline.version.products, pipeline.version.row_of
+    products = pipeline.backend.products(sorted({product_id for qid in fit_ids for product_id in qrels[qid]}))
     pairs = [
-        (queries[qid], products[row_of[product_id]].embedding_text())
+        (queries[qid], products[product_id].embedding_text())
         for qid in fit_ids
         for product_id, grade in qrels[qid].items()
-        if grade >= settings.min_grade and product_id in row_of
+        if grade >= settings.min_grade and product_id in products
     ]
     if not pairs:
         raise ValueError(f"no (query, product) pairs with grade >= {settings.min_grade}; lower --min-grade")

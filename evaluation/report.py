@@ -63,7 +63,7 @@ def evaluate_modes(
             name: paired_p_value(per_query[baseline][name], per_query[label][name]) for name in per_query[label]
         }
     report["baseline"] = baseline
-    report["index_version"] = pipelines[0][2].version.manifest.version
+    report["index_version"] = pipelines[0][2].backend.label
     return report, runs
 
 

@@ -68,13 +68,13 @@ def make_pairs(
     progress: bool,
 ) -> list[tuple[str, str, float]]:
     top_grade = max(grade for judged in qrels.values() for grade in judged.values()) or 1
-    products, row_of = pipeline.version.products, pipeline.version.row_of
+    products = pipeline.backend.products(sorted({product_id for qid in queries for product_id in qrels[qid]}))
     pairs = []
     for qid, text in tqdm(queries.items(), desc="mining negatives", unit="query", disable=not progress):
         judged = qrels[qid]
         for product_id, grade in judged.items():
-            if product_id in row_of:
-                pairs.append((text, products[row_of[product_id]].embedding_text(), max(grade, 0) / top_grade))
+            if product_id in products:
+                pairs.append((text, products[product_id].embedding_text(), max(grade, 0) / top_grade))
         hits = pipeline.search(SearchRequest(text, "hybrid", size=50)).hits[NEGATIVES_FROM_RANK:]
         unjudged = [hit.product for hit in hits if hit.product.id not in judged]
         for product in rng.sample(unjudged, min(settings.negatives, len(unjudged))):
@@ -164,7 +164,7 @@ def train_reranker(
         "history": history,
         "seconds": round(time.perf_counter() - started, 1),
         "device": device,
-        "index_version": pipeline.version.manifest.version,
+        "index_version": pipeline.backend.label,
         "settings": asdict(settings),
     }
     (out / "training.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

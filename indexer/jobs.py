@@ -54,7 +54,7 @@ def build_index(
     index_root = IndexRoot(root)
     with index_root.writing():
         products = sorted(catalogue.products, key=lambda product: product.id)
-        vectors = _embed(encoder, products, settings.batch_size, progress)
+        vectors = embed_products(encoder, products, settings.batch_size, progress)
         manifest = _publish(
             index_root,
             products,
@@ -80,33 +80,16 @@ def update_index(
     progress: bool = False,
 ) -> JobReport:
     """Applies upserts (whole products, replaced by id) and deletes to the served version."""
-    if upsert_path is None and delete_path is None:
-        raise ValueError("nothing to update: give --upsert CATALOG_DELTA, --delete IDS_FILE or both")
     started = time.perf_counter()
-    delta = read_catalogue(upsert_path, skip_invalid, encoding) if upsert_path else None
-    upserts = delta.products if delta else []
-    deletes = read_ids(delete_path) if delete_path else []
-    both = sorted({product.id for product in upserts} & set(deletes))
-    if both:
-        raise ValueError(f"ids both upserted and deleted: {', '.join(both[:10])}; an update may do one or the other")
-
+    delta = read_delta(upsert_path, delete_path, skip_invalid, encoding)
     index_root = IndexRoot(root)
     with index_root.writing():
         previous = open_version(index_root.current())
         settings = previous.settings
         by_id = {product.id: product for product in previous.products}
-        unknown = [product_id for product_id in deletes if product_id not in by_id]
-        for product_id in deletes:
-            by_id.pop(product_id, None)
-        changes = {"added": 0, "changed": 0, "unchanged": 0, "deleted": len(deletes) - len(unknown)}
-        for product in upserts:
-            old = by_id.get(product.id)
-            changes["added" if old is None else "changed" if old != product else "unchanged"] += 1
-            by_id[product.id] = product
-        if changes["added"] == changes["changed"] == changes["deleted"] == 0:
-            return JobReport(
-                previous.manifest, delta.skipped if delta else [], unknown_deletes=unknown, published=False
-            )
+        changes, unknown = apply_delta(by_id, delta)
+        if not changed_anything(changes):
+            return JobReport(previous.manifest, delta.skipped, unknown_deletes=unknown, published=False)
 
         products = sorted(by_id.values(), key=lambda product: product.id)
         old_vectors = previous.dense.vectors()
@@ -122,7 +105,7 @@ def update_index(
         changes["embedded"] = len(stale)
         encoder = encoder_for(previous.manifest)
         if stale:
-            vectors[stale] = _embed(encoder, [products[row] for row in stale], settings.batch_size, progress)
+            vectors[stale] = embed_products(encoder, [products[row] for row in stale], settings.batch_size, progress)
         manifest = _publish(
             index_root,
             products,
@@ -132,11 +115,11 @@ def update_index(
             started,
             job="update",
             parent=previous.manifest.version,
-            catalogue=(upsert_path or delete_path, delta.sha256 if delta else ""),
+            catalogue=(delta.source, delta.sha256),
             changes=changes,
         )
         pruned = index_root.prune(settings.keep_versions)
-    return JobReport(manifest, delta.skipped if delta else [], delta.ignored_fields if delta else (), unknown, pruned)
+    return JobReport(manifest, delta.skipped, delta.ignored_fields, unknown, pruned)
 
 
 def reembed_index(root: Path, encoder_name: str, progress: bool = False) -> JobReport:
@@ -147,7 +130,7 @@ def reembed_index(root: Path, encoder_name: str, progress: bool = False) -> JobR
     with index_root.writing():
         previous = open_version(index_root.current())
         settings = replace(previous.settings, encoder=encoder_name)
-        vectors = _embed(encoder, previous.products, settings.batch_size, progress)
+        vectors = embed_products(encoder, previous.products, settings.batch_size, progress)
         manifest = _publish(
             index_root,
             previous.products,
@@ -164,13 +147,58 @@ def reembed_index(root: Path, encoder_name: str, progress: bool = False) -> JobR
     return JobReport(manifest, pruned=pruned)
 
 
+@dataclass(frozen=True)
+class Delta:
+    """An update job's input: whole products to upsert and ids to delete."""
+
+    upserts: list[Product]
+    deletes: list[str]
+    source: Path
+    sha256: str = ""
+    skipped: list[LineError] = field(default_factory=list)
+    ignored_fields: tuple[str, ...] = ()
+
+
+def read_delta(
+    upsert_path: Path | None, delete_path: Path | None, skip_invalid: bool = False, encoding: str = "utf-8"
+) -> Delta:
+    if upsert_path is None and delete_path is None:
+        raise ValueError("nothing to update: give --upsert CATALOG_DELTA, --delete IDS_FILE or both")
+    catalogue = read_catalogue(upsert_path, skip_invalid, encoding) if upsert_path else None
+    upserts = catalogue.products if catalogue else []
+    deletes = read_ids(delete_path) if delete_path else []
+    both = sorted({product.id for product in upserts} & set(deletes))
+    if both:
+        raise ValueError(f"ids both upserted and deleted: {', '.join(both[:10])}; an update may do one or the other")
+    if catalogue is None:
+        return Delta(upserts, deletes, delete_path)
+    return Delta(upserts, deletes, upsert_path, catalogue.sha256, catalogue.skipped, catalogue.ignored_fields)
+
+
+def apply_delta(by_id: dict[str, Product], delta: Delta) -> tuple[dict[str, int], list[str]]:
+    """Applies the delta to `by_id` (at least every product it touches) in place: (changes, unknown deletes)."""
+    unknown = [product_id for product_id in delta.deletes if product_id not in by_id]
+    for product_id in delta.deletes:
+        by_id.pop(product_id, None)
+    changes = {"added": 0, "changed": 0, "unchanged": 0, "deleted": len(delta.deletes) - len(unknown)}
+    for product in delta.upserts:
+        old = by_id.get(product.id)
+        changes["added" if old is None else "changed" if old != product else "unchanged"] += 1
+        by_id[product.id] = product
+    return changes, unknown
+
+
+def changed_anything(changes: dict[str, int]) -> bool:
+    return any(changes[key] for key in ("added", "changed", "deleted"))
+
+
 def read_ids(path: Path) -> list[str]:
     """One product id a line; blank lines are ignored."""
     with open(path, encoding="utf-8") as handle:
         return list(dict.fromkeys(line.strip() for line in handle if line.strip()))
 
 
-def _embed(encoder: Encoder, products: Sequence[Product], batch_size: int, progress: bool) -> np.ndarray:
+def embed_products(encoder: Encoder, products: Sequence[Product], batch_size: int, progress: bool) -> np.ndarray:
     """One vector per product; each distinct text is embedded once (catalogues repeat titles)."""
     texts = [product.embedding_text() for product in products]
     distinct = list(dict.fromkeys(texts))

@@ -47,9 +47,16 @@ class Product:
         record["attributes"] = {key: list(values) for key, values in self.attributes.items()}
         return json.dumps(record, ensure_ascii=False, sort_keys=True)
 
+    def to_record(self) -> dict[str, Any]:
+        return json.loads(self.to_json())
+
     @classmethod
     def from_json(cls, line: str) -> Product:
-        record = json.loads(line)
+        return cls.from_record(json.loads(line))
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Product:
+        record = dict(record)
         record["category"] = tuple(record["category"])
         record["attributes"] = {key: tuple(values) for key, values in record["attributes"].items()}
         return cls(**record)

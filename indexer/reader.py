@@ -57,12 +57,16 @@ def open_index(root: Path) -> IndexVersion:
 
 def encoder_for(manifest: Manifest) -> Encoder:
     """The encoder an index was built with; refuses installed weights that differ from the build's."""
-    encoder = load_encoder(manifest.encoder)
+    return checked_encoder(manifest.encoder, manifest.encoder_sha256, manifest.version)
+
+
+def checked_encoder(name: str, sha256: str, index: str) -> Encoder:
+    """The encoder `name`, if its installed weights are the ones (`sha256`) that embedded `index`."""
+    encoder = load_encoder(name)
     installed = encoder.weights_sha256()
-    if installed != manifest.encoder_sha256:
+    if installed != sha256:
         raise IndexFormatError(
-            f"the index {manifest.version} was embedded with {manifest.encoder} "
-            f"weights {manifest.encoder_sha256[:12]}, "
+            f"the index {index} was embedded with {name} weights {sha256[:12]}, "
             f"but the installed weights are {installed[:12]}; reinstall the same model or rebuild the index"
         )
     return encoder

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from indexer import open_index
-from prodsearch.cli import Command, main, print_report
+from prodsearch.cli import Command, index_argument, main, print_report
+from search.indexes import IndexLocation
 from search.pipeline import MODES
 
 
@@ -52,7 +52,7 @@ def load_judgments(queries_path: Path | None, qrels_path: Path | None, part: str
 
 
 @main.command("eval")
-@click.argument("directory", type=click.Path(path_type=Path))
+@index_argument
 @judgment_options
 @click.option(
     "--modes",
@@ -73,7 +73,7 @@ def load_judgments(queries_path: Path | None, qrels_path: Path | None, part: str
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON instead of the table.")
 def evaluate(
-    directory: Path,
+    location: IndexLocation,
     queries_path: Path | None,
     qrels_path: Path | None,
     part: str,
@@ -90,7 +90,6 @@ def evaluate(
     from evaluation.report import format_table, write_report
     from search import SearchPipeline, SearchSettings
     from search.reranker import CrossEncoderReranker
-    from search.settings_file import load_search_settings
 
     labels = [label.strip() for label in modes.split(",") if label.strip()]
     chosen = [(label, *label.partition(":")[::2]) for label in labels]
@@ -102,10 +101,10 @@ def evaluate(
     if any(mode == "rerank" for _, mode, _ in chosen) and reranker is None:
         raise click.BadParameter("the rerank mode needs --reranker MODEL_DIR", param_hint="--modes")
     queries, qrels = load_judgments(queries_path, qrels_path, part, share, seed)
-    version = open_index(directory)
+    backend = location.open()
     model = CrossEncoderReranker(reranker) if reranker else None
-    tuned = SearchPipeline(version, reranker=model, settings=load_search_settings(directory))
-    defaults = SearchPipeline(version, tuned.encoder, model, SearchSettings())
+    tuned = SearchPipeline(backend, model, location.settings().load())
+    defaults = SearchPipeline(backend, model, SearchSettings())
     pipelines = [(label, mode, defaults if variant else tuned) for label, mode, variant in chosen]
     report, runs = evaluate_modes(pipelines, queries, qrels, MetricSet(rel=rel_threshold), progress=not as_json)
     if out:
@@ -115,7 +114,7 @@ def evaluate(
 
 
 @main.command()
-@click.argument("directory", type=click.Path(path_type=Path))
+@index_argument
 @judgment_options
 @click.option(
     "--metric",
@@ -126,7 +125,7 @@ def evaluate(
 @click.option("--rel-threshold", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--reset", is_flag=True, help="Forget the tuned settings: back to the defaults in code.")
 def tune(
-    directory: Path,
+    location: IndexLocation,
     queries_path: Path | None,
     qrels_path: Path | None,
     part: str,
@@ -142,17 +141,13 @@ def tune(
     from evaluation import MetricSet
     from evaluation.tuning import describe, tune_fusion
     from search import SearchPipeline, SearchSettings
-    from search.settings_file import reset_search_settings, save_search_settings
 
+    store = location.settings()
     if reset:
-        click.echo(
-            "tuned settings removed; using the defaults"
-            if reset_search_settings(directory)
-            else "no tuned settings to remove"
-        )
+        click.echo("tuned settings removed; using the defaults" if store.reset() else "no tuned settings to remove")
         return
     queries, qrels = load_judgments(queries_path, qrels_path, part, share, seed)
-    pipeline = SearchPipeline(open_index(directory))
+    pipeline = SearchPipeline(location.open())
     results = tune_fusion(pipeline, queries, qrels, metric, MetricSet(rel=rel_threshold), progress=True)
     default = next(score for settings, score in results if settings == SearchSettings())
     click.echo(f"{'':>4} {'setting':<42} {metric}")
@@ -163,8 +158,7 @@ def tune(
     )
     best, score = results[0]
     judged = sum(qid in qrels for qid in queries)
-    path = save_search_settings(
-        directory,
+    path = store.save(
         best,
         {
             "metric": metric,
@@ -172,7 +166,7 @@ def tune(
             "default_score": round(default, 4),
             "queries": judged,
             "part": part,
-            "index_version": pipeline.version.manifest.version,
+            "index_version": pipeline.backend.label,
             "tuned_at": datetime.now(UTC).isoformat(timespec="seconds"),
         },
     )
@@ -185,23 +179,21 @@ def train() -> None:
 
 
 def training_options(command):
-    """DIRECTORY, the judgments, --out and --epochs: what every training verb takes."""
+    """INDEX, the judgments, --out and --epochs: what every training verb takes."""
     command = click.option("--epochs", type=click.IntRange(1, 20), default=1, show_default=True)(command)
     command = click.option(
         "--out", "out", required=True, type=click.Path(path_type=Path), help="Model directory to write."
     )(command)
-    command = judgment_options(command)
-    return click.argument("directory", type=click.Path(path_type=Path))(command)
+    return index_argument(judgment_options(command))
 
 
-def training_inputs(directory: Path, out: Path, *judgments):
+def training_inputs(location: IndexLocation, out: Path, *judgments):
     """(pipeline with the index's tuned settings, queries, qrels), with `out` created."""
     from search import SearchPipeline
-    from search.settings_file import load_search_settings
 
     queries, qrels = load_judgments(*judgments)
     out.mkdir(parents=True, exist_ok=True)
-    return SearchPipeline(open_index(directory), settings=load_search_settings(directory)), queries, qrels
+    return SearchPipeline(location.open(), settings=location.settings().load()), queries, qrels
 
 
 @train.command("reranker")
@@ -209,7 +201,7 @@ def training_inputs(directory: Path, out: Path, *judgments):
 @click.option("--max-pairs", type=click.IntRange(min=1), help="Train on at most this many (query, product) pairs.")
 @click.option("--batch-size", type=click.IntRange(1, 512), default=32, show_default=True)
 def train_reranker_command(
-    directory: Path,
+    location: IndexLocation,
     queries_path: Path | None,
     qrels_path: Path | None,
     part: str,
@@ -223,7 +215,7 @@ def train_reranker_command(
     """Fine-tune a cross-encoder from all-MiniLM-L6-v2 on the judgments, with hybrid hard negatives."""
     from evaluation.training import TrainingSettings, train_reranker
 
-    pipeline, queries, qrels = training_inputs(directory, out, queries_path, qrels_path, part, share, seed)
+    pipeline, queries, qrels = training_inputs(location, out, queries_path, qrels_path, part, share, seed)
     settings = TrainingSettings(epochs=epochs, max_pairs=max_pairs, seed=seed, batch_size=batch_size)
     report = train_reranker(pipeline, queries, qrels, out, settings, progress=True)
     click.echo(
@@ -243,9 +235,9 @@ def train_reranker_command(
     show_default=True,
     help="Lowest grade that makes a training pair.",
 )
-@click.option("--reembed", is_flag=True, help="Re-embed DIRECTORY with the trained encoder afterwards (a new version).")
+@click.option("--reembed", is_flag=True, help="Re-embed INDEX with the trained encoder afterwards (a new version).")
 def train_encoder_command(
-    directory: Path,
+    location: IndexLocation,
     queries_path: Path | None,
     qrels_path: Path | None,
     part: str,
@@ -260,7 +252,11 @@ def train_encoder_command(
     from evaluation.encoder_training import EncoderTrainingSettings, train_encoder
     from indexer.jobs import reembed_index
 
-    pipeline, queries, qrels = training_inputs(directory, out, queries_path, qrels_path, part, share, seed)
+    if reembed and location.elastic is not None:
+        raise click.UsageError(
+            "--reembed re-embeds index directories; for Elasticsearch build again with --encoder MODEL_DIR"
+        )
+    pipeline, queries, qrels = training_inputs(location, out, queries_path, qrels_path, part, share, seed)
     report = train_encoder(
         pipeline,
         queries,
@@ -276,4 +272,4 @@ def train_encoder_command(
         f"{report['pairs']} pairs, {report['seconds']:.0f} s"
     )
     if reembed:
-        print_report(reembed_index(directory, str(out.resolve()), progress=True), directory)
+        print_report(reembed_index(Path(location.name), str(out.resolve()), progress=True), location.name)

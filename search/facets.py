@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from indexer.products import Product
 
 PRICE_EDGES = (0, 25, 50, 100, 200, 500)
+TOP = 20  # values per facet
 
 
 @dataclass(frozen=True)
@@ -31,30 +32,32 @@ class Facets:
     price: list[PriceBucket]
 
 
-def count_facets(products: Sequence[Product], rows: Sequence[int], category_prefix: tuple[str, ...] = ()) -> Facets:
-    """Counts over `rows`; categories are counted at the level just below `category_prefix`."""
+def count_facets(products: Iterable[Product], category_prefix: tuple[str, ...] = ()) -> Facets:
+    """Counts over `products`; categories are counted at the level just below `category_prefix`."""
     categories: Counter[str] = Counter()
     brands: Counter[str] = Counter()
     buckets = [0] * len(PRICE_EDGES)
     depth = len(category_prefix) + 1
-    for row in rows:
-        product = products[row]
+    for product in products:
         if len(product.category) >= depth:
             categories[" > ".join(product.category[:depth])] += 1
         if product.brand:
             brands[product.brand] += 1
         if product.price is not None:
             buckets[sum(product.price >= edge for edge in PRICE_EDGES) - 1] += 1
-    price = [
+    return Facets(top_values(categories), top_values(brands), price_buckets(buckets))
+
+
+def price_buckets(counts: Sequence[int]) -> list[PriceBucket]:
+    """The non-empty buckets, from a count per edge of PRICE_EDGES."""
+    return [
         PriceBucket(low, PRICE_EDGES[i + 1] if i + 1 < len(PRICE_EDGES) else None, count)
-        for i, (low, count) in enumerate(zip(PRICE_EDGES, buckets, strict=True))
+        for i, (low, count) in enumerate(zip(PRICE_EDGES, counts, strict=True))
         if count
     ]
-    return Facets(_top(categories), _top(brands), price)
 
 
-def _top(counter: Counter[str], limit: int = 20) -> list[FacetValue]:
-    return [
-        FacetValue(value, count)
-        for value, count in sorted(counter.items(), key=lambda item: (-item[1], item[0]))[:limit]
-    ]
+def top_values(counts: dict[str, int], limit: int = TOP) -> list[FacetValue]:
+    """The most frequent values first, ties by value."""
+    best = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    return [FacetValue(value, count) for value, count in best]

@@ -60,6 +60,20 @@ class Filters:
             clauses.append(tantivy.Query.term_set_query(schema, "attribute", [attribute_term(key, v) for v in values]))
         return [tantivy.Query.const_score_query(clause, 0.0) for clause in clauses]
 
+    def elastic_clauses(self) -> list[dict]:
+        """The same clauses as Elasticsearch filters (they do not score), over the fields indexer.elastic writes."""
+        clauses: list[dict] = []
+        if self.category:
+            clauses.append({"term": {"category_path": " > ".join(self.category)}})
+        if self.brands:
+            clauses.append({"terms": {"brand_key": [brand.strip().lower() for brand in self.brands]}})
+        if self.price_min is not None or self.price_max is not None:
+            bounds = {"gte": self.price_min, "lte": self.price_max}
+            clauses.append({"range": {"price": {key: value for key, value in bounds.items() if value is not None}}})
+        for key, values in self.attributes:
+            clauses.append({"terms": {"attribute": [attribute_term(key, value) for value in values]}})
+        return clauses
+
 
 class FilterIndex:
     """Postings of category prefixes, brands and attribute values, and a price column, by row."""

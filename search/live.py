@@ -1,7 +1,8 @@
-"""Hot reload: serve the version that ROOT/CURRENT names, switching when an indexing job publishes.
+"""What a service serves: the pipeline of the moment, and a watcher that keeps it current.
 
-A watcher thread polls the pointer; a new version is loaded beside the served one and swapped in
-with one assignment, so requests in flight finish on the pipeline they started with.
+For an index directory, a watcher thread polls ROOT/CURRENT; a new version is loaded beside the
+served one and swapped in with one assignment, so requests in flight finish on the pipeline they
+started with. An Elasticsearch alias needs no watcher: the cluster moves the alias atomically.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from indexer import IndexVersion, encoder_for
 from indexer.encoder import Encoder
+from indexer.manifest import Manifest
 from indexer.reader import open_version
 from indexer.versions import IndexRoot
 from search.pipeline import SearchPipeline
@@ -22,28 +24,48 @@ log = logging.getLogger(__name__)
 PipelineFactory = Callable[[IndexVersion, Encoder], SearchPipeline]
 
 
+class FixedSearch:
+    """One pipeline for the life of the service, over a backend that follows its index by itself."""
+
+    def __init__(self, pipeline: SearchPipeline) -> None:
+        self.pipeline = pipeline
+
+    @property
+    def version(self) -> str:
+        return self.pipeline.backend.label
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
 class LiveSearch:
     def __init__(self, root: Path, factory: PipelineFactory, interval: float = 1.0) -> None:
         self.root = IndexRoot(root)
         self.factory = factory
         self.interval = interval
+        self.manifest: Manifest | None = None
         self.pipeline = self._load(self.root.current_name(), None)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     @property
     def version(self) -> str:
-        return self.pipeline.version.manifest.version
+        return self.pipeline.backend.label
 
     def _load(self, name: str, previous: SearchPipeline | None) -> SearchPipeline:
         version = open_version(self.root.versions / name)
-        manifest = version.manifest
+        manifest, served = version.manifest, self.manifest
         same_encoder = (
             previous is not None
-            and previous.version.manifest.encoder == manifest.encoder
-            and previous.version.manifest.encoder_sha256 == manifest.encoder_sha256
+            and served is not None
+            and (served.encoder, served.encoder_sha256) == (manifest.encoder, manifest.encoder_sha256)
         )
-        return self.factory(version, previous.encoder if same_encoder else encoder_for(manifest))
+        pipeline = self.factory(version, previous.encoder if same_encoder else encoder_for(manifest))
+        self.manifest = manifest
+        return pipeline
 
     def refresh(self) -> bool:
         """Loads and serves the version CURRENT names, if it is not the one served; True if it switched."""

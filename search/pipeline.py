@@ -11,14 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from indexer import IndexVersion, Product
+from indexer import Product
 from indexer.encoder import Encoder
+from search.backend import Backend
 from search.errors import RequestError
-from search.facets import Facets, count_facets
-from search.filters import FilterIndex, Filters
+from search.facets import Facets
+from search.filters import Filters
 from search.fusion import METHODS, NORMALISATIONS, normalise, ranked, reciprocal_rank, weighted_sum
 from search.reranker import Reranker
-from search.retrievers import DenseRetriever, Hit, KeywordRetriever, Retriever
+from search.retrievers import Hit
 
 MODES = ("bm25", "dense", "hybrid", "rerank")
 MAX_PAGE = 1000
@@ -103,22 +104,17 @@ class SearchResponse:
 
 class SearchPipeline:
     def __init__(
-        self,
-        version: IndexVersion,
-        encoder: Encoder | None = None,
-        reranker: Reranker | None = None,
-        settings: SearchSettings = SearchSettings(),
+        self, backend: Backend, reranker: Reranker | None = None, settings: SearchSettings = SearchSettings()
     ) -> None:
-        self.version = version
+        self.backend = backend
         self.settings = settings
         self.reranker = reranker
-        filter_index = FilterIndex(version.products)
-        self.keyword: Retriever = KeywordRetriever(version)
-        self.dense = DenseRetriever(version, encoder, filter_index)  # typed: the pipeline needs its encoder
+        self.keyword = backend.keyword
+        self.dense = backend.dense
 
     @property
     def encoder(self) -> Encoder:
-        return self.dense.encoder
+        return self.backend.encoder
 
     def search(self, request: SearchRequest) -> SearchResponse:
         timings: dict[str, float] = {}
@@ -144,11 +140,11 @@ class SearchPipeline:
             reranked = _timed(timings, "rerank", lambda: self._rerank(request.query, scored))
             scored = ranked(reranked)
 
-        row_of = self.version.row_of
-        rows = [row_of[product_id] for product_id, _ in scored]
-        facets = _timed(timings, "facets", lambda: count_facets(self.version.products, rows, request.filters.category))
+        ids = [product_id for product_id, _ in scored]
+        facets = _timed(timings, "facets", lambda: self.backend.facets(ids, request.filters.category))
         first = (request.page - 1) * request.size
         page = scored[first : first + request.size]
+        products = _timed(timings, "products", lambda: self.backend.products([product_id for product_id, _ in page]))
         positions = {}
         if request.explain:
             positions = {
@@ -157,11 +153,12 @@ class SearchPipeline:
             }
         hits = [
             ResultHit(
-                self.version.products[row_of[product_id]],
+                products[product_id],
                 score,
                 _explain(product_id, positions, before_rerank[product_id], reranked) if request.explain else None,
             )
             for product_id, score in page
+            if product_id in products  # a product deleted since it was retrieved is left out
         ]
         timings["total"] = (time.perf_counter() - started) * 1000
         return SearchResponse(
@@ -177,7 +174,7 @@ class SearchPipeline:
         )
 
     def _rerank(self, query: str, scored: list[tuple[str, float]]) -> dict[str, float]:
-        products = [self.version.products[self.version.row_of[product_id]] for product_id, _ in scored]
+        products = list(self.backend.products([product_id for product_id, _ in scored]).values())
         scores = self.reranker.score(query, [product.embedding_text() for product in products])
         return {product.id: float(score) for product, score in zip(products, scores, strict=True)}
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from search.live import LiveSearch
+from indexer.elastic import ClusterUnavailable
+from search.backend import EmbeddedBackend
+from search.live import FixedSearch, LiveSearch
 from search.pipeline import SearchPipeline
 from search.reranker import CrossEncoderReranker
 from web.config import ServiceConfig
@@ -18,17 +21,20 @@ __all__ = ["ServiceConfig", "create_app"]
 log = logging.getLogger(__name__)
 
 
-def open_live(config: ServiceConfig) -> LiveSearch:
-    """The index the config names, with its reranker, kept up to date with the index's CURRENT."""
+def open_live(config: ServiceConfig) -> LiveSearch | FixedSearch:
+    """The index the config names, with its reranker, kept up to date with the index's CURRENT or alias."""
     reranker = CrossEncoderReranker(config.reranker_dir) if config.reranker_dir else None
+    location = config.location()
+    if location.elastic is not None:
+        return FixedSearch(SearchPipeline(location.open(), reranker, config.search))
     return LiveSearch(
-        config.index_dir,
-        lambda version, encoder: SearchPipeline(version, encoder, reranker, config.search),
+        Path(config.index),
+        lambda version, encoder: SearchPipeline(EmbeddedBackend(version, encoder), reranker, config.search),
         config.reload_interval,
     )
 
 
-def create_app(config: ServiceConfig | None = None, live: LiveSearch | None = None) -> Flask:
+def create_app(config: ServiceConfig | None = None, live: LiveSearch | FixedSearch | None = None) -> Flask:
     from web.api import api
     from web.page import page
 
@@ -44,6 +50,11 @@ def create_app(config: ServiceConfig | None = None, live: LiveSearch | None = No
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[Response, int]:
         return jsonify(error=error.name.lower(), detail=error.description), error.code
+
+    @app.errorhandler(ClusterUnavailable)
+    def unavailable(error: ClusterUnavailable) -> tuple[Response, int]:
+        log.warning("search backend unavailable: %s", error)
+        return jsonify(error="search backend unavailable", detail=str(error)), 503
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> tuple[Response, int]:

@@ -7,7 +7,7 @@ import time
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from search.errors import RequestError
-from search.live import LiveSearch
+from search.live import FixedSearch, LiveSearch
 from search.serialize import product_json, response_json
 from web.metrics import CONTENT_TYPE
 from web.openapi import openapi_document
@@ -16,7 +16,7 @@ from web.params import parse_search
 api = Blueprint("api", __name__)
 
 
-def _live() -> LiveSearch:
+def _live() -> LiveSearch | FixedSearch:
     return current_app.extensions["prodsearch.live"]
 
 
@@ -32,30 +32,25 @@ def search() -> Response:
     pipeline = _live().pipeline  # one pipeline for the whole request, even if a reload swaps it meanwhile
     response = pipeline.search(search_request)
     current_app.extensions["prodsearch.metrics"].latency.labels(response.mode).observe(time.perf_counter() - started)
-    return jsonify(response_json(response, pipeline.version.manifest.version, pipeline.reranker is not None))
+    return jsonify(response_json(response, pipeline.backend.label, pipeline.reranker is not None))
 
 
 @api.get("/api/products/<path:product_id>")
 def product(product_id: str) -> tuple[Response, int] | Response:
-    version = _live().pipeline.version
-    row = version.row_of.get(product_id)
-    if row is None:
-        return jsonify(
-            error="not found", detail=f"no product with id {product_id!r} in index version {version.manifest.version}"
-        ), 404
-    return jsonify(product_json(version.products[row], full=True))
+    backend = _live().pipeline.backend
+    found = backend.products([product_id])
+    if product_id not in found:
+        return jsonify(error="not found", detail=f"no product with id {product_id!r} in index {backend.label}"), 404
+    return jsonify(product_json(found[product_id], full=True))
 
 
 @api.get("/healthz")
 def health() -> Response:
     pipeline = _live().pipeline
-    manifest = pipeline.version.manifest
     return jsonify(
         status="ok",
-        index_version=manifest.version,
-        products=manifest.products,
-        encoder=manifest.encoder,
-        dense=manifest.dense_kind,
+        index_version=pipeline.backend.label,
+        **pipeline.backend.describe(),
         reranker="on" if pipeline.reranker is not None else "off",
     )
 

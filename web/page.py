@@ -12,5 +12,5 @@ def index() -> str:
     live = current_app.extensions["prodsearch.live"]
     config = current_app.extensions["prodsearch.config"]
     return render_template(
-        "index.html", products=live.pipeline.version.manifest.products, default_mode=config.default_mode
+        "index.html", products=live.pipeline.backend.describe()["products"], default_mode=config.default_mode
     )

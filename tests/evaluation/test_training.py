@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from indexer import open_index
-from search import SearchPipeline, SearchRequest
+from search import EmbeddedBackend, SearchPipeline, SearchRequest
 from search.reranker import CrossEncoderReranker
 from tests.helpers import JUDGMENTS, prodsearch
 
@@ -18,7 +18,7 @@ def test_a_few_steps_make_a_reranker(sample_index: Path, sample_reranker: tuple[
     assert report["pairs"] == 96 and report["history"][0]["step"] == 0 and len(report["history"]) >= 2
 
     reranker = CrossEncoderReranker(out)
-    pipeline = SearchPipeline(open_index(sample_index), reranker=reranker)
+    pipeline = SearchPipeline(EmbeddedBackend(open_index(sample_index)), reranker=reranker)
     hybrid = pipeline.search(SearchRequest("cork yoga mat", "hybrid", size=20))
     reranked = pipeline.search(SearchRequest("cork yoga mat", "rerank", size=20, explain=True))
     assert reranked.rerank is True
@@ -64,4 +64,4 @@ def test_encoder_training_and_reembedding(sample_index: Path, tmp_path: Path) ->
     assert version.manifest.job == "reembed" and version.manifest.encoder == str(out.resolve())
     encoder = encoder_for(version.manifest)  # query time loads the fine-tuned model named in the manifest
     assert encoder.dimension == 384
-    assert SearchPipeline(version).search(SearchRequest("cork yoga mat", "dense")).hits
+    assert SearchPipeline(EmbeddedBackend(version)).search(SearchRequest("cork yoga mat", "dense")).hits

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from search import SearchSettings
-from search.settings_file import FILE, PREVIOUS, load_search_settings
+from search.tuned import FILE, PREVIOUS, FileSettings
 from tests.helpers import JUDGMENTS, prodsearch
 
 
@@ -18,7 +18,7 @@ def test_tune_saves_settings_that_search_uses(sample_index: Path, tmp_path: Path
     result = prodsearch("tune", str(root), *judgments, "--rel-threshold", "3", check=True)
     assert "searched 108 settings" in result.stdout and "saved " in result.stdout
     saved = json.loads((root / FILE).read_text())
-    tuned = load_search_settings(root)
+    tuned = FileSettings(root).load()
     assert saved["score"] >= saved["default_score"] and saved["queries"] == 35
     assert tuned == SearchSettings(**saved["settings"])
 
@@ -37,4 +37,4 @@ def test_tune_saves_settings_that_search_uses(sample_index: Path, tmp_path: Path
     assert report["modes"]["hybrid:default"]["ndcg@10"] != report["modes"]["hybrid"]["ndcg@10"]
 
     assert "tuned settings removed" in prodsearch("tune", str(root), "--reset", check=True).stdout
-    assert load_search_settings(root) == SearchSettings() and (root / PREVIOUS).exists()
+    assert FileSettings(root).load() == SearchSettings() and (root / PREVIOUS).exists()

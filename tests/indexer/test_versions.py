@@ -29,7 +29,7 @@ main()
 """
 
 KILL_POINTS = [
-    "indexer.jobs._embed",  # before anything is written
+    "indexer.jobs.embed_products",  # before anything is written
     "indexer.keyword:KeywordIndex.build",  # store and dense written, keyword not
     "indexer.versions:IndexRoot.point_to",  # version complete and renamed, pointer not switched
     "indexer.versions:IndexRoot.prune",  # new version served, old ones not yet pruned

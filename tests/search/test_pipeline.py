@@ -9,20 +9,22 @@ import numpy as np
 import pytest
 
 from indexer import open_index
-from search import Filters, SearchPipeline, SearchRequest, SearchSettings
+from search import EmbeddedBackend, Filters, SearchPipeline, SearchRequest, SearchSettings
 from search.errors import RequestError
 from search.filters import FilterIndex
 
 
 @pytest.fixture(scope="module")
 def pipeline(sample_index: Path) -> SearchPipeline:
-    return SearchPipeline(open_index(sample_index))
+    return SearchPipeline(EmbeddedBackend(open_index(sample_index)))
 
 
 @pytest.fixture(scope="module")
 def unfloored(sample_index: Path, pipeline: SearchPipeline) -> SearchPipeline:
     """Every dense candidate kept: retrieval as it is, before the relevance floor."""
-    return SearchPipeline(pipeline.version, pipeline.encoder, settings=SearchSettings(dense_floor=None))
+    return SearchPipeline(
+        EmbeddedBackend(pipeline.backend.version, pipeline.encoder), settings=SearchSettings(dense_floor=None)
+    )
 
 
 def test_every_mode_answers(pipeline: SearchPipeline) -> None:
@@ -46,7 +48,7 @@ def test_rerank_without_a_reranker_says_so(pipeline: SearchPipeline) -> None:
 def test_a_narrow_filter_still_fills_the_page(unfloored: SearchPipeline, mode: str) -> None:
     # Few products match (one brand, one colour); the best unfiltered hits are all other products.
     filters = Filters(brands=("Nordhaus",), attributes=(("colour", ("black",)),))
-    matching = int(FilterIndex(unfloored.version.products).mask(filters).sum())
+    matching = int(FilterIndex(unfloored.backend.version.products).mask(filters).sum())
     assert 3 <= matching < 10
     response = unfloored.search(SearchRequest("kettle", mode, size=matching, filters=filters))
     if mode == "bm25":  # BM25 returns only products that share a word with the query
@@ -59,9 +61,9 @@ def test_a_narrow_filter_still_fills_the_page(unfloored: SearchPipeline, mode: s
 
 def test_keyword_and_dense_filters_agree(pipeline: SearchPipeline) -> None:
     """The tantivy clauses and the row masks select the same products, for random filters."""
-    products = pipeline.version.products
+    products = pipeline.backend.version.products
     rng = random.Random(3)
-    keyword = pipeline.version.keyword
+    keyword = pipeline.backend.version.keyword
     for _ in range(25):
         product = rng.choice(products)
         filters = Filters(
@@ -80,7 +82,7 @@ def test_keyword_and_dense_filters_agree(pipeline: SearchPipeline) -> None:
 
 def test_facets_count_the_filtered_candidates(pipeline: SearchPipeline) -> None:
     response = pipeline.search(SearchRequest("kettle", "bm25", filters=Filters(category=("Home",))))
-    rows = [pipeline.version.row_of[hit.product.id] for hit in response.hits]
+    rows = [pipeline.backend.version.row_of[hit.product.id] for hit in response.hits]
     assert response.total >= len(rows)
     everything = pipeline.search(SearchRequest("kettle", "bm25", size=100, filters=Filters(category=("Home",))))
     assert everything.total == len(everything.hits)
@@ -116,10 +118,10 @@ def test_dense_floor_keeps_the_related_products_only(pipeline: SearchPipeline, u
 
 
 def test_min_score_lets_nonsense_return_nothing(sample_index: Path) -> None:
-    strict = SearchPipeline(open_index(sample_index), settings=SearchSettings(min_score=0.35))
+    strict = SearchPipeline(EmbeddedBackend(open_index(sample_index)), settings=SearchSettings(min_score=0.35))
     assert strict.search(SearchRequest("qwzx vlorp", "dense")).hits == []
     assert strict.search(SearchRequest("yoga mat", "dense")).hits
-    loose = SearchPipeline(open_index(sample_index))
+    loose = SearchPipeline(EmbeddedBackend(open_index(sample_index)))
     assert loose.search(SearchRequest("qwzx vlorp", "dense", min_score=0.35)).total == 0
 
 
@@ -132,7 +134,7 @@ def test_explain_carries_every_stage(pipeline: SearchPipeline) -> None:
 
 
 def test_rrf_setting_changes_the_fusion(sample_index: Path) -> None:
-    rrf = SearchPipeline(open_index(sample_index), settings=SearchSettings(fusion="rrf", rrf_k=60))
+    rrf = SearchPipeline(EmbeddedBackend(open_index(sample_index)), settings=SearchSettings(fusion="rrf", rrf_k=60))
     response = rrf.search(SearchRequest("cork yoga mat", "hybrid", explain=True))
     top = response.hits[0].explain
     expected = sum(1 / (60 + rank) for rank in (top.keyword_rank, top.dense_rank) if rank is not None)

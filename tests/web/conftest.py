@@ -11,6 +11,6 @@ from web import ServiceConfig, create_app
 
 @pytest.fixture(scope="module")
 def server(sample_index: Path) -> Iterator[LiveServer]:
-    server = LiveServer(create_app(ServiceConfig(index_dir=sample_index)))
+    server = LiveServer(create_app(ServiceConfig(index=str(sample_index))))
     yield server
     server.close()

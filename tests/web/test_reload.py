@@ -16,7 +16,7 @@ from web import ServiceConfig, create_app
 def test_update_is_served_within_seconds_without_failures(tmp_path: Path, sample_catalogue: Path) -> None:
     root = tmp_path / "index"
     build_index(sample_catalogue, root)
-    app = create_app(ServiceConfig(index_dir=root, reload_interval=0.2))
+    app = create_app(ServiceConfig(index=str(root), reload_interval=0.2))
     live = app.extensions["prodsearch.live"]
     live.start()
     server = LiveServer(app)

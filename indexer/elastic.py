@@ -1,0 +1,396 @@
+"""Elasticsearch as the index: physical indices ALIAS-vNNNNNN behind the alias ALIAS.
+
+A full build writes a new physical index and moves the alias to it in one atomic call, then deletes
+the indices it replaced; a build that fails deletes its own half-written index and leaves the alias
+as it was (a killed one leaves an orphan that the next build deletes). Updates write in place
+through the alias. Each document carries the product's canonical record, which is what search
+returns, beside the fields that exist for BM25, filters and facets.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, helpers
+from tqdm import tqdm
+
+from indexer.catalogue import LineError, read_catalogue
+from indexer.encoder import Encoder, load_encoder
+from indexer.jobs import apply_delta, changed_anything, embed_products, read_delta
+from indexer.keyword import attribute_term
+from indexer.products import Product
+from indexer.reader import checked_encoder
+from indexer.settings import BuildSettings
+
+FORMAT_VERSION = 1
+CATEGORY_LEVELS = 8  # category facets reach this deep
+ANALYZER = "english"
+TITLE_BOOST = 2
+CHUNK = 500
+BULK_TIMEOUT = 120.0  # seconds for one bulk request of CHUNK documents
+
+
+class ClusterUnavailable(RuntimeError):
+    """Elasticsearch did not answer (down, slow, refusing the credentials)."""
+
+
+@dataclass(frozen=True)
+class ElasticConfig:
+    """Where the cluster is and how to reach it; secrets come from the environment only."""
+
+    url: str = "http://localhost:9200"
+    api_key: str | None = None
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    ca_certs: str | None = None
+    verify_certs: bool = True
+    timeout: float = 10.0  # seconds for every call but bulk writes
+    retries: int = 2
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, url: str | None = None) -> ElasticConfig:
+        """ES_URL, ES_API_KEY, ES_USERNAME/ES_PASSWORD, ES_CA_CERTS, ES_VERIFY_CERTS, ES_TIMEOUT, ES_RETRIES."""
+        environ = os.environ if environ is None else environ
+        verify = environ.get("ES_VERIFY_CERTS", "true").strip().lower()
+        if verify not in ("true", "false", "1", "0"):
+            raise ValueError(f"ES_VERIFY_CERTS must be true or false, got {verify!r}")
+        try:
+            timeout = float(environ.get("ES_TIMEOUT", cls.timeout))
+            retries = int(environ.get("ES_RETRIES", cls.retries))
+        except ValueError as error:
+            raise ValueError(f"ES_TIMEOUT must be seconds and ES_RETRIES a count: {error}") from None
+        if timeout <= 0 or retries < 0:
+            raise ValueError("ES_TIMEOUT must be above 0 and ES_RETRIES at least 0")
+        return cls(
+            url=url or environ.get("ES_URL") or cls.url,
+            api_key=environ.get("ES_API_KEY") or None,
+            username=environ.get("ES_USERNAME") or None,
+            password=environ.get("ES_PASSWORD") or None,
+            ca_certs=environ.get("ES_CA_CERTS") or None,
+            verify_certs=verify in ("true", "1"),
+            timeout=timeout,
+            retries=retries,
+        )
+
+    def client(self) -> Elasticsearch:
+        return Elasticsearch(
+            self.url,
+            api_key=self.api_key,
+            basic_auth=(self.username, self.password or "") if self.username else None,
+            ca_certs=self.ca_certs,
+            verify_certs=self.verify_certs,
+            request_timeout=self.timeout,
+            max_retries=self.retries,
+            retry_on_timeout=True,
+        )
+
+
+@contextmanager
+def reachable(config: ElasticConfig) -> Iterator[None]:
+    """Turns the client's transport and server errors into one ClusterUnavailable that says what to do."""
+    try:
+        yield
+    except TransportError as error:  # refused, reset, timed out, TLS
+        raise ClusterUnavailable(
+            f"Elasticsearch at {config.url} did not answer within {config.timeout:g} s ({type(error).__name__}); "
+            "check that the cluster is up and ES_URL is right, or raise ES_TIMEOUT"
+        ) from None
+    except ApiError as error:
+        if error.status_code in (401, 403):
+            raise ClusterUnavailable(
+                f"Elasticsearch at {config.url} refused the credentials ({error.status_code}); "
+                "set ES_API_KEY, or ES_USERNAME and ES_PASSWORD"
+            ) from None
+        if error.status_code in (429, 502, 503, 504) or error.status_code >= 500:
+            raise ClusterUnavailable(
+                f"Elasticsearch at {config.url} is unavailable ({error.status_code} {error.message})"
+            ) from None
+        raise
+
+
+def physical_name(alias: str, number: int) -> str:
+    return f"{alias}-v{number:06d}"
+
+
+def physical_indices(client: Elasticsearch, alias: str) -> list[str]:
+    """This alias's physical indices, oldest first (the served one and any a killed build left)."""
+    pattern = re.compile(rf"{re.escape(alias)}-v\d{{6}}")
+    return sorted(name for name in client.indices.get(index=f"{alias}-v*") if pattern.fullmatch(name))
+
+
+def served_index(client: Elasticsearch, alias: str) -> str | None:
+    try:
+        targets = list(client.indices.get_alias(name=alias))
+    except NotFoundError:
+        return None
+    if len(targets) != 1:
+        raise ValueError(f"the alias {alias!r} points at {len(targets)} indices; prodsearch expects exactly one")
+    return targets[0]
+
+
+def require_served(client: Elasticsearch, alias: str) -> str:
+    served = served_index(client, alias)
+    if served is None:
+        raise ValueError(
+            f"no index behind the alias {alias!r}; build one with "
+            f"'prodsearch index build CATALOG --out {alias} --backend elasticsearch'"
+        )
+    return served
+
+
+def index_meta(client: Elasticsearch, index: str) -> dict[str, Any]:
+    mappings = client.indices.get_mapping(index=index)
+    meta = next(iter(mappings.values()))["mappings"].get("_meta") or {}
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ValueError(f"the Elasticsearch index {index} was not written by prodsearch (format {FORMAT_VERSION})")
+    return meta
+
+
+def encoder_of(client: Elasticsearch, index: str) -> Encoder:
+    meta = index_meta(client, index)
+    return checked_encoder(meta["encoder"], meta["encoder_sha256"], index)
+
+
+def mapping(dimension: int, meta: dict[str, Any]) -> dict[str, Any]:
+    keyword = {"type": "keyword"}
+    text = {"type": "text", "analyzer": ANALYZER}
+    levels = {f"category_level_{depth}": keyword for depth in range(1, CATEGORY_LEVELS + 1)}
+    return {
+        "_meta": meta,
+        "dynamic": "strict",
+        "properties": {
+            "product": {"type": "object", "enabled": False},  # the canonical record, returned as it is
+            "title": text,
+            "description": text,
+            "brand": text,
+            "category": text,
+            "brand_name": keyword,  # facet values
+            "brand_key": keyword,  # filter: lower-cased
+            "category_path": keyword,  # every prefix, for the category filter
+            **levels,
+            "price": {"type": "double"},
+            "attribute": keyword,  # key=value, lower-cased
+            "content_hash": keyword,
+            "vector": {
+                "type": "dense_vector",
+                "dims": dimension,
+                "index": True,
+                "similarity": "cosine",
+                "index_options": {"type": "hnsw"},
+            },
+        },
+    }
+
+
+def document(product: Product, vector: np.ndarray) -> dict[str, Any]:
+    paths = [" > ".join(product.category[:depth]) for depth in range(1, len(product.category) + 1)]
+    return {
+        "product": product.to_record(),
+        "title": product.title,
+        "description": product.description,
+        "brand": product.brand,
+        "category": product.category_path(),
+        "brand_name": product.brand,
+        "brand_key": product.brand.strip().lower() if product.brand else None,
+        "category_path": paths,
+        **{f"category_level_{depth}": path for depth, path in enumerate(paths[:CATEGORY_LEVELS], start=1)},
+        "price": product.price,
+        "attribute": [attribute_term(key, value) for key, values in product.attributes.items() for value in values],
+        "content_hash": product.content_hash(),
+        "vector": [float(x) for x in vector],
+    }
+
+
+@dataclass(frozen=True)
+class ElasticReport:
+    alias: str
+    index: str
+    products: int
+    seconds: float
+    changes: dict[str, int]
+    skipped: list[LineError] = field(default_factory=list)
+    ignored_fields: tuple[str, ...] = ()
+    unknown_deletes: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # indices deleted after the alias moved
+    published: bool = True
+
+
+def build_elastic(
+    catalogue_path: Path,
+    config: ElasticConfig,
+    alias: str,
+    settings: BuildSettings = BuildSettings(),
+    skip_invalid: bool = False,
+    encoding: str = "utf-8",
+    progress: bool = False,
+) -> ElasticReport:
+    """Indexes a whole catalogue into a new physical index and moves the alias to it."""
+    started = time.perf_counter()
+    catalogue = read_catalogue(catalogue_path, skip_invalid, encoding)
+    client = config.client()
+    with reachable(config):
+        existing = physical_indices(client, alias)
+        served = served_index(client, alias)
+        if served is None and client.indices.exists(index=alias):
+            raise ValueError(f"{alias!r} is an index, not an alias; pick another name or delete that index")
+    encoder = load_encoder(settings.encoder)
+    products = sorted(catalogue.products, key=lambda product: product.id)
+    vectors = embed_products(encoder, products, settings.batch_size, progress)
+    numbers = [int(name.rsplit("-v", 1)[1]) for name in existing]
+    name = physical_name(alias, max(numbers, default=0) + 1)
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "job": "build",
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "encoder": encoder.name,
+        "encoder_sha256": encoder.weights_sha256(),
+        "dimension": encoder.dimension,
+        "catalogue": str(Path(catalogue_path).resolve()),
+        "catalogue_sha256": catalogue.sha256,
+        "products": len(products),
+    }
+    with reachable(config):
+        client.indices.create(index=name, mappings=mapping(encoder.dimension, meta))
+        try:
+            write_documents(client, name, products, vectors, progress)
+            count = client.count(index=name)["count"]
+            if count != len(products):
+                raise RuntimeError(f"{name} holds {count} documents after the build, expected {len(products)}")
+        except BaseException:
+            _delete_quietly(client, name)
+            raise
+        moves = [{"remove": {"index": old, "alias": alias}} for old in [served] if old]
+        client.indices.update_aliases(actions=[*moves, {"add": {"index": name, "alias": alias}}])
+        removed = [old for old in existing if old != name]
+        for old in removed:
+            client.indices.delete(index=old, ignore_unavailable=True)
+    changes = {"added": len(products)}
+    seconds = round(time.perf_counter() - started, 3)
+    return ElasticReport(
+        alias, name, len(products), seconds, changes, catalogue.skipped, catalogue.ignored_fields, removed=removed
+    )
+
+
+def update_elastic(
+    config: ElasticConfig,
+    alias: str,
+    upsert_path: Path | None = None,
+    delete_path: Path | None = None,
+    skip_invalid: bool = False,
+    encoding: str = "utf-8",
+    progress: bool = False,
+    batch_size: int = BuildSettings.batch_size,
+) -> ElasticReport:
+    """Upserts and deletes in place in the index behind the alias; only changed texts are embedded."""
+    started = time.perf_counter()
+    delta = read_delta(upsert_path, delete_path, skip_invalid, encoding)
+    client = config.client()
+    with reachable(config):
+        index = require_served(client, alias)
+        touched = [product.id for product in delta.upserts] + delta.deletes
+        stored = fetch_documents(client, index, touched, ["product", "content_hash", "vector"])
+        by_id = {product_id: Product.from_record(source["product"]) for product_id, source in stored.items()}
+        changes, unknown = apply_delta(by_id, delta)
+        if not changed_anything(changes):
+            count = client.count(index=index)["count"]
+            return ElasticReport(
+                alias, index, count, 0.0, changes, delta.skipped, delta.ignored_fields, unknown, published=False
+            )
+        encoder = encoder_of(client, index)
+        writes = [p for p in delta.upserts if stored.get(p.id, {}).get("product") != p.to_record()]
+        stale = [p for p in writes if stored.get(p.id, {}).get("content_hash") != p.content_hash()]
+        fresh = dict(zip([p.id for p in stale], embed_products(encoder, stale, batch_size, progress), strict=True))
+        vectors = np.array(
+            [fresh[p.id] if p.id in fresh else stored[p.id]["vector"] for p in writes], dtype=np.float32
+        ).reshape(len(writes), encoder.dimension)
+        changes["embedded"] = len(stale)
+        write_documents(client, index, writes, vectors, progress)
+        deleted = [product_id for product_id in delta.deletes if product_id in stored]
+        _bulk(client, ({"_op_type": "delete", "_index": index, "_id": i} for i in deleted), len(deleted), False)
+        client.indices.refresh(index=index)
+        count = client.count(index=index)["count"]
+        meta = {
+            **index_meta(client, index),
+            "job": "update",
+            "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "products": count,
+        }
+        client.indices.put_mapping(index=index, meta=meta)
+    seconds = round(time.perf_counter() - started, 3)
+    return ElasticReport(alias, index, count, seconds, changes, delta.skipped, delta.ignored_fields, unknown)
+
+
+def elastic_info(config: ElasticConfig, alias: str) -> dict[str, Any]:
+    client = config.client()
+    with reachable(config):
+        index = require_served(client, alias)
+        return {
+            "alias": alias,
+            "index": index,
+            "documents": client.count(index=index)["count"],
+            **index_meta(client, index),
+        }
+
+
+def fetch_documents(
+    client: Elasticsearch, index: str, ids: Sequence[str], fields: Sequence[str] = ("product",)
+) -> dict[str, dict[str, Any]]:
+    """The stored `_source` fields of every id that exists, by id."""
+    found = {}
+    for start in range(0, len(ids), CHUNK):
+        response = client.mget(index=index, ids=list(ids[start : start + CHUNK]), source_includes=list(fields))
+        found.update({doc["_id"]: doc["_source"] for doc in response["docs"] if doc.get("found")})
+    return found
+
+
+def write_documents(
+    client: Elasticsearch, index: str, products: Sequence[Product], vectors: np.ndarray, progress: bool
+) -> None:
+    actions = (
+        {"_op_type": "index", "_index": index, "_id": product.id, "_source": document(product, vector)}
+        for product, vector in zip(products, vectors, strict=True)
+    )
+    _bulk(client, actions, len(products), progress)
+    client.indices.refresh(index=index)
+
+
+def _bulk(client: Elasticsearch, actions: Iterator[dict[str, Any]], total: int, progress: bool) -> None:
+    """Bulk writes with retries and backoff on rejections; item errors are collected and raised together."""
+    if not total:
+        return
+    errors = []
+    bar = tqdm(total=total, desc="writing", unit="doc", disable=not progress)
+    for ok, item in helpers.streaming_bulk(
+        client.options(request_timeout=BULK_TIMEOUT),
+        actions,
+        chunk_size=CHUNK,
+        max_retries=5,
+        initial_backoff=1,
+        max_backoff=30,
+        raise_on_error=False,
+        raise_on_exception=True,
+    ):
+        bar.update(1)
+        if not ok:
+            errors.append(item)
+    bar.close()
+    if errors:
+        first = next(iter(errors[0].values()))
+        raise RuntimeError(
+            f"Elasticsearch rejected {len(errors)} of {total} documents; the first: {first.get('_id')}: "
+            f"{first.get('error')}"
+        )
+
+
+def _delete_quietly(client: Elasticsearch, index: str) -> None:
+    with suppress(ApiError, TransportError):  # if it stays, the next build deletes the orphan
+        client.indices.delete(index=index, ignore_unavailable=True)

@@ -1,0 +1,62 @@
+"""What the pipeline reads from an index, wherever the index lives: two retrievers, products, facets.
+
+The embedded backend reads a version directory in memory; `search.elastic` reads an Elasticsearch
+alias. Fusion, rerank, explain and paging stay in the pipeline, so they work alike over both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from indexer import IndexVersion, Product
+from indexer.encoder import Encoder
+from search.facets import Facets, count_facets
+from search.filters import FilterIndex
+from search.retrievers import DenseRetriever, KeywordRetriever, Retriever
+
+
+class Backend(Protocol):
+    encoder: Encoder
+    keyword: Retriever
+    dense: Retriever
+
+    @property
+    def label(self) -> str:
+        """The index version served, as responses and reports name it."""
+        ...
+
+    def products(self, ids: Sequence[str]) -> dict[str, Product]:
+        """The products with these ids, by id; ids not in the index are left out."""
+        ...
+
+    def facets(self, ids: Sequence[str], category_prefix: tuple[str, ...]) -> Facets: ...
+
+    def describe(self) -> dict[str, Any]:
+        """What /healthz shows: products, encoder, dense index kind."""
+        ...
+
+
+class EmbeddedBackend:
+    """An index version directory (tantivy, FAISS, product store), all in this process."""
+
+    def __init__(self, version: IndexVersion, encoder: Encoder | None = None) -> None:
+        self.version = version
+        self.keyword = KeywordRetriever(version)
+        self.dense = DenseRetriever(version, encoder, FilterIndex(version.products))
+        self.encoder = self.dense.encoder
+
+    @property
+    def label(self) -> str:
+        return self.version.manifest.version
+
+    def products(self, ids: Sequence[str]) -> dict[str, Product]:
+        row_of, products = self.version.row_of, self.version.products
+        return {product_id: products[row_of[product_id]] for product_id in ids if product_id in row_of}
+
+    def facets(self, ids: Sequence[str], category_prefix: tuple[str, ...]) -> Facets:
+        return count_facets(self.products(ids).values(), category_prefix)
+
+    def describe(self) -> dict[str, Any]:
+        manifest = self.version.manifest
+        return {"products": manifest.products, "encoder": manifest.encoder, "dense": manifest.dense_kind}

@@ -1,0 +1,139 @@
+"""The Elasticsearch backend: BM25 multi_match and kNN legs, products and facet aggregations over an alias.
+
+Both legs take the filters inside the query (the kNN leg in its `filter`, so k hits pass them);
+fusion, rerank and explain stay in our pipeline. Dense scores are turned back from Elasticsearch's
+(1 + cosine) / 2 into cosine, so fusion, the dense floor and explain read the same over both backends.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from indexer import Product
+from indexer.elastic import (
+    CATEGORY_LEVELS,
+    TITLE_BOOST,
+    ElasticConfig,
+    encoder_of,
+    fetch_documents,
+    reachable,
+    require_served,
+)
+from indexer.encoder import Encoder
+from search.facets import PRICE_EDGES, TOP, Facets, FacetValue, price_buckets
+from search.filters import Filters
+from search.retrievers import Hit
+
+KEYWORD_FIELDS = [f"title^{TITLE_BOOST}", "description", "brand", "category"]
+LABEL_SECONDS = 1.0  # how long the physical index behind the alias is taken as known
+
+
+class ElasticBackend:
+    """An Elasticsearch alias written by `prodsearch index build --backend elasticsearch`."""
+
+    def __init__(self, config: ElasticConfig, alias: str, encoder: Encoder | None = None) -> None:
+        self.config = config
+        self.alias = alias
+        self.client = config.client()
+        with reachable(config):
+            self._index = require_served(self.client, alias)
+            self.encoder = encoder or encoder_of(self.client, self._index)
+        self._checked = time.monotonic()
+        self.keyword = ElasticKeyword(self)
+        self.dense = ElasticDense(self)
+
+    @property
+    def label(self) -> str:
+        """The physical index behind the alias (it changes when a full build moves the alias)."""
+        if time.monotonic() - self._checked > LABEL_SECONDS:
+            with reachable(self.config):
+                self._index = require_served(self.client, self.alias)
+            self._checked = time.monotonic()
+        return self._index
+
+    def search(self, **body: Any) -> dict[str, Any]:
+        with reachable(self.config):
+            return self.client.search(index=self.alias, **body)
+
+    def products(self, ids: Sequence[str]) -> dict[str, Product]:
+        with reachable(self.config):
+            found = fetch_documents(self.client, self.alias, list(ids))
+        return {product_id: Product.from_record(source["product"]) for product_id, source in found.items()}
+
+    def facets(self, ids: Sequence[str], category_prefix: tuple[str, ...]) -> Facets:
+        if not ids:
+            return Facets([], [], [])
+        depth = len(category_prefix) + 1
+        aggregations: dict[str, Any] = {
+            "brand": {"terms": {"field": "brand_name", "size": TOP}},
+            "price": {
+                "range": {
+                    "field": "price",
+                    "ranges": [
+                        {"from": low, "to": high} if high is not None else {"from": low}
+                        for low, high in zip(PRICE_EDGES, [*PRICE_EDGES[1:], None], strict=True)
+                    ],
+                }
+            },
+        }
+        if depth <= CATEGORY_LEVELS:
+            aggregations["category"] = {"terms": {"field": f"category_level_{depth}", "size": TOP}}
+        response = self.search(size=0, query={"ids": {"values": list(ids)}}, aggs=aggregations)
+        found = response["aggregations"]
+        return Facets(
+            _values(found.get("category")),
+            _values(found["brand"]),
+            price_buckets([bucket["doc_count"] for bucket in found["price"]["buckets"]]),
+        )
+
+    def describe(self) -> dict[str, Any]:
+        with reachable(self.config):
+            count = self.client.count(index=self.alias)["count"]
+        return {"products": count, "encoder": self.encoder.name, "dense": f"elasticsearch {self.alias}"}
+
+
+class ElasticKeyword:
+    """BM25 over title (boosted), description, brand and category, as Elasticsearch scores it."""
+
+    def __init__(self, backend: ElasticBackend) -> None:
+        self.backend = backend
+
+    def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
+        match = {"multi_match": {"query": query, "fields": KEYWORD_FIELDS, "type": "most_fields"}}
+        body = {"bool": {"must": match, "filter": filters.elastic_clauses() if filters else []}}
+        response = self.backend.search(query=body, size=k, source=False)
+        return [Hit(hit["_id"], float(hit["_score"])) for hit in response["hits"]["hits"]]
+
+
+class ElasticDense:
+    """Approximate kNN (HNSW) over the same embeddings as the embedded index, filters inside the kNN clause."""
+
+    def __init__(self, backend: ElasticBackend, candidates_per_hit: int = 2) -> None:
+        self.backend = backend
+        self.candidates_per_hit = candidates_per_hit
+
+    @property
+    def encoder(self) -> Encoder:
+        return self.backend.encoder
+
+    def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
+        if not query.strip():
+            return []
+        vector = self.encoder.encode([query])[0]
+        knn = {
+            "field": "vector",
+            "query_vector": [float(x) for x in vector],
+            "k": k,
+            "num_candidates": min(10_000, max(100, k * self.candidates_per_hit)),
+            "filter": filters.elastic_clauses() if filters else [],
+        }
+        response = self.backend.search(knn=knn, size=k, source=False)
+        return [Hit(hit["_id"], 2.0 * float(hit["_score"]) - 1.0) for hit in response["hits"]["hits"]]
+
+
+def _values(aggregation: dict[str, Any] | None) -> list[FacetValue]:
+    if aggregation is None:
+        return []
+    return [FacetValue(bucket["key"], bucket["doc_count"]) for bucket in aggregation["buckets"]]

@@ -1,0 +1,44 @@
+"""An index as the commands name it: a directory (embedded backend) or an Elasticsearch alias."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from indexer import open_index
+from indexer.elastic import ElasticConfig
+from indexer.encoder import Encoder
+from search.backend import Backend, EmbeddedBackend
+from search.tuned import ElasticSettings, FileSettings, SettingsStore
+
+BACKENDS = ("embedded", "elasticsearch")
+
+
+@dataclass(frozen=True)
+class IndexLocation:
+    name: str  # a directory, or the alias when `elastic` is set
+    elastic: ElasticConfig | None = None
+
+    @classmethod
+    def of(cls, name: str | Path, backend: str = "embedded", es_url: str | None = None) -> IndexLocation:
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
+        if backend == "embedded":
+            return cls(str(name))
+        return cls(str(name), ElasticConfig.from_env(url=es_url))
+
+    @property
+    def backend(self) -> str:
+        return "elasticsearch" if self.elastic else "embedded"
+
+    def open(self, encoder: Encoder | None = None) -> Backend:
+        if self.elastic is not None:
+            from search.elastic import ElasticBackend
+
+            return ElasticBackend(self.elastic, self.name, encoder)
+        return EmbeddedBackend(open_index(Path(self.name)), encoder)
+
+    def settings(self) -> SettingsStore:
+        if self.elastic is not None:
+            return ElasticSettings(self.elastic, self.name)
+        return FileSettings(Path(self.name))
