@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.elastic_server import elasticsearch_url, unique_alias
 from tests.helpers import JUDGMENTS, SAMPLE
 
 
@@ -53,3 +55,25 @@ def sample_reranker(
     )
     assert result.returncode == 0, result.stderr[-2000:]
     return out, result
+
+
+@pytest.fixture(scope="session")
+def elastic(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """Connection settings of the test cluster (noida-db, or the real one at ES_URL) with short timeouts."""
+    from indexer.elastic import ElasticConfig
+
+    with elasticsearch_url(tmp_path_factory.mktemp("noida")) as url:
+        yield ElasticConfig.from_env(url=url)
+
+
+@pytest.fixture(scope="session")
+def elastic_sample(elastic, sample_catalogue: Path) -> Iterator[str]:
+    """The sample catalogue built once into the test cluster; its alias."""
+    from indexer.elastic import build_elastic, physical_indices
+
+    alias = unique_alias("sample")
+    build_elastic(sample_catalogue, elastic, alias)
+    yield alias
+    client = elastic.client()
+    for index in physical_indices(client, alias):
+        client.indices.delete(index=index, ignore_unavailable=True)

@@ -1,0 +1,141 @@
+"""The backend contract, run against the embedded index and an Elasticsearch-API server alike.
+
+Each test takes `backend` twice over; the Elasticsearch run uses noida-db, or the cluster at ES_URL.
+The last tests hold the two backends against each other where they must agree exactly.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from indexer import Product, open_index
+from search import EmbeddedBackend, Filters, SearchPipeline, SearchRequest
+from search.backend import Backend
+from search.elastic import ElasticBackend
+
+QUERIES = [
+    "blue running shoes",
+    "stainless steel kettle",
+    "noise cancelling headphones",
+    "cork yoga mat",
+    "bike lights",
+]
+
+
+@pytest.fixture(scope="module")
+def embedded(sample_index: Path) -> EmbeddedBackend:
+    return EmbeddedBackend(open_index(sample_index))
+
+
+@pytest.fixture(scope="module")
+def elasticsearch(elastic, elastic_sample: str, embedded: EmbeddedBackend) -> ElasticBackend:
+    return ElasticBackend(elastic, elastic_sample, embedded.encoder)
+
+
+@pytest.fixture(params=["embedded", "elasticsearch"])
+def backend(request: pytest.FixtureRequest) -> Backend:
+    return request.getfixturevalue(request.param)
+
+
+@pytest.fixture(scope="module")
+def catalogue(sample_catalogue: Path) -> dict[str, Product]:
+    from indexer import read_catalogue
+
+    return {product.id: product for product in read_catalogue(sample_catalogue).products}
+
+
+def passes(product: Product, filters: Filters) -> bool:
+    brands = {brand.lower() for brand in filters.brands}
+    return (
+        product.category[: len(filters.category)] == filters.category
+        and (not brands or (product.brand or "").lower() in brands)
+        and (filters.price_min is None or (product.price is not None and product.price >= filters.price_min))
+        and (filters.price_max is None or (product.price is not None and product.price <= filters.price_max))
+    )
+
+
+@pytest.mark.parametrize("leg", ["keyword", "dense"])
+def test_legs_rank_catalogue_products_best_first_up_to_k(backend: Backend, leg: str, catalogue) -> None:
+    for query in QUERIES:
+        hits = getattr(backend, leg).search(query, 7)
+        assert 0 < len(hits) <= 7
+        assert all(hit.product_id in catalogue for hit in hits)
+        scores = [hit.score for hit in hits]
+        assert scores == sorted(scores, reverse=True)
+        assert len({hit.product_id for hit in hits}) == len(hits)
+
+
+@pytest.mark.parametrize("leg", ["keyword", "dense"])
+def test_filters_apply_inside_each_leg(backend: Backend, leg: str, catalogue) -> None:
+    filters = Filters(category=("Home",), price_max=80.0)
+    allowed = sum(passes(product, filters) for product in catalogue.values())
+    assert 10 < allowed < len(catalogue) / 2
+    hits = getattr(backend, leg).search("electric kettle", 10, filters)
+    assert hits and all(passes(catalogue[hit.product_id], filters) for hit in hits)
+    if leg == "dense":  # every passing product has a similarity: k of them come back, not fewer
+        assert len(hits) == 10
+
+
+def test_brand_filter_ignores_case(backend: Backend, catalogue) -> None:
+    brand = next(product.brand for product in catalogue.values() if product.brand)
+    hits = backend.dense.search("anything at all", 5, Filters(brands=(brand.upper(),)))
+    assert hits and {catalogue[hit.product_id].brand for hit in hits} == {brand}
+
+
+def test_products_come_back_as_indexed(backend: Backend, catalogue) -> None:
+    ids = list(catalogue)[:25] + ["NO-SUCH-ID"]
+    found = backend.products(ids)
+    assert set(found) == set(ids[:25])
+    assert all(found[product_id] == catalogue[product_id] for product_id in found)
+
+
+def test_facets_count_the_given_products(backend: Backend, catalogue) -> None:
+    ids = [product_id for product_id, product in catalogue.items() if product.category[:1] == ("Home",)]
+    facets = backend.facets(ids, ("Home",))
+    assert sum(value.count for value in facets.category) == len(ids)
+    assert all(value.value.startswith("Home > ") for value in facets.category)
+    counts = [value.count for value in facets.brand]
+    assert counts == sorted(counts, reverse=True)
+    assert sum(bucket.count for bucket in facets.price) == sum(catalogue[i].price is not None for i in ids)
+
+
+def test_the_pipeline_runs_unchanged_over_the_backend(backend: Backend) -> None:
+    pipeline = SearchPipeline(backend)
+    filters = Filters(category=("Home",))
+    for mode in ("bm25", "dense", "hybrid"):
+        first = pipeline.search(SearchRequest("electric kettle", mode, size=5, filters=filters, explain=True))
+        second = pipeline.search(SearchRequest("electric kettle", mode, page=2, size=5, filters=filters))
+        assert len(first.hits) == 5 and first.total >= 10
+        assert not {hit.product.id for hit in first.hits} & {hit.product.id for hit in second.hits}
+        assert all(hit.product.category[0] == "Home" for hit in first.hits + second.hits)
+        assert all(hit.explain.fused_score == hit.score for hit in first.hits)
+        assert first.facets.category and first.facets.brand
+
+
+def test_both_backends_retrieve_the_same_dense_neighbours(embedded, elasticsearch) -> None:
+    """Same vectors, cosine on both sides: the same neighbours with the same scores."""
+    for query in QUERIES:
+        here, there = embedded.dense.search(query, 10), elasticsearch.dense.search(query, 10)
+        assert [hit.product_id for hit in here] == [hit.product_id for hit in there]
+        assert [hit.score for hit in here] == pytest.approx([hit.score for hit in there], abs=1e-4)
+
+
+def test_both_backends_count_the_same_facets(embedded, elasticsearch, catalogue) -> None:
+    ids = [hit.product_id for hit in embedded.dense.search("kitchen", 60)]
+    for prefix in ((), ("Home",)):
+        assert json.dumps(embedded.facets(ids, prefix), default=vars) == json.dumps(
+            elasticsearch.facets(ids, prefix), default=vars
+        )
+
+
+def test_both_backends_find_mostly_the_same_keyword_hits(embedded, elasticsearch) -> None:
+    """BM25 differs in detail (analyzers, the emulator's scoring), not in what matches best."""
+    overlaps = []
+    for query in QUERIES:
+        here = {hit.product_id for hit in embedded.keyword.search(query, 10)}
+        there = {hit.product_id for hit in elasticsearch.keyword.search(query, 10)}
+        overlaps.append(len(here & there) / max(len(here), 1))
+    assert sum(overlaps) / len(overlaps) >= 0.8
