@@ -123,6 +123,11 @@ def evaluate(
     show_default=True,
 )
 @click.option("--rel-threshold", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option(
+    "--reranker",
+    type=click.Path(path_type=Path),
+    help="Also tune how much this cross-encoder's score counts beside the fused one (rerank_weight).",
+)
 @click.option("--reset", is_flag=True, help="Forget the tuned settings: back to the defaults in code.")
 def tune(
     location: IndexLocation,
@@ -133,14 +138,17 @@ def tune(
     seed: int,
     metric: str,
     rel_threshold: int,
+    reranker: Path | None,
     reset: bool,
 ) -> None:
     """Search fusion method, weight or constant, dense floor and depth; save the best with the index."""
+    from dataclasses import replace
     from datetime import UTC, datetime
 
     from evaluation import MetricSet
-    from evaluation.tuning import describe, tune_fusion
+    from evaluation.tuning import RERANK_QUERIES, describe, tune_fusion, tune_rerank
     from search import SearchPipeline, SearchSettings
+    from search.reranker import CrossEncoderReranker
 
     store = location.settings()
     if reset:
@@ -158,6 +166,21 @@ def tune(
     )
     best, score = results[0]
     judged = sum(qid in qrels for qid in queries)
+    extra = {}
+    if reranker is not None:
+        model = CrossEncoderReranker(reranker)
+        weights = tune_rerank(
+            SearchPipeline(pipeline.backend, model, best),
+            queries,
+            qrels,
+            metric,
+            MetricSet(rel=rel_threshold),
+            seed=seed,
+        )
+        shown = "  ".join(f"{weight:.1f}: {value:.4f}" for weight, value in sorted(weights))
+        click.echo(f"rerank_weight on {min(judged, RERANK_QUERIES)} queries  {shown}")
+        best = replace(best, rerank_weight=weights[0][0])
+        extra = {"reranker": str(reranker), "rerank_score": round(weights[0][1], 4)}
     path = store.save(
         best,
         {
@@ -168,9 +191,13 @@ def tune(
             "part": part,
             "index_version": pipeline.backend.label,
             "tuned_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            **extra,
         },
     )
-    click.echo(f"saved {describe(best)} ({metric} {score:.4f}, defaults {default:.4f}) to {path}; undo with --reset")
+    click.echo(
+        f"saved {describe(best)} rerank_weight={best.rerank_weight:.1f} ({metric} {score:.4f}, "
+        f"defaults {default:.4f}) to {path}; undo with --reset"
+    )
 
 
 @main.group(cls=Command)

@@ -33,6 +33,9 @@ class SearchSettings:
     normalisation: str = "minmax"
     depth: int = 100  # candidates per leg
     rerank_depth: int = 50
+    # rerank: the cross-encoder's share of the final score beside the fused one, both min-max
+    # normalised over the reranked hits; 1.0 ranks by the cross-encoder alone.
+    rerank_weight: float = 1.0
     min_score: float | None = None  # on the mode's final score; None: no cutoff
     # Dense hits below this share of the best dense score are dropped: every product has *some*
     # similarity, and without a floor the tail of unrelated products fills facets and totals.
@@ -45,6 +48,8 @@ class SearchSettings:
             raise ValueError(f"unknown normalisation {self.normalisation!r}; use one of {', '.join(NORMALISATIONS)}")
         if not 0.0 <= self.dense_weight <= 1.0:
             raise ValueError(f"dense_weight must be within 0..1, got {self.dense_weight}")
+        if not 0.0 <= self.rerank_weight <= 1.0:
+            raise ValueError(f"rerank_weight must be within 0..1, got {self.rerank_weight}")
         if self.dense_floor is not None and not 0.0 <= self.dense_floor <= 1.0:
             raise ValueError(f"dense_floor must be within 0..1, got {self.dense_floor}")
         if self.depth < 1 or self.rerank_depth < 1 or self.rrf_k <= 0:
@@ -138,7 +143,7 @@ class SearchPipeline:
         if request.mode == "rerank" and self.reranker is not None:
             scored = scored[: self.settings.rerank_depth]
             reranked = _timed(timings, "rerank", lambda: self._rerank(request.query, scored))
-            scored = ranked(reranked)
+            scored = blend(scored, reranked, self.settings.rerank_weight)
 
         ids = [product_id for product_id, _ in scored]
         facets = _timed(timings, "facets", lambda: self.backend.facets(ids, request.filters.category))
@@ -191,6 +196,15 @@ def fuse(legs: dict[str, list[Hit]], settings: SearchSettings) -> list[tuple[str
         lists = [normalise({h.product_id: h.score for h in hits}, settings.normalisation) for hits in (keyword, dense)]
         fused = weighted_sum(lists, [1.0 - settings.dense_weight, settings.dense_weight])
     return ranked(fused)
+
+
+def blend(fused: list[tuple[str, float]], reranked: dict[str, float], weight: float) -> list[tuple[str, float]]:
+    """The reranked hits best first: cross-encoder scores alone (weight 1) or mixed with the fused ones."""
+    if weight >= 1.0:
+        return ranked(reranked)
+    scores = [normalise(dict(fused), "minmax"), normalise(reranked, "minmax")]
+    mixed = weighted_sum(scores, [1.0 - weight, weight])
+    return ranked({product_id: score for product_id, score in mixed.items() if product_id in reranked})
 
 
 def above_floor(hits: list[Hit], floor: float | None) -> list[Hit]:

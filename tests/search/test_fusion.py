@@ -50,3 +50,17 @@ def test_weighted_sum_counts_an_absent_key_at_the_lists_floor() -> None:
 def test_weights_must_match_the_lists() -> None:
     with pytest.raises(ValueError):
         weighted_sum([{"a": 1.0}], [0.5, 0.5])
+
+
+def test_blend_mixes_normalised_fused_and_cross_encoder_scores() -> None:
+    from search.pipeline import blend
+
+    fused = [("a", 0.9), ("b", 0.5), ("c", 0.1)]
+    cross = {"a": -2.0, "b": 4.0, "c": 0.0}
+    assert [key for key, _ in blend(fused, cross, 1.0)] == ["b", "c", "a"]
+    assert [key for key, _ in blend(fused, cross, 0.0)] == ["a", "b", "c"]
+    # min-max: fused a 1, b 0.5, c 0; cross a 0, b 1, c 1/3; at 0.25: a .75, b .625, c .0833
+    mixed = blend(fused, cross, 0.25)
+    assert [key for key, _ in mixed] == ["a", "b", "c"]
+    assert dict(mixed) == pytest.approx({"a": 0.75, "b": 0.625, "c": 1 / 12})
+    assert [key for key, _ in blend(fused, {"a": 1.0, "c": 2.0}, 0.5)] == ["a", "c"]  # b was not reranked
