@@ -97,17 +97,12 @@ def train_reranker(
     from transformers import get_linear_schedule_with_warmup
 
     started = time.perf_counter()
-    judged = {qid: text for qid, text in queries.items() if qid in qrels}
-    if len(judged) < 4:
-        raise ValueError(
-            f"only {len(judged)} judged queries; training needs at least 4 (some are held out for validation)"
-        )
-    fit_ids, validation_ids = split_queries(sorted(judged), 1 - settings.validation_share, settings.seed)
+    fit_ids, validation_ids = split_for_training(queries, qrels, settings.validation_share, settings.seed)
     validation_ids = validation_ids[: settings.max_validation_queries]
     rng = random.Random(settings.seed)
     torch.manual_seed(settings.seed)
-    pairs = make_pairs(pipeline, {q: judged[q] for q in fit_ids}, qrels, settings, rng, progress)
-    validation = _candidates(pipeline, {q: judged[q] for q in validation_ids}, settings.rerank_depth)
+    pairs = make_pairs(pipeline, {q: queries[q] for q in fit_ids}, qrels, settings, rng, progress)
+    validation = _candidates(pipeline, {q: queries[q] for q in validation_ids}, settings.rerank_depth)
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model = CrossEncoder(str(_base_model_dir()), num_labels=1, max_length=settings.max_length, device=device)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -12,8 +14,38 @@ from search.indexes import IndexLocation
 from search.pipeline import MODES
 
 
+@dataclass(frozen=True)
+class Judgments:
+    """The judgment files a command was given, and which part of the seeded split by query to use."""
+
+    queries_path: Path | None
+    qrels_path: Path | None
+    part: str
+    share: float
+    seed: int
+
+    def load(self):
+        """(queries, qrels), the queries restricted to the chosen part."""
+        from evaluation import read_qrels, read_queries
+        from evaluation.judgments import split_queries
+
+        if self.queries_path is None or self.qrels_path is None:
+            raise click.UsageError("give both --queries and --qrels")
+        queries, qrels = read_queries(self.queries_path), read_qrels(self.qrels_path)
+        if self.part != "all":
+            train, held_out = split_queries([qid for qid in queries if qid in qrels], self.share, self.seed)
+            keep = set(train if self.part == "train" else held_out)
+            queries = {qid: text for qid, text in queries.items() if qid in keep}
+        return queries, qrels
+
+
 def judgment_options(command):
-    """--queries/--qrels and the seeded split by query that eval, tune and train share."""
+    """--queries/--qrels and the seeded split that eval, tune and train share, handed over as `judgments`."""
+
+    @functools.wraps(command)
+    def with_judgments(*args, queries_path, qrels_path, part, share, seed, **kwargs):
+        return command(*args, judgments=Judgments(queries_path, qrels_path, part, share, seed), **kwargs)
+
     options = [
         click.option("--queries", "queries_path", type=click.Path(path_type=Path), help="qid<TAB>query lines."),
         click.option(
@@ -32,23 +64,8 @@ def judgment_options(command):
         click.option("--seed", type=int, default=13, show_default=True, help="Seed of the split."),
     ]
     for option in reversed(options):
-        command = option(command)
-    return command
-
-
-def load_judgments(queries_path: Path | None, qrels_path: Path | None, part: str, share: float, seed: int):
-    """(queries, qrels) restricted to the chosen part of the split."""
-    from evaluation import read_qrels, read_queries
-    from evaluation.judgments import split_queries
-
-    if queries_path is None or qrels_path is None:
-        raise click.UsageError("give both --queries and --qrels")
-    queries, qrels = read_queries(queries_path), read_qrels(qrels_path)
-    if part != "all":
-        train, held_out = split_queries([qid for qid in queries if qid in qrels], share, seed)
-        keep = set(train if part == "train" else held_out)
-        queries = {qid: text for qid, text in queries.items() if qid in keep}
-    return queries, qrels
+        with_judgments = option(with_judgments)
+    return with_judgments
 
 
 @main.command("eval")
@@ -74,11 +91,7 @@ def load_judgments(queries_path: Path | None, qrels_path: Path | None, part: str
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON instead of the table.")
 def evaluate(
     location: IndexLocation,
-    queries_path: Path | None,
-    qrels_path: Path | None,
-    part: str,
-    share: float,
-    seed: int,
+    judgments: Judgments,
     modes: str,
     reranker: Path | None,
     rel_threshold: int,
@@ -100,7 +113,7 @@ def evaluate(
         )
     if any(mode == "rerank" for _, mode, _ in chosen) and reranker is None:
         raise click.BadParameter("the rerank mode needs --reranker MODEL_DIR", param_hint="--modes")
-    queries, qrels = load_judgments(queries_path, qrels_path, part, share, seed)
+    queries, qrels = judgments.load()
     backend = location.open()
     model = CrossEncoderReranker(reranker) if reranker else None
     tuned = SearchPipeline(backend, model, location.settings().load())
@@ -131,11 +144,7 @@ def evaluate(
 @click.option("--reset", is_flag=True, help="Forget the tuned settings: back to the defaults in code.")
 def tune(
     location: IndexLocation,
-    queries_path: Path | None,
-    qrels_path: Path | None,
-    part: str,
-    share: float,
-    seed: int,
+    judgments: Judgments,
     metric: str,
     rel_threshold: int,
     reranker: Path | None,
@@ -154,7 +163,7 @@ def tune(
     if reset:
         click.echo("tuned settings removed; using the defaults" if store.reset() else "no tuned settings to remove")
         return
-    queries, qrels = load_judgments(queries_path, qrels_path, part, share, seed)
+    queries, qrels = judgments.load()
     pipeline = SearchPipeline(location.open())
     results = tune_fusion(pipeline, queries, qrels, metric, MetricSet(rel=rel_threshold), progress=True)
     default = next(score for settings, score in results if settings == SearchSettings())
@@ -175,7 +184,7 @@ def tune(
             qrels,
             metric,
             MetricSet(rel=rel_threshold),
-            seed=seed,
+            seed=judgments.seed,
         )
         shown = "  ".join(f"{weight:.1f}: {value:.4f}" for weight, value in sorted(weights))
         click.echo(f"rerank_weight on {min(judged, RERANK_QUERIES)} queries  {shown}")
@@ -188,7 +197,7 @@ def tune(
             "score": round(score, 4),
             "default_score": round(default, 4),
             "queries": judged,
-            "part": part,
+            "part": judgments.part,
             "index_version": pipeline.backend.label,
             "tuned_at": datetime.now(UTC).isoformat(timespec="seconds"),
             **extra,
@@ -214,11 +223,11 @@ def training_options(command):
     return index_argument(judgment_options(command))
 
 
-def training_inputs(location: IndexLocation, out: Path, *judgments):
+def training_inputs(location: IndexLocation, out: Path, judgments: Judgments):
     """(pipeline with the index's tuned settings, queries, qrels), with `out` created."""
     from search import SearchPipeline
 
-    queries, qrels = load_judgments(*judgments)
+    queries, qrels = judgments.load()
     out.mkdir(parents=True, exist_ok=True)
     return SearchPipeline(location.open(), settings=location.settings().load()), queries, qrels
 
@@ -229,11 +238,7 @@ def training_inputs(location: IndexLocation, out: Path, *judgments):
 @click.option("--batch-size", type=click.IntRange(1, 512), default=32, show_default=True)
 def train_reranker_command(
     location: IndexLocation,
-    queries_path: Path | None,
-    qrels_path: Path | None,
-    part: str,
-    share: float,
-    seed: int,
+    judgments: Judgments,
     out: Path,
     epochs: int,
     max_pairs: int | None,
@@ -242,8 +247,8 @@ def train_reranker_command(
     """Fine-tune a cross-encoder from all-MiniLM-L6-v2 on the judgments, with hybrid hard negatives."""
     from evaluation.training import TrainingSettings, train_reranker
 
-    pipeline, queries, qrels = training_inputs(location, out, queries_path, qrels_path, part, share, seed)
-    settings = TrainingSettings(epochs=epochs, max_pairs=max_pairs, seed=seed, batch_size=batch_size)
+    pipeline, queries, qrels = training_inputs(location, out, judgments)
+    settings = TrainingSettings(epochs=epochs, max_pairs=max_pairs, seed=judgments.seed, batch_size=batch_size)
     report = train_reranker(pipeline, queries, qrels, out, settings, progress=True)
     click.echo(
         f"{out}: best validation nDCG@10 {report['best_validation_ndcg@10']:.4f} "
@@ -265,11 +270,7 @@ def train_reranker_command(
 @click.option("--reembed", is_flag=True, help="Re-embed INDEX with the trained encoder afterwards (a new version).")
 def train_encoder_command(
     location: IndexLocation,
-    queries_path: Path | None,
-    qrels_path: Path | None,
-    part: str,
-    share: float,
-    seed: int,
+    judgments: Judgments,
     out: Path,
     epochs: int,
     min_grade: int,
@@ -283,13 +284,13 @@ def train_encoder_command(
         raise click.UsageError(
             "--reembed re-embeds index directories; for Elasticsearch build again with --encoder MODEL_DIR"
         )
-    pipeline, queries, qrels = training_inputs(location, out, queries_path, qrels_path, part, share, seed)
+    pipeline, queries, qrels = training_inputs(location, out, judgments)
     report = train_encoder(
         pipeline,
         queries,
         qrels,
         out,
-        EncoderTrainingSettings(epochs=epochs, min_grade=min_grade, seed=seed),
+        EncoderTrainingSettings(epochs=epochs, min_grade=min_grade, seed=judgments.seed),
         progress=True,
     )
     first = report["history"][0]["ndcg@10"]
