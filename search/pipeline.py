@@ -140,16 +140,19 @@ class SearchPipeline:
             scored = [(product_id, score) for product_id, score in scored if score >= cutoff]
         before_rerank = dict(scored) if request.explain else {}
         reranked: dict[str, float] = {}
+        products: dict[str, Product] = {}  # fetched once, for the reranker and the page
         if request.mode == "rerank" and self.reranker is not None:
             scored = scored[: self.settings.rerank_depth]
-            reranked = _timed(timings, "rerank", lambda: self._rerank(request.query, scored))
+            products = self.backend.products([product_id for product_id, _ in scored])
+            reranked = _timed(timings, "rerank", lambda: self._rerank(request.query, products))
             scored = blend(scored, reranked, self.settings.rerank_weight)
 
         ids = [product_id for product_id, _ in scored]
         facets = _timed(timings, "facets", lambda: self.backend.facets(ids, request.filters.category))
         first = (request.page - 1) * request.size
         page = scored[first : first + request.size]
-        products = _timed(timings, "products", lambda: self.backend.products([product_id for product_id, _ in page]))
+        if not products:
+            products = _timed(timings, "products", lambda: self.backend.products([pid for pid, _ in page]))
         positions = {}
         if request.explain:
             positions = {
@@ -178,10 +181,9 @@ class SearchPipeline:
             bool(reranked),
         )
 
-    def _rerank(self, query: str, scored: list[tuple[str, float]]) -> dict[str, float]:
-        products = list(self.backend.products([product_id for product_id, _ in scored]).values())
-        scores = self.reranker.score(query, [product.embedding_text() for product in products])
-        return {product.id: float(score) for product, score in zip(products, scores, strict=True)}
+    def _rerank(self, query: str, products: dict[str, Product]) -> dict[str, float]:
+        scores = self.reranker.score(query, [product.embedding_text() for product in products.values()])
+        return {product_id: float(score) for product_id, score in zip(products, scores, strict=True)}
 
 
 def fuse(legs: dict[str, list[Hit]], settings: SearchSettings) -> list[tuple[str, float]]:
