@@ -110,7 +110,7 @@ def reachable(config: ElasticConfig) -> Iterator[None]:
                 f"Elasticsearch at {config.url} refused the credentials ({error.status_code}); "
                 "set ES_API_KEY, or ES_USERNAME and ES_PASSWORD"
             ) from None
-        if error.status_code in (429, 502, 503, 504) or error.status_code >= 500:
+        if error.status_code == 429 or error.status_code >= 500:
             raise ClusterUnavailable(
                 f"Elasticsearch at {config.url} is unavailable ({error.status_code} {error.message})"
             ) from None
