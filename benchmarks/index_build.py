@@ -79,6 +79,7 @@ def main() -> None:
     parser.add_argument("catalogue", type=Path)
     parser.add_argument("--workdir", type=Path, required=True, help="emptied first")
     parser.add_argument("--encoder", help="encoder name (default: the build default)")
+    parser.add_argument("--batch-size", type=int, help="texts per encoder batch (default: the build default)")
     parser.add_argument("--changed", type=int, default=100)
     parser.add_argument("--deleted", type=int, default=10)
     parser.add_argument("--fidelity-sample", type=int, default=1000)
@@ -90,7 +91,7 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}")
     build = ["index", "build", str(args.catalogue), "--out", str(root)] + (
         ["--encoder", args.encoder] if args.encoder else []
-    )
+    ) + (["--batch-size", str(args.batch_size)] if args.batch_size else [])
     wall, peak = run_job(build)
     version = open_index(root)
     print(

@@ -1,11 +1,11 @@
-"""The shipped encoders, loaded for real: the fast ONNX form stays close to the reference model."""
+"""The shipped encoders, loaded for real: the fast ONNX forms stay close to the reference model."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from indexer.encoder import REFERENCE, load_encoder
+from indexer.encoder import INT8, ONNX, REFERENCE, load_encoder
 
 TEXTS = [
     "Red kettle",
@@ -20,12 +20,13 @@ def reference() -> np.ndarray:
     return load_encoder(REFERENCE).encode(TEXTS)
 
 
-def test_onnx_encoder_matches_the_reference(reference: np.ndarray) -> None:
-    encoder = load_encoder("all-MiniLM-L6-v2-onnx")
+@pytest.mark.parametrize(("name", "fidelity"), [(ONNX, 0.999), (INT8, 0.99)])
+def test_onnx_encoders_match_the_reference(reference: np.ndarray, name: str, fidelity: float) -> None:
+    encoder = load_encoder(name)
     vectors = encoder.encode(TEXTS * 10, batch_size=3)  # several batches, run on the worker threads
     assert vectors.shape == (40, 384) and vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
-    assert (vectors[:4] * reference).sum(axis=1).min() >= 0.999
+    assert (vectors[:4] * reference).sum(axis=1).min() >= fidelity
     np.testing.assert_allclose(vectors[:4], vectors[4:8], atol=1e-5)  # batch make-up does not change a vector
 
 

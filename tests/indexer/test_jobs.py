@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from indexer import build_index, open_index, read_catalogue, update_index
+from indexer.encoder import DEFAULT_ENCODER
 from indexer.manifest import FORMAT_VERSION
 from tests.helpers import SAMPLE, prodsearch, write_jsonl
 
@@ -25,7 +26,7 @@ def test_round_trip_keeps_every_product_and_field(sample_index: Path, sample_cat
 def test_manifest_records_what_query_time_needs(sample_index: Path, sample_catalogue: Path) -> None:
     manifest = open_index(sample_index).manifest
     assert manifest.format_version == FORMAT_VERSION
-    assert manifest.encoder == "all-MiniLM-L6-v2-onnx" and manifest.dimension == 384
+    assert manifest.encoder == DEFAULT_ENCODER and manifest.dimension == 384
     assert len(manifest.encoder_sha256) == 64 and len(manifest.catalogue_sha256) == 64
     assert manifest.dense_kind == "flat"
     assert manifest.settings["keyword"]["field_boosts"] == {"title": 2.0}
@@ -45,7 +46,7 @@ def test_both_indexes_find_the_product(sample_index: Path) -> None:
 
 def test_info_prints_the_manifest(sample_index: Path) -> None:
     text = prodsearch("index", "info", str(sample_index), check=True).stdout
-    assert "products  300" in text and "all-MiniLM-L6-v2-onnx" in text
+    assert "products  300" in text and DEFAULT_ENCODER in text
     manifest = json.loads(prodsearch("index", "info", str(sample_index), "--json", check=True).stdout)
     assert manifest["products"] == 300 and manifest["version"] == "v000001"
 
