@@ -89,9 +89,11 @@ def main() -> None:
     args.workdir.mkdir(parents=True)
     root = args.workdir / "index"
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}")
-    build = ["index", "build", str(args.catalogue), "--out", str(root)] + (
-        ["--encoder", args.encoder] if args.encoder else []
-    ) + (["--batch-size", str(args.batch_size)] if args.batch_size else [])
+    build = (
+        ["index", "build", str(args.catalogue), "--out", str(root)]
+        + (["--encoder", args.encoder] if args.encoder else [])
+        + (["--batch-size", str(args.batch_size)] if args.batch_size else [])
+    )
     wall, peak = run_job(build)
     version = open_index(root)
     print(
