@@ -24,6 +24,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 REFERENCE = "all-MiniLM-L6-v2"
 ONNX = "all-MiniLM-L6-v2-onnx"
 INT8 = "all-MiniLM-L6-v2-int8"
+ONNX_GRAPHS = {INT8: "int8", ONNX: "fp32"}  # shipped name -> the graph onnx_models derives for it
 DEFAULT_ENCODER = INT8
 MAX_TOKENS = 256
 
@@ -39,15 +40,13 @@ class Encoder(Protocol):
 
 def load_encoder(name: str) -> Encoder:
     """The encoder called `name`: a shipped one, or a sentence-transformers model directory."""
-    if name == ONNX:
-        return OnnxEncoder(ONNX, "fp32")
-    if name == INT8:
-        return OnnxEncoder(INT8, "int8")
+    if name in ONNX_GRAPHS:
+        return OnnxEncoder(name, ONNX_GRAPHS[name])
     if name == REFERENCE:
         return SentenceTransformerEncoder(REFERENCE, _minilm_dir())
     if Path(name).is_dir():
         return SentenceTransformerEncoder(name, Path(name))
-    known = ", ".join([INT8, ONNX, REFERENCE])
+    known = ", ".join([*ONNX_GRAPHS, REFERENCE])
     raise ValueError(f"unknown encoder {name!r}; use one of {known} or a sentence-transformers model directory")
 
 
