@@ -37,6 +37,14 @@ def read_qrels(path: Path) -> Qrels:
     return qrels
 
 
+def judged_queries(queries: dict[str, str], qrels: Qrels) -> dict[str, str]:
+    """The queries that have judgments; an error when none has (mismatched query ids)."""
+    judged = {qid: text for qid, text in queries.items() if qid in qrels}
+    if not judged:
+        raise ValueError("none of the queries has judgments in the qrels; check that their query ids match")
+    return judged
+
+
 def split_queries(qids: list[str], share: float, seed: int) -> tuple[list[str], list[str]]:
     """(first, second) by a seeded shuffle of query ids: a split by query, never by judgment."""
     import random

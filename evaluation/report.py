@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from evaluation.judgments import Qrels
+from evaluation.judgments import Qrels, judged_queries
 from evaluation.metrics import MetricSet, Run, evaluate_run, mean, paired_p_value
 from search import SearchPipeline, SearchRequest
 
@@ -41,9 +41,7 @@ def evaluate_modes(
     progress: bool = False,
 ) -> tuple[dict[str, Any], dict[str, Run]]:
     """(report, runs) for each (label, mode, pipeline); the first label is the baseline for deltas."""
-    judged = {qid: text for qid, text in queries.items() if qid in qrels}
-    if not judged:
-        raise ValueError("none of the queries has judgments in the qrels; check that their query ids match")
+    judged = judged_queries(queries, qrels)
     report: dict[str, Any] = {"modes": {}, "queries": len(judged), "rel_threshold": metrics.rel, "significance": {}}
     runs: dict[str, Run] = {}
     per_query: dict[str, dict[str, dict[str, float]]] = {}

@@ -8,7 +8,7 @@ from itertools import product
 
 from tqdm import tqdm
 
-from evaluation.judgments import Qrels
+from evaluation.judgments import Qrels, judged_queries
 from evaluation.metrics import MetricSet, Run, evaluate_run, mean
 from search import SearchPipeline, SearchRequest, SearchSettings
 from search.pipeline import above_floor, blend, fuse
@@ -43,9 +43,7 @@ def tune_fusion(
     progress: bool = False,
 ) -> list[tuple[SearchSettings, float]]:
     """Every candidate setting with its mean `metric` on the judged queries, best first."""
-    judged = {qid: text for qid, text in queries.items() if qid in qrels}
-    if not judged:
-        raise ValueError("none of the queries has judgments in the qrels; check that their query ids match")
+    judged = judged_queries(queries, qrels)
     deepest = max(DEPTHS)
     legs: dict[str, tuple[list[Hit], list[Hit]]] = {}
     for qid, text in tqdm(judged.items(), desc="retrieving", unit="query", disable=not progress):
@@ -80,7 +78,7 @@ def tune_rerank(
     then mixed with the cross-encoder at each weight."""
     if pipeline.reranker is None:
         raise ValueError("tuning the rerank weight needs a reranker")
-    judged = sorted(qid for qid in queries if qid in qrels)
+    judged = sorted(judged_queries(queries, qrels))
     sample = random.Random(seed).sample(judged, min(most, len(judged)))
     depth = min(pipeline.settings.rerank_depth, 100)
     lists = {}
