@@ -32,7 +32,7 @@ class SearchSettings:
     dense_weight: float = 0.5  # weighted fusion: dense share, keyword gets the rest
     normalisation: str = "minmax"
     depth: int = 100  # candidates per leg
-    rerank_depth: int = 50
+    rerank_depth: int = 50  # the fused top hits the cross-encoder reorders; the rest follow unchanged
     # rerank: the cross-encoder's share of the final score beside the fused one, both min-max
     # normalised over the reranked hits; 1.0 ranks by the cross-encoder alone.
     rerank_weight: float = 1.0
@@ -142,17 +142,19 @@ class SearchPipeline:
         reranked: dict[str, float] = {}
         products: dict[str, Product] = {}  # fetched once, for the reranker and the page
         if request.mode == "rerank" and self.reranker is not None:
-            scored = scored[: self.settings.rerank_depth]
-            products = self.backend.products([product_id for product_id, _ in scored])
+            head, tail = scored[: self.settings.rerank_depth], scored[self.settings.rerank_depth :]
+            products = self.backend.products([product_id for product_id, _ in head])
             reranked = _timed(timings, "rerank", lambda: self._rerank(request.query, products))
-            scored = blend(scored, reranked, self.settings.rerank_weight)
+            head = blend(head, reranked, self.settings.rerank_weight)
+            scored = head + below(head, tail)
 
         ids = [product_id for product_id, _ in scored]
         facets = _timed(timings, "facets", lambda: self.backend.facets(ids, request.filters.category))
         first = (request.page - 1) * request.size
         page = scored[first : first + request.size]
-        if not products:
-            products = _timed(timings, "products", lambda: self.backend.products([pid for pid, _ in page]))
+        missing = [product_id for product_id, _ in page if product_id not in products]
+        if missing:
+            products |= _timed(timings, "products", lambda: self.backend.products(missing))
         positions = {}
         if request.explain:
             positions = {
@@ -207,6 +209,15 @@ def blend(fused: list[tuple[str, float]], reranked: dict[str, float], weight: fl
     scores = [normalise(dict(fused), "minmax"), normalise(reranked, "minmax")]
     mixed = weighted_sum(scores, [1.0 - weight, weight])
     return ranked({product_id: score for product_id, score in mixed.items() if product_id in reranked})
+
+
+def below(head: list[tuple[str, float]], tail: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """The candidates past the reranked ones, in fused order, their fused scores shifted to start one
+    point below the last reranked score, so scores keep falling down the list."""
+    if not head or not tail:
+        return tail
+    shift = head[-1][1] - 1.0 - tail[0][1]
+    return [(product_id, score + shift) for product_id, score in tail]
 
 
 def above_floor(hits: list[Hit], floor: float | None) -> list[Hit]:

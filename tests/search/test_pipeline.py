@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from pathlib import Path
 
@@ -42,6 +43,26 @@ def test_rerank_without_a_reranker_says_so(pipeline: SearchPipeline) -> None:
     assert [h.product.id for h in response.hits] == [
         h.product.id for h in pipeline.search(SearchRequest("red kettle")).hits
     ]
+
+
+class ByLength:
+    """Prefers short product texts: an order no retriever would give."""
+
+    def score(self, query: str, texts: list[str]) -> np.ndarray:
+        return -np.array([len(text) for text in texts], dtype=np.float32)
+
+
+def test_rerank_reorders_the_head_and_keeps_the_rest_in_fused_order(pipeline: SearchPipeline) -> None:
+    reranking = SearchPipeline(pipeline.backend, ByLength(), SearchSettings(rerank_depth=5))
+    fused = pipeline.search(SearchRequest("kettle", size=20))
+    response = reranking.search(SearchRequest("kettle", "rerank", size=20))
+    ids = [hit.product.id for hit in response.hits]
+    head = sorted(fused.hits[:5], key=lambda hit: len(hit.product.embedding_text()))
+    assert ids[:5] == [hit.product.id for hit in head] != [hit.product.id for hit in fused.hits[:5]]
+    assert ids[5:] == [hit.product.id for hit in fused.hits[5:]]
+    assert response.total == fused.total and response.rerank
+    scores = [hit.score for hit in response.hits]
+    assert all(earlier > later for earlier, later in itertools.pairwise(scores))
 
 
 @pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
