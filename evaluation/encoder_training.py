@@ -4,12 +4,16 @@ Multiple negatives ranking loss: in a batch of (query, product) pairs, each quer
 product above every other product of the batch. Validation reorders the hybrid top 50 of held-out
 queries by the new encoder's cosine (re-embedding a whole catalogue per check would be too slow) and
 keeps the best checkpoint, a sentence-transformers folder that `index build/reembed --encoder` takes.
+
+A shop without judgments can train on pseudo-queries instead: short queries cut from each product's
+own title, category, brand and attributes (`pseudo_query`). Judgments, when given, then only validate.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import re
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,6 +24,7 @@ from tqdm import tqdm
 from evaluation.judgments import Qrels
 from evaluation.metrics import Run, evaluate_run, mean
 from evaluation.training import split_for_training
+from indexer import Product
 from search import SearchPipeline, SearchRequest
 
 
@@ -35,6 +40,32 @@ class EncoderTrainingSettings:
     scale: float = 20.0  # cosine similarities are multiplied by this before the softmax
     max_length: int = 128
     checks_per_epoch: int = 3
+    pseudo_queries: int = 0  # > 0: train on this many catalogue products with made-up queries instead
+
+
+def pseudo_query(product: Product, rng: random.Random) -> str:
+    """A short query a shopper might type for `product`: two to four words of its title, half the
+    time its last ones (where titles name the kind of product), half the time with the category,
+    the brand or an attribute value beside them."""
+    words = re.findall(r"\w[\w.-]*", product.title.lower()) or [product.title.lower()]
+    length = min(len(words), rng.choice((2, 3, 3, 4)))
+    start = len(words) - length if rng.random() < 0.5 else rng.randrange(len(words) - length + 1)
+    query = words[start : start + length]
+    extras = [*product.category[-1:], *([product.brand] if product.brand else [])]
+    extras += [value for values in product.attributes.values() for value in values]
+    if extras and rng.random() < 0.5:
+        extra = rng.choice(extras).lower()
+        query = [extra, *query] if rng.random() < 0.5 else [*query, extra]
+    return " ".join(query)
+
+
+def pseudo_pairs(pipeline: SearchPipeline, count: int, rng: random.Random) -> list[tuple[str, str]]:
+    """(pseudo-query, product text) for `count` products of the index, drawn at random."""
+    version = getattr(pipeline.backend, "version", None)
+    if version is None:
+        raise ValueError("pseudo-queries are drawn from an index directory's products, not from Elasticsearch")
+    products = rng.sample(list(version.products), min(count, len(version.products)))
+    return [(pseudo_query(product, rng), product.embedding_text()) for product in products]
 
 
 def train_encoder(
@@ -51,17 +82,16 @@ def train_encoder(
     from indexer.encoder import _minilm_dir
 
     started = time.perf_counter()
-    fit_ids, validation_ids = split_for_training(queries, qrels, settings.validation_share, settings.seed)
-    products = pipeline.backend.products(sorted({product_id for qid in fit_ids for product_id in qrels[qid]}))
-    pairs = [
-        (queries[qid], products[product_id].embedding_text())
-        for qid in fit_ids
-        for product_id, grade in qrels[qid].items()
-        if grade >= settings.min_grade and product_id in products
-    ]
-    if not pairs:
-        raise ValueError(f"no (query, product) pairs with grade >= {settings.min_grade}; lower --min-grade")
     rng = random.Random(settings.seed)
+    fit_ids, validation_ids = [], []
+    if qrels:
+        fit_ids, validation_ids = split_for_training(queries, qrels, settings.validation_share, settings.seed)
+    if settings.pseudo_queries:
+        pairs = pseudo_pairs(pipeline, settings.pseudo_queries, rng)
+        validation_ids += fit_ids  # judgments only validate here
+        fit_ids = []
+    else:
+        pairs = judged_pairs(pipeline, queries, qrels, fit_ids, settings.min_grade)
     torch.manual_seed(settings.seed)
     candidates = {
         qid: (
@@ -105,16 +135,19 @@ def train_encoder(
                 optimizer.zero_grad()
                 step += 1
                 bar.update(1)
-                if step % check_every == 0:
+                if step % check_every == 0 and candidates:
                     model.eval()
                     score = _rerank_score(model, candidates, qrels)
                     history.append({"step": step, "ndcg@10": score, "loss": round(loss.item(), 4)})
                     if score > best:
                         best = score
                         model.save(str(out))
+    if not candidates:
+        model.save(str(out))  # nothing to choose a checkpoint by: the last one
     report = {
         "base_model": "all-MiniLM-L6-v2",
         "pairs": len(pairs),
+        "pairs_from": "pseudo-queries" if settings.pseudo_queries else "judgments",
         "fit_queries": len(fit_ids),
         "validation_queries": len(candidates),
         "validation_proxy": "hybrid top 50 reordered by cosine, nDCG@10",
@@ -128,7 +161,25 @@ def train_encoder(
     return report
 
 
-def _rerank_score(model: Any, candidates: dict[str, tuple[str, list[tuple[str, str]]]], qrels: Qrels) -> float:
+def judged_pairs(
+    pipeline: SearchPipeline, queries: dict[str, str], qrels: Qrels, fit_ids: list[str], min_grade: int
+) -> list[tuple[str, str]]:
+    products = pipeline.backend.products(sorted({product_id for qid in fit_ids for product_id in qrels[qid]}))
+    pairs = [
+        (queries[qid], products[product_id].embedding_text())
+        for qid in fit_ids
+        for product_id, grade in qrels[qid].items()
+        if grade >= min_grade and product_id in products
+    ]
+    if not pairs:
+        raise ValueError(f"no (query, product) pairs with grade >= {min_grade}; lower --min-grade")
+    return pairs
+
+
+def _rerank_score(model: Any, candidates: dict[str, tuple[str, list[tuple[str, str]]]], qrels: Qrels) -> float | None:
+    """nDCG@10 of the candidates reordered by cosine; None without validation queries."""
+    if not candidates:
+        return None
     run: Run = {}
     for qid, (query, items) in candidates.items():
         if not items:

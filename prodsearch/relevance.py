@@ -223,11 +223,11 @@ def training_options(command):
     return index_argument(judgment_options(command))
 
 
-def training_inputs(location: IndexLocation, out: Path, judgments: Judgments):
-    """(pipeline with the index's tuned settings, queries, qrels), with `out` created."""
+def training_inputs(location: IndexLocation, out: Path, judgments: Judgments | None):
+    """(pipeline with the index's tuned settings, queries, qrels), with `out` created; no judgments: empty."""
     from search import SearchPipeline
 
-    queries, qrels = judgments.load()
+    queries, qrels = judgments.load() if judgments else ({}, {})
     out.mkdir(parents=True, exist_ok=True)
     return SearchPipeline(location.open(), settings=location.settings().load()), queries, qrels
 
@@ -288,6 +288,12 @@ def train_reranker_command(
     show_default=True,
     help="Lowest grade that makes a training pair.",
 )
+@click.option(
+    "--pseudo-queries",
+    type=click.IntRange(min=1),
+    help="Train on this many catalogue products with queries cut from their own titles, categories, "
+    "brands and attributes; no judgments needed (given, they only validate).",
+)
 @click.option("--reembed", is_flag=True, help="Re-embed INDEX with the trained encoder afterwards (a new version).")
 def train_encoder_command(
     location: IndexLocation,
@@ -295,6 +301,7 @@ def train_encoder_command(
     out: Path,
     epochs: int,
     min_grade: int,
+    pseudo_queries: int | None,
     reembed: bool,
 ) -> None:
     """Fine-tune the bi-encoder on (query, relevant product) pairs with in-batch negatives."""
@@ -305,20 +312,20 @@ def train_encoder_command(
         raise click.UsageError(
             "--reembed re-embeds index directories; for Elasticsearch build again with --encoder MODEL_DIR"
         )
-    pipeline, queries, qrels = training_inputs(location, out, judgments)
-    report = train_encoder(
-        pipeline,
-        queries,
-        qrels,
-        out,
-        EncoderTrainingSettings(epochs=epochs, min_grade=min_grade, seed=judgments.seed),
-        progress=True,
+    unjudged = pseudo_queries and judgments.queries_path is None and judgments.qrels_path is None
+    pipeline, queries, qrels = training_inputs(location, out, None if unjudged else judgments)
+    settings = EncoderTrainingSettings(
+        epochs=epochs, min_grade=min_grade, seed=judgments.seed, pseudo_queries=pseudo_queries or 0
     )
-    first = report["history"][0]["ndcg@10"]
-    click.echo(
-        f"{out}: best validation nDCG@10 {report['best_validation_ndcg@10']:.4f} (untrained {first:.4f}, hybrid top 50 "
-        f"reordered by cosine) on {report['validation_queries']} held-out queries; "
-        f"{report['pairs']} pairs, {report['seconds']:.0f} s"
-    )
+    report = train_encoder(pipeline, queries, qrels, out, settings, progress=True)
+    done = f"{report['pairs']} pairs from {report['pairs_from']}, {report['seconds']:.0f} s"
+    if report["best_validation_ndcg@10"] is None:
+        click.echo(f"{out}: trained without validation (no judgments); {done}")
+    else:
+        click.echo(
+            f"{out}: best validation nDCG@10 {report['best_validation_ndcg@10']:.4f} "
+            f"(untrained {report['history'][0]['ndcg@10']:.4f}, hybrid top 50 reordered by cosine) "
+            f"on {report['validation_queries']} held-out queries; {done}"
+        )
     if reembed:
         print_report(reembed_index(Path(location.name), str(out.resolve()), progress=True), location.name)

@@ -65,3 +65,40 @@ def test_encoder_training_and_reembedding(sample_index: Path, tmp_path: Path) ->
     encoder = encoder_for(version.manifest)  # query time loads the fine-tuned model named in the manifest
     assert encoder.dimension == 384
     assert SearchPipeline(EmbeddedBackend(version)).search(SearchRequest("cork yoga mat", "dense")).hits
+
+
+def test_pseudo_queries_are_cut_from_the_product() -> None:
+    import random
+
+    from evaluation.encoder_training import pseudo_query
+    from indexer import Product
+
+    kettle = Product(
+        "k1",
+        "Kettleworth Edge Electric Kettle 1.0 l - Silver",
+        category=("Home", "Kitchen", "Kettles"),
+        brand="Kettleworth",
+        attributes={"colour": ("silver",), "material": ("glass",)},
+    )
+    allowed = {"kettleworth", "edge", "electric", "kettle", "1.0", "l", "silver", "kettles", "glass"}
+    rng = random.Random(1)
+    queries = [pseudo_query(kettle, rng) for _ in range(200)]
+    assert all(2 <= len(query.split()) <= 5 and set(query.split()) <= allowed for query in queries)
+    assert any(query.endswith("1.0 l silver") for query in queries)  # the title's end, often the kind
+    assert any("glass" in query for query in queries) and any("kettles" in query for query in queries)
+    assert len(set(queries)) > 20
+
+
+def test_pseudo_query_training_needs_no_judgments(sample_index: Path, tmp_path: Path) -> None:
+    import numpy as np
+
+    from indexer import encoder_for
+    from indexer.encoder import REFERENCE, load_encoder
+
+    out = tmp_path / "encoder"
+    result = prodsearch("train", "encoder", str(sample_index), "--pseudo-queries", "96", "--out", str(out))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "trained without validation" in result.stdout and "96 pairs from pseudo-queries" in result.stdout
+    tuned = load_encoder(str(out)).encode(["cork yoga mat"])
+    assert not np.allclose(tuned, load_encoder(REFERENCE).encode(["cork yoga mat"]), atol=1e-3)
+    assert encoder_for  # the folder is what index build/reembed --encoder take
