@@ -39,8 +39,10 @@ def evaluate_modes(
     qrels: Qrels,
     metrics: MetricSet = MetricSet(),
     progress: bool = False,
+    against: str = "first",
 ) -> tuple[dict[str, Any], dict[str, Run]]:
-    """(report, runs) for each (label, mode, pipeline); the first label is the baseline for deltas."""
+    """(report, runs) for each (label, mode, pipeline); each later label is compared with the first
+    one, or with the one before it (`against="previous"`: does each stage beat the stage before?)."""
     judged = judged_queries(queries, qrels)
     report: dict[str, Any] = {"modes": {}, "queries": len(judged), "rel_threshold": metrics.rel, "significance": {}}
     runs: dict[str, Run] = {}
@@ -55,18 +57,21 @@ def evaluate_modes(
             "p95": round(float(np.percentile(latencies, 95)), 2),
         }
         report["modes"][label] = scores
-    baseline = pipelines[0][0]
-    for label in list(report["modes"])[1:]:
+    labels = list(report["modes"])
+    report["compared_with"] = {
+        label: labels[0] if against == "first" else labels[index] for index, label in enumerate(labels[1:])
+    }
+    for label, reference in report["compared_with"].items():
         report["significance"][label] = {
-            name: paired_p_value(per_query[baseline][name], per_query[label][name]) for name in per_query[label]
+            name: paired_p_value(per_query[reference][name], per_query[label][name]) for name in per_query[label]
         }
-    report["baseline"] = baseline
+    report["baseline"] = labels[0]
     report["index_version"] = pipelines[0][2].backend.label
     return report, runs
 
 
 def format_table(report: dict[str, Any]) -> str:
-    """Modes as columns; each later column shows its delta to the first and * where p < 0.05."""
+    """Modes as columns; each later column shows its delta to the mode it is compared with and * where p < 0.05."""
     labels = list(report["modes"])
     metrics = [name for name in next(iter(report["modes"].values())) if name != "latency_ms"]
     width = max(22, *(len(label) + 2 for label in labels))
@@ -78,7 +83,7 @@ def format_table(report: dict[str, Any]) -> str:
             if index == 0:
                 cells.append(f"{value:>{width}.4f}")
                 continue
-            delta = value - report["modes"][labels[0]][metric]
+            delta = value - report["modes"][report["compared_with"][label]][metric]
             p_value = report["significance"][label][metric]
             marker = "*" if p_value is not None and p_value < SIGNIFICANCE else " "
             cells.append(f"{f'{value:.4f} ({delta:+.4f}){marker}':>{width}}")
@@ -90,7 +95,8 @@ def format_table(report: dict[str, Any]) -> str:
         )
     lines.append(
         f"{report['queries']} judged queries; relevant = grade >= {report['rel_threshold']}; "
-        f"(+delta) against {labels[0]}; * = paired t-test p < {SIGNIFICANCE}"
+        f"(+delta) against {labels[0] if len(set(report['compared_with'].values())) <= 1 else 'the mode before'}; "
+        f"* = paired t-test p < {SIGNIFICANCE}"
     )
     return "\n".join(lines)
 

@@ -88,6 +88,13 @@ def judgment_options(command):
 @click.option(
     "--out", "out", type=click.Path(path_type=Path), help="Write report.json, TREC run files and chart.png here."
 )
+@click.option(
+    "--against",
+    type=click.Choice(["first", "previous"]),
+    default="first",
+    show_default=True,
+    help="Compare each mode with the first one, or with the one before it (does each stage beat the last?).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON instead of the table.")
 def evaluate(
     location: IndexLocation,
@@ -96,6 +103,7 @@ def evaluate(
     reranker: Path | None,
     rel_threshold: int,
     out: Path | None,
+    against: str,
     as_json: bool,
 ) -> None:
     """Evaluate search modes side by side on judged queries."""
@@ -119,7 +127,9 @@ def evaluate(
     tuned = SearchPipeline(backend, model, location.settings().load())
     defaults = SearchPipeline(backend, model, SearchSettings())
     pipelines = [(label, mode, defaults if variant else tuned) for label, mode, variant in chosen]
-    report, runs = evaluate_modes(pipelines, queries, qrels, MetricSet(rel=rel_threshold), progress=not as_json)
+    report, runs = evaluate_modes(
+        pipelines, queries, qrels, MetricSet(rel=rel_threshold), progress=not as_json, against=against
+    )
     if out:
         for path in write_report(report, runs, out):
             click.echo(f"wrote {path}", err=True)

@@ -29,6 +29,7 @@ def test_eval_json_report_and_files(sample_index: Path, tmp_path: Path) -> None:
         assert scores["latency_ms"]["p95"] >= scores["latency_ms"]["mean"] * 0.5
     assert report["modes"]["hybrid"]["ndcg@10"] > 0.5  # the sample is easy; far lower means a broken pipeline
     assert set(report["significance"]) == {"dense", "hybrid"}
+    assert report["compared_with"] == {"dense": "bm25", "hybrid": "bm25"}
     assert json.loads((out / "report.json").read_text()) == report
     lines = (out / "run.hybrid.trec").read_text().splitlines()
     qid, q0, doc, rank, score, tag = lines[0].split()
@@ -47,3 +48,18 @@ def test_eval_table_and_bad_modes(sample_index: Path) -> None:
     assert prodsearch(*arguments, "--modes", "bm25,fuzzy").returncode == 2
     result = prodsearch(*arguments, "--modes", "rerank")
     assert result.returncode == 2 and "needs --reranker" in result.stderr
+
+
+def test_eval_against_the_mode_before(sample_index: Path) -> None:
+    result = prodsearch(
+        "eval", str(sample_index), *JUDGMENTS, "--modes", "bm25,dense,hybrid", "--against", "previous", check=True
+    )
+    report = json.loads(
+        prodsearch(
+            "eval", str(sample_index), *JUDGMENTS, "--modes", "bm25,dense,hybrid", "--against", "previous", "--json"
+        ).stdout
+    )
+    assert report["compared_with"] == {"dense": "bm25", "hybrid": "dense"}
+    ndcg = {label: scores["ndcg@10"] for label, scores in report["modes"].items()}
+    row = next(line for line in result.stdout.splitlines() if line.startswith("ndcg@10 "))
+    assert f"({ndcg['hybrid'] - ndcg['dense']:+.4f})" in row and "against the mode before" in result.stdout
