@@ -11,7 +11,7 @@ from tqdm import tqdm
 from evaluation.judgments import Qrels, judged_queries
 from evaluation.metrics import MetricSet, Run, evaluate_run, mean
 from search import SearchPipeline, SearchRequest, SearchSettings
-from search.pipeline import above_floor, blend, fuse
+from search.pipeline import above_floor, below, blend, fuse
 from search.retrievers import Hit
 
 DEPTHS = (50, 100, 200)
@@ -20,6 +20,7 @@ RRF_KS = (10, 30, 60, 100)
 WEIGHTS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 TOP = 100
 RERANK_WEIGHTS = tuple(step / 10 for step in range(11))
+RERANK_DEPTHS = (30, 50, 100)
 RERANK_QUERIES = 500  # the cross-encoder is slow: weights are chosen on a seeded sample this large
 
 
@@ -41,8 +42,9 @@ def tune_fusion(
     metric: str = "ndcg@10",
     metrics: MetricSet = MetricSet(),
     progress: bool = False,
-) -> list[tuple[SearchSettings, float]]:
-    """Every candidate setting with its mean `metric` on the judged queries, best first."""
+) -> list[tuple[SearchSettings, float, dict[str, float]]]:
+    """Every candidate setting with its mean `metric` on the judged queries and the per-query
+    values behind it (for a paired test against the defaults), best first."""
     judged = judged_queries(queries, qrels)
     deepest = max(DEPTHS)
     legs: dict[str, tuple[list[Hit], list[Hit]]] = {}
@@ -60,7 +62,8 @@ def tune_fusion(
             )[:TOP]
             for qid, (keyword, dense) in legs.items()
         }
-        results.append((settings, mean(evaluate_run(run, qrels, metrics)[metric])))
+        per_query = evaluate_run(run, qrels, metrics)[metric]
+        results.append((settings, mean(per_query), per_query))
     return sorted(results, key=lambda item: -item[1])
 
 
@@ -73,25 +76,28 @@ def tune_rerank(
     most: int = RERANK_QUERIES,
     seed: int = 13,
     progress: bool = False,
-) -> list[tuple[float, float]]:
-    """(rerank_weight, mean metric) best first: the pipeline's fused top hits are reranked once per query,
-    then mixed with the cross-encoder at each weight."""
+) -> list[tuple[tuple[int, float], float]]:
+    """((rerank_depth, rerank_weight), mean metric) best first: each query's fused top hits are
+    reranked once, as deep as the deepest setting, then cut and mixed at every depth and weight."""
     if pipeline.reranker is None:
         raise ValueError("tuning the rerank weight needs a reranker")
     judged = sorted(judged_queries(queries, qrels))
     sample = random.Random(seed).sample(judged, min(most, len(judged)))
-    depth = min(pipeline.settings.rerank_depth, 100)
     lists = {}
     for qid in tqdm(sample, desc="reranking", unit="query", disable=not progress):
-        hits = pipeline.search(SearchRequest(queries[qid], "hybrid", size=depth)).hits
+        hits = pipeline.search(SearchRequest(queries[qid], "hybrid", size=TOP)).hits
         fused = [(hit.product.id, hit.score) for hit in hits]
-        scores = pipeline.reranker.score(queries[qid], [hit.product.embedding_text() for hit in hits])
-        lists[qid] = (fused, {hit.product.id: float(score) for hit, score in zip(hits, scores, strict=True)})
+        deepest = hits[: max(RERANK_DEPTHS)]
+        scores = pipeline.reranker.score(queries[qid], [hit.product.embedding_text() for hit in deepest])
+        lists[qid] = (fused, {hit.product.id: float(score) for hit, score in zip(deepest, scores, strict=True)})
     results = []
-    for weight in RERANK_WEIGHTS:
-        run: Run = {qid: blend(fused, reranked, weight) for qid, (fused, reranked) in lists.items()}
-        results.append((weight, mean(evaluate_run(run, qrels, metrics)[metric])))
-    return sorted(results, key=lambda item: (-item[1], -item[0]))
+    for depth, weight in product(RERANK_DEPTHS, RERANK_WEIGHTS):
+        run: Run = {}
+        for qid, (fused, reranked) in lists.items():
+            head = blend(fused[:depth], {pid: reranked[pid] for pid, _ in fused[:depth]}, weight)
+            run[qid] = head + below(head, fused[depth:])
+        results.append(((depth, weight), mean(evaluate_run(run, qrels, metrics)[metric])))
+    return sorted(results, key=lambda item: (-item[1], item[0][0], -item[0][1]))
 
 
 def describe(settings: SearchSettings) -> str:

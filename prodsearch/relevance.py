@@ -149,7 +149,8 @@ def evaluate(
 @click.option(
     "--reranker",
     type=click.Path(path_type=Path),
-    help="Also tune how much this cross-encoder's score counts beside the fused one (rerank_weight).",
+    help="Also tune how many fused hits this cross-encoder reorders and how much its score counts "
+    "beside the fused one (rerank_depth, rerank_weight).",
 )
 @click.option("--reset", is_flag=True, help="Forget the tuned settings: back to the defaults in code.")
 def tune(
@@ -165,7 +166,9 @@ def tune(
     from datetime import UTC, datetime
 
     from evaluation import MetricSet
-    from evaluation.tuning import RERANK_QUERIES, describe, tune_fusion, tune_rerank
+    from evaluation.metrics import paired_p_value
+    from evaluation.report import SIGNIFICANCE
+    from evaluation.tuning import RERANK_DEPTHS, RERANK_QUERIES, describe, tune_fusion, tune_rerank
     from search import SearchPipeline, SearchSettings
     from search.reranker import CrossEncoderReranker
 
@@ -176,16 +179,25 @@ def tune(
     queries, qrels = judgments.load()
     pipeline = SearchPipeline(location.open())
     results = tune_fusion(pipeline, queries, qrels, metric, MetricSet(rel=rel_threshold), progress=True)
-    default = next(score for settings, score in results if settings == SearchSettings())
+    default, default_values = next(
+        (score, values) for settings, score, values in results if settings == SearchSettings()
+    )
     click.echo(f"{'':>4} {'setting':<42} {metric}")
-    for rank, (settings, score) in enumerate(results[:15], start=1):
+    for rank, (settings, score, _) in enumerate(results[:15], start=1):
         click.echo(f"{rank:>4} {describe(settings):<42} {score:.4f}")
     click.echo(
         f"{'':>4} {'(defaults) ' + describe(SearchSettings()):<42} {default:.4f}   searched {len(results)} settings"
     )
-    best, score = results[0]
+    best, score, values = results[0]
     judged = sum(qid in qrels for qid in queries)
-    extra = {}
+    p_value = paired_p_value(default_values, values)
+    if best != SearchSettings() and (p_value is None or p_value >= SIGNIFICANCE):  # likely noise
+        click.echo(
+            f"the best setting beats the defaults by {score - default:+.4f}, not significantly on {judged} queries "
+            f"(paired p {'n/a' if p_value is None else f'{p_value:.2g}'}): keeping the default fusion"
+        )
+        best, score = SearchSettings(), default
+    extra = {"p_value_against_defaults": None if p_value is None else round(p_value, 6)}
     if reranker is not None:
         model = CrossEncoderReranker(reranker)
         weights = tune_rerank(
@@ -196,10 +208,13 @@ def tune(
             MetricSet(rel=rel_threshold),
             seed=judgments.seed,
         )
-        shown = "  ".join(f"{weight:.1f}: {value:.4f}" for weight, value in sorted(weights))
-        click.echo(f"rerank_weight on {min(judged, RERANK_QUERIES)} queries  {shown}")
-        best = replace(best, rerank_weight=weights[0][0])
-        extra = {"reranker": str(reranker), "rerank_score": round(weights[0][1], 4)}
+        click.echo(f"rerank_weight by rerank_depth, on {min(judged, RERANK_QUERIES)} queries")
+        for depth in RERANK_DEPTHS:
+            row = sorted((weight, value) for (at, weight), value in weights if at == depth)
+            click.echo(f"{depth:>4}  " + "  ".join(f"{weight:.1f}: {value:.4f}" for weight, value in row))
+        (depth, weight), rerank_score = weights[0]
+        best = replace(best, rerank_depth=depth, rerank_weight=weight)
+        extra |= {"reranker": str(reranker), "rerank_score": round(rerank_score, 4)}
     path = store.save(
         best,
         {
@@ -214,7 +229,8 @@ def tune(
         },
     )
     click.echo(
-        f"saved {describe(best)} rerank_weight={best.rerank_weight:.1f} ({metric} {score:.4f}, "
+        f"saved {describe(best)} rerank_depth={best.rerank_depth} rerank_weight={best.rerank_weight:.1f} "
+        f"({metric} {score:.4f}, "
         f"defaults {default:.4f}) to {path}; undo with --reset"
     )
 

@@ -40,11 +40,16 @@ def test_tune_saves_settings_that_search_uses(sample_index: Path, tmp_path: Path
     assert FileSettings(root).load() == SearchSettings() and (root / PREVIOUS).exists()
 
 
-def test_tune_with_a_reranker_chooses_its_weight(sample_index: Path, sample_reranker, tmp_path: Path) -> None:
+def test_tune_with_a_reranker_chooses_its_depth_and_weight(sample_index: Path, sample_reranker, tmp_path: Path) -> None:
     root = tmp_path / "index"
     shutil.copytree(sample_index, root)
     result = prodsearch("tune", str(root), *JUDGMENTS, "--reranker", str(sample_reranker[0]), check=True)
-    assert "rerank_weight on 35 queries" in result.stdout
+    assert "rerank_weight by rerank_depth, on 35 queries" in result.stdout
     saved = json.loads((root / FILE).read_text())
     assert saved["settings"]["rerank_weight"] in [step / 10 for step in range(11)]
+    assert saved["settings"]["rerank_depth"] in (30, 50, 100)
+    row = next(
+        line for line in result.stdout.splitlines() if line.startswith(f"{saved['settings']['rerank_depth']:>4}  ")
+    )
+    assert f"{saved['settings']['rerank_weight']:.1f}: {saved['rerank_score']:.4f}" in row  # the best cell was kept
     assert saved["reranker"] == str(sample_reranker[0]) and 0 < saved["rerank_score"] <= 1
