@@ -23,9 +23,9 @@ from tqdm import tqdm
 
 from evaluation.judgments import Qrels
 from evaluation.metrics import Run, evaluate_run, mean
-from evaluation.training import split_for_training
+from evaluation.training import hybrid_candidates, split_for_training
 from indexer import Product
-from search import SearchPipeline, SearchRequest
+from search import SearchPipeline
 
 
 @dataclass(frozen=True)
@@ -93,16 +93,8 @@ def train_encoder(
     else:
         pairs = judged_pairs(pipeline, queries, qrels, fit_ids, settings.min_grade)
     torch.manual_seed(settings.seed)
-    candidates = {
-        qid: (
-            queries[qid],
-            [
-                (h.product.id, h.product.embedding_text())
-                for h in pipeline.search(SearchRequest(queries[qid], "hybrid", size=50)).hits
-            ],
-        )
-        for qid in validation_ids[: settings.max_validation_queries]
-    }
+    validation = validation_ids[: settings.max_validation_queries]
+    candidates = hybrid_candidates(pipeline, {qid: queries[qid] for qid in validation}, 50)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model = SentenceTransformer(str(_minilm_dir()), device=device)
     model.max_seq_length = settings.max_length
@@ -166,7 +158,7 @@ def judged_pairs(
 ) -> list[tuple[str, str]]:
     products = pipeline.backend.products(sorted({product_id for qid in fit_ids for product_id in qrels[qid]}))
     pairs = [
-        (queries[qid], products[product_id].embedding_text())
+        (pipeline.spelled(queries[qid]), products[product_id].embedding_text())
         for qid in fit_ids
         for product_id, grade in qrels[qid].items()
         if grade >= min_grade and product_id in products

@@ -95,7 +95,7 @@ def make_groups(
         group += [
             (product.embedding_text(), 0.0) for product in rng.sample(unjudged, min(settings.negatives, len(unjudged)))
         ]
-        groups.append((text, group))
+        groups.append((pipeline.spelled(text), group))
     rng.shuffle(groups)
     if settings.max_pairs is None:
         return groups
@@ -145,7 +145,7 @@ def train_reranker(
     rng = random.Random(settings.seed)
     torch.manual_seed(settings.seed)
     groups = make_groups(pipeline, {q: queries[q] for q in fit_ids}, qrels, settings, rng, progress)
-    validation = _candidates(pipeline, {q: queries[q] for q in validation_ids}, settings.rerank_depth)
+    validation = hybrid_candidates(pipeline, {q: queries[q] for q in validation_ids}, settings.rerank_depth)
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     start_from = settings.init or str(_base_model_dir())
@@ -221,13 +221,13 @@ class _Pointwise:
         return self.loss([queries, [docs[0] for docs in documents]], torch.cat(labels))
 
 
-def _candidates(
+def hybrid_candidates(
     pipeline: SearchPipeline, queries: dict[str, str], depth: int
 ) -> dict[str, tuple[str, list[tuple[str, str]]]]:
-    """qid -> (query, [(product_id, text)]) of the hybrid top `depth`, computed once."""
+    """qid -> (query as searched, [(product_id, text)] of its hybrid top `depth`), computed once."""
     return {
         qid: (
-            text,
+            pipeline.spelled(text),
             [
                 (hit.product.id, hit.product.embedding_text())
                 for hit in pipeline.search(SearchRequest(text, "hybrid", size=depth)).hits

@@ -49,7 +49,8 @@ def tune_fusion(
     deepest = max(DEPTHS)
     legs: dict[str, tuple[list[Hit], list[Hit]]] = {}
     for qid, text in tqdm(judged.items(), desc="retrieving", unit="query", disable=not progress):
-        legs[qid] = (pipeline.keyword.search(text, deepest), pipeline.dense.search(text, deepest))
+        spelled = pipeline.spelled(text)
+        legs[qid] = (pipeline.keyword.search(spelled, deepest), pipeline.dense.search(spelled, deepest))
     results = []
     for settings in tqdm(candidate_settings(pipeline.settings), desc="fusing", unit="setting", disable=not progress):
         run: Run = {
@@ -88,7 +89,8 @@ def tune_rerank(
         hits = pipeline.search(SearchRequest(queries[qid], "hybrid", size=TOP)).hits
         fused = [(hit.product.id, hit.score) for hit in hits]
         deepest = hits[: max(RERANK_DEPTHS)]
-        scores = pipeline.reranker.score(queries[qid], [hit.product.embedding_text() for hit in deepest])
+        texts = [hit.product.embedding_text() for hit in deepest]
+        scores = pipeline.reranker.score(pipeline.spelled(queries[qid]), texts)
         lists[qid] = (fused, {hit.product.id: float(score) for hit, score in zip(deepest, scores, strict=True)})
     results = []
     for depth, weight in product(RERANK_DEPTHS, RERANK_WEIGHTS):

@@ -211,6 +211,7 @@ def print_report(report: JobReport | ElasticReport, where: str | Path) -> None:
 @click.option("--price-max", type=click.FloatRange(min=0))
 @click.option("--reranker", type=click.Path(path_type=Path), help="Cross-encoder model directory (for --mode rerank).")
 @click.option("--explain", is_flag=True, help="Show each stage's score and rank.")
+@click.option("--no-spelling", is_flag=True, help="Search the words as typed, without spelling correction.")
 @click.option("--json", "as_json", is_flag=True, help="Print the response as JSON.")
 def search(
     location: IndexLocation,
@@ -223,6 +224,7 @@ def search(
     price_max: float | None,
     reranker: Path | None,
     explain: bool,
+    no_spelling: bool,
     as_json: bool,
 ) -> None:
     """Search the served version of INDEX for QUERY."""
@@ -233,13 +235,16 @@ def search(
     model = CrossEncoderReranker(reranker) if reranker else None
     pipeline = SearchPipeline(location.open(), model, location.settings().load())
     filters = Filters(tuple(p.strip() for p in category.split(">") if p.strip()), brand, price_min, price_max)
-    response = pipeline.search(SearchRequest(query, mode, size=k, filters=filters, explain=explain))
+    request = SearchRequest(query, mode, size=k, filters=filters, explain=explain, spelling=not no_spelling)
+    response = pipeline.search(request)
     if as_json:
         reranker_loaded = pipeline.reranker is not None
         click.echo(json.dumps(response_json(response, pipeline.backend.label, reranker_loaded), indent=2))
         return
     if mode == "rerank" and not response.rerank:
         click.echo("rerank is off: no --reranker given, showing hybrid results", err=True)
+    if response.corrected_query:
+        click.echo(f"showing results for {response.corrected_query!r} (--no-spelling searches {query!r})", err=True)
     for rank, hit in enumerate(response.hits, start=1):
         product = hit.product
         price = f"{product.price:.2f} {product.currency or ''}".strip() if product.price is not None else ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import click
@@ -95,6 +95,7 @@ def judgment_options(command):
     show_default=True,
     help="Compare each mode with the first one, or with the one before it (does each stage beat the last?).",
 )
+@click.option("--no-spelling", is_flag=True, help="Search the queries as typed, without spelling correction.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON instead of the table.")
 def evaluate(
     location: IndexLocation,
@@ -104,6 +105,7 @@ def evaluate(
     rel_threshold: int,
     out: Path | None,
     against: str,
+    no_spelling: bool,
     as_json: bool,
 ) -> None:
     """Evaluate search modes side by side on judged queries."""
@@ -124,8 +126,9 @@ def evaluate(
     queries, qrels = judgments.load()
     backend = location.open()
     model = CrossEncoderReranker(reranker) if reranker else None
-    tuned = SearchPipeline(backend, model, location.settings().load())
-    defaults = SearchPipeline(backend, model, SearchSettings())
+    spelling = {"spelling": False} if no_spelling else {}
+    tuned = SearchPipeline(backend, model, replace(location.settings().load(), **spelling))
+    defaults = SearchPipeline(backend, model, SearchSettings(**spelling))
     pipelines = [(label, mode, defaults if variant else tuned) for label, mode, variant in chosen]
     report, runs = evaluate_modes(
         pipelines, queries, qrels, MetricSet(rel=rel_threshold), progress=not as_json, against=against

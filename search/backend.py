@@ -6,7 +6,8 @@ alias. Fusion, rerank, explain and paging stay in the pipeline, so they work ali
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from functools import cached_property
 from typing import Any, Protocol
 
 from indexer import IndexVersion, Product
@@ -14,6 +15,7 @@ from indexer.encoder import Encoder
 from search.facets import Facets, count_facets
 from search.filters import FilterIndex
 from search.retrievers import DenseRetriever, KeywordRetriever, Retriever
+from search.spelling import catalogue_words
 
 
 class Backend(Protocol):
@@ -31,6 +33,11 @@ class Backend(Protocol):
         ...
 
     def facets(self, ids: Sequence[str], category_prefix: tuple[str, ...]) -> Facets: ...
+
+    @property
+    def words(self) -> Mapping[str, int]:
+        """The catalogue's words and how many products use each, for spelling correction; empty: none."""
+        ...
 
     def describe(self) -> dict[str, Any]:
         """What /healthz shows: products, encoder, dense index kind."""
@@ -56,6 +63,10 @@ class EmbeddedBackend:
 
     def facets(self, ids: Sequence[str], category_prefix: tuple[str, ...]) -> Facets:
         return count_facets(self.products(ids).values(), category_prefix)
+
+    @cached_property
+    def words(self) -> Mapping[str, int]:
+        return catalogue_words(self.version.products)
 
     def describe(self) -> dict[str, Any]:
         manifest = self.version.manifest

@@ -88,6 +88,11 @@ class ElasticBackend:
             price_buckets([bucket["doc_count"] for bucket in found["price"]["buckets"]]),
         )
 
+    @property
+    def words(self) -> dict[str, int]:
+        """None: queries go to Elasticsearch as typed (its own fuzzy matching is not switched on)."""
+        return {}
+
     def describe(self) -> dict[str, Any]:
         with reachable(self.config):
             count = self.client.count(index=self.alias)["count"]

@@ -20,6 +20,7 @@ from search.filters import Filters
 from search.fusion import METHODS, NORMALISATIONS, normalise, ranked, reciprocal_rank, weighted_sum
 from search.reranker import Reranker
 from search.retrievers import Hit
+from search.spelling import Speller
 
 MODES = ("bm25", "dense", "hybrid", "rerank")
 MAX_PAGE = 1000
@@ -40,6 +41,7 @@ class SearchSettings:
     # Dense hits below this share of the best dense score are dropped: every product has *some*
     # similarity, and without a floor the tail of unrelated products fills facets and totals.
     dense_floor: float | None = 0.6
+    spelling: bool = True  # replace query words no product uses by the closest catalogue words
 
     def __post_init__(self) -> None:
         if self.fusion not in METHODS:
@@ -65,6 +67,7 @@ class SearchRequest:
     filters: Filters = field(default_factory=Filters)
     explain: bool = False
     min_score: float | None = None  # overrides the settings' cutoff
+    spelling: bool = True  # False searches the words exactly as typed
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -97,6 +100,7 @@ class ResultHit:
 @dataclass(frozen=True)
 class SearchResponse:
     query: str
+    corrected_query: str | None  # what was searched instead of the query, when spelling changed it
     mode: str
     total: int
     page: int
@@ -116,6 +120,7 @@ class SearchPipeline:
         self.reranker = reranker
         self.keyword = backend.keyword
         self.dense = backend.dense
+        self.speller = Speller(backend.words) if settings.spelling and backend.words else None
 
     @property
     def encoder(self) -> Encoder:
@@ -125,13 +130,12 @@ class SearchPipeline:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         depth = self.settings.depth
+        query = _timed(timings, "spelling", lambda: self.spelled(request.query)) if request.spelling else request.query
         legs: dict[str, list[Hit]] = {}
         if request.mode != "dense":
-            legs["keyword"] = _timed(
-                timings, "keyword", lambda: self.keyword.search(request.query, depth, request.filters)
-            )
+            legs["keyword"] = _timed(timings, "keyword", lambda: self.keyword.search(query, depth, request.filters))
         if request.mode != "bm25":
-            dense = _timed(timings, "dense", lambda: self.dense.search(request.query, depth, request.filters))
+            dense = _timed(timings, "dense", lambda: self.dense.search(query, depth, request.filters))
             legs["dense"] = above_floor(dense, self.settings.dense_floor)
         scored = _timed(timings, "fusion", lambda: fuse(legs, self.settings))
 
@@ -144,7 +148,7 @@ class SearchPipeline:
         if request.mode == "rerank" and self.reranker is not None:
             head, tail = scored[: self.settings.rerank_depth], scored[self.settings.rerank_depth :]
             products = self.backend.products([product_id for product_id, _ in head])
-            reranked = _timed(timings, "rerank", lambda: self._rerank(request.query, products))
+            reranked = _timed(timings, "rerank", lambda: self._rerank(query, products))
             head = blend(head, reranked, self.settings.rerank_weight)
             scored = head + below(head, tail)
 
@@ -173,6 +177,7 @@ class SearchPipeline:
         timings["total"] = (time.perf_counter() - started) * 1000
         return SearchResponse(
             request.query,
+            query if query != request.query else None,
             request.mode,
             len(scored),
             request.page,
@@ -182,6 +187,10 @@ class SearchPipeline:
             {name: round(ms, 3) for name, ms in timings.items()},
             bool(reranked),
         )
+
+    def spelled(self, query: str) -> str:
+        """The query as it is searched: words no product uses corrected, when the settings say so."""
+        return self.speller.correct(query) if self.speller else query
 
     def _rerank(self, query: str, products: dict[str, Product]) -> dict[str, float]:
         scores = self.reranker.score(query, [product.embedding_text() for product in products.values()])

@@ -44,6 +44,7 @@ def response_json(response: SearchResponse, version: str, reranker_loaded: bool)
         rerank = "off: no reranker configured (start the service with --reranker MODEL_DIR); hits are hybrid"
     return {
         "query": response.query,
+        "corrected_query": response.corrected_query,
         "mode": response.mode,
         "total": response.total,
         "page": response.page,

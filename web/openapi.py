@@ -52,9 +52,25 @@ FACET_VALUES = {
 }
 SEARCH = {
     "type": "object",
-    "required": ["query", "mode", "total", "page", "size", "index_version", "rerank", "hits", "facets", "timings_ms"],
+    "required": [
+        "query",
+        "corrected_query",
+        "mode",
+        "total",
+        "page",
+        "size",
+        "index_version",
+        "rerank",
+        "hits",
+        "facets",
+        "timings_ms",
+    ],
     "properties": {
         "query": {"type": "string"},
+        "corrected_query": {
+            "type": ["string", "null"],
+            "description": "What was searched instead of the query, when spelling correction changed it.",
+        },
         "mode": {"enum": list(MODES)},
         "total": {"type": "integer", "minimum": 0},
         "page": {"type": "integer", "minimum": 1},
@@ -160,6 +176,11 @@ def openapi_document() -> dict[str, Any]:
                             "Add each stage's score and rank to every hit.",
                         ),
                         _parameter("min_score", {"type": "number"}, "Drop hits whose final score is below this."),
+                        _parameter(
+                            "spell",
+                            {"enum": ["0", "1", "true", "false"]},
+                            "1 (default): words no product uses are corrected to catalogue words; 0: search as typed.",
+                        ),
                         {
                             "name": "attr.NAME",
                             "in": "query",

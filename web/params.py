@@ -14,7 +14,7 @@ from search.pipeline import MAX_PAGE, SearchRequest
 
 MAX_QUERY = 512
 ATTRIBUTE = "attr."
-KNOWN = ("q", "mode", "k", "page", "category", "brand", "price_min", "price_max", "explain", "min_score")
+KNOWN = ("q", "mode", "k", "page", "category", "brand", "price_min", "price_max", "explain", "min_score", "spell")
 
 
 def parse_search(args: MultiDict[str, str], default_mode: str) -> SearchRequest:
@@ -50,6 +50,7 @@ def parse_search(args: MultiDict[str, str], default_mode: str) -> SearchRequest:
         filters=filters,
         explain=_flag(args, "explain"),
         min_score=_number(args, "min_score", negative=True),
+        spelling=_flag(args, "spell", default=True),
     )
 
 
@@ -79,8 +80,8 @@ def _number(args: Mapping[str, str], name: str, negative: bool = False) -> float
     return value
 
 
-def _flag(args: Mapping[str, str], name: str) -> bool:
-    raw = args.get(name, "0").strip().lower()
+def _flag(args: Mapping[str, str], name: str, default: bool = False) -> bool:
+    raw = args.get(name, "").strip().lower()
     if raw not in ("0", "1", "true", "false", ""):
         raise RequestError(name, f"{name} must be 1 or 0, got {raw!r}")
-    return raw in ("1", "true")
+    return default if raw == "" else raw in ("1", "true")

@@ -51,6 +51,15 @@ def test_filters_over_http(server: LiveServer) -> None:
         assert 50 <= product["price"] <= 150 and product["attributes"]["colour"][0] in ("blue", "red")
 
 
+def test_a_misspelled_query_is_corrected_unless_spell_is_off(server: LiveServer) -> None:
+    body = get(server, "/api/search", q="runing shoes").json()
+    check_schema(server, "Search", body)
+    assert body["query"] == "runing shoes" and body["corrected_query"] == "running shoes"
+    assert all("Running Shoes" in hit["title"] for hit in body["hits"][:5])
+    as_typed = get(server, "/api/search", q="runing shoes", spell=0).json()
+    assert as_typed["corrected_query"] is None and as_typed["hits"] != body["hits"]
+
+
 def test_rerank_mode_says_it_is_off(server: LiveServer) -> None:
     body = get(server, "/api/search", q="kettle", mode="rerank").json()
     assert body["rerank"].startswith("off: no reranker configured")
@@ -74,6 +83,7 @@ def test_rerank_mode_says_it_is_off(server: LiveServer) -> None:
         ({"q": "kettle", "mode": "fuzzy"}, "mode"),
         ({"q": "kettle", "colour": "red"}, "colour"),
         ({"q": "kettle", "explain": "maybe"}, "explain"),
+        ({"q": "kettle", "spell": "maybe"}, "spell"),
     ],
 )
 def test_bad_input_is_a_400_naming_the_parameter(server: LiveServer, params: dict, parameter: str) -> None:

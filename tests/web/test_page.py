@@ -69,3 +69,15 @@ def test_search_then_filter_by_a_facet(browser, server: LiveServer, tmp_path) ->
         arg=brand,
     )
     page.close()
+
+
+def test_a_corrected_query_says_so_and_offers_the_words_as_typed(browser, server: LiveServer) -> None:
+    page = browser.new_page()
+    page.goto(server.url + "/?q=runing+shoes")
+    page.wait_for_selector(".result")
+    assert "Showing results for running shoes. Search instead for runing shoes." in page.inner_text("#spelling")
+    assert "results for “running shoes”" in page.inner_text("#summary")
+    page.click("#spelling a")
+    page.wait_for_function("document.querySelector('#spelling').textContent === ''")
+    assert "spell=0" in page.url and "results for “runing shoes”" in page.inner_text("#summary")
+    page.close()

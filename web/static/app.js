@@ -1,7 +1,7 @@
 // The search page: keeps its state in the URL and renders /api/search responses.
 "use strict";
 
-const state = { q: "", mode: document.body.dataset.defaultMode, page: 1, category: "", brand: [], price_min: "", price_max: "" };
+const state = { q: "", mode: document.body.dataset.defaultMode, page: 1, category: "", brand: [], price_min: "", price_max: "", spell: true };
 const PAGE_SIZE = 10;
 const $ = (id) => document.getElementById(id);
 
@@ -18,6 +18,7 @@ function queryString() {
   state.brand.forEach((brand) => params.append("brand", brand));
   if (state.price_min !== "") params.set("price_min", state.price_min);
   if (state.price_max !== "") params.set("price_max", state.price_max);
+  if (!state.spell) params.set("spell", "0");
   return params.toString();
 }
 
@@ -30,6 +31,7 @@ function readUrl() {
   state.brand = params.getAll("brand");
   state.price_min = params.get("price_min") || "";
   state.price_max = params.get("price_max") || "";
+  state.spell = params.get("spell") !== "0";
 }
 
 async function run(pushHistory = true) {
@@ -46,6 +48,7 @@ async function run(pushHistory = true) {
     $("summary").className = "error";
     $("summary").textContent = body.detail;
     $("results").replaceChildren();
+    $("spelling").replaceChildren();
     return;
   }
   render(body);
@@ -55,12 +58,25 @@ function price(value, currency) {
   return value === null ? "" : `${value.toFixed(2)} ${currency || ""}`.trim();
 }
 
+function renderSpelling(body) {
+  if (!body.corrected_query) {
+    $("spelling").replaceChildren();
+    return;
+  }
+  const asTyped = element("a", { href: "#" }, body.query);
+  asTyped.addEventListener("click", (event) => { event.preventDefault(); state.spell = false; state.page = 1; run(); });
+  $("spelling").replaceChildren("Showing results for ", element("strong", {}, body.corrected_query),
+    ". Search instead for ", asTyped, ".");
+}
+
 function render(body) {
   $("summary").className = "";
+  renderSpelling(body);
+  const searched = body.corrected_query || body.query;
   const shown = body.hits.length ? `${(body.page - 1) * body.size + 1}–${(body.page - 1) * body.size + body.hits.length} of ` : "";
   $("summary").textContent = body.total
-    ? `${shown}${body.total} results for “${body.query}” in ${body.timings_ms.total.toFixed(1)} ms`
-    : `No results for “${body.query}” (${body.timings_ms.total.toFixed(1)} ms)`;
+    ? `${shown}${body.total} results for “${searched}” in ${body.timings_ms.total.toFixed(1)} ms`
+    : `No results for “${searched}” (${body.timings_ms.total.toFixed(1)} ms)`;
   $("results").replaceChildren(...body.hits.map((hit) =>
     element("li", { class: "result", "data-id": hit.id },
       element("span", { class: "price" }, price(hit.price, hit.currency)),
@@ -121,7 +137,7 @@ function renderPages(body) {
 function onSubmit(id, update) {
   $(id).addEventListener("submit", (event) => { event.preventDefault(); update(); state.page = 1; run(); });
 }
-onSubmit("search-form", () => { state.q = $("q").value; state.mode = $("mode").value; });
+onSubmit("search-form", () => { state.q = $("q").value; state.mode = $("mode").value; state.spell = true; });
 onSubmit("price-form", () => { state.price_min = $("price-min").value; state.price_max = $("price-max").value; });
 window.addEventListener("popstate", () => { readUrl(); run(false); });
 readUrl();

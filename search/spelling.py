@@ -1,0 +1,70 @@
+"""Spelling correction of queries against the catalogue's own words.
+
+A query word that no product uses cannot match by keyword, and a misspelled word embeds poorly. So
+such a word is replaced by the closest catalogue word: within one edit, or two for words of eight
+letters or more (a swap of neighbours counts as one edit). Among equally close words, one that
+keeps the typed first letter wins, then the one the most products use. A word with no close match
+is split into two catalogue words where it can be ("outdoorfurniture"). Words under four letters
+and words with digits are left as typed, because they are codes, sizes and units more often than
+typos.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from indexer import Product
+
+WORD = re.compile(r"\w+")
+MIN_LENGTH = 4
+LONG_WORD = 8  # from this length on, two edits are allowed
+MIN_SPLIT_USES = 3  # each half of a split word must be used by this many products
+CACHE = 10_000
+
+
+def catalogue_words(products: Iterable[Product]) -> Counter[str]:
+    """Each lower-cased word of the searched fields, with the number of products that use it."""
+    counts: Counter[str] = Counter()
+    for product in products:
+        text = " ".join((product.title, product.description, product.brand or "", " ".join(product.category)))
+        counts.update(set(WORD.findall(text.lower())))
+    return counts
+
+
+class Speller:
+    def __init__(self, counts: Mapping[str, int]) -> None:
+        self.counts = counts
+        self.choices = [word for word in counts if word.isalpha()]
+        self._fixes: dict[str, str | None] = {}
+
+    def correct(self, query: str) -> str:
+        """The query with each unknown word replaced by its correction; other text kept as typed."""
+        return WORD.sub(lambda match: self._replacement(match.group()), query)
+
+    def _replacement(self, typed: str) -> str:
+        word = typed.lower()
+        if len(word) < MIN_LENGTH or not word.isalpha() or word in self.counts:
+            return typed
+        if word not in self._fixes:
+            if len(self._fixes) >= CACHE:
+                self._fixes.clear()
+            self._fixes[word] = self._closest(word) or self._split(word)
+        return self._fixes[word] or typed
+
+    def _closest(self, word: str) -> str | None:
+        edits = 1 if len(word) < LONG_WORD else 2
+        near = process.extract(word, self.choices, scorer=OSA.distance, score_cutoff=edits, limit=None)
+        if not near:
+            return None
+        # Typos rarely hit the first letter: among equally close words, those that keep it come first.
+        return min(near, key=lambda match: (match[1], match[0][0] != word[0], -self.counts[match[0]], match[0]))[0]
+
+    def _split(self, word: str) -> str | None:
+        uses = self.counts.get
+        most, cut = max((min(uses(word[:cut], 0), uses(word[cut:], 0)), cut) for cut in range(2, len(word) - 1))
+        return f"{word[:cut]} {word[cut:]}" if most >= MIN_SPLIT_USES else None
