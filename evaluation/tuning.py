@@ -21,6 +21,8 @@ WEIGHTS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 TOP = 100
 RERANK_WEIGHTS = tuple(step / 10 for step in range(11))
 RERANK_DEPTHS = (30, 50, 100)
+# Rerank time grows with its depth: a deeper setting is chosen only if it wins by more than this.
+RERANK_TOLERANCE = 0.002
 RERANK_QUERIES = 500  # the cross-encoder is slow: weights are chosen on a seeded sample this large
 
 
@@ -100,6 +102,13 @@ def tune_rerank(
             run[qid] = head + below(head, fused[depth:])
         results.append(((depth, weight), mean(evaluate_run(run, qrels, metrics)[metric])))
     return sorted(results, key=lambda item: (-item[1], item[0][0], -item[0][1]))
+
+
+def cheapest_rerank(results: list[tuple[tuple[int, float], float]]) -> tuple[tuple[int, float], float]:
+    """Of `tune_rerank`'s results, the shallowest (depth, weight) within RERANK_TOLERANCE of the best score."""
+    best = max(score for _, score in results)
+    close = [item for item in results if item[1] >= best - RERANK_TOLERANCE]
+    return min(close, key=lambda item: (item[0][0], -item[1]))
 
 
 def describe(settings: SearchSettings) -> str:

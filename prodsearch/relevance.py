@@ -171,7 +171,14 @@ def tune(
     from evaluation import MetricSet
     from evaluation.metrics import paired_p_value
     from evaluation.report import SIGNIFICANCE
-    from evaluation.tuning import RERANK_DEPTHS, RERANK_QUERIES, describe, tune_fusion, tune_rerank
+    from evaluation.tuning import (
+        RERANK_DEPTHS,
+        RERANK_QUERIES,
+        cheapest_rerank,
+        describe,
+        tune_fusion,
+        tune_rerank,
+    )
     from search import SearchPipeline, SearchSettings
     from search.reranker import CrossEncoderReranker
 
@@ -215,7 +222,7 @@ def tune(
         for depth in RERANK_DEPTHS:
             row = sorted((weight, value) for (at, weight), value in weights if at == depth)
             click.echo(f"{depth:>4}  " + "  ".join(f"{weight:.1f}: {value:.4f}" for weight, value in row))
-        (depth, weight), rerank_score = weights[0]
+        (depth, weight), rerank_score = cheapest_rerank(weights)
         best = replace(best, rerank_depth=depth, rerank_weight=weight)
         extra |= {"reranker": str(reranker), "rerank_score": round(rerank_score, 4)}
     path = store.save(

@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+from evaluation.tuning import RERANK_TOLERANCE, cheapest_rerank
 from search import SearchSettings
 from search.tuned import FILE, PREVIOUS, FileSettings
 from tests.helpers import JUDGMENTS, prodsearch
@@ -51,5 +52,12 @@ def test_tune_with_a_reranker_chooses_its_depth_and_weight(sample_index: Path, s
     row = next(
         line for line in result.stdout.splitlines() if line.startswith(f"{saved['settings']['rerank_depth']:>4}  ")
     )
-    assert f"{saved['settings']['rerank_weight']:.1f}: {saved['rerank_score']:.4f}" in row  # the best cell was kept
+    assert f"{saved['settings']['rerank_weight']:.1f}: {saved['rerank_score']:.4f}" in row  # that cell was kept
     assert saved["reranker"] == str(sample_reranker[0]) and 0 < saved["rerank_score"] <= 1
+
+
+def test_a_deeper_rerank_must_win_by_more_than_the_tolerance() -> None:
+    results = [((100, 0.5), 0.4395), ((30, 0.5), 0.4394), ((50, 0.6), 0.4390), ((30, 0.4), 0.4300)]
+    assert cheapest_rerank(results) == ((30, 0.5), 0.4394)  # depth 100 is better by less than the tolerance
+    results = [((100, 0.5), 0.4395 + RERANK_TOLERANCE), ((30, 0.5), 0.4394)]
+    assert cheapest_rerank(results) == ((100, 0.5), 0.4395 + RERANK_TOLERANCE)
