@@ -23,7 +23,7 @@ import requests
 
 from indexer import open_index
 from search import EmbeddedBackend, SearchPipeline, SearchRequest
-from search.reranker import CrossEncoderReranker
+from search.reranker import load_reranker
 
 
 def read_queries(path: Path, limit: int) -> list[str]:
@@ -108,7 +108,7 @@ def main() -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} cores; index {version.manifest.version}: "
         f"{version.manifest.products} products, {version.manifest.dense_kind}; {len(queries)} queries"
     )
-    reranker = CrossEncoderReranker(args.reranker) if args.reranker else None
+    reranker = load_reranker(args.reranker) if args.reranker else None
     pipeline = SearchPipeline(EmbeddedBackend(version), reranker)
     print("in process")
     for mode in modes:

@@ -10,13 +10,11 @@ import hashlib
 import json
 import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-from tqdm import tqdm
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # weights come from installed packages, never a hub
 # Batches already run one per core; the tokenizer's own thread pool only fights them (-20 % here).
@@ -70,7 +68,7 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _weights_sha256(directory: Path) -> str:
+def directory_sha256(directory: Path) -> str:
     files = sorted(directory.rglob("*.safetensors")) or sorted(directory.rglob("*.bin"))
     if not files:
         raise FileNotFoundError(f"no model weights (*.safetensors or *.bin) under {directory}")
@@ -116,7 +114,7 @@ class SentenceTransformerEncoder:
         return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension)
 
     def weights_sha256(self) -> str:
-        return _weights_sha256(self.directory)
+        return directory_sha256(self.directory)
 
 
 def _shipped_onnx(name: str) -> OnnxEncoder:
@@ -132,70 +130,37 @@ def _shipped_onnx(name: str) -> OnnxEncoder:
 def _exported_onnx(name: str, directory: Path) -> OnnxEncoder:
     from indexer.onnx_models import exported_model
 
-    sha256 = _weights_sha256(directory)  # as on torch: an index built either way opens with both
+    sha256 = directory_sha256(directory)  # as on torch: an index built either way opens with both
     return OnnxEncoder(name, exported_model(directory, sha256), directory, sha256)
 
 
 class OnnxEncoder:
-    """A MiniLM-shaped BERT on onnxruntime (see onnx_models for how each graph is derived).
-
-    Texts are sorted by token count before batching, so that a batch holds texts of one length and
-    nothing is padded, and batches run on one single-threaded session per core: on two
-    cores that beats one two-threaded session by about a sixth.
-    """
+    """A MiniLM-shaped BERT on onnxruntime (see onnx_models for how each graph is derived), its
+    token states mean-pooled into unit-length vectors."""
 
     def __init__(self, name: str, graph: Path, model_dir: Path, weights_sha256: str) -> None:
-        import onnxruntime
         from tokenizers import Tokenizer
+
+        from indexer.onnx_runner import OnnxRunner
 
         self.name = name
         self.sha256 = weights_sha256
         self.dimension = int(json.loads((model_dir / "config.json").read_text(encoding="utf-8"))["hidden_size"])
-        self.workers = max(1, os.cpu_count() or 1)
-        self.session = self._session(onnxruntime, graph, threads=1)  # many batches: one per worker
-        self.query_session = self._session(onnxruntime, graph, threads=self.workers)  # one batch: every core
+        self.runner = OnnxRunner(graph)
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
         self.tokenizer.no_padding()  # the file pads to 128; batches are padded to their longest text instead
 
     def encode(self, texts: Sequence[str], batch_size: int = 8, progress: bool = False) -> np.ndarray:
-        out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        tokens = [encoding.ids for encoding in self.tokenizer.encode_batch(list(texts))]
-        order = sorted(range(len(texts)), key=lambda i: len(tokens[i]))  # batch mates of one length: no padding
-        batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
-        if len(batches) <= 1:  # a query: one batch, all cores on it
-            for rows in batches:
-                out[rows] = self._encode_batch([tokens[i] for i in rows], self.query_session)
-            return out
-        with (
-            ThreadPoolExecutor(self.workers) as pool,
-            tqdm(total=len(texts), desc="embedding", unit="text", disable=not progress) as bar,
-        ):
-            encoded = pool.map(lambda rows: self._encode_batch([tokens[i] for i in rows], self.session), batches)
-            for rows, vectors in zip(batches, encoded, strict=True):
-                out[rows] = vectors
-                bar.update(len(rows))
-        return out
-
-    @staticmethod
-    def _session(onnxruntime, path: Path, threads: int):
-        options = onnxruntime.SessionOptions()
-        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = threads
-        # Idle threads sleep instead of spinning: spinning stole the core that the dense scan
-        # right after a query's encoding needs (hybrid p50 18 -> see benchmarks/search_latency).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-    def _encode_batch(self, tokens: list[list[int]], session) -> np.ndarray:
-        ids = np.zeros((len(tokens), max(map(len, tokens))), dtype=np.int64)
-        for row, text_ids in enumerate(tokens):
-            ids[row, : len(text_ids)] = text_ids
-        mask = (ids != 0).astype(np.int64)  # [PAD] is id 0 and never a real token
-        (hidden,) = session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})
-        weights = mask[:, :, None].astype(np.float32)
-        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        if not texts:
+            return np.empty((0, self.dimension), dtype=np.float32)
+        return self.runner.run(self.tokenizer.encode_batch(list(texts)), batch_size, _mean_pooled, progress)
 
     def weights_sha256(self) -> str:
         return self.sha256
+
+
+def _mean_pooled(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    weights = mask[:, :, None].astype(np.float32)
+    pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+    return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)

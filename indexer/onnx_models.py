@@ -12,7 +12,8 @@ because MiniLM's activations have outliers that one fixed scale per tensor canno
 
 A fine-tuned encoder (a sentence-transformers folder over BERT, as `prodsearch train encoder`
 writes) is exported from torch and given the same int8 treatment, so it embeds and answers
-queries as fast as the shipped model instead of about ten times slower on torch.
+queries as fast as the shipped model instead of about ten times slower on torch. A trained
+cross-encoder (`prodsearch train reranker`) is exported the same way, its scoring head included.
 """
 
 from __future__ import annotations
@@ -40,18 +41,20 @@ def prepared_model(source: Path, source_sha256: str, kind: str = "fp32") -> Path
     return _cached(f"minilm-l6-{kind}-r{RECIPE}-{source_sha256[:16]}.onnx", build)
 
 
-def exported_model(directory: Path, weights_sha256: str) -> Path:
-    """The cached int8 graph of the BERT sentence-transformers model in `directory`, made on first use."""
+def exported_model(directory: Path, weights_sha256: str, scores: bool = False) -> Path:
+    """The cached int8 graph of the BERT model in `directory`, made on first use: its token states
+    (a sentence-transformers bi-encoder), or with `scores` its one-label head (a cross-encoder)."""
     import json
 
     config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
 
     def build(target: Path) -> None:
-        _export(directory, target)
+        _export(directory, target, scores)
         _fuse(target, target, config["num_attention_heads"], config["hidden_size"])
         _quantize_per_token(target, target)
 
-    return _cached(f"bert-int8-r{RECIPE}-{weights_sha256[:16]}.onnx", build)
+    kind = "cross" if scores else "bert"
+    return _cached(f"{kind}-int8-r{RECIPE}-{weights_sha256[:16]}.onnx", build)
 
 
 def _cached(name: str, build) -> Path:
@@ -65,34 +68,36 @@ def _cached(name: str, build) -> Path:
     return target
 
 
-def _export(directory: Path, target: Path) -> None:
-    """The transformer's token states as an ONNX graph, batch and length left free."""
+def _export(directory: Path, target: Path, scores: bool) -> None:
+    """The transformer's token states, or its classifier's logits, as an ONNX graph, batch and length left free."""
     import warnings
 
     import torch
-    from transformers import AutoModel
+    from transformers import AutoModel, AutoModelForSequenceClassification
 
-    class TokenStates(torch.nn.Module):
+    class Outputs(torch.nn.Module):
         def __init__(self, model: torch.nn.Module) -> None:
             super().__init__()
             self.model = model
 
         def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.model(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
+            out = self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+            return out.logits if scores else out.last_hidden_state
 
     names = ["input_ids", "attention_mask", "token_type_ids"]
+    output = "scores" if scores else "token_states"
+    free = {0: "batch"} if scores else {0: "batch", 1: "tokens"}  # scores are (batch, 1)
+    model = (AutoModelForSequenceClassification if scores else AutoModel).from_pretrained(str(directory)).eval()
     example = torch.ones(2, 8, dtype=torch.long)
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the tracer's notes on shapes it leaves dynamic
         torch.onnx.export(
-            TokenStates(AutoModel.from_pretrained(str(directory)).eval()),
+            Outputs(model),
             (example, example, torch.zeros_like(example)),
             str(target),
             input_names=names,
-            output_names=["token_states"],
-            dynamic_axes={name: {0: "batch", 1: "tokens"} for name in [*names, "token_states"]},
+            output_names=[output],
+            dynamic_axes={name: {0: "batch", 1: "tokens"} for name in names} | {output: free},
             opset_version=17,
             dynamo=False,
         )

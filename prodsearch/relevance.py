@@ -112,7 +112,7 @@ def evaluate(
     from evaluation import MetricSet, evaluate_modes
     from evaluation.report import format_table, write_report
     from search import SearchPipeline, SearchSettings
-    from search.reranker import CrossEncoderReranker
+    from search.reranker import load_reranker
 
     labels = [label.strip() for label in modes.split(",") if label.strip()]
     chosen = [(label, *label.partition(":")[::2]) for label in labels]
@@ -125,7 +125,7 @@ def evaluate(
         raise click.BadParameter("the rerank mode needs --reranker MODEL_DIR", param_hint="--modes")
     queries, qrels = judgments.load()
     backend = location.open()
-    model = CrossEncoderReranker(reranker) if reranker else None
+    model = load_reranker(reranker) if reranker else None
     spelling = {"spelling": False} if no_spelling else {}
     tuned = SearchPipeline(backend, model, replace(location.settings().load(), **spelling))
     defaults = SearchPipeline(backend, model, SearchSettings(**spelling))
@@ -180,7 +180,7 @@ def tune(
         tune_rerank,
     )
     from search import SearchPipeline, SearchSettings
-    from search.reranker import CrossEncoderReranker
+    from search.reranker import load_reranker
 
     store = location.settings()
     if reset:
@@ -209,7 +209,7 @@ def tune(
         best, score = SearchSettings(), default
     extra = {"p_value_against_defaults": None if p_value is None else round(p_value, 6)}
     if reranker is not None:
-        model = CrossEncoderReranker(reranker)
+        model = load_reranker(reranker)
         weights = tune_rerank(
             SearchPipeline(pipeline.backend, model, best),
             queries,

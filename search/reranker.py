@@ -1,12 +1,20 @@
-"""The cross-encoder stage: `score(query, texts)`, one relevance score per text."""
+"""The cross-encoder stage: `score(query, texts)`, one relevance score per text.
+
+A trained BERT cross-encoder (what `prodsearch train reranker` writes) runs as an int8 ONNX graph,
+exported from its folder once and cached, like a fine-tuned encoder; other architectures run on
+torch through sentence-transformers.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+
+MAX_TOKENS = 512
 
 
 class Reranker(Protocol):
@@ -15,17 +23,27 @@ class Reranker(Protocol):
     def score(self, query: str, texts: Sequence[str]) -> np.ndarray: ...
 
 
+def load_reranker(directory: Path) -> Reranker:
+    """The cross-encoder in `directory`, on onnxruntime where it is a one-label BERT."""
+    directory = Path(directory)
+    config_path = directory / "config.json"
+    if not config_path.is_file():
+        raise FileNotFoundError(
+            f"no cross-encoder at {directory} (config.json is missing); train one with 'prodsearch train reranker'"
+        )
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    labels = len(config.get("id2label") or {}) or config.get("num_labels", 2)
+    if config.get("model_type") == "bert" and labels == 1 and (directory / "tokenizer.json").is_file():
+        return OnnxReranker(directory)
+    return CrossEncoderReranker(directory)
+
+
 class CrossEncoderReranker:
-    """A sentence-transformers CrossEncoder folder (as `prodsearch train reranker` writes)."""
+    """A sentence-transformers CrossEncoder folder on torch."""
 
     def __init__(self, directory: Path, batch_size: int = 32) -> None:
         from sentence_transformers import CrossEncoder
 
-        directory = Path(directory)
-        if not (directory / "config.json").is_file():
-            raise FileNotFoundError(
-                f"no cross-encoder at {directory} (config.json is missing); train one with 'prodsearch train reranker'"
-            )
         self.name = str(directory)
         self.batch_size = batch_size
         self.model = CrossEncoder(str(directory), device="cpu")
@@ -37,3 +55,48 @@ class CrossEncoderReranker:
         return np.asarray(
             self.model.predict(pairs, batch_size=self.batch_size, show_progress_bar=False), dtype=np.float32
         )
+
+
+class OnnxReranker:
+    """A one-label BERT cross-encoder as int8 ONNX; its scores are the torch model's, up to quantization."""
+
+    def __init__(self, directory: Path, batch_size: int = 16) -> None:
+        from tokenizers import Tokenizer
+
+        from indexer.encoder import directory_sha256
+        from indexer.onnx_models import exported_model
+        from indexer.onnx_runner import OnnxRunner
+
+        directory = Path(directory)
+        self.name = str(directory)
+        self.batch_size = batch_size
+        self.runner = OnnxRunner(exported_model(directory, directory_sha256(directory), scores=True))
+        self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_length=_max_tokens(directory), strategy="longest_first")
+        self.tokenizer.no_padding()
+        self.sigmoid = _activation(directory) == "Sigmoid"
+
+    def score(self, query: str, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros(0, dtype=np.float32)
+        encodings = self.tokenizer.encode_batch([(query, text) for text in texts])
+        logits = self.runner.run(encodings, self.batch_size, lambda output, _: output[:, 0])
+        return (1 / (1 + np.exp(-logits)) if self.sigmoid else logits).astype(np.float32)
+
+
+def _max_tokens(directory: Path) -> int:
+    """The length the model was trained to read, as its tokenizer config says."""
+    try:
+        config = json.loads((directory / "tokenizer_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return MAX_TOKENS
+    return min(int(config.get("model_max_length") or MAX_TOKENS), MAX_TOKENS)
+
+
+def _activation(directory: Path) -> str:
+    """The activation sentence-transformers puts on the logits (Sigmoid for one label unless saved otherwise)."""
+    try:
+        config = json.loads((directory / "config_sentence_transformers.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "Sigmoid"
+    return str(config.get("activation_fn") or "Sigmoid").rsplit(".", 1)[-1]

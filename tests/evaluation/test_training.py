@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+
 from indexer import open_index
 from search import EmbeddedBackend, SearchPipeline, SearchRequest
-from search.reranker import CrossEncoderReranker
+from search.reranker import CrossEncoderReranker, OnnxReranker, load_reranker
 from tests.helpers import JUDGMENTS, prodsearch
+
+TOLERANCE = 0.03  # int8 against float32 scores, each within 0..1 (0.013 at most on Home Depot pairs)
 
 
 def test_a_few_steps_make_a_reranker(sample_index: Path, sample_reranker: tuple[Path, object]) -> None:
@@ -17,7 +21,8 @@ def test_a_few_steps_make_a_reranker(sample_index: Path, sample_reranker: tuple[
     report = json.loads((out / "training.json").read_text())
     assert report["pairs"] == 96 and report["history"][0]["step"] == 0 and len(report["history"]) >= 2
 
-    reranker = CrossEncoderReranker(out)
+    reranker = load_reranker(out)
+    assert isinstance(reranker, OnnxReranker)
     pipeline = SearchPipeline(EmbeddedBackend(open_index(sample_index)), reranker=reranker)
     hybrid = pipeline.search(SearchRequest("cork yoga mat", "hybrid", size=20))
     reranked = pipeline.search(SearchRequest("cork yoga mat", "rerank", size=20, explain=True))
@@ -36,7 +41,19 @@ def test_reranker_directory_must_exist(tmp_path: Path) -> None:
     import pytest
 
     with pytest.raises(FileNotFoundError, match="no cross-encoder at"):
-        CrossEncoderReranker(tmp_path)
+        load_reranker(tmp_path)
+
+
+def test_the_int8_reranker_scores_like_torch(sample_reranker: tuple[Path, object], sample_records) -> None:
+    out, _ = sample_reranker
+    texts = [f"{record['title']}. {record['description']}" for record in sample_records[:60]]
+    for query in ("cork yoga mat", "red kettle", "waterproof hiking boots for women"):
+        torch_scores = CrossEncoderReranker(out).score(query, texts)
+        onnx_scores = OnnxReranker(out).score(query, texts)
+        assert onnx_scores.shape == torch_scores.shape
+        assert np.abs(onnx_scores - torch_scores).max() < TOLERANCE, query
+        # 0.996 at least on Home Depot pairs; this model, a few steps old, spreads its scores far less
+        assert np.corrcoef(onnx_scores, torch_scores)[0, 1] > 0.97, query
 
 
 def test_encoder_training_and_reembedding(sample_index: Path, tmp_path: Path) -> None:
