@@ -90,12 +90,12 @@ def make_groups(
             for product_id, grade in judged.items()
             if product_id in products
         ]
-        hits = pipeline.search(SearchRequest(text, "hybrid", size=50)).hits[NEGATIVES_FROM_RANK:]
-        unjudged = [hit.product for hit in hits if hit.product.id not in judged]
+        response = pipeline.search(SearchRequest(text, "hybrid", size=50))
+        unjudged = [hit.product for hit in response.hits[NEGATIVES_FROM_RANK:] if hit.product.id not in judged]
         group += [
             (product.embedding_text(), 0.0) for product in rng.sample(unjudged, min(settings.negatives, len(unjudged)))
         ]
-        groups.append((pipeline.spelled(text), group))
+        groups.append((response.searched, group))
     rng.shuffle(groups)
     if settings.max_pairs is None:
         return groups
@@ -225,15 +225,10 @@ def hybrid_candidates(
     pipeline: SearchPipeline, queries: dict[str, str], depth: int
 ) -> dict[str, tuple[str, list[tuple[str, str]]]]:
     """qid -> (query as searched, [(product_id, text)] of its hybrid top `depth`), computed once."""
+    responses = {qid: pipeline.search(SearchRequest(text, "hybrid", size=depth)) for qid, text in queries.items()}
     return {
-        qid: (
-            pipeline.spelled(text),
-            [
-                (hit.product.id, hit.product.embedding_text())
-                for hit in pipeline.search(SearchRequest(text, "hybrid", size=depth)).hits
-            ],
-        )
-        for qid, text in queries.items()
+        qid: (response.searched, [(hit.product.id, hit.product.embedding_text()) for hit in response.hits])
+        for qid, response in responses.items()
     }
 
 

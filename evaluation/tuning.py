@@ -88,11 +88,10 @@ def tune_rerank(
     sample = random.Random(seed).sample(judged, min(most, len(judged)))
     lists = {}
     for qid in tqdm(sample, desc="reranking", unit="query", disable=not progress):
-        hits = pipeline.search(SearchRequest(queries[qid], "hybrid", size=TOP)).hits
-        fused = [(hit.product.id, hit.score) for hit in hits]
-        deepest = hits[: max(RERANK_DEPTHS)]
-        texts = [hit.product.embedding_text() for hit in deepest]
-        scores = pipeline.reranker.score(pipeline.spelled(queries[qid]), texts)
+        response = pipeline.search(SearchRequest(queries[qid], "hybrid", size=TOP))
+        fused = [(hit.product.id, hit.score) for hit in response.hits]
+        deepest = response.hits[: max(RERANK_DEPTHS)]
+        scores = pipeline.reranker.score(response.searched, [hit.product.embedding_text() for hit in deepest])
         lists[qid] = (fused, {hit.product.id: float(score) for hit, score in zip(deepest, scores, strict=True)})
     results = []
     for depth, weight in product(RERANK_DEPTHS, RERANK_WEIGHTS):

@@ -90,7 +90,7 @@ class ElasticBackend:
 
     @property
     def words(self) -> dict[str, int]:
-        """None: queries go to Elasticsearch as typed (its own fuzzy matching is not switched on)."""
+        """None known: queries go to Elasticsearch as typed (its own fuzzy matching is not switched on)."""
         return {}
 
     def describe(self) -> dict[str, Any]:

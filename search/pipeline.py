@@ -110,6 +110,11 @@ class SearchResponse:
     timings_ms: dict[str, float]
     rerank: bool  # whether a cross-encoder reordered these hits
 
+    @property
+    def searched(self) -> str:
+        """The words the legs and the reranker searched: the corrected query, or the query as typed."""
+        return self.corrected_query or self.query
+
 
 class SearchPipeline:
     def __init__(

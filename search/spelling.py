@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -40,7 +41,7 @@ class Speller:
     def __init__(self, counts: Mapping[str, int]) -> None:
         self.counts = counts
         self.choices = [word for word in counts if word.isalpha()]
-        self._fixes: dict[str, str | None] = {}
+        self._fix = lru_cache(maxsize=CACHE)(lambda word: self._closest(word) or self._split(word))
 
     def correct(self, query: str) -> str:
         """The query with each unknown word replaced by its correction; other text kept as typed."""
@@ -50,11 +51,7 @@ class Speller:
         word = typed.lower()
         if len(word) < MIN_LENGTH or not word.isalpha() or word in self.counts:
             return typed
-        if word not in self._fixes:
-            if len(self._fixes) >= CACHE:
-                self._fixes.clear()
-            self._fixes[word] = self._closest(word) or self._split(word)
-        return self._fixes[word] or typed
+        return self._fix(word) or typed
 
     def _closest(self, word: str) -> str | None:
         edits = 1 if len(word) < LONG_WORD else 2
