@@ -13,6 +13,7 @@ folder.
 from __future__ import annotations
 
 import json
+import math
 import random
 import time
 from dataclasses import asdict, dataclass
@@ -155,7 +156,7 @@ def train_reranker(
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate)
     schedule = get_linear_schedule_with_warmup(optimizer, int(total_steps * settings.warmup_share), total_steps)
     loss_function = _loss(model, settings.loss)
-    check_every = max(1, len(epochs[0]) // settings.checks_per_epoch)
+    check_every = math.ceil(len(epochs[0]) / settings.checks_per_epoch)  # the last check ends the epoch
 
     baseline = _score(validation, qrels, None, None)
     history = [{"step": 0, "ndcg@10": _score(validation, qrels, model, settings)}]
@@ -205,7 +206,14 @@ def train_reranker(
 def _loss(model: Any, name: str) -> Any:
     from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss, LambdaLoss
 
-    return LambdaLoss(model, mini_batch_size=0) if name == "lambda" else _Pointwise(BinaryCrossEntropyLoss(model))
+    # One forward pass a batch. LambdaLoss documents mini_batch_size <= 0 as "the whole batch", but
+    # reads 0 as the number of queries, which ran crowdflower's 40-product groups one pair at a time.
+    whole_batch = 1 << 16
+    return (
+        LambdaLoss(model, mini_batch_size=whole_batch)
+        if name == "lambda"
+        else _Pointwise(BinaryCrossEntropyLoss(model))
+    )
 
 
 class _Pointwise:
