@@ -1,8 +1,9 @@
 """Fine-tuning the cross-encoder reranker from all-MiniLM-L6-v2 on a shop's graded judgments.
 
 Each training query brings a group: its judged products, labelled grade / top grade, and hard
-negatives, products the hybrid retriever ranks 10th or lower that nobody judged (the top ranks
-are skipped because shallow judgment pools leave relevant products unjudged there). The default
+negatives, unjudged products from the hybrid retriever's top 50. By default they come from rank 11
+down, because shallow judgment pools leave relevant products unjudged at the top; with deep pools
+the unjudged top hits are the hardest negatives there are, and `negatives_from_rank=0` takes them. The default
 loss is listwise (LambdaLoss with the NDCG-Loss2++ weighting, from sentence-transformers): it
 orders each query's group as nDCG would; "bce" scores every pair on its own instead. A share of
 the queries is held out; the model is scored on them (hybrid top 30 reranked, nDCG@10) a few
@@ -26,8 +27,8 @@ from evaluation.judgments import Qrels, split_queries
 from evaluation.metrics import Run, evaluate_run, mean
 from search import SearchPipeline, SearchRequest
 
-NEGATIVES_FROM_RANK = 10
 LOSSES = ("lambda", "bce")
+NEGATIVE_POOL = 50  # hybrid hits that hard negatives are drawn from
 
 Group = tuple[str, list[tuple[str, float]]]  # (query, [(product text, label)])
 
@@ -44,6 +45,7 @@ class TrainingSettings:
     warmup_share: float = 0.1
     max_length: int = 128
     negatives: int = 3  # per query
+    negatives_from_rank: int = 10  # 0-based: unjudged hybrid hits above this rank are never negatives
     rerank_depth: int = 30
     checks_per_epoch: int = 3
     loss: str = "lambda"
@@ -52,6 +54,10 @@ class TrainingSettings:
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
             raise ValueError(f"unknown loss {self.loss!r}; use one of {', '.join(LOSSES)}")
+        if not 0 <= self.negatives_from_rank < NEGATIVE_POOL:
+            raise ValueError(
+                f"negatives_from_rank must be within 0..{NEGATIVE_POOL - 1}, got {self.negatives_from_rank}"
+            )
 
 
 def split_for_training(
@@ -91,8 +97,10 @@ def make_groups(
             for product_id, grade in judged.items()
             if product_id in products
         ]
-        response = pipeline.search(SearchRequest(text, "hybrid", size=50))
-        unjudged = [hit.product for hit in response.hits[NEGATIVES_FROM_RANK:] if hit.product.id not in judged]
+        response = pipeline.search(SearchRequest(text, "hybrid", size=NEGATIVE_POOL))
+        unjudged = [
+            hit.product for hit in response.hits[settings.negatives_from_rank :] if hit.product.id not in judged
+        ]
         group += [
             (product.embedding_text(), 0.0) for product in rng.sample(unjudged, min(settings.negatives, len(unjudged)))
         ]

@@ -273,6 +273,27 @@ def training_inputs(location: IndexLocation, out: Path, judgments: Judgments | N
 @click.option("--max-pairs", type=click.IntRange(min=1), help="Train on at most this many (query, product) pairs.")
 @click.option("--batch-size", type=click.IntRange(1, 512), default=32, show_default=True)
 @click.option(
+    "--max-length",
+    type=click.IntRange(16, 512),
+    default=128,
+    show_default=True,
+    help="Tokens of query and product the model reads; fewer train faster on long descriptions.",
+)
+@click.option(
+    "--negatives",
+    type=click.IntRange(0, 49),
+    default=3,
+    show_default=True,
+    help="Unjudged hybrid hits added to each training query as hard negatives.",
+)
+@click.option(
+    "--negatives-from-rank",
+    type=click.IntRange(0, 49),
+    default=10,
+    show_default=True,
+    help="Skip the hybrid top this many when drawing negatives; 0 suits deep judgment pools.",
+)
+@click.option(
     "--loss",
     type=click.Choice(["lambda", "bce"]),
     default="lambda",
@@ -291,6 +312,9 @@ def train_reranker_command(
     epochs: int,
     max_pairs: int | None,
     batch_size: int,
+    max_length: int,
+    negatives: int,
+    negatives_from_rank: int,
     loss: str,
     init: Path | None,
 ) -> None:
@@ -303,6 +327,9 @@ def train_reranker_command(
         max_pairs=max_pairs,
         seed=judgments.seed,
         batch_size=batch_size,
+        max_length=max_length,
+        negatives=negatives,
+        negatives_from_rank=negatives_from_rank,
         loss=loss,
         init=str(init.resolve()) if init else None,
     )

@@ -52,6 +52,8 @@ def sample_reranker(
         "96",
         "--batch-size",
         "16",
+        "--max-length",
+        "96",
     )
     assert result.returncode == 0, result.stderr[-2000:]
     return out, result

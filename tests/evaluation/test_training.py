@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from evaluation import read_qrels, read_queries
+from evaluation.training import NEGATIVE_POOL, TrainingSettings, make_groups
 from indexer import open_index
 from search import EmbeddedBackend, SearchPipeline, SearchRequest
 from search.reranker import CrossEncoderReranker, OnnxReranker, load_reranker
-from tests.helpers import JUDGMENTS, prodsearch
+from tests.helpers import JUDGMENTS, SAMPLE, prodsearch
 
 TOLERANCE = 0.03  # int8 against float32 scores, each within 0..1 (0.013 at most on Home Depot pairs)
 
@@ -20,6 +24,8 @@ def test_a_few_steps_make_a_reranker(sample_index: Path, sample_reranker: tuple[
     assert "best validation nDCG@10" in result.stdout
     report = json.loads((out / "training.json").read_text())
     assert report["pairs"] == 96 and report["history"][0]["step"] == 0 and len(report["history"]) >= 2
+    tokenizer = json.loads((out / "tokenizer_config.json").read_text())
+    assert tokenizer["model_max_length"] == 96, "the model must keep the --max-length it was trained with"
 
     reranker = load_reranker(out)
     assert isinstance(reranker, OnnxReranker)
@@ -37,9 +43,29 @@ def test_a_few_steps_make_a_reranker(sample_index: Path, sample_reranker: tuple[
     )
 
 
-def test_reranker_directory_must_exist(tmp_path: Path) -> None:
-    import pytest
+@pytest.mark.parametrize("from_rank", [0, 20])
+def test_hard_negatives_are_unjudged_hits_from_the_rank_asked_for(sample_index: Path, from_rank: int) -> None:
+    pipeline = SearchPipeline(EmbeddedBackend(open_index(sample_index)))
+    queries, qrels = read_queries(SAMPLE / "queries.tsv"), read_qrels(SAMPLE / "qrels.tsv")
+    settings = TrainingSettings(negatives=4, negatives_from_rank=from_rank)
+    groups = dict(make_groups(pipeline, queries, qrels, settings, random.Random(3), progress=False))
+    assert len(groups) == len(queries)
+    products = pipeline.backend.products(sorted({p for judged in qrels.values() for p in judged}))
+    for qid, query in queries.items():
+        judged = [products[p].embedding_text() for p in qrels[qid] if p in products]
+        response = pipeline.search(SearchRequest(query, "hybrid", size=NEGATIVE_POOL))
+        negatives = groups[response.searched][len(judged) :]
+        allowed = {hit.product.embedding_text() for hit in response.hits[from_rank:]} - set(judged)
+        assert len(negatives) == min(4, len(allowed)), query
+        assert all(label == 0.0 and text in allowed for text, label in negatives), query
 
+
+def test_negatives_must_come_from_the_pool() -> None:
+    with pytest.raises(ValueError, match="negatives_from_rank must be within 0..49"):
+        TrainingSettings(negatives_from_rank=NEGATIVE_POOL)
+
+
+def test_reranker_directory_must_exist(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no cross-encoder at"):
         load_reranker(tmp_path)
 
