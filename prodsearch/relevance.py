@@ -268,31 +268,18 @@ def training_inputs(location: IndexLocation, out: Path, judgments: Judgments | N
     return SearchPipeline(location.open(), settings=location.settings().load()), queries, qrels
 
 
+def whole_number(name: str, low: int, high: int, default: int, text: str):
+    """An integer option within low..high, its default shown."""
+    return click.option(name, type=click.IntRange(low, high), default=default, show_default=True, help=text)
+
+
 @train.command("reranker")
 @training_options
 @click.option("--max-pairs", type=click.IntRange(min=1), help="Train on at most this many (query, product) pairs.")
 @click.option("--batch-size", type=click.IntRange(1, 512), default=32, show_default=True)
-@click.option(
-    "--max-length",
-    type=click.IntRange(16, 512),
-    default=128,
-    show_default=True,
-    help="Tokens of query and product the model reads; fewer train faster on long descriptions.",
-)
-@click.option(
-    "--negatives",
-    type=click.IntRange(0, 49),
-    default=3,
-    show_default=True,
-    help="Unjudged hybrid hits added to each training query as hard negatives.",
-)
-@click.option(
-    "--negatives-from-rank",
-    type=click.IntRange(0, 49),
-    default=10,
-    show_default=True,
-    help="Skip the hybrid top this many when drawing negatives; 0 suits deep judgment pools.",
-)
+@whole_number("--max-length", 16, 512, 128, "Tokens of query and product the model reads; fewer train faster.")
+@whole_number("--negatives", 0, 49, 3, "Unjudged hybrid hits added to each training query as hard negatives.")
+@whole_number("--negatives-from-rank", 0, 49, 10, "Skip this many top hybrid hits for negatives; 0 suits deep pools.")
 @click.option(
     "--loss",
     type=click.Choice(["lambda", "bce"]),
