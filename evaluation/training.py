@@ -214,14 +214,11 @@ def train_reranker(
 def _loss(model: Any, name: str) -> Any:
     from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss, LambdaLoss
 
+    if name == "bce":
+        return _Pointwise(BinaryCrossEntropyLoss(model))
     # One forward pass a batch. LambdaLoss documents mini_batch_size <= 0 as "the whole batch", but
     # reads 0 as the number of queries, which ran crowdflower's 40-product groups one pair at a time.
-    whole_batch = 1 << 16
-    return (
-        LambdaLoss(model, mini_batch_size=whole_batch)
-        if name == "lambda"
-        else _Pointwise(BinaryCrossEntropyLoss(model))
-    )
+    return LambdaLoss(model, mini_batch_size=1 << 16)
 
 
 class _Pointwise:

@@ -276,7 +276,7 @@ def whole_number(name: str, low: int, high: int, default: int, text: str):
 @train.command("reranker")
 @training_options
 @click.option("--max-pairs", type=click.IntRange(min=1), help="Train on at most this many (query, product) pairs.")
-@click.option("--batch-size", type=click.IntRange(1, 512), default=32, show_default=True)
+@whole_number("--batch-size", 1, 512, 32, "About this many (query, product) pairs a training step.")
 @whole_number("--max-length", 16, 512, 128, "Tokens of query and product the model reads; fewer train faster.")
 @whole_number("--negatives", 0, 49, 3, "Unjudged hybrid hits added to each training query as hard negatives.")
 @whole_number("--negatives-from-rank", 0, 49, 10, "Skip this many top hybrid hits for negatives; 0 suits deep pools.")
