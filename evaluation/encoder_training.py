@@ -1,9 +1,11 @@
-"""Fine-tuning the bi-encoder on (query, relevant product) pairs with in-batch negatives.
+"""Fine-tuning the bi-encoder on (query, relevant product) pairs with in-batch and hard negatives.
 
 Multiple negatives ranking loss: in a batch of (query, product) pairs, each query must score its own
-product above every other product of the batch. Validation reorders the hybrid top 50 of held-out
-queries by the new encoder's cosine (re-embedding a whole catalogue per check would be too slow) and
-keeps the best checkpoint, a sentence-transformers folder that `index build/reembed --encoder` takes.
+product above every other product of the batch, and above the batch's hard negatives: for each
+pair, `negatives` unjudged products from its query's hybrid hits, from rank `negatives_from_rank` on.
+Validation reorders the hybrid top 50 of held-out queries by the new encoder's cosine (re-embedding
+a whole catalogue per check would be too slow) and keeps the best checkpoint, a sentence-transformers
+folder that `index build/reembed --encoder` takes.
 
 A shop without judgments can train on pseudo-queries instead: short queries cut from each product's
 own title, category, brand and attributes (`pseudo_query`). Judgments, when given, then only validate.
@@ -23,7 +25,7 @@ from tqdm import tqdm
 
 from evaluation.judgments import Qrels
 from evaluation.metrics import Run, evaluate_run, mean
-from evaluation.training import hybrid_candidates, split_for_training
+from evaluation.training import check_negatives_from_rank, hybrid_candidates, split_for_training, unjudged_hits
 from indexer import Product
 from search import SearchPipeline
 
@@ -41,6 +43,15 @@ class EncoderTrainingSettings:
     max_length: int = 128
     checks_per_epoch: int = 3
     pseudo_queries: int = 0  # > 0: train on this many catalogue products with made-up queries instead
+    negatives: int = 0  # hard negatives a pair, from its query's unjudged hybrid hits
+    negatives_from_rank: int = 10  # 0-based: unjudged hybrid hits above this rank are never negatives
+
+    def __post_init__(self) -> None:
+        if self.negatives and self.pseudo_queries:
+            raise ValueError(
+                "hard negatives are mined from judged queries' hits; pseudo-queries have none: drop --negatives"
+            )
+        check_negatives_from_rank(self.negatives_from_rank)
 
 
 def pseudo_query(product: Product, rng: random.Random) -> str:
@@ -92,6 +103,7 @@ def train_encoder(
         fit_ids = []
     else:
         pairs = judged_pairs(pipeline, queries, qrels, fit_ids, settings.min_grade)
+    negatives = negative_pools(pipeline, queries, qrels, fit_ids, settings, progress) if settings.negatives else {}
     torch.manual_seed(settings.seed)
     validation = validation_ids[: settings.max_validation_queries]
     candidates = hybrid_candidates(pipeline, {qid: queries[qid] for qid in validation}, 50)
@@ -120,7 +132,9 @@ def train_encoder(
                 if len(batch) < 2:
                     continue  # in-batch negatives need company
                 model.train()
-                similarity = embed([q for q, _ in batch]) @ embed([p for _, p in batch]).T * settings.scale
+                drawn = [text for q, _ in batch for text in _draw(negatives.get(q, []), settings.negatives, rng)]
+                products = embed([p for _, p in batch] + drawn)
+                similarity = embed([q for q, _ in batch]) @ products.T * settings.scale
                 loss = loss_function(similarity, torch.arange(len(batch), device=device))
                 loss.backward()
                 optimizer.step()
@@ -140,6 +154,7 @@ def train_encoder(
         "base_model": "all-MiniLM-L6-v2",
         "pairs": len(pairs),
         "pairs_from": "pseudo-queries" if settings.pseudo_queries else "judgments",
+        "queries_with_negatives": sum(1 for pool in negatives.values() if pool),
         "fit_queries": len(fit_ids),
         "validation_queries": len(candidates),
         "validation_proxy": "hybrid top 50 reordered by cosine, nDCG@10",
@@ -166,6 +181,26 @@ def judged_pairs(
     if not pairs:
         raise ValueError(f"no (query, product) pairs with grade >= {min_grade}; lower --min-grade")
     return pairs
+
+
+def negative_pools(
+    pipeline: SearchPipeline,
+    queries: dict[str, str],
+    qrels: Qrels,
+    fit_ids: list[str],
+    settings: EncoderTrainingSettings,
+    progress: bool,
+) -> dict[str, list[str]]:
+    """query as searched -> product texts its pairs draw hard negatives from."""
+    pools = {}
+    for qid in tqdm(fit_ids, desc="mining negatives", unit="query", disable=not progress):
+        _, unjudged = unjudged_hits(pipeline, queries[qid], qrels[qid], settings.negatives_from_rank)
+        pools[pipeline.spelled(queries[qid])] = [product.embedding_text() for product in unjudged]
+    return pools
+
+
+def _draw(pool: list[str], count: int, rng: random.Random) -> list[str]:
+    return rng.sample(pool, min(count, len(pool)))
 
 
 def _rerank_score(model: Any, candidates: dict[str, tuple[str, list[tuple[str, str]]]], qrels: Qrels) -> float | None:

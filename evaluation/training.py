@@ -17,6 +17,7 @@ import json
 import math
 import random
 import time
+from collections.abc import Container
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from tqdm import tqdm
 
 from evaluation.judgments import Qrels, split_queries
 from evaluation.metrics import Run, evaluate_run, mean
+from indexer import Product
 from search import SearchPipeline, SearchRequest
 
 LOSSES = ("lambda", "bce")
@@ -54,10 +56,12 @@ class TrainingSettings:
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
             raise ValueError(f"unknown loss {self.loss!r}; use one of {', '.join(LOSSES)}")
-        if not 0 <= self.negatives_from_rank < NEGATIVE_POOL:
-            raise ValueError(
-                f"negatives_from_rank must be within 0..{NEGATIVE_POOL - 1}, got {self.negatives_from_rank}"
-            )
+        check_negatives_from_rank(self.negatives_from_rank)
+
+
+def check_negatives_from_rank(rank: int) -> None:
+    if not 0 <= rank < NEGATIVE_POOL:
+        raise ValueError(f"negatives_from_rank must be within 0..{NEGATIVE_POOL - 1}, got {rank}")
 
 
 def split_for_training(
@@ -97,14 +101,11 @@ def make_groups(
             for product_id, grade in judged.items()
             if product_id in products
         ]
-        response = pipeline.search(SearchRequest(text, "hybrid", size=NEGATIVE_POOL))
-        unjudged = [
-            hit.product for hit in response.hits[settings.negatives_from_rank :] if hit.product.id not in judged
-        ]
+        searched, unjudged = unjudged_hits(pipeline, text, judged, settings.negatives_from_rank)
         group += [
             (product.embedding_text(), 0.0) for product in rng.sample(unjudged, min(settings.negatives, len(unjudged)))
         ]
-        groups.append((response.searched, group))
+        groups.append((searched, group))
     rng.shuffle(groups)
     if settings.max_pairs is None:
         return groups
@@ -115,6 +116,15 @@ def make_groups(
         kept.append((query, group[:room]))
         room -= len(kept[-1][1])
     return kept
+
+
+def unjudged_hits(
+    pipeline: SearchPipeline, text: str, judged: Container[str], from_rank: int
+) -> tuple[str, list[Product]]:
+    """(query as searched, its hybrid top-NEGATIVE_POOL hits from `from_rank` on that are not in `judged`):
+    where hard negatives come from."""
+    response = pipeline.search(SearchRequest(text, "hybrid", size=NEGATIVE_POOL))
+    return response.searched, [hit.product for hit in response.hits[from_rank:] if hit.product.id not in judged]
 
 
 def batches(groups: list[Group], settings: TrainingSettings, rng: random.Random) -> list[list[Group]]:

@@ -273,13 +273,25 @@ def whole_number(name: str, low: int, high: int, default: int, text: str):
     return click.option(name, type=click.IntRange(low, high), default=default, show_default=True, help=text)
 
 
+def negative_options(default: int, each: str):
+    """--negatives and --negatives-from-rank: how many unjudged hybrid hits, from which rank, are hard negatives."""
+
+    def decorate(command):
+        command = whole_number(
+            "--negatives-from-rank", 0, 49, 10, "Skip this many top hybrid hits for negatives; 0 suits deep pools."
+        )(command)
+        text = f"Unjudged hybrid hits added to each {each} as hard negatives."
+        return whole_number("--negatives", 0, 49, default, text)(command)
+
+    return decorate
+
+
 @train.command("reranker")
 @training_options
 @click.option("--max-pairs", type=click.IntRange(min=1), help="Train on at most this many (query, product) pairs.")
 @whole_number("--batch-size", 1, 512, 32, "About this many (query, product) pairs a training step.")
 @whole_number("--max-length", 16, 512, 128, "Tokens of query and product the model reads; fewer train faster.")
-@whole_number("--negatives", 0, 49, 3, "Unjudged hybrid hits added to each training query as hard negatives.")
-@whole_number("--negatives-from-rank", 0, 49, 10, "Skip this many top hybrid hits for negatives; 0 suits deep pools.")
+@negative_options(3, "training query")
 @click.option(
     "--loss",
     type=click.Choice(["lambda", "bce"]),
@@ -344,6 +356,7 @@ def train_reranker_command(
     help="Train on this many catalogue products with queries cut from their own titles, categories, "
     "brands and attributes; no judgments needed (given, they only validate).",
 )
+@negative_options(0, "(query, product) pair")
 @click.option("--reembed", is_flag=True, help="Re-embed INDEX with the trained encoder afterwards (a new version).")
 def train_encoder_command(
     location: IndexLocation,
@@ -352,9 +365,11 @@ def train_encoder_command(
     epochs: int,
     min_grade: int,
     pseudo_queries: int | None,
+    negatives: int,
+    negatives_from_rank: int,
     reembed: bool,
 ) -> None:
-    """Fine-tune the bi-encoder on (query, relevant product) pairs with in-batch negatives."""
+    """Fine-tune the bi-encoder on (query, relevant product) pairs with in-batch and hard negatives."""
     from evaluation.encoder_training import EncoderTrainingSettings, train_encoder
     from indexer.jobs import reembed_index
 
@@ -365,7 +380,12 @@ def train_encoder_command(
     unjudged = pseudo_queries and judgments.queries_path is None and judgments.qrels_path is None
     pipeline, queries, qrels = training_inputs(location, out, None if unjudged else judgments)
     settings = EncoderTrainingSettings(
-        epochs=epochs, min_grade=min_grade, seed=judgments.seed, pseudo_queries=pseudo_queries or 0
+        epochs=epochs,
+        min_grade=min_grade,
+        seed=judgments.seed,
+        pseudo_queries=pseudo_queries or 0,
+        negatives=negatives,
+        negatives_from_rank=negatives_from_rank,
     )
     report = train_encoder(pipeline, queries, qrels, out, settings, progress=True)
     done = f"{report['pairs']} pairs from {report['pairs_from']}, {report['seconds']:.0f} s"

@@ -99,15 +99,41 @@ def test_encoder_training_and_reembedding(sample_index: Path, tmp_path: Path) ->
         str(out),
         "--min-grade",
         "3",
+        "--negatives",
+        "1",
         "--reembed",
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "best validation nDCG@10" in result.stdout and "serving v000002" in result.stdout
+    report = json.loads((out / "training.json").read_text())
+    # a query with ten hybrid hits or fewer has nothing below rank 10 to mine
+    assert 0 < report["queries_with_negatives"] <= report["fit_queries"]
     version = open_index(root)
     assert version.manifest.job == "reembed" and version.manifest.encoder == str(out.resolve())
     encoder = encoder_for(version.manifest)  # query time loads the fine-tuned model named in the manifest
     assert encoder.dimension == 384
     assert SearchPipeline(EmbeddedBackend(version)).search(SearchRequest("cork yoga mat", "dense")).hits
+
+
+def test_encoder_negatives_are_unjudged_hits_below_the_rank_asked_for(sample_index: Path) -> None:
+    from evaluation.encoder_training import EncoderTrainingSettings, negative_pools
+
+    pipeline = SearchPipeline(EmbeddedBackend(open_index(sample_index)))
+    queries, qrels = read_queries(SAMPLE / "queries.tsv"), read_qrels(SAMPLE / "qrels.tsv")
+    settings = EncoderTrainingSettings(negatives=1, negatives_from_rank=5)
+    pools = negative_pools(pipeline, queries, qrels, sorted(queries), settings, progress=False)
+    assert len(pools) == len(queries)
+    for qid, query in queries.items():
+        response = pipeline.search(SearchRequest(query, "hybrid", size=NEGATIVE_POOL))
+        allowed = [hit.product.embedding_text() for hit in response.hits[5:] if hit.product.id not in qrels[qid]]
+        assert pools[response.searched] == allowed, query
+
+
+def test_pseudo_queries_have_no_hard_negatives() -> None:
+    from evaluation.encoder_training import EncoderTrainingSettings
+
+    with pytest.raises(ValueError, match="drop --negatives"):
+        EncoderTrainingSettings(negatives=1, pseudo_queries=10)
 
 
 def test_pseudo_queries_are_cut_from_the_product() -> None:
