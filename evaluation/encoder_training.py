@@ -25,7 +25,13 @@ from tqdm import tqdm
 
 from evaluation.judgments import Qrels
 from evaluation.metrics import Run, evaluate_run, mean
-from evaluation.training import check_negatives_from_rank, hybrid_candidates, split_for_training, unjudged_hits
+from evaluation.training import (
+    check_negatives_from_rank,
+    hybrid_candidates,
+    sample_up_to,
+    split_for_training,
+    unjudged_hits,
+)
 from indexer import Product
 from search import SearchPipeline
 
@@ -132,7 +138,7 @@ def train_encoder(
                 if len(batch) < 2:
                     continue  # in-batch negatives need company
                 model.train()
-                drawn = [text for q, _ in batch for text in _draw(negatives.get(q, []), settings.negatives, rng)]
+                drawn = [text for q, _ in batch for text in sample_up_to(negatives.get(q, []), settings.negatives, rng)]
                 products = embed([p for _, p in batch] + drawn)
                 similarity = embed([q for q, _ in batch]) @ products.T * settings.scale
                 loss = loss_function(similarity, torch.arange(len(batch), device=device))
@@ -194,13 +200,9 @@ def negative_pools(
     """query as searched -> product texts its pairs draw hard negatives from."""
     pools = {}
     for qid in tqdm(fit_ids, desc="mining negatives", unit="query", disable=not progress):
-        _, unjudged = unjudged_hits(pipeline, queries[qid], qrels[qid], settings.negatives_from_rank)
-        pools[pipeline.spelled(queries[qid])] = [product.embedding_text() for product in unjudged]
+        searched, unjudged = unjudged_hits(pipeline, queries[qid], qrels[qid], settings.negatives_from_rank)
+        pools[searched] = [product.embedding_text() for product in unjudged]
     return pools
-
-
-def _draw(pool: list[str], count: int, rng: random.Random) -> list[str]:
-    return rng.sample(pool, min(count, len(pool)))
 
 
 def _rerank_score(model: Any, candidates: dict[str, tuple[str, list[tuple[str, str]]]], qrels: Qrels) -> float | None:

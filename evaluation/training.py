@@ -20,7 +20,7 @@ import time
 from collections.abc import Container
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tqdm import tqdm
 
@@ -31,6 +31,7 @@ from search import SearchPipeline, SearchRequest
 
 LOSSES = ("lambda", "bce")
 NEGATIVE_POOL = 50  # hybrid hits that hard negatives are drawn from
+T = TypeVar("T")
 
 Group = tuple[str, list[tuple[str, float]]]  # (query, [(product text, label)])
 
@@ -102,9 +103,7 @@ def make_groups(
             if product_id in products
         ]
         searched, unjudged = unjudged_hits(pipeline, text, judged, settings.negatives_from_rank)
-        group += [
-            (product.embedding_text(), 0.0) for product in rng.sample(unjudged, min(settings.negatives, len(unjudged)))
-        ]
+        group += [(product.embedding_text(), 0.0) for product in sample_up_to(unjudged, settings.negatives, rng)]
         groups.append((searched, group))
     rng.shuffle(groups)
     if settings.max_pairs is None:
@@ -125,6 +124,11 @@ def unjudged_hits(
     where hard negatives come from."""
     response = pipeline.search(SearchRequest(text, "hybrid", size=NEGATIVE_POOL))
     return response.searched, [hit.product for hit in response.hits[from_rank:] if hit.product.id not in judged]
+
+
+def sample_up_to(items: list[T], count: int, rng: random.Random) -> list[T]:
+    """`count` of `items` drawn at random, or all of them when there are fewer."""
+    return rng.sample(items, min(count, len(items)))
 
 
 def batches(groups: list[Group], settings: TrainingSettings, rng: random.Random) -> list[list[Group]]:

@@ -137,8 +137,6 @@ def test_pseudo_queries_have_no_hard_negatives() -> None:
 
 
 def test_pseudo_queries_are_cut_from_the_product() -> None:
-    import random
-
     from evaluation.encoder_training import pseudo_query
     from indexer import Product
 
