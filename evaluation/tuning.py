@@ -20,7 +20,7 @@ RRF_KS = (10, 30, 60, 100)
 WEIGHTS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 TOP = 100
 RERANK_WEIGHTS = tuple(step / 10 for step in range(11))
-RERANK_DEPTHS = (30, 50, 100)
+RERANK_DEPTHS = (10, 20, 30, 50, 100)
 # Rerank time grows with its depth: a deeper setting is chosen only if it wins by more than this.
 RERANK_TOLERANCE = 0.002
 RERANK_QUERIES = 500  # the cross-encoder is slow: weights are chosen on a seeded sample this large

@@ -6,7 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
-from evaluation.tuning import RERANK_TOLERANCE, cheapest_rerank
+from evaluation.tuning import RERANK_DEPTHS, RERANK_TOLERANCE, cheapest_rerank
 from search import SearchSettings
 from search.tuned import FILE, PREVIOUS, FileSettings
 from tests.helpers import JUDGMENTS, prodsearch
@@ -48,7 +48,7 @@ def test_tune_with_a_reranker_chooses_its_depth_and_weight(sample_index: Path, s
     assert "rerank_weight by rerank_depth, on 35 queries" in result.stdout
     saved = json.loads((root / FILE).read_text())
     assert saved["settings"]["rerank_weight"] in [step / 10 for step in range(11)]
-    assert saved["settings"]["rerank_depth"] in (30, 50, 100)
+    assert saved["settings"]["rerank_depth"] in RERANK_DEPTHS
     row = next(
         line for line in result.stdout.splitlines() if line.startswith(f"{saved['settings']['rerank_depth']:>4}  ")
     )
