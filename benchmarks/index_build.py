@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer import encoder_for, open_index
-from indexer.encoder import REFERENCE, load_encoder
+from models.encoders import REFERENCE, load_encoder
 
 PRODSEARCH = [sys.executable, "-m", "prodsearch"]
 

@@ -22,8 +22,8 @@ import numpy as np
 import requests
 
 from indexer import open_index
+from models import load_cross_encoder
 from search import EmbeddedBackend, SearchPipeline, SearchRequest
-from search.reranker import load_reranker
 
 
 def read_queries(path: Path, limit: int) -> list[str]:
@@ -108,7 +108,7 @@ def main() -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} cores; index {version.manifest.version}: "
         f"{version.manifest.products} products, {version.manifest.dense_kind}; {len(queries)} queries"
     )
-    reranker = load_reranker(args.reranker) if args.reranker else None
+    reranker = load_cross_encoder(args.reranker) if args.reranker else None
     pipeline = SearchPipeline(EmbeddedBackend(version), reranker)
     print("in process")
     for mode in modes:

@@ -91,7 +91,7 @@ def tune_rerank(
         response = pipeline.search(SearchRequest(queries[qid], "hybrid", size=TOP))
         fused = [(hit.product.id, hit.score) for hit in response.hits]
         deepest = response.hits[: max(RERANK_DEPTHS)]
-        scores = pipeline.reranker.score(response.searched, [hit.product.embedding_text() for hit in deepest])
+        scores = pipeline.reranker.score([(response.searched, hit.product.embedding_text()) for hit in deepest])
         lists[qid] = (fused, {hit.product.id: float(score) for hit, score in zip(deepest, scores, strict=True)})
     results = []
     for depth, weight in product(RERANK_DEPTHS, RERANK_WEIGHTS):

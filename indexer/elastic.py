@@ -24,12 +24,12 @@ from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 from tqdm import tqdm
 
 from indexer.catalogue import LineError, read_catalogue
-from indexer.encoder import Encoder, load_encoder
 from indexer.jobs import apply_delta, changed_anything, embed_products, read_delta
 from indexer.keyword import attribute_term
 from indexer.products import Product
 from indexer.reader import checked_encoder
 from indexer.settings import BuildSettings
+from models.encoders import Encoder, load_encoder
 
 FORMAT_VERSION = 1
 CATEGORY_LEVELS = 8  # category facets reach this deep

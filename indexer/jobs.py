@@ -19,7 +19,6 @@ import numpy as np
 
 from indexer.catalogue import LineError, read_catalogue
 from indexer.dense import DenseIndex
-from indexer.encoder import Encoder, load_encoder
 from indexer.keyword import KeywordIndex
 from indexer.manifest import Manifest
 from indexer.products import Product
@@ -27,6 +26,7 @@ from indexer.reader import encoder_for, open_version
 from indexer.settings import BuildSettings
 from indexer.store import write_products
 from indexer.versions import IndexRoot
+from models.encoders import Encoder, load_encoder
 
 
 @dataclass(frozen=True)

@@ -5,14 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from indexer import dense, keyword, store
+from indexer.dense import FILE as DENSE_FILE
 from indexer.dense import DenseIndex
-from indexer.encoder import Encoder, load_encoder
+from indexer.keyword import DIRECTORY as KEYWORD_DIRECTORY
 from indexer.keyword import KeywordIndex
 from indexer.manifest import IndexFormatError, Manifest
 from indexer.products import Product
 from indexer.settings import BuildSettings
+from indexer.store import FILE as STORE_FILE
+from indexer.store import read_products
 from indexer.versions import IndexRoot
+from models.encoders import Encoder, load_encoder
 
 
 @dataclass(frozen=True)
@@ -33,19 +36,19 @@ def open_version(path: Path) -> IndexVersion:
     """A version directory, loaded and checked part by part against its manifest."""
     manifest = Manifest.read(path)
     settings = BuildSettings.from_dict(manifest.settings)
-    for part in (store.FILE, dense.FILE, keyword.DIRECTORY):
+    for part in (STORE_FILE, DENSE_FILE, KEYWORD_DIRECTORY):
         if not (path / part).exists():
             raise IndexFormatError(f"{path / part} is missing; the version is damaged: rebuild it")
-    products = store.read_products(path)
-    manifest.check_count(path / store.FILE, len(products))
+    products = read_products(path)
+    manifest.check_count(path / STORE_FILE, len(products))
     dense_index = DenseIndex.load(path, manifest.dense_kind, settings.dense.ef_search)
-    manifest.check_count(path / dense.FILE, len(dense_index))
+    manifest.check_count(path / DENSE_FILE, len(dense_index))
     if dense_index.dimension != manifest.dimension:
         raise IndexFormatError(
-            f"{path / dense.FILE} has dimension {dense_index.dimension}, manifest says {manifest.dimension}"
+            f"{path / DENSE_FILE} has dimension {dense_index.dimension}, manifest says {manifest.dimension}"
         )
     keyword_index = KeywordIndex.load(path, settings.keyword)
-    manifest.check_count(path / keyword.DIRECTORY, len(keyword_index))
+    manifest.check_count(path / KEYWORD_DIRECTORY, len(keyword_index))
     row_of = {product.id: row for row, product in enumerate(products)}
     return IndexVersion(path, manifest, products, dense_index, keyword_index, row_of)
 

@@ -6,8 +6,8 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from indexer.dense import DenseSettings
-from indexer.encoder import DEFAULT_ENCODER
 from indexer.keyword import KeywordSettings
+from models.encoders import DEFAULT_ENCODER
 
 
 @dataclass(frozen=True)

@@ -228,11 +228,11 @@ def search(
     as_json: bool,
 ) -> None:
     """Search the served version of INDEX for QUERY."""
+    from models import load_cross_encoder
     from search import Filters, SearchPipeline, SearchRequest
-    from search.reranker import load_reranker
     from search.serialize import response_json
 
-    model = load_reranker(reranker) if reranker else None
+    model = load_cross_encoder(reranker) if reranker else None
     pipeline = SearchPipeline(location.open(), model, location.settings().load())
     filters = Filters(tuple(p.strip() for p in category.split(">") if p.strip()), brand, price_min, price_max)
     request = SearchRequest(query, mode, size=k, filters=filters, explain=explain, spelling=not no_spelling)

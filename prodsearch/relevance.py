@@ -111,8 +111,8 @@ def evaluate(
     """Evaluate search modes side by side on judged queries."""
     from evaluation import MetricSet, evaluate_modes
     from evaluation.report import format_table, write_report
+    from models import load_cross_encoder
     from search import SearchPipeline, SearchSettings
-    from search.reranker import load_reranker
 
     labels = [label.strip() for label in modes.split(",") if label.strip()]
     chosen = [(label, *label.partition(":")[::2]) for label in labels]
@@ -125,7 +125,7 @@ def evaluate(
         raise click.BadParameter("the rerank mode needs --reranker MODEL_DIR", param_hint="--modes")
     queries, qrels = judgments.load()
     backend = location.open()
-    model = load_reranker(reranker) if reranker else None
+    model = load_cross_encoder(reranker) if reranker else None
     spelling = {"spelling": False} if no_spelling else {}
     tuned = SearchPipeline(backend, model, replace(location.settings().load(), **spelling))
     defaults = SearchPipeline(backend, model, SearchSettings(**spelling))
@@ -179,8 +179,8 @@ def tune(
         tune_fusion,
         tune_rerank,
     )
+    from models import load_cross_encoder
     from search import SearchPipeline, SearchSettings
-    from search.reranker import load_reranker
 
     store = location.settings()
     if reset:
@@ -209,7 +209,7 @@ def tune(
         best, score = SearchSettings(), default
     extra = {"p_value_against_defaults": None if p_value is None else round(p_value, 6)}
     if reranker is not None:
-        model = load_reranker(reranker)
+        model = load_cross_encoder(reranker)
         weights = tune_rerank(
             SearchPipeline(pipeline.backend, model, best),
             queries,
@@ -318,7 +318,7 @@ def train_reranker_command(
     init: Path | None,
 ) -> None:
     """Fine-tune a cross-encoder from all-MiniLM-L6-v2 on the judgments, with hybrid hard negatives."""
-    from evaluation.training import TrainingSettings, train_reranker
+    from training import TrainingSettings, train_reranker
 
     pipeline, queries, qrels = training_inputs(location, out, judgments)
     settings = TrainingSettings(
@@ -370,8 +370,8 @@ def train_encoder_command(
     reembed: bool,
 ) -> None:
     """Fine-tune the bi-encoder on (query, relevant product) pairs with in-batch and hard negatives."""
-    from evaluation.encoder_training import EncoderTrainingSettings, train_encoder
     from indexer.jobs import reembed_index
+    from training import EncoderTrainingSettings, train_encoder
 
     if reembed and location.elastic is not None:
         raise click.UsageError(

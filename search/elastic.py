@@ -21,7 +21,7 @@ from indexer.elastic import (
     reachable,
     require_served,
 )
-from indexer.encoder import Encoder
+from models.encoders import Encoder
 from search.facets import PRICE_EDGES, TOP, Facets, FacetValue, price_buckets
 from search.filters import Filters
 from search.retrievers import Hit

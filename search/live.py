@@ -13,10 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from indexer import IndexVersion, encoder_for
-from indexer.encoder import Encoder
 from indexer.manifest import Manifest
 from indexer.reader import open_version
 from indexer.versions import IndexRoot
+from models.encoders import Encoder
 from search.pipeline import SearchPipeline
 
 log = logging.getLogger(__name__)

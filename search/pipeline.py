@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from indexer import Product
-from indexer.encoder import Encoder
+from models import CrossEncoder
+from models.encoders import Encoder
 from search.backend import Backend
 from search.errors import RequestError
 from search.facets import Facets
 from search.filters import Filters
 from search.fusion import METHODS, NORMALISATIONS, normalise, ranked, reciprocal_rank, weighted_sum
-from search.reranker import Reranker
 from search.retrievers import Hit
 from search.spelling import Speller
 
@@ -118,7 +118,7 @@ class SearchResponse:
 
 class SearchPipeline:
     def __init__(
-        self, backend: Backend, reranker: Reranker | None = None, settings: SearchSettings = SearchSettings()
+        self, backend: Backend, reranker: CrossEncoder | None = None, settings: SearchSettings = SearchSettings()
     ) -> None:
         self.backend = backend
         self.settings = settings
@@ -198,7 +198,7 @@ class SearchPipeline:
         return self.speller.correct(query) if self.speller else query
 
     def _rerank(self, query: str, products: dict[str, Product]) -> dict[str, float]:
-        scores = self.reranker.score(query, [product.embedding_text() for product in products.values()])
+        scores = self.reranker.score([(query, product.embedding_text()) for product in products.values()])
         return {product_id: float(score) for product_id, score in zip(products, scores, strict=True)}
 
 

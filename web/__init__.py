@@ -12,7 +12,7 @@ from indexer.elastic import ClusterUnavailable
 from search.backend import EmbeddedBackend
 from search.live import FixedSearch, LiveSearch
 from search.pipeline import SearchPipeline
-from search.reranker import load_reranker
+from models import load_cross_encoder
 from web.config import ServiceConfig
 from web.metrics import Metrics
 
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 def open_live(config: ServiceConfig) -> LiveSearch | FixedSearch:
     """The index the config names, with its reranker, kept up to date with the index's CURRENT or alias."""
-    reranker = load_reranker(config.reranker_dir) if config.reranker_dir else None
+    reranker = load_cross_encoder(config.reranker_dir) if config.reranker_dir else None
     location = config.location()
     if location.elastic is not None:
         return FixedSearch(SearchPipeline(location.open(), reranker, config.search))

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from indexer import build_index, open_index, read_catalogue, update_index
-from indexer.encoder import DEFAULT_ENCODER
 from indexer.manifest import FORMAT_VERSION
+from models.encoders import DEFAULT_ENCODER
 from tests.helpers import SAMPLE, prodsearch, write_jsonl
 
 

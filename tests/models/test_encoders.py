@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from indexer.encoder import INT8, ONNX, REFERENCE, OnnxEncoder, _minilm_dir, load_encoder
+from models.encoders import INT8, ONNX, REFERENCE, OnnxEncoder, load_encoder
+from models.weights import minilm_dir
 
 TEXTS = [
     "Red kettle",
@@ -32,7 +33,7 @@ def test_onnx_encoders_match_the_reference(reference: np.ndarray, name: str, fid
 
 def test_a_model_directory_runs_as_an_exported_int8_graph(reference: np.ndarray) -> None:
     # all-MiniLM-L6-v2's own folder stands in for a fine-tuned one: same shape, known reference vectors
-    encoder = load_encoder(str(_minilm_dir()))
+    encoder = load_encoder(str(minilm_dir()))
     assert isinstance(encoder, OnnxEncoder) and encoder.dimension == 384
     vectors = encoder.encode(TEXTS * 2, batch_size=3)
     # 0.9875 for 'Red kettle' (the shortest text, the most sensitive), >= 0.997 for the others

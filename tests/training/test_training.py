@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 
 from evaluation import read_qrels, read_queries
-from evaluation.training import NEGATIVE_POOL, TrainingSettings, make_groups
 from indexer import open_index
+from models.cross_encoders import OnnxCrossEncoder, TorchCrossEncoder, load_cross_encoder
 from search import EmbeddedBackend, SearchPipeline, SearchRequest
-from search.reranker import CrossEncoderReranker, OnnxReranker, load_reranker
 from tests.helpers import JUDGMENTS, SAMPLE, prodsearch
+from training.mining import NEGATIVE_POOL
+from training.reranker import TrainingSettings, make_groups
 
 TOLERANCE = 0.03  # int8 against float32 scores, each within 0..1 (0.013 at most on Home Depot pairs)
 
@@ -27,8 +28,8 @@ def test_a_few_steps_make_a_reranker(sample_index: Path, sample_reranker: tuple[
     tokenizer = json.loads((out / "tokenizer_config.json").read_text())
     assert tokenizer["model_max_length"] == 96, "the model must keep the --max-length it was trained with"
 
-    reranker = load_reranker(out)
-    assert isinstance(reranker, OnnxReranker)
+    reranker = load_cross_encoder(out)
+    assert isinstance(reranker, OnnxCrossEncoder)
     pipeline = SearchPipeline(EmbeddedBackend(open_index(sample_index)), reranker=reranker)
     hybrid = pipeline.search(SearchRequest("cork yoga mat", "hybrid", size=20))
     reranked = pipeline.search(SearchRequest("cork yoga mat", "rerank", size=20, explain=True))
@@ -67,15 +68,15 @@ def test_negatives_must_come_from_the_pool() -> None:
 
 def test_reranker_directory_must_exist(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no cross-encoder at"):
-        load_reranker(tmp_path)
+        load_cross_encoder(tmp_path)
 
 
 def test_the_int8_reranker_scores_like_torch(sample_reranker: tuple[Path, object], sample_records) -> None:
     out, _ = sample_reranker
     texts = [f"{record['title']}. {record['description']}" for record in sample_records[:60]]
     for query in ("cork yoga mat", "red kettle", "waterproof hiking boots for women"):
-        torch_scores = CrossEncoderReranker(out).score(query, texts)
-        onnx_scores = OnnxReranker(out).score(query, texts)
+        torch_scores = TorchCrossEncoder(out).score([(query, text) for text in texts])
+        onnx_scores = OnnxCrossEncoder(out).score([(query, text) for text in texts])
         assert onnx_scores.shape == torch_scores.shape
         assert np.abs(onnx_scores - torch_scores).max() < TOLERANCE, query
         # 0.996 at least on Home Depot pairs; this model, a few steps old, spreads its scores far less
@@ -116,7 +117,7 @@ def test_encoder_training_and_reembedding(sample_index: Path, tmp_path: Path) ->
 
 
 def test_encoder_negatives_are_unjudged_hits_below_the_rank_asked_for(sample_index: Path) -> None:
-    from evaluation.encoder_training import EncoderTrainingSettings, negative_pools
+    from training.encoder import EncoderTrainingSettings, negative_pools
 
     pipeline = SearchPipeline(EmbeddedBackend(open_index(sample_index)))
     queries, qrels = read_queries(SAMPLE / "queries.tsv"), read_qrels(SAMPLE / "qrels.tsv")
@@ -130,15 +131,15 @@ def test_encoder_negatives_are_unjudged_hits_below_the_rank_asked_for(sample_ind
 
 
 def test_pseudo_queries_have_no_hard_negatives() -> None:
-    from evaluation.encoder_training import EncoderTrainingSettings
+    from training.encoder import EncoderTrainingSettings
 
     with pytest.raises(ValueError, match="drop --negatives"):
         EncoderTrainingSettings(negatives=1, pseudo_queries=10)
 
 
 def test_pseudo_queries_are_cut_from_the_product() -> None:
-    from evaluation.encoder_training import pseudo_query
     from indexer import Product
+    from training.encoder import pseudo_query
 
     kettle = Product(
         "k1",
@@ -160,7 +161,7 @@ def test_pseudo_query_training_needs_no_judgments(sample_index: Path, tmp_path: 
     import numpy as np
 
     from indexer import encoder_for
-    from indexer.encoder import REFERENCE, load_encoder
+    from models.encoders import REFERENCE, load_encoder
 
     out = tmp_path / "encoder"
     result = prodsearch("train", "encoder", str(sample_index), "--pseudo-queries", "96", "--out", str(out))

