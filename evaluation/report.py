@@ -12,11 +12,10 @@ import numpy as np
 from tqdm import tqdm
 
 from evaluation.judgments import Qrels, judged_queries
-from evaluation.metrics import MetricSet, Run, evaluate_run, mean, paired_p_value
+from evaluation.metrics import SIGNIFICANCE, MetricSet, Run, evaluate_run, mean, paired_p_value
 from search import SearchPipeline, SearchRequest
 
 DEPTH = 100
-SIGNIFICANCE = 0.05
 
 
 def run_mode(

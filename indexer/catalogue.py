@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from indexer.errors import IndexerError, IndexNotFoundError
 from indexer.products import KNOWN_FIELDS, Product, validate_record
 
 MAX_LISTED_ERRORS = 50
@@ -27,7 +28,7 @@ class LineError:
         return f"line {self.line}: {self.message}"
 
 
-class CatalogueError(ValueError):
+class CatalogueError(IndexerError):
     """The catalogue cannot be indexed as it is; `errors` holds every bad line."""
 
     def __init__(self, path: Path, errors: list[LineError], hint: str = "") -> None:
@@ -53,11 +54,11 @@ def read_catalogue(path: Path, skip_invalid: bool = False, encoding: str = "utf-
     """Every valid product of the file; raises CatalogueError unless skip_invalid."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"catalogue not found: {path}")
+        raise IndexNotFoundError(f"catalogue not found: {path}")
     try:
         codecs.lookup(encoding)
     except LookupError:
-        raise ValueError(f"unknown encoding {encoding!r}; use a Python codec name such as utf-8 or latin-1") from None
+        raise IndexerError(f"unknown encoding {encoding!r}; use a Python codec name such as utf-8 or latin-1") from None
     data = path.read_bytes()
     rows = _csv_rows(data, encoding) if _format_of(path) == "csv" else _jsonl_rows(data, encoding)
 
@@ -99,7 +100,7 @@ def _format_of(path: Path) -> str:
             return "jsonl"
         if suffix == "csv":
             return "csv"
-    raise ValueError(f"{path}: unknown catalogue format; name it .jsonl or .csv")
+    raise IndexerError(f"{path}: unknown catalogue format; name it .jsonl or .csv")
 
 
 def _decode(raw: bytes, line: int, encoding: str) -> str | LineError:

@@ -8,6 +8,8 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from indexer.errors import IndexerError
+
 FILE = "dense.faiss"
 KINDS = ("auto", "flat", "hnsw")
 
@@ -22,7 +24,7 @@ class DenseSettings:
 
     def resolve(self, count: int) -> str:
         if self.kind not in KINDS:
-            raise ValueError(f"unknown dense index kind {self.kind!r}; use one of {', '.join(KINDS)}")
+            raise IndexerError(f"unknown dense index kind {self.kind!r}; use one of {', '.join(KINDS)}")
         if self.kind == "auto":
             return "hnsw" if count > self.hnsw_threshold else "flat"
         return self.kind

@@ -23,24 +23,20 @@ import numpy as np
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, helpers
 from tqdm import tqdm
 
+import indexer.fields as fields
 from indexer.catalogue import LineError, read_catalogue
+from indexer.errors import ClusterUnavailable, IndexerError, JobError
+from indexer.fields import CATEGORY_LEVELS, attribute_term, brand_key, category_level
 from indexer.jobs import apply_delta, changed_anything, embed_products, read_delta
-from indexer.keyword import attribute_term
-from indexer.products import Product
+from indexer.products import Product, join_category
 from indexer.reader import checked_encoder
 from indexer.settings import BuildSettings
 from models.encoders import Encoder, load_encoder
 
 FORMAT_VERSION = 1
-CATEGORY_LEVELS = 8  # category facets reach this deep
 ANALYZER = "english"
-TITLE_BOOST = 2
 CHUNK = 500
 BULK_TIMEOUT = 120.0  # seconds for one bulk request of CHUNK documents
-
-
-class ClusterUnavailable(RuntimeError):
-    """Elasticsearch did not answer (down, slow, refusing the credentials)."""
 
 
 @dataclass(frozen=True)
@@ -62,14 +58,14 @@ class ElasticConfig:
         environ = os.environ if environ is None else environ
         verify = environ.get("ES_VERIFY_CERTS", "true").strip().lower()
         if verify not in ("true", "false", "1", "0"):
-            raise ValueError(f"ES_VERIFY_CERTS must be true or false, got {verify!r}")
+            raise IndexerError(f"ES_VERIFY_CERTS must be true or false, got {verify!r}")
         try:
             timeout = float(environ.get("ES_TIMEOUT", cls.timeout))
             retries = int(environ.get("ES_RETRIES", cls.retries))
         except ValueError as error:
-            raise ValueError(f"ES_TIMEOUT must be seconds and ES_RETRIES a count: {error}") from None
+            raise IndexerError(f"ES_TIMEOUT must be seconds and ES_RETRIES a count: {error}") from None
         if timeout <= 0 or retries < 0:
-            raise ValueError("ES_TIMEOUT must be above 0 and ES_RETRIES at least 0")
+            raise IndexerError("ES_TIMEOUT must be above 0 and ES_RETRIES at least 0")
         return cls(
             url=url or environ.get("ES_URL") or cls.url,
             api_key=environ.get("ES_API_KEY") or None,
@@ -133,14 +129,14 @@ def served_index(client: Elasticsearch, alias: str) -> str | None:
     except NotFoundError:
         return None
     if len(targets) != 1:
-        raise ValueError(f"the alias {alias!r} points at {len(targets)} indices; prodsearch expects exactly one")
+        raise IndexerError(f"the alias {alias!r} points at {len(targets)} indices; prodsearch expects exactly one")
     return targets[0]
 
 
 def require_served(client: Elasticsearch, alias: str) -> str:
     served = served_index(client, alias)
     if served is None:
-        raise ValueError(
+        raise IndexerError(
             f"no index behind the alias {alias!r}; build one with "
             f"'prodsearch index build CATALOG --out {alias} --backend elasticsearch'"
         )
@@ -151,7 +147,7 @@ def index_meta(client: Elasticsearch, index: str) -> dict[str, Any]:
     mappings = client.indices.get_mapping(index=index)
     meta = next(iter(mappings.values()))["mappings"].get("_meta") or {}
     if meta.get("format_version") != FORMAT_VERSION:
-        raise ValueError(f"the Elasticsearch index {index} was not written by prodsearch (format {FORMAT_VERSION})")
+        raise IndexerError(f"the Elasticsearch index {index} was not written by prodsearch (format {FORMAT_VERSION})")
     return meta
 
 
@@ -163,7 +159,7 @@ def encoder_of(client: Elasticsearch, index: str) -> Encoder:
 def mapping(dimension: int, meta: dict[str, Any]) -> dict[str, Any]:
     keyword = {"type": "keyword"}
     text = {"type": "text", "analyzer": ANALYZER}
-    levels = {f"category_level_{depth}": keyword for depth in range(1, CATEGORY_LEVELS + 1)}
+    levels = {category_level(depth): keyword for depth in range(1, CATEGORY_LEVELS + 1)}
     return {
         "_meta": meta,
         "dynamic": "strict",
@@ -173,12 +169,12 @@ def mapping(dimension: int, meta: dict[str, Any]) -> dict[str, Any]:
             "description": text,
             "brand": text,
             "category": text,
-            "brand_name": keyword,  # facet values
-            "brand_key": keyword,  # filter: lower-cased
-            "category_path": keyword,  # every prefix, for the category filter
+            fields.BRAND_NAME: keyword,
+            fields.BRAND_KEY: keyword,
+            fields.CATEGORY_PATH: keyword,
             **levels,
-            "price": {"type": "double"},
-            "attribute": keyword,  # key=value, lower-cased
+            fields.PRICE: {"type": "double"},
+            fields.ATTRIBUTE: keyword,
             "content_hash": keyword,
             "vector": {
                 "type": "dense_vector",
@@ -192,19 +188,21 @@ def mapping(dimension: int, meta: dict[str, Any]) -> dict[str, Any]:
 
 
 def document(product: Product, vector: np.ndarray) -> dict[str, Any]:
-    paths = [" > ".join(product.category[:depth]) for depth in range(1, len(product.category) + 1)]
+    paths = [join_category(product.category[:depth]) for depth in range(1, len(product.category) + 1)]
     return {
         "product": product.to_record(),
         "title": product.title,
         "description": product.description,
         "brand": product.brand,
         "category": product.category_path(),
-        "brand_name": product.brand,
-        "brand_key": product.brand.strip().lower() if product.brand else None,
-        "category_path": paths,
-        **{f"category_level_{depth}": path for depth, path in enumerate(paths[:CATEGORY_LEVELS], start=1)},
-        "price": product.price,
-        "attribute": [attribute_term(key, value) for key, values in product.attributes.items() for value in values],
+        fields.BRAND_NAME: product.brand,
+        fields.BRAND_KEY: brand_key(product.brand) if product.brand else None,
+        fields.CATEGORY_PATH: paths,
+        **{category_level(depth): path for depth, path in enumerate(paths[:CATEGORY_LEVELS], start=1)},
+        fields.PRICE: product.price,
+        fields.ATTRIBUTE: [
+            attribute_term(key, value) for key, values in product.attributes.items() for value in values
+        ],
         "content_hash": product.content_hash(),
         "vector": [float(x) for x in vector],
     }
@@ -241,7 +239,7 @@ def build_elastic(
         existing = physical_indices(client, alias)
         served = served_index(client, alias)
         if served is None and client.indices.exists(index=alias):
-            raise ValueError(f"{alias!r} is an index, not an alias; pick another name or delete that index")
+            raise IndexerError(f"{alias!r} is an index, not an alias; pick another name or delete that index")
     encoder = load_encoder(settings.encoder)
     products = sorted(catalogue.products, key=lambda product: product.id)
     vectors = embed_products(encoder, products, settings.batch_size, progress)
@@ -264,7 +262,7 @@ def build_elastic(
             write_documents(client, name, products, vectors, progress)
             count = client.count(index=name)["count"]
             if count != len(products):
-                raise RuntimeError(f"{name} holds {count} documents after the build, expected {len(products)}")
+                raise JobError(f"{name} holds {count} documents after the build, expected {len(products)}")
         except BaseException:
             _delete_quietly(client, name)
             raise
@@ -385,7 +383,7 @@ def _bulk(client: Elasticsearch, actions: Iterator[dict[str, Any]], total: int, 
     bar.close()
     if errors:
         first = next(iter(errors[0].values()))
-        raise RuntimeError(
+        raise JobError(
             f"Elasticsearch rejected {len(errors)} of {total} documents; the first: {first.get('_id')}: "
             f"{first.get('error')}"
         )

@@ -19,6 +19,7 @@ import numpy as np
 
 from indexer.catalogue import LineError, read_catalogue
 from indexer.dense import DenseIndex
+from indexer.errors import IndexerError
 from indexer.keyword import KeywordIndex
 from indexer.manifest import Manifest
 from indexer.products import Product
@@ -163,13 +164,13 @@ def read_delta(
     upsert_path: Path | None, delete_path: Path | None, skip_invalid: bool = False, encoding: str = "utf-8"
 ) -> Delta:
     if upsert_path is None and delete_path is None:
-        raise ValueError("nothing to update: give --upsert CATALOG_DELTA, --delete IDS_FILE or both")
+        raise IndexerError("nothing to update: give --upsert CATALOG_DELTA, --delete IDS_FILE or both")
     catalogue = read_catalogue(upsert_path, skip_invalid, encoding) if upsert_path else None
     upserts = catalogue.products if catalogue else []
     deletes = read_ids(delete_path) if delete_path else []
     both = sorted({product.id for product in upserts} & set(deletes))
     if both:
-        raise ValueError(f"ids both upserted and deleted: {', '.join(both[:10])}; an update may do one or the other")
+        raise IndexerError(f"ids both upserted and deleted: {', '.join(both[:10])}; an update may do one or the other")
     if catalogue is None:
         return Delta(upserts, deletes, delete_path)
     return Delta(upserts, deletes, upsert_path, catalogue.sha256, catalogue.skipped, catalogue.ignored_fields)

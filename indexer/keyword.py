@@ -14,28 +14,29 @@ from pathlib import Path
 
 import tantivy
 
+import indexer.fields as fields
+from indexer.fields import attribute_term, brand_key
 from indexer.products import Product
 
 DIRECTORY = "keyword"
-TEXT_FIELDS = ("title", "description", "brand", "category")
 TOKENIZER = "en_stem"
 _WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
 class KeywordSettings:
-    field_boosts: dict[str, float] = field(default_factory=lambda: {"title": 2.0})
+    field_boosts: dict[str, float] = field(default_factory=lambda: {fields.TITLE: fields.TITLE_BOOST})
 
 
 def _schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
-    builder.add_unsigned_field("row", indexed=True, fast=True)
-    for name in TEXT_FIELDS:
+    builder.add_unsigned_field(fields.ROW, indexed=True, fast=True)
+    for name in fields.TEXT:
         builder.add_text_field(name, tokenizer_name=TOKENIZER)
-    builder.add_facet_field("category_path")
-    builder.add_text_field("brand_key", tokenizer_name="raw")
-    builder.add_float_field("price", indexed=True, fast=True)
-    builder.add_text_field("attribute", tokenizer_name="raw")
+    builder.add_facet_field(fields.CATEGORY_PATH)
+    builder.add_text_field(fields.BRAND_KEY, tokenizer_name="raw")
+    builder.add_float_field(fields.PRICE, indexed=True, fast=True)
+    builder.add_text_field(fields.ATTRIBUTE, tokenizer_name="raw")
     return builder.build()
 
 
@@ -44,27 +45,23 @@ def facet_path(parts: Sequence[str]) -> str:
     return "/" + "/".join(part.replace("\\", "\\\\").replace("/", "\\/") for part in parts)
 
 
-def attribute_term(key: str, value: str) -> str:
-    return f"{key.strip().lower()}={value.strip().lower()}"
-
-
 def _document(row: int, product: Product) -> tantivy.Document:
     document = tantivy.Document()
-    document.add_unsigned("row", row)
+    document.add_unsigned(fields.ROW, row)
     document.add_text("title", product.title)
     if product.description:
         document.add_text("description", product.description)
     if product.brand:
         document.add_text("brand", product.brand)
-        document.add_text("brand_key", product.brand.strip().lower())
+        document.add_text(fields.BRAND_KEY, brand_key(product.brand))
     if product.category:
         document.add_text("category", " ".join(product.category))
-        document.add_facet("category_path", tantivy.Facet.from_string(facet_path(product.category)))
+        document.add_facet(fields.CATEGORY_PATH, tantivy.Facet.from_string(facet_path(product.category)))
     if product.price is not None:
-        document.add_float("price", product.price)
+        document.add_float(fields.PRICE, product.price)
     for key, values in product.attributes.items():
         for value in values:
-            document.add_text("attribute", attribute_term(key, value))
+            document.add_text(fields.ATTRIBUTE, attribute_term(key, value))
     return document
 
 
@@ -107,7 +104,7 @@ class KeywordIndex:
         words = _WORD.findall(query.lower())
         if not words:
             return None
-        return self.index.parse_query(" ".join(words), list(TEXT_FIELDS), field_boosts=self.settings.field_boosts)
+        return self.index.parse_query(" ".join(words), list(fields.TEXT), field_boosts=self.settings.field_boosts)
 
     def search(self, query: str, k: int, clauses: Sequence[tantivy.Query] = ()) -> list[tuple[int, float]]:
         """(row, BM25 score) of the k best rows that also match every clause, best first."""
@@ -117,5 +114,5 @@ class KeywordIndex:
         if clauses:
             parsed = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in (parsed, *clauses)])
         hits = self.searcher.search(parsed, limit=k, count=False).hits
-        rows = self.searcher.fast_field_values("row", [address for _, address in hits])
+        rows = self.searcher.fast_field_values(fields.ROW, [address for _, address in hits])
         return [(int(row), float(score)) for (score, _), row in zip(hits, rows, strict=True)]

@@ -8,12 +8,10 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from indexer.errors import IndexFormatError
+
 FILE = "manifest.json"
 FORMAT_VERSION = 1
-
-
-class IndexFormatError(ValueError):
-    """A version directory that cannot be served as it is; the message names the file."""
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -14,6 +15,16 @@ CATEGORY_SEPARATOR = ">"
 KNOWN_FIELDS = ("id", "title", "description", "category", "brand", "price", "currency", "attributes", "url")
 
 AttributeValue = str | int | float | bool
+
+
+def split_category(path: str) -> tuple[str, ...]:
+    """'Home > Kitchen' as ('Home', 'Kitchen'); blank parts are dropped."""
+    return tuple(part.strip() for part in path.split(CATEGORY_SEPARATOR) if part.strip())
+
+
+def join_category(parts: Sequence[str]) -> str:
+    """('Home', 'Kitchen') as 'Home > Kitchen', the form responses, facets and Elasticsearch use."""
+    return f" {CATEGORY_SEPARATOR} ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -39,7 +50,7 @@ class Product:
         return hashlib.sha256(self.embedding_text().encode("utf-8")).hexdigest()[:16]
 
     def category_path(self) -> str:
-        return f" {CATEGORY_SEPARATOR} ".join(self.category)
+        return join_category(self.category)
 
     def to_json(self) -> str:
         record = asdict(self)
@@ -87,7 +98,7 @@ class ProductRecord(BaseModel):
         return value
 
     def to_product(self) -> Product:
-        parts = self.category.split(CATEGORY_SEPARATOR) if isinstance(self.category, str) else self.category or []
+        parts = split_category(self.category) if isinstance(self.category, str) else self.category or []
         attributes = {}
         for key, value in (self.attributes or {}).items():
             values = value if isinstance(value, list) else [value]

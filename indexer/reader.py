@@ -7,9 +7,10 @@ from pathlib import Path
 
 from indexer.dense import FILE as DENSE_FILE
 from indexer.dense import DenseIndex
+from indexer.errors import IndexFormatError
 from indexer.keyword import DIRECTORY as KEYWORD_DIRECTORY
 from indexer.keyword import KeywordIndex
-from indexer.manifest import IndexFormatError, Manifest
+from indexer.manifest import Manifest
 from indexer.products import Product
 from indexer.settings import BuildSettings
 from indexer.store import FILE as STORE_FILE

@@ -20,13 +20,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from indexer.errors import IndexNotFoundError, JobError
+
 POINTER = "CURRENT"
 VERSIONS = "versions"
 _VERSION = re.compile(r"^v(\d{6})$")
-
-
-class IndexNotFoundError(FileNotFoundError):
-    pass
 
 
 class IndexRoot:
@@ -63,7 +61,7 @@ class IndexRoot:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise RuntimeError(f"another indexing job is running on {self.path}; wait for it to finish") from None
+                raise JobError(f"another indexing job is running on {self.path}; wait for it to finish") from None
             for leftover in self.versions.glob(".tmp-*"):  # killed jobs; nobody else can be writing now
                 shutil.rmtree(leftover, ignore_errors=True)
             yield

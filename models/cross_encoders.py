@@ -14,6 +14,8 @@ from typing import Protocol
 
 import numpy as np
 
+from models.errors import ModelNotFoundError
+
 MAX_TOKENS = 512
 
 
@@ -31,7 +33,7 @@ def load_cross_encoder(directory: Path) -> CrossEncoder:
     directory = Path(directory)
     config_path = directory / "config.json"
     if not config_path.is_file():
-        raise FileNotFoundError(
+        raise ModelNotFoundError(
             f"no cross-encoder at {directory} (config.json is missing); train one with 'prodsearch train reranker'"
         )
     config = json.loads(config_path.read_text(encoding="utf-8"))

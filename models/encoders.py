@@ -14,6 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
+from models.errors import ModelError
 from models.weights import directory_sha256, file_sha256, minilm_dir
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # weights come from installed packages, never a hub
@@ -50,7 +51,7 @@ def load_encoder(name: str) -> Encoder:
             return _exported_onnx(name, directory)
         return SentenceTransformerEncoder(name, directory)
     known = ", ".join([*ONNX_GRAPHS, REFERENCE])
-    raise ValueError(f"unknown encoder {name!r}; use one of {known} or a sentence-transformers model directory")
+    raise ModelError(f"unknown encoder {name!r}; use one of {known} or a sentence-transformers model directory")
 
 
 def _mean_pooled_bert(directory: Path) -> bool:

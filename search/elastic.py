@@ -11,10 +11,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from indexer import Product
+from indexer import Product, fields
 from indexer.elastic import (
-    CATEGORY_LEVELS,
-    TITLE_BOOST,
     ElasticConfig,
     encoder_of,
     fetch_documents,
@@ -26,7 +24,7 @@ from search.facets import PRICE_EDGES, TOP, Facets, FacetValue, price_buckets
 from search.filters import Filters
 from search.retrievers import Hit
 
-KEYWORD_FIELDS = [f"title^{TITLE_BOOST}", "description", "brand", "category"]
+KEYWORD_FIELDS = [f"{name}^{fields.TITLE_BOOST:g}" if name == fields.TITLE else name for name in fields.TEXT]
 LABEL_SECONDS = 1.0  # how long the physical index behind the alias is taken as known
 
 
@@ -67,10 +65,10 @@ class ElasticBackend:
             return Facets([], [], [])
         depth = len(category_prefix) + 1
         aggregations: dict[str, Any] = {
-            "brand": {"terms": {"field": "brand_name", "size": TOP}},
+            "brand": {"terms": {"field": fields.BRAND_NAME, "size": TOP}},
             "price": {
                 "range": {
-                    "field": "price",
+                    "field": fields.PRICE,
                     "ranges": [
                         {"from": low, "to": high} if high is not None else {"from": low}
                         for low, high in zip(PRICE_EDGES, [*PRICE_EDGES[1:], None], strict=True)
@@ -78,8 +76,8 @@ class ElasticBackend:
                 }
             },
         }
-        if depth <= CATEGORY_LEVELS:
-            aggregations["category"] = {"terms": {"field": f"category_level_{depth}", "size": TOP}}
+        if depth <= fields.CATEGORY_LEVELS:
+            aggregations["category"] = {"terms": {"field": fields.category_level(depth), "size": TOP}}
         response = self.search(size=0, query={"ids": {"values": list(ids)}}, aggs=aggregations)
         found = response["aggregations"]
         return Facets(

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from indexer.products import Product
+from indexer.products import Product, join_category
 
 PRICE_EDGES = (0, 25, 50, 100, 200, 500)
 TOP = 20  # values per facet
@@ -40,7 +40,7 @@ def count_facets(products: Iterable[Product], category_prefix: tuple[str, ...] =
     depth = len(category_prefix) + 1
     for product in products:
         if len(product.category) >= depth:
-            categories[" > ".join(product.category[:depth])] += 1
+            categories[join_category(product.category[:depth])] += 1
         if product.brand:
             brands[product.brand] += 1
         if product.price is not None:

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 import tantivy
 
-from indexer.keyword import attribute_term, facet_path
-from indexer.products import Product
+import indexer.fields as fields
+from indexer.fields import attribute_term, brand_key
+from indexer.keyword import facet_path
+from indexer.products import Product, join_category
 from search.errors import RequestError
 
 
@@ -47,31 +49,34 @@ class Filters:
         clauses = []
         if self.category:
             facet = tantivy.Facet.from_string(facet_path(self.category))
-            clauses.append(tantivy.Query.term_query(schema, "category_path", facet))
+            clauses.append(tantivy.Query.term_query(schema, fields.CATEGORY_PATH, facet))
         if self.brands:
             clauses.append(
-                tantivy.Query.term_set_query(schema, "brand_key", [brand.strip().lower() for brand in self.brands])
+                tantivy.Query.term_set_query(schema, fields.BRAND_KEY, [brand_key(brand) for brand in self.brands])
             )
         if self.price_min is not None or self.price_max is not None:
             clauses.append(
-                tantivy.Query.range_query(schema, "price", tantivy.FieldType.Float, self.price_min, self.price_max)
+                tantivy.Query.range_query(schema, fields.PRICE, tantivy.FieldType.Float, self.price_min, self.price_max)
             )
         for key, values in self.attributes:
-            clauses.append(tantivy.Query.term_set_query(schema, "attribute", [attribute_term(key, v) for v in values]))
+            terms = [attribute_term(key, value) for value in values]
+            clauses.append(tantivy.Query.term_set_query(schema, fields.ATTRIBUTE, terms))
         return [tantivy.Query.const_score_query(clause, 0.0) for clause in clauses]
 
     def elastic_clauses(self) -> list[dict]:
         """The same clauses as Elasticsearch filters (they do not score), over the fields indexer.elastic writes."""
         clauses: list[dict] = []
         if self.category:
-            clauses.append({"term": {"category_path": " > ".join(self.category)}})
+            clauses.append({"term": {fields.CATEGORY_PATH: join_category(self.category)}})
         if self.brands:
-            clauses.append({"terms": {"brand_key": [brand.strip().lower() for brand in self.brands]}})
+            clauses.append({"terms": {fields.BRAND_KEY: [brand_key(brand) for brand in self.brands]}})
         if self.price_min is not None or self.price_max is not None:
             bounds = {"gte": self.price_min, "lte": self.price_max}
-            clauses.append({"range": {"price": {key: value for key, value in bounds.items() if value is not None}}})
+            clauses.append(
+                {"range": {fields.PRICE: {key: value for key, value in bounds.items() if value is not None}}}
+            )
         for key, values in self.attributes:
-            clauses.append({"terms": {"attribute": [attribute_term(key, value) for value in values]}})
+            clauses.append({"terms": {fields.ATTRIBUTE: [attribute_term(key, value) for value in values]}})
         return clauses
 
 
@@ -84,7 +89,7 @@ class FilterIndex:
             for depth in range(1, len(product.category) + 1):
                 postings["category", facet_path(product.category[:depth])].append(row)
             if product.brand:
-                postings["brand", product.brand.strip().lower()].append(row)
+                postings["brand", brand_key(product.brand)].append(row)
             for key, values in product.attributes.items():
                 for value in values:
                     postings["attribute", attribute_term(key, value)].append(row)
@@ -106,7 +111,7 @@ class FilterIndex:
         if filters.category:
             mask &= self._any_of("category", [facet_path(filters.category)])
         if filters.brands:
-            mask &= self._any_of("brand", [brand.strip().lower() for brand in filters.brands])
+            mask &= self._any_of("brand", [brand_key(brand) for brand in filters.brands])
         with np.errstate(invalid="ignore"):  # products without a price fail any price filter
             if filters.price_min is not None:
                 mask &= self.prices >= filters.price_min

@@ -11,6 +11,8 @@ import math
 from collections.abc import Hashable, Mapping, Sequence
 from typing import TypeVar
 
+from search.errors import SearchError
+
 K = TypeVar("K", bound=Hashable)
 METHODS = ("rrf", "weighted")
 NORMALISATIONS = ("minmax", "zscore")
@@ -37,7 +39,7 @@ def normalise(scores: Mapping[K, float], method: str = "minmax") -> dict[K, floa
         mean = sum(values) / len(values)
         deviation = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
         return {key: (score - mean) / deviation if deviation > 0 else 0.0 for key, score in scores.items()}
-    raise ValueError(f"unknown normalisation {method!r}; use one of {', '.join(NORMALISATIONS)}")
+    raise SearchError(f"unknown normalisation {method!r}; use one of {', '.join(NORMALISATIONS)}")
 
 
 def weighted_sum(lists: Sequence[Mapping[K, float]], weights: Sequence[float]) -> dict[K, float]:

@@ -9,6 +9,7 @@ from indexer import open_index
 from indexer.elastic import ElasticConfig
 from models.encoders import Encoder
 from search.backend import Backend, EmbeddedBackend
+from search.errors import SearchError
 from search.tuned import ElasticSettings, FileSettings, SettingsStore
 
 BACKENDS = ("embedded", "elasticsearch")
@@ -22,7 +23,7 @@ class IndexLocation:
     @classmethod
     def of(cls, name: str | Path, backend: str = "embedded", es_url: str | None = None) -> IndexLocation:
         if backend not in BACKENDS:
-            raise ValueError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
+            raise SearchError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
         if backend == "embedded":
             return cls(str(name))
         return cls(str(name), ElasticConfig.from_env(url=es_url))

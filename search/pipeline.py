@@ -15,7 +15,7 @@ from indexer import Product
 from models import CrossEncoder
 from models.encoders import Encoder
 from search.backend import Backend
-from search.errors import RequestError
+from search.errors import RequestError, SearchError
 from search.facets import Facets
 from search.filters import Filters
 from search.fusion import METHODS, NORMALISATIONS, normalise, ranked, reciprocal_rank, weighted_sum
@@ -24,6 +24,7 @@ from search.spelling import Speller
 
 MODES = ("bm25", "dense", "hybrid", "rerank")
 MAX_PAGE = 1000
+MAX_K = 100  # hits per page
 
 
 @dataclass(frozen=True)
@@ -45,17 +46,17 @@ class SearchSettings:
 
     def __post_init__(self) -> None:
         if self.fusion not in METHODS:
-            raise ValueError(f"unknown fusion {self.fusion!r}; use one of {', '.join(METHODS)}")
+            raise SearchError(f"unknown fusion {self.fusion!r}; use one of {', '.join(METHODS)}")
         if self.normalisation not in NORMALISATIONS:
-            raise ValueError(f"unknown normalisation {self.normalisation!r}; use one of {', '.join(NORMALISATIONS)}")
+            raise SearchError(f"unknown normalisation {self.normalisation!r}; use one of {', '.join(NORMALISATIONS)}")
         if not 0.0 <= self.dense_weight <= 1.0:
-            raise ValueError(f"dense_weight must be within 0..1, got {self.dense_weight}")
+            raise SearchError(f"dense_weight must be within 0..1, got {self.dense_weight}")
         if not 0.0 <= self.rerank_weight <= 1.0:
-            raise ValueError(f"rerank_weight must be within 0..1, got {self.rerank_weight}")
+            raise SearchError(f"rerank_weight must be within 0..1, got {self.rerank_weight}")
         if self.dense_floor is not None and not 0.0 <= self.dense_floor <= 1.0:
-            raise ValueError(f"dense_floor must be within 0..1, got {self.dense_floor}")
+            raise SearchError(f"dense_floor must be within 0..1, got {self.dense_floor}")
         if self.depth < 1 or self.rerank_depth < 1 or self.rrf_k <= 0:
-            raise ValueError("depth and rerank_depth must be >= 1 and rrf_k > 0")
+            raise SearchError("depth and rerank_depth must be >= 1 and rrf_k > 0")
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,8 @@ class SearchRequest:
             raise RequestError("mode", f"unknown mode {self.mode!r}; use one of {', '.join(MODES)}")
         if not self.query.strip():
             raise RequestError("q", "the query is empty; type some words to search for")
-        if not 1 <= self.size <= 100:
-            raise RequestError("k", f"k must be within 1..100, got {self.size}")
+        if not 1 <= self.size <= MAX_K:
+            raise RequestError("k", f"k must be within 1..{MAX_K}, got {self.size}")
         if not 1 <= self.page <= MAX_PAGE:
             raise RequestError("page", f"page must be within 1..{MAX_PAGE}, got {self.page}")
 

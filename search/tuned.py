@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from elasticsearch import NotFoundError
 
 from indexer.elastic import ElasticConfig, reachable
+from search.errors import SearchError
 from search.pipeline import SearchSettings
 
 FILE = "search-settings.json"
@@ -40,7 +41,7 @@ def parse_settings(record: dict[str, Any], where: str, reset_command: str) -> Se
         known = {f.name for f in fields(SearchSettings)}
         return SearchSettings(**{key: value for key, value in record["settings"].items() if key in known})
     except (KeyError, TypeError, ValueError, AttributeError) as error:
-        raise ValueError(f"{where} is not valid tuned settings ({error}); fix it or run '{reset_command}'") from None
+        raise SearchError(f"{where} is not valid tuned settings ({error}); fix it or run '{reset_command}'") from None
 
 
 class FileSettings:
@@ -55,7 +56,7 @@ class FileSettings:
         try:
             record = json.loads(self.path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as error:
-            raise ValueError(f"{self.path} is not valid tuned settings ({error}); fix it or run '{reset}'") from None
+            raise SearchError(f"{self.path} is not valid tuned settings ({error}); fix it or run '{reset}'") from None
         return parse_settings(record, str(self.path), reset)
 
     def save(self, settings: SearchSettings, provenance: dict[str, Any]) -> str:

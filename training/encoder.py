@@ -27,6 +27,7 @@ from evaluation.judgments import Qrels
 from evaluation.metrics import Run, evaluate_run, mean
 from indexer import Product
 from search import SearchPipeline
+from training.errors import TrainingError
 from training.mining import (
     check_negatives_from_rank,
     hybrid_candidates,
@@ -54,7 +55,7 @@ class EncoderTrainingSettings:
 
     def __post_init__(self) -> None:
         if self.negatives and self.pseudo_queries:
-            raise ValueError(
+            raise TrainingError(
                 "hard negatives are mined from judged queries' hits; pseudo-queries have none: drop --negatives"
             )
         check_negatives_from_rank(self.negatives_from_rank)
@@ -80,7 +81,7 @@ def pseudo_pairs(pipeline: SearchPipeline, count: int, rng: random.Random) -> li
     """(pseudo-query, product text) for `count` products of the index, drawn at random."""
     version = getattr(pipeline.backend, "version", None)
     if version is None:
-        raise ValueError("pseudo-queries are drawn from an index directory's products, not from Elasticsearch")
+        raise TrainingError("pseudo-queries are drawn from an index directory's products, not from Elasticsearch")
     products = rng.sample(list(version.products), min(count, len(version.products)))
     return [(pseudo_query(product, rng), product.embedding_text()) for product in products]
 
@@ -185,7 +186,7 @@ def judged_pairs(
         if grade >= min_grade and product_id in products
     ]
     if not pairs:
-        raise ValueError(f"no (query, product) pairs with grade >= {min_grade}; lower --min-grade")
+        raise TrainingError(f"no (query, product) pairs with grade >= {min_grade}; lower --min-grade")
     return pairs
 
 

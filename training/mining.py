@@ -9,6 +9,7 @@ from typing import TypeVar
 from evaluation.judgments import Qrels, split_queries
 from indexer import Product
 from search import SearchPipeline, SearchRequest
+from training.errors import TrainingError
 
 NEGATIVE_POOL = 50  # hybrid hits that hard negatives are drawn from
 T = TypeVar("T")
@@ -16,7 +17,7 @@ T = TypeVar("T")
 
 def check_negatives_from_rank(rank: int) -> None:
     if not 0 <= rank < NEGATIVE_POOL:
-        raise ValueError(f"negatives_from_rank must be within 0..{NEGATIVE_POOL - 1}, got {rank}")
+        raise TrainingError(f"negatives_from_rank must be within 0..{NEGATIVE_POOL - 1}, got {rank}")
 
 
 def split_for_training(
@@ -25,7 +26,7 @@ def split_for_training(
     """(fit, validation) query ids among the judged ones, split by query."""
     judged = sorted(qid for qid in queries if qid in qrels)
     if len(judged) < 4:
-        raise ValueError(
+        raise TrainingError(
             f"only {len(judged)} judged queries; training needs at least 4 (some are held out for validation)"
         )
     return split_queries(judged, 1 - validation_share, seed)

@@ -27,6 +27,7 @@ from evaluation.judgments import Qrels
 from evaluation.metrics import Run, evaluate_run, mean
 from models.weights import minilm_dir
 from search import SearchPipeline
+from training.errors import TrainingError
 from training.mining import (
     check_negatives_from_rank,
     hybrid_candidates,
@@ -60,7 +61,7 @@ class TrainingSettings:
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
-            raise ValueError(f"unknown loss {self.loss!r}; use one of {', '.join(LOSSES)}")
+            raise TrainingError(f"unknown loss {self.loss!r}; use one of {', '.join(LOSSES)}")
         check_negatives_from_rank(self.negatives_from_rank)
 
 

@@ -8,11 +8,11 @@ from pathlib import Path
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from indexer.elastic import ClusterUnavailable
+from indexer.errors import ClusterUnavailable
+from models import load_cross_encoder
 from search.backend import EmbeddedBackend
 from search.live import FixedSearch, LiveSearch
 from search.pipeline import SearchPipeline
-from models import load_cross_encoder
 from web.config import ServiceConfig
 from web.metrics import Metrics
 

@@ -11,6 +11,10 @@ from search.indexes import IndexLocation
 from search.pipeline import SearchSettings
 
 
+class ConfigError(ValueError):
+    """A service setting that is missing or malformed; the message names the variable or flag."""
+
+
 @dataclass(frozen=True)
 class ServiceConfig:
     index: str  # an index directory, or an Elasticsearch alias with backend "elasticsearch"
@@ -29,10 +33,12 @@ class ServiceConfig:
         for name in ("index", "backend", "reranker_dir", "default_mode", "reload_interval"):
             raw = environ.get(f"PRODSEARCH_{name.upper()}")
             if raw:
-                values[name] = float(raw) if name == "reload_interval" else Path(raw) if name.endswith("_dir") else raw
+                values[name] = (
+                    _seconds(raw) if name == "reload_interval" else Path(raw) if name.endswith("_dir") else raw
+                )
         values.update({key: value for key, value in overrides.items() if value is not None})
         if "index" not in values:
-            raise ValueError("no index: pass one to 'prodsearch serve INDEX' or set PRODSEARCH_INDEX")
+            raise ConfigError("no index: pass one to 'prodsearch serve INDEX' or set PRODSEARCH_INDEX")
         known = {f.name for f in fields(cls)}
         return cls(**{key: value for key, value in values.items() if key in known})
 
@@ -41,3 +47,13 @@ class ServiceConfig:
 
     def with_search(self, settings: SearchSettings) -> ServiceConfig:
         return replace(self, search=settings)
+
+
+def _seconds(raw: str) -> float:
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise ConfigError(f"PRODSEARCH_RELOAD_INTERVAL must be seconds above 0, got {raw!r}")
+    return seconds

@@ -1,0 +1,90 @@
+"""`prodsearch search` and `prodsearch serve`: one query from the shell, or the page and JSON API."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from indexer.products import split_category
+from prodsearch.options import backend_options, index_argument
+from search.indexes import IndexLocation
+from search.pipeline import MAX_K, MODES
+
+
+@click.command()
+@index_argument
+@click.argument("query")
+@click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True)
+@click.option("--k", "k", type=click.IntRange(1, MAX_K), default=10, show_default=True, help="Hits to show.")
+@click.option("--category", default="", help="Category path prefix, e.g. 'Home > Kitchen'.")
+@click.option("--brand", multiple=True, help="Brand (repeat for any of several).")
+@click.option("--price-min", type=click.FloatRange(min=0))
+@click.option("--price-max", type=click.FloatRange(min=0))
+@click.option("--reranker", type=click.Path(path_type=Path), help="Cross-encoder model directory (for --mode rerank).")
+@click.option("--explain", is_flag=True, help="Show each stage's score and rank.")
+@click.option("--no-spelling", is_flag=True, help="Search the words as typed, without spelling correction.")
+@click.option("--json", "as_json", is_flag=True, help="Print the response as JSON.")
+def search(
+    location: IndexLocation,
+    query: str,
+    mode: str,
+    k: int,
+    category: str,
+    brand: tuple[str, ...],
+    price_min: float | None,
+    price_max: float | None,
+    reranker: Path | None,
+    explain: bool,
+    no_spelling: bool,
+    as_json: bool,
+) -> None:
+    """Search the served version of INDEX for QUERY."""
+    from models import load_cross_encoder
+    from search import Filters, SearchPipeline, SearchRequest
+    from search.serialize import response_json
+
+    model = load_cross_encoder(reranker) if reranker else None
+    pipeline = SearchPipeline(location.open(), model, location.settings().load())
+    filters = Filters(split_category(category), brand, price_min, price_max)
+    request = SearchRequest(query, mode, size=k, filters=filters, explain=explain, spelling=not no_spelling)
+    response = pipeline.search(request)
+    if as_json:
+        reranker_loaded = pipeline.reranker is not None
+        click.echo(json.dumps(response_json(response, pipeline.backend.label, reranker_loaded), indent=2))
+        return
+    if mode == "rerank" and not response.rerank:
+        click.echo("rerank is off: no --reranker given, showing hybrid results", err=True)
+    if response.corrected_query:
+        click.echo(f"showing results for {response.corrected_query!r} (--no-spelling searches {query!r})", err=True)
+    for rank, hit in enumerate(response.hits, start=1):
+        product = hit.product
+        price = f"{product.price:.2f} {product.currency or ''}".strip() if product.price is not None else ""
+        click.echo(f"{rank:>3}. {hit.score:8.3f}  {product.title}  [{product.brand or '-'}]  {price}")
+        if hit.explain:
+            click.echo(f"       {hit.explain}")
+    click.echo(f"{response.total} candidates, {response.timings_ms['total']:.1f} ms" if response.hits else "no results")
+
+
+@click.command()
+@click.argument("index")
+@backend_options
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--reranker", type=click.Path(path_type=Path), help="Cross-encoder model directory; enables rerank mode.")
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Request threads.")
+def serve(
+    index: str, backend: str, es_url: str | None, host: str, port: int, reranker: Path | None, threads: int
+) -> None:
+    """Serve the search page and JSON API for INDEX (follows new index versions by itself)."""
+    import waitress
+
+    from web import ServiceConfig, create_app
+
+    config = ServiceConfig.from_env(index=index, backend=backend, es_url=es_url, reranker_dir=reranker)
+    app = create_app(config.with_search(config.location().settings().load()))
+    live = app.extensions["prodsearch.live"]
+    live.start()
+    click.echo(f"serving {index} ({live.version}) at http://{host}:{port}/  (Ctrl+C stops)")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="prodsearch")

@@ -1,0 +1,131 @@
+"""`prodsearch train reranker|encoder`: fine-tune the cross-encoder or the bi-encoder on judgments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from prodsearch.options import Judgments, index_argument, judgment_options, print_report, whole_number
+from search.indexes import IndexLocation
+
+
+@click.group()
+def train() -> None:
+    """Fine-tune models on relevance judgments."""
+
+
+def training_options(command):
+    """INDEX, the judgments, --out and --epochs: what every training verb takes."""
+    command = click.option("--epochs", type=click.IntRange(1, 20), default=1, show_default=True)(command)
+    command = click.option(
+        "--out", "out", required=True, type=click.Path(path_type=Path), help="Model directory to write."
+    )(command)
+    return index_argument(judgment_options(command))
+
+
+def training_inputs(location: IndexLocation, out: Path, judgments: Judgments | None):
+    """(pipeline with the index's tuned settings, queries, qrels), with `out` created; no judgments: empty."""
+    from search import SearchPipeline
+
+    queries, qrels = judgments.load() if judgments else ({}, {})
+    out.mkdir(parents=True, exist_ok=True)
+    return SearchPipeline(location.open(), settings=location.settings().load()), queries, qrels
+
+
+def negative_options(default: int, each: str):
+    """--negatives and --negatives-from-rank: how many unjudged hybrid hits, from which rank, are hard negatives."""
+
+    def decorate(command):
+        command = whole_number(
+            "--negatives-from-rank", 0, 49, 10, "Skip this many top hybrid hits for negatives; 0 suits deep pools."
+        )(command)
+        text = f"Unjudged hybrid hits added to each {each} as hard negatives."
+        return whole_number("--negatives", 0, 49, default, text)(command)
+
+    return decorate
+
+
+@train.command("reranker")
+@training_options
+@click.option("--max-pairs", type=click.IntRange(min=1), help="Train on at most this many (query, product) pairs.")
+@whole_number("--batch-size", 1, 512, 32, "About this many (query, product) pairs a training step.")
+@whole_number("--max-length", 16, 512, 128, "Tokens of query and product the model reads; fewer train faster.")
+@negative_options(3, "training query")
+@click.option(
+    "--loss",
+    type=click.Choice(["lambda", "bce"]),
+    default="lambda",
+    show_default=True,
+    help="lambda: each query's products ordered as nDCG would (listwise); bce: every pair on its own.",
+)
+@click.option(
+    "--init",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Go on from this cross-encoder (say, one trained on another catalogue) instead of all-MiniLM-L6-v2.",
+)
+def train_reranker_command(
+    location: IndexLocation, judgments: Judgments, out: Path, init: Path | None, **options
+) -> None:
+    """Fine-tune a cross-encoder from all-MiniLM-L6-v2 on the judgments, with hybrid hard negatives."""
+    from training import TrainingSettings, train_reranker
+
+    pipeline, queries, qrels = training_inputs(location, out, judgments)
+    settings = TrainingSettings(seed=judgments.seed, init=str(init.resolve()) if init else None, **options)
+    report = train_reranker(pipeline, queries, qrels, out, settings, progress=True)
+    click.echo(
+        f"{out}: best validation nDCG@10 {report['best_validation_ndcg@10']:.4f} "
+        f"(hybrid {report['validation_hybrid_ndcg@10']:.4f}) "
+        f"on {report['validation_queries']} held-out queries; {report['pairs']} pairs, "
+        f"{report['seconds']:.0f} s on {report['device']}"
+    )
+
+
+@train.command("encoder")
+@training_options
+@click.option(
+    "--min-grade",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Lowest grade that makes a training pair.",
+)
+@click.option(
+    "--pseudo-queries",
+    type=click.IntRange(min=1),
+    help="Train on this many catalogue products with queries cut from their own titles, categories, "
+    "brands and attributes; no judgments needed (given, they only validate).",
+)
+@negative_options(0, "(query, product) pair")
+@click.option("--reembed", is_flag=True, help="Re-embed INDEX with the trained encoder afterwards (a new version).")
+def train_encoder_command(
+    location: IndexLocation,
+    judgments: Judgments,
+    out: Path,
+    pseudo_queries: int | None,
+    reembed: bool,
+    **options,
+) -> None:
+    """Fine-tune the bi-encoder on (query, relevant product) pairs with in-batch and hard negatives."""
+    from indexer.jobs import reembed_index
+    from training import EncoderTrainingSettings, train_encoder
+
+    if reembed and location.elastic is not None:
+        raise click.UsageError(
+            "--reembed re-embeds index directories; for Elasticsearch build again with --encoder MODEL_DIR"
+        )
+    unjudged = pseudo_queries and judgments.queries_path is None and judgments.qrels_path is None
+    pipeline, queries, qrels = training_inputs(location, out, None if unjudged else judgments)
+    settings = EncoderTrainingSettings(seed=judgments.seed, pseudo_queries=pseudo_queries or 0, **options)
+    report = train_encoder(pipeline, queries, qrels, out, settings, progress=True)
+    done = f"{report['pairs']} pairs from {report['pairs_from']}, {report['seconds']:.0f} s"
+    if report["best_validation_ndcg@10"] is None:
+        click.echo(f"{out}: trained without validation (no judgments); {done}")
+    else:
+        click.echo(
+            f"{out}: best validation nDCG@10 {report['best_validation_ndcg@10']:.4f} "
+            f"(untrained {report['history'][0]['ndcg@10']:.4f}, hybrid top 50 reordered by cosine) "
+            f"on {report['validation_queries']} held-out queries; {done}"
+        )
+    if reembed:
+        print_report(reembed_index(Path(location.name), str(out.resolve()), progress=True), location.name)

@@ -1,0 +1,118 @@
+"""Options that several verbs share, each handed to the command as one value, and the job report's lines."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from indexer.elastic import ElasticReport
+from indexer.jobs import JobReport
+from search.indexes import BACKENDS, IndexLocation
+
+
+def backend_options(command):
+    """--backend and --es-url; the cluster's credentials come from ES_API_KEY or ES_USERNAME/ES_PASSWORD."""
+    command = click.option(
+        "--es-url", envvar="ES_URL", help="Elasticsearch URL [default: ES_URL, else http://localhost:9200]."
+    )(command)
+    return click.option(
+        "--backend",
+        type=click.Choice(BACKENDS),
+        envvar="PRODSEARCH_BACKEND",
+        default="embedded",
+        show_default=True,
+        help="Where the index lives: a directory, or an Elasticsearch alias.",
+    )(command)
+
+
+def index_argument(command):
+    """INDEX with --backend and --es-url, handed to the command as one IndexLocation `location`."""
+
+    @functools.wraps(command)
+    def with_location(*args, index: str, backend: str, es_url: str | None, **kwargs):
+        return command(*args, location=IndexLocation.of(index, backend, es_url), **kwargs)
+
+    return click.argument("index")(backend_options(with_location))
+
+
+@dataclass(frozen=True)
+class Judgments:
+    """The judgment files a command was given, and which part of the seeded split by query to use."""
+
+    queries_path: Path | None
+    qrels_path: Path | None
+    part: str
+    share: float
+    seed: int
+
+    def load(self) -> tuple[dict[str, str], dict[str, dict[str, int]]]:
+        from evaluation.judgments import load_judgments
+
+        if self.queries_path is None or self.qrels_path is None:
+            raise click.UsageError("give both --queries and --qrels")
+        return load_judgments(self.queries_path, self.qrels_path, self.part, self.share, self.seed)
+
+
+def judgment_options(command):
+    """--queries/--qrels and the seeded split that eval, tune and train share, handed over as `judgments`."""
+
+    @functools.wraps(command)
+    def with_judgments(*args, queries_path, qrels_path, part, share, seed, **kwargs):
+        return command(*args, judgments=Judgments(queries_path, qrels_path, part, share, seed), **kwargs)
+
+    existing = click.Path(exists=True, dir_okay=False, path_type=Path)
+    options = [
+        click.option("--queries", "queries_path", type=existing, help="qid<TAB>query lines."),
+        click.option("--qrels", "qrels_path", type=existing, help="TREC qrels: qid 0 product_id grade."),
+        click.option(
+            "--part",
+            type=click.Choice(["all", "train", "held-out"]),
+            default="all",
+            show_default=True,
+            help="Use only this part of the queries, split by query id.",
+        ),
+        click.option(
+            "--share", type=click.FloatRange(0.05, 0.95), default=0.7, show_default=True, help="The train part's share."
+        ),
+        click.option("--seed", type=int, default=13, show_default=True, help="Seed of the split."),
+    ]
+    for option in reversed(options):
+        with_judgments = option(with_judgments)
+    return with_judgments
+
+
+def whole_number(name: str, low: int, high: int, default: int, text: str):
+    """An integer option within low..high, its default shown."""
+    return click.option(name, type=click.IntRange(low, high), default=default, show_default=True, help=text)
+
+
+def print_report(report: JobReport | ElasticReport, where: str | Path) -> None:
+    """What an indexing job did: skipped lines and fields on stderr, then the version served."""
+    for problem in report.skipped:
+        click.echo(f"skipped {problem}", err=True)
+    if report.ignored_fields:
+        click.echo(f"ignored unknown fields: {', '.join(report.ignored_fields)}", err=True)
+    if report.unknown_deletes:
+        click.echo(
+            f"{len(report.unknown_deletes)} ids to delete were not in the index: "
+            f"{', '.join(report.unknown_deletes[:10])}",
+            err=True,
+        )
+    if isinstance(report, ElasticReport):
+        version, products, changes, seconds = report.index, report.products, report.changes, report.seconds
+        gone = ("removed", report.removed)
+    else:
+        manifest = report.manifest
+        version, products, changes = manifest.version, manifest.products, manifest.changes
+        seconds = manifest.build_seconds
+        gone = ("pruned", report.pruned)
+    if not report.published:
+        click.echo(f"{where}: nothing changed, still serving {version}")
+        return
+    listed = ", ".join(f"{key} {value}" for key, value in changes.items())
+    click.echo(f"{where}: serving {version} with {products} products ({listed}) in {seconds:.1f} s")
+    if gone[1]:
+        click.echo(f"{gone[0]} {', '.join(gone[1])}")
