@@ -47,6 +47,8 @@ def test_search_then_filter_by_a_facet(browser, server: LiveServer, tmp_path) ->
     titles = page.locator(".result h3").all_inner_texts()
     assert len(titles) == 10 and sum("Running Shoes" in title for title in titles) >= 8
     assert "results for “running shoes” in" in page.inner_text("#summary")
+    if screenshot := os.environ.get("PRODSEARCH_SCREENSHOT"):  # the README's picture of the page, on request
+        page.screenshot(path=screenshot)
 
     brand_button = page.locator("#facet-brand button").first
     brand, count = brand_button.locator("span").all_inner_texts()
