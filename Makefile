@@ -1,9 +1,10 @@
-# Two entry points, both from a fresh checkout: `make demo` and `make test`.
+# Two entry points, both from a fresh checkout: `make demo` and `make test`; `make test-fast` is the
+# pure-logic tier (small fakes, no model, index, server or browser) for a quick check while editing.
 VENV := .venv
 BIN := $(VENV)/bin
 SAMPLE_INDEX := var/sample-index
 
-.PHONY: demo test install browser
+.PHONY: demo test test-fast install browser
 
 install: $(VENV)/.installed
 
@@ -30,3 +31,6 @@ test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m fast -q

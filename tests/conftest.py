@@ -1,4 +1,8 @@
-"""Shared fixtures: the shipped sample catalogue, and one index of it built per session."""
+"""Shared fixtures: the shipped sample catalogue, and one index of it built per session.
+
+Tests marked `fast` are pure logic with small fakes (`make test-fast`); collection refuses one that
+asks for a fixture that loads a model, builds an index or starts a server.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,26 @@ import pytest
 
 from tests.elastic_server import elasticsearch_url, unique_alias
 from tests.helpers import JUDGMENTS, SAMPLE
+
+HEAVY_FIXTURES = frozenset(
+    {"sample_index", "sample_reranker", "elastic", "elastic_sample", "server", "silent_server", "browser", "reference"}
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        heavy = HEAVY_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        if heavy and item.get_closest_marker("fast"):
+            raise pytest.UsageError(f"{item.nodeid} is marked fast but uses {', '.join(sorted(heavy))}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The ONNX graphs derived from the models go to a cache of this test session, not the user's."""
+    with pytest.MonkeyPatch.context() as patch:
+        cache = tmp_path_factory.mktemp("model-cache")
+        patch.setenv("PRODSEARCH_CACHE", str(cache))  # the CLI run in subprocesses inherits it
+        yield cache
 
 
 @pytest.fixture(scope="session")

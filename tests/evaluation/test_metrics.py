@@ -11,6 +11,8 @@ from evaluation import MetricSet, evaluate_run, read_qrels, read_queries
 from evaluation.judgments import split_queries
 from evaluation.metrics import mean, paired_p_value
 
+pytestmark = pytest.mark.fast
+
 QRELS = {"q1": {"a": 3, "b": 1, "c": 0, "d": 2}, "q2": {"x": 2}, "q3": {"m": 1}}
 RUN = {
     "q1": [("b", 9.0), ("z", 8.0), ("a", 7.0), ("c", 6.0)],  # z is unjudged

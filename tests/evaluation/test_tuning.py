@@ -6,7 +6,10 @@ import json
 import shutil
 from pathlib import Path
 
-from evaluation.tuning import RERANK_DEPTHS, RERANK_TOLERANCE, cheapest_rerank
+import pytest
+
+from evaluation.metrics import SIGNIFICANCE
+from evaluation.tuning import RERANK_DEPTHS, RERANK_TOLERANCE, cheapest_rerank, choose_fusion, format_fusion
 from search import SearchSettings
 from search.tuned import FILE, PREVIOUS, FileSettings
 from tests.helpers import JUDGMENTS, prodsearch
@@ -56,8 +59,37 @@ def test_tune_with_a_reranker_chooses_its_depth_and_weight(sample_index: Path, s
     assert saved["reranker"] == str(sample_reranker[0]) and 0 < saved["rerank_score"] <= 1
 
 
+@pytest.mark.fast
 def test_a_deeper_rerank_must_win_by_more_than_the_tolerance() -> None:
     results = [((100, 0.5), 0.4395), ((30, 0.5), 0.4394), ((50, 0.6), 0.4390), ((30, 0.4), 0.4300)]
     assert cheapest_rerank(results) == ((30, 0.5), 0.4394)  # depth 100 is better by less than the tolerance
     results = [((100, 0.5), 0.4395 + RERANK_TOLERANCE), ((30, 0.5), 0.4394)]
     assert cheapest_rerank(results) == ((100, 0.5), 0.4395 + RERANK_TOLERANCE)
+
+
+def _results(best: dict[str, float], default: dict[str, float]) -> list:
+    other = SearchSettings(fusion="rrf", rrf_k=10)
+    mean = lambda values: sum(values.values()) / len(values)  # noqa: E731
+    return sorted([(other, mean(best), best), (SearchSettings(), mean(default), default)], key=lambda r: -r[1])
+
+
+@pytest.mark.fast
+def test_a_setting_replaces_the_defaults_only_when_it_wins_significantly() -> None:
+    default = {str(q): 0.5 for q in range(20)}
+    noisy = {str(q): 0.5 + (0.2 if q % 2 else -0.18) for q in range(20)}  # +0.01 on average, p far above 0.05
+    choice = choose_fusion(_results(noisy, default))
+    assert choice.settings == SearchSettings() and choice.overruled
+    assert choice.best == SearchSettings(fusion="rrf", rrf_k=10) and choice.p_value > SIGNIFICANCE
+    assert "not significantly on 20 queries" in format_fusion(_results(noisy, default), choice, "ndcg@10", 20)
+
+    steady = {str(q): 0.5 + 0.05 + 0.001 * q for q in range(20)}
+    choice = choose_fusion(_results(steady, default))
+    assert choice.settings == choice.best == SearchSettings(fusion="rrf", rrf_k=10) and not choice.overruled
+    assert choice.p_value < SIGNIFICANCE and choice.score == pytest.approx(0.5595)
+
+
+@pytest.mark.fast
+def test_the_defaults_winning_need_no_test() -> None:
+    default = {str(q): 0.6 for q in range(5)}
+    choice = choose_fusion(_results({str(q): 0.5 for q in range(5)}, default))
+    assert choice.settings == choice.best == SearchSettings() and choice.score == pytest.approx(0.6)

@@ -8,6 +8,8 @@ import pytest
 
 from indexer.catalogue import MAX_LISTED_ERRORS, CatalogueError, read_catalogue
 
+pytestmark = pytest.mark.fast
+
 GOOD = '{"id": "a1", "title": "Red kettle", "price": 20}'
 
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from indexer.products import Product
+
+pytestmark = pytest.mark.fast
 
 KETTLE = Product(
     id="k1",

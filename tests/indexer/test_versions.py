@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from indexer import build_index, open_index
-from indexer.manifest import IndexFormatError
-from indexer.versions import IndexNotFoundError, IndexRoot
+from indexer.errors import IndexFormatError, IndexNotFoundError
+from indexer.versions import IndexRoot
 from tests.helpers import prodsearch, write_jsonl
 
 # Runs the CLI with one library function replaced by a SIGKILL of the process itself.

@@ -6,6 +6,8 @@ import pytest
 
 from search.fusion import normalise, ranked, reciprocal_rank, weighted_sum
 
+pytestmark = pytest.mark.fast
+
 
 def test_reciprocal_rank_sums_one_over_k_plus_rank() -> None:
     fused = reciprocal_rank([["a", "b", "c"], ["c", "a"]], k=60)

@@ -13,6 +13,7 @@ from indexer import open_index
 from search import EmbeddedBackend, Filters, SearchPipeline, SearchRequest, SearchSettings
 from search.errors import RequestError
 from search.filters import FilterIndex
+from tests.fakes import ByLength
 
 
 @pytest.fixture(scope="module")
@@ -43,13 +44,6 @@ def test_rerank_without_a_reranker_says_so(pipeline: SearchPipeline) -> None:
     assert [h.product.id for h in response.hits] == [
         h.product.id for h in pipeline.search(SearchRequest("red kettle")).hits
     ]
-
-
-class ByLength:
-    """Prefers short product texts: an order no retriever would give."""
-
-    def score(self, query: str, texts: list[str]) -> np.ndarray:
-        return -np.array([len(text) for text in texts], dtype=np.float32)
 
 
 def test_rerank_reorders_the_head_and_keeps_the_rest_in_fused_order(pipeline: SearchPipeline) -> None:

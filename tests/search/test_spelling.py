@@ -17,6 +17,7 @@ USES = Counter(
 )
 
 
+@pytest.mark.fast
 def test_an_unknown_word_becomes_the_closest_catalogue_word() -> None:
     speller = Speller(USES)
     assert speller.correct("Red ketle") == "Red kettle"  # one edit; the word the user got right keeps its case
@@ -24,6 +25,7 @@ def test_an_unknown_word_becomes_the_closest_catalogue_word() -> None:
     assert speller.correct("dishwahsr") == "dishwasher"  # a long word may be two edits off (swap + missing e)
 
 
+@pytest.mark.fast
 def test_short_words_codes_known_words_and_far_words_stay_as_typed() -> None:
     speller = Speller(USES)
     assert speller.correct("ketl") == "ketl"  # two edits from kettle, but only four letters long
@@ -31,11 +33,13 @@ def test_short_words_codes_known_words_and_far_words_stay_as_typed() -> None:
     assert speller.correct("xylophone") == "xylophone"
 
 
+@pytest.mark.fast
 def test_a_glued_word_is_split_into_two_catalogue_words() -> None:
     assert Speller(USES).correct("outdoorfurniture") == "outdoor furniture"
     assert Speller(USES | {"furniture": 1}).correct("outdoorfurniture") == "outdoorfurniture"  # too rare a half
 
 
+@pytest.mark.fast
 def test_words_are_counted_once_per_product() -> None:
     products = [
         Product(id="a", title="Red kettle", description="A red kettle", brand="Kettleworth", category=("Home",)),

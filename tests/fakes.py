@@ -1,0 +1,61 @@
+"""Small fakes for the fast tier: a backend with fixed legs, and a cross-encoder that prefers short texts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from indexer import Product
+from search.facets import Facets, count_facets
+from search.filters import FilterIndex, Filters
+from search.retrievers import Hit
+from search.spelling import catalogue_words
+
+
+class FixedLeg:
+    """A retriever whose hits are given: the filters are applied as the real legs apply them, inside retrieval."""
+
+    def __init__(self, hits: Sequence[Hit], products: Sequence[Product]) -> None:
+        self.hits = list(hits)
+        self.rows = {product.id: row for row, product in enumerate(products)}
+        self.filter_index = FilterIndex(products)
+        self.queries: list[str] = []
+
+    def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
+        self.queries.append(query)
+        if filters:
+            passing = self.filter_index.mask(filters)
+            return [hit for hit in self.hits if passing[self.rows[hit.product_id]]][:k]
+        return self.hits[:k]
+
+
+class FakeBackend:
+    """Products in memory and two legs with fixed hits; facets and words computed as the embedded backend does."""
+
+    label = "v000001"
+    encoder = None
+
+    def __init__(self, products: Sequence[Product], keyword: Sequence[Hit], dense: Sequence[Hit]) -> None:
+        self.by_id = {product.id: product for product in products}
+        self.keyword = FixedLeg(keyword, products)
+        self.dense = FixedLeg(dense, products)
+        self.words = catalogue_words(products)
+
+    def products(self, ids: Sequence[str]) -> dict[str, Product]:
+        return {product_id: self.by_id[product_id] for product_id in ids if product_id in self.by_id}
+
+    def facets(self, ids: Sequence[str], category_prefix: tuple[str, ...]) -> Facets:
+        return count_facets(self.products(ids).values(), category_prefix)
+
+    def describe(self) -> dict:
+        return {"products": len(self.by_id), "encoder": "fake", "dense": "fake"}
+
+
+class ByLength:
+    """Prefers short product texts: an order no retriever would give."""
+
+    name = "by-length"
+
+    def score(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        return -np.array([len(text) for _, text in pairs], dtype=np.float32)

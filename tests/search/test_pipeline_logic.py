@@ -1,0 +1,116 @@
+"""The pipeline's own logic over a fake backend with fixed legs: fusion, floor, cutoff, pages, rerank, explain."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from indexer import Product
+from search import Filters, SearchPipeline, SearchRequest, SearchSettings
+from search.retrievers import Hit
+from tests.fakes import ByLength, FakeBackend
+
+pytestmark = pytest.mark.fast
+
+PRODUCTS = [
+    Product(
+        "a", "Red electric kettle", "1.7 l, stainless steel, boils in three minutes", ("Home", "Kitchen"), "Acme", 40.0
+    ),
+    Product("b", "Kettle descaler", "Citric acid tablets", ("Home", "Cleaning"), "Brite", 6.5),
+    Product("c", "Kettle", "", ("Home", "Kitchen"), "Acme", 25.0),
+    Product("d", "Garden hose", "25 m", ("Garden",), "Verde", 30.0),
+    Product("e", "Travel kettle", "Folding silicone", ("Outdoor",), "Brite", 55.0),
+]
+KEYWORD = [Hit("a", 10.0), Hit("b", 6.0), Hit("c", 2.0)]
+DENSE = [Hit("c", 0.9), Hit("a", 0.8), Hit("e", 0.7), Hit("d", 0.5)]  # d is below 0.6 x 0.9
+
+
+def pipeline(settings: SearchSettings = SearchSettings(), reranker=None) -> SearchPipeline:
+    return SearchPipeline(FakeBackend(PRODUCTS, KEYWORD, DENSE), reranker, settings)
+
+
+def ranking(response) -> list[tuple[str, float]]:
+    return [(hit.product.id, round(hit.score, 6)) for hit in response.hits]
+
+
+def test_hybrid_sums_min_max_normalised_legs_half_and_half() -> None:
+    response = pipeline().search(SearchRequest("kettle"))
+    # keyword a 1, b (6-2)/8, c 0; dense after the floor c 1, a (0.8-0.7)/0.2, e 0; absent counts 0
+    assert ranking(response) == [("a", 0.75), ("c", 0.5), ("b", 0.25), ("e", 0.0)]
+    assert response.total == 4 and response.corrected_query is None
+
+
+def test_the_dense_floor_drops_hits_far_below_the_best() -> None:
+    assert "d" not in [hit.product.id for hit in pipeline().search(SearchRequest("kettle", "dense")).hits]
+    unfloored = pipeline(SearchSettings(dense_floor=None)).search(SearchRequest("kettle", "dense"))
+    assert [hit.product.id for hit in unfloored.hits] == ["c", "a", "e", "d"]
+
+
+def test_one_leg_keeps_its_own_scores() -> None:
+    assert ranking(pipeline().search(SearchRequest("kettle", "bm25"))) == [("a", 10.0), ("b", 6.0), ("c", 2.0)]
+
+
+def test_reciprocal_rank_fusion() -> None:
+    response = pipeline(SearchSettings(fusion="rrf", rrf_k=60)).search(SearchRequest("kettle"))
+    expected = {"a": 1 / 61 + 1 / 62, "c": 1 / 63 + 1 / 61, "b": 1 / 62, "e": 1 / 63}
+    assert [hit.product.id for hit in response.hits] == ["a", "c", "b", "e"]
+    assert all(hit.score == pytest.approx(expected[hit.product.id]) for hit in response.hits)
+
+
+def test_pages_split_one_candidate_list() -> None:
+    first = pipeline().search(SearchRequest("kettle", size=2))
+    second = pipeline().search(SearchRequest("kettle", size=2, page=2))
+    assert [h.product.id for h in first.hits] == ["a", "c"] and [h.product.id for h in second.hits] == ["b", "e"]
+    assert first.total == second.total == 4
+
+
+def test_min_score_cuts_the_final_scores() -> None:
+    response = pipeline().search(SearchRequest("kettle", min_score=0.5))
+    assert [hit.product.id for hit in response.hits] == ["a", "c"] and response.total == 2
+
+
+def test_filters_reach_both_legs() -> None:
+    response = pipeline().search(SearchRequest("kettle", filters=Filters(brands=("acme",))))
+    assert {hit.product.id for hit in response.hits} == {"a", "c"}
+    response = pipeline().search(SearchRequest("kettle", filters=Filters(price_max=30)))
+    assert {hit.product.id for hit in response.hits} == {"b", "c"}
+
+
+def test_facets_count_the_candidates_only() -> None:
+    facets = pipeline().search(SearchRequest("kettle")).facets
+    assert {(v.value, v.count) for v in facets.brand} == {("Acme", 2), ("Brite", 2)}
+    assert {(v.value, v.count) for v in facets.category} == {("Home", 3), ("Outdoor", 1)}
+
+
+def test_rerank_reorders_the_head_and_keeps_the_tail_below_it() -> None:
+    response = pipeline(SearchSettings(rerank_depth=2), ByLength()).search(SearchRequest("kettle", "rerank"))
+    assert [hit.product.id for hit in response.hits] == ["c", "a", "b", "e"]  # c's text is the shorter
+    assert response.rerank and all(x.score > y.score for x, y in itertools.pairwise(response.hits))
+
+
+def test_a_rerank_weight_below_one_mixes_in_the_fused_score() -> None:
+    # head a (fused 1 after min-max, rerank 0), c (fused 0, rerank 1): at 0.4 the fused order wins
+    response = pipeline(SearchSettings(rerank_depth=2, rerank_weight=0.4), ByLength()).search(
+        SearchRequest("kettle", "rerank")
+    )
+    assert [hit.product.id for hit in response.hits][:2] == ["a", "c"]
+    assert [round(hit.score, 6) for hit in response.hits][:2] == [0.6, 0.4]
+
+
+def test_explain_gives_each_legs_rank_and_score() -> None:
+    hit = pipeline().search(SearchRequest("kettle", explain=True)).hits[1]
+    assert hit.product.id == "c"
+    explain = hit.explain
+    assert (explain.keyword_rank, explain.keyword_score) == (3, 2.0)
+    assert (explain.dense_rank, explain.dense_score) == (1, 0.9)
+    assert explain.fused_score == pytest.approx(0.5) and explain.rerank_score is None
+
+
+def test_legs_search_the_spelled_query() -> None:
+    search = pipeline()
+    response = search.search(SearchRequest("electrik kettle"))
+    assert response.corrected_query == "electric kettle"
+    assert search.keyword.queries[-1] == search.dense.queries[-1] == "electric kettle"
+    search.search(SearchRequest("electrik kettle", spelling=False))
+    assert search.keyword.queries[-1] == "electrik kettle"
