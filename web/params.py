@@ -1,87 +1,145 @@
-"""Query-string parameters of /api/search to a SearchRequest; every fault names its parameter."""
+"""Query-string parameters of /api/search, declared once: they validate requests and are the OpenAPI parameters."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
+from functools import cache
+from typing import Annotated, Any, Literal, get_origin
 
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import ErrorDetails, PydanticUseDefault
 from werkzeug.datastructures import MultiDict
 
 from indexer.products import CATEGORY_SEPARATOR
 from search.errors import RequestError
 from search.filters import Filters
-from search.pipeline import MAX_PAGE, SearchRequest
+from search.pipeline import MAX_PAGE, MODES, SearchRequest
 
 MAX_QUERY = 512
+MAX_K = 100  # SearchRequest checks the same bound without naming it; search.pipeline should own this constant
 ATTRIBUTE = "attr."
-KNOWN = ("q", "mode", "k", "page", "category", "brand", "price_min", "price_max", "explain", "min_score", "spell")
+ATTRIBUTE_DESCRIPTION = "Attribute filter, e.g. attr.colour=red; repeat a name for any of several values."
+FLAGS = {"1": True, "true": True, "0": False, "false": False}
+
+
+def _whole(raw: object) -> object:
+    # Python's int() rather than pydantic's lax parsing, which would also take '5.0'
+    return int(raw) if isinstance(raw, str) else raw
+
+
+def _number(raw: object) -> object:
+    if not isinstance(raw, str):
+        return raw
+    if not raw.strip():
+        raise PydanticUseDefault()  # a form's empty box means no bound, as if the parameter were absent
+    return float(raw)
+
+
+def _flag(raw: object) -> object:
+    if not isinstance(raw, str):
+        return raw
+    word = raw.strip().lower()
+    if not word:
+        raise PydanticUseDefault()
+    if word not in FLAGS:
+        raise ValueError(f"not one of {', '.join(FLAGS)}")
+    return FLAGS[word]
+
+
+Whole = Annotated[int, BeforeValidator(_whole)]
+# bounds go on the inner float: there pydantic writes them into the schema as minimum, on the union it would not
+Number = Annotated[Annotated[float, Field(allow_inf_nan=False)] | SkipJsonSchema[None], BeforeValidator(_number)]
+Price = Annotated[Annotated[float, Field(ge=0, allow_inf_nan=False)] | SkipJsonSchema[None], BeforeValidator(_number)]
+Flag = Annotated[bool, BeforeValidator(_flag)]
+
+
+class SearchParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    q: str = Field(pattern=r"\S", max_length=MAX_QUERY, description="The words to search for, e.g. ?q=red+kettle")
+    mode: Literal[MODES] | SkipJsonSchema[None] = Field(
+        None,
+        description="bm25, dense, hybrid or rerank (hybrid, then the cross-encoder); "
+        "absent: the service's default mode, hybrid unless configured.",
+    )
+    k: Whole = Field(10, ge=1, le=MAX_K, description="Hits per page.")
+    page: Whole = Field(1, ge=1, le=MAX_PAGE, description="Page number.")
+    category: str = Field("", description="Category path prefix, e.g. 'Home > Kitchen'.")
+    brand: list[str] = Field([], description="Brand; repeat for any of several.")
+    price_min: Price = Field(None, description="Lowest price; empty: no bound.")
+    price_max: Price = Field(None, description="Highest price; empty: no bound.")
+    explain: Flag = Field(False, description="1 or true: add each stage's score and rank to every hit.")
+    min_score: Number = Field(None, description="Drop hits whose final score is below this; may be negative.")
+    spell: Flag = Field(
+        True, description="1 or true: words no product uses are corrected to catalogue words; 0 or false: as typed."
+    )
+
+
+REPEATED = frozenset(name for name, field in SearchParams.model_fields.items() if get_origin(field.annotation) is list)
 
 
 def parse_search(args: MultiDict[str, str], default_mode: str) -> SearchRequest:
-    unknown = [
-        name for name in args if name not in KNOWN and not (name.startswith(ATTRIBUTE) and len(name) > len(ATTRIBUTE))
-    ]
-    if unknown:
-        raise RequestError(
-            unknown[0],
-            f"unknown parameter {unknown[0]!r}; use {', '.join(KNOWN)} or attr.NAME for an attribute filter",
-        )
-    query = args.get("q", "")
-    if not query.strip():
-        raise RequestError("q", "q is required: the words to search for, e.g. ?q=red+kettle")
-    if len(query) > MAX_QUERY:
-        raise RequestError("q", f"q has {len(query)} characters; shorten it to {MAX_QUERY} or fewer")
+    values = {
+        name: args.getlist(name) if name in REPEATED else args.get(name) for name in args if not _is_attribute(name)
+    }
+    try:
+        params = SearchParams.model_validate(values)
+    except ValidationError as error:
+        # an unknown name is most likely a misspelt known one, so say that before what it left missing
+        first = min(error.errors(), key=lambda fault: fault["type"] != "extra_forbidden")
+        raise _request_error(first, args) from None
     filters = Filters(
-        category=tuple(part.strip() for part in args.get("category", "").split(CATEGORY_SEPARATOR) if part.strip()),
-        brands=tuple(brand for brand in args.getlist("brand") if brand.strip()),
-        price_min=_number(args, "price_min"),
-        price_max=_number(args, "price_max"),
+        category=tuple(part.strip() for part in params.category.split(CATEGORY_SEPARATOR) if part.strip()),
+        brands=tuple(brand for brand in params.brand if brand.strip()),
+        price_min=params.price_min,
+        price_max=params.price_max,
         attributes=tuple(
-            (name.removeprefix(ATTRIBUTE), tuple(args.getlist(name)))
-            for name in sorted(args)
-            if name.startswith(ATTRIBUTE)
+            (name.removeprefix(ATTRIBUTE), tuple(args.getlist(name))) for name in sorted(args) if _is_attribute(name)
         ),
     )
     return SearchRequest(
-        query=query,
-        mode=args.get("mode", default_mode),
-        page=_integer(args, "page", 1, MAX_PAGE, 1),
-        size=_integer(args, "k", 1, 100, 10),
+        query=params.q,
+        mode=params.mode or default_mode,
+        page=params.page,
+        size=params.k,
         filters=filters,
-        explain=_flag(args, "explain"),
-        min_score=_number(args, "min_score", negative=True),
-        spelling=_flag(args, "spell", default=True),
+        explain=params.explain,
+        min_score=params.min_score,
+        spelling=params.spell,
     )
 
 
-def _integer(args: Mapping[str, str], name: str, low: int, high: int, default: int) -> int:
+def _is_attribute(name: str) -> bool:
+    return name.startswith(ATTRIBUTE) and len(name) > len(ATTRIBUTE)
+
+
+@cache
+def documented() -> dict[str, Any]:
+    """SearchParams' JSON schema: the OpenAPI parameters are built from it and error messages quote its bounds."""
+    return SearchParams.model_json_schema()
+
+
+def _request_error(fault: ErrorDetails, args: MultiDict[str, str]) -> RequestError:
+    name = str(fault["loc"][0])
+    if fault["type"] == "extra_forbidden":
+        known = ", ".join(SearchParams.model_fields)
+        return RequestError(name, f"unknown parameter {name!r}; use {known} or attr.NAME for an attribute filter")
+    schema = documented()["properties"][name]
     raw = args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise RequestError(name, f"{name} must be a whole number within {low}..{high}, got {raw!r}") from None
-    if not low <= value <= high:
-        raise RequestError(name, f"{name} must be within {low}..{high}, got {value}")
-    return value
-
-
-def _number(args: Mapping[str, str], name: str, negative: bool = False) -> float | None:
-    raw = args.get(name)
-    if raw is None or raw.strip() == "":
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        raise RequestError(name, f"{name} must be a number, got {raw!r}") from None
-    if not math.isfinite(value) or (value < 0 and not negative):
-        raise RequestError(name, f"{name} must be a finite number{'' if negative else ' >= 0'}, got {raw!r}")
-    return value
-
-
-def _flag(args: Mapping[str, str], name: str, default: bool = False) -> bool:
-    raw = args.get(name, "").strip().lower()
-    if raw not in ("0", "1", "true", "false", ""):
-        raise RequestError(name, f"{name} must be 1 or 0, got {raw!r}")
-    return default if raw == "" else raw in ("1", "true")
+    if fault["type"] in ("missing", "string_pattern_mismatch"):  # q's pattern asks only for a non-blank value
+        return RequestError(name, f"{name} is required: {schema['description']}")
+    if fault["type"] == "string_too_long":
+        return RequestError(
+            name, f"{name} has {len(raw or '')} characters; shorten it to {schema['maxLength']} or fewer"
+        )
+    if "enum" in schema:
+        return RequestError(name, f"{name} must be one of {', '.join(schema['enum'])}, got {raw!r}")
+    if schema.get("type") == "integer":
+        bounds = f"{schema['minimum']}..{schema['maximum']}"
+        return RequestError(name, f"{name} must be a whole number within {bounds}, got {raw!r}")
+    if schema.get("type") == "number":
+        floor = f" >= {schema['minimum']}" if "minimum" in schema else ""
+        return RequestError(name, f"{name} must be a finite number{floor}, got {raw!r}")
+    if schema.get("type") == "boolean":
+        return RequestError(name, f"{name} must be 1 or 0 (or true or false), got {raw!r}")
+    return RequestError(name, f"{name}: {fault['msg']}, got {raw!r}")
