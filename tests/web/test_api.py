@@ -33,6 +33,16 @@ def test_search_response_matches_the_document(server: LiveServer) -> None:
     assert {"keyword", "dense", "fusion", "facets", "total"} <= body["timings_ms"].keys()
 
 
+def test_the_document_refuses_a_key_added_or_dropped(server: LiveServer) -> None:
+    body = get(server, "/api/search", q="red kettle", explain=1, k=2).json()
+    check_schema(server, "Search", body)
+    added = {**body, "hits": [{**body["hits"][0], "margin": 0.3}]}
+    dropped = {**body, "facets": {"category": [], "brand": []}}
+    for changed in (added, dropped, {**body, "took": 3}):
+        with pytest.raises(jsonschema.ValidationError):
+            check_schema(server, "Search", changed)
+
+
 def test_filters_over_http(server: LiveServer) -> None:
     body = get(
         server,
@@ -98,6 +108,7 @@ def test_unknown_product_and_route_are_json_404s(server: LiveServer) -> None:
     for path in ("/api/products/NOPE-1", "/api/nothing"):
         response = get(server, path)
         assert response.status_code == 404 and response.json()["detail"]
+        check_schema(server, "Error", response.json())
     product = get(server, "/api/products/SKU-1001")
     assert product.status_code == 200
     check_schema(server, "Product", product.json())

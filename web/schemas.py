@@ -1,0 +1,108 @@
+"""The JSON API's response bodies, declared once; the OpenAPI document's components are generated from them."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
+
+from search.pipeline import MODES
+
+Mode = Literal[MODES]  # the modes search.pipeline owns
+
+
+class Closed(BaseModel):
+    """A body with a fixed set of keys: a key the service adds without declaring it here fails the schema tests."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProductFields(Closed):
+    id: str
+    title: str
+    brand: str | None
+    category: str | None = Field(description="The category path, e.g. 'Home > Kitchen > Kettles'.")
+    price: float | None
+    currency: str | None
+    description: str
+    url: str | None
+
+
+class Product(ProductFields):
+    attributes: dict[str, list[str]]
+
+
+class Explain(Closed):
+    keyword_score: float | None
+    keyword_rank: int | None
+    dense_score: float | None
+    dense_rank: int | None
+    fused_score: float | None
+    rerank_score: float | None
+
+
+class Hit(ProductFields):
+    description: str = Field(description="Cut to about 240 characters at a word; the product has it whole.")
+    score: float = Field(description="The mode's final score, which orders the hits.")
+    # absent unless explain=1, never null
+    explain: Explain | SkipJsonSchema[None] = None
+
+
+class FacetValue(Closed):
+    value: str
+    count: int = Field(ge=0)
+
+
+class PriceBucket(Closed):
+    min: float
+    max: float | None = Field(description="null: no upper bound.")
+    count: int = Field(ge=0)
+
+
+class Facets(Closed):
+    category: list[FacetValue] = Field(description="Counts one level below the category filter.")
+    brand: list[FacetValue]
+    price: list[PriceBucket]
+
+
+class Timings(BaseModel):
+    """Milliseconds per stage; the stages differ by mode, so only the total is always there."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    __pydantic_extra__: dict[str, float]
+    total: float
+
+
+class Search(Closed):
+    query: str
+    corrected_query: str | None = Field(
+        description="What was searched instead of the query, when spelling correction changed it."
+    )
+    mode: Mode
+    total: int = Field(ge=0, description="Hits over all pages.")
+    page: int = Field(ge=1)
+    size: int = Field(ge=1)
+    index_version: str
+    rerank: str = Field(description="on, off, or off with the reason the rerank mode could not rerank.")
+    hits: list[Hit]
+    facets: Facets
+    timings_ms: Timings
+
+
+class Health(Closed):
+    status: Literal["ok"]
+    index_version: str
+    products: int = Field(ge=0)
+    encoder: str
+    dense: str = Field(description="The dense index kind, or the Elasticsearch alias.")
+    reranker: Literal["on", "off"]
+
+
+class Error(Closed):
+    error: str = Field(description="What went wrong, in a few words.")
+    detail: str = Field(description="The value seen and how to fix it.")
+    parameter: str | SkipJsonSchema[None] = Field(None, description="On a 400: the parameter at fault.")
+
+
+RESPONSES = (Search, Product, Health, Error)
