@@ -12,6 +12,8 @@ from flask.testing import FlaskClient
 from indexer.elastic import ClusterUnavailable
 from web import ServiceConfig, create_app
 
+pytestmark = pytest.mark.fast
+
 ERROR_STATUSES = {
     "/api/search": {"400", "500", "503"},
     "/api/products/{id}": {"404", "500", "503"},

@@ -10,6 +10,8 @@ from search.filters import Filters
 from search.pipeline import SearchRequest
 from web.params import parse_search
 
+pytestmark = pytest.mark.fast
+
 
 def parse(*pairs: tuple[str, str]) -> SearchRequest:
     return parse_search(MultiDict(pairs), "hybrid")
