@@ -10,13 +10,12 @@ from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import ErrorDetails, PydanticUseDefault
 from werkzeug.datastructures import MultiDict
 
-from indexer.products import CATEGORY_SEPARATOR
+from indexer.products import split_category
 from search.errors import RequestError
 from search.filters import Filters
-from search.pipeline import MAX_PAGE, MODES, SearchRequest
+from search.pipeline import MAX_K, MAX_PAGE, MODES, SearchRequest
 
 MAX_QUERY = 512
-MAX_K = 100  # SearchRequest checks the same bound without naming it; search.pipeline should own this constant
 ATTRIBUTE = "attr."
 ATTRIBUTE_DESCRIPTION = "Attribute filter, e.g. attr.colour=red; repeat a name for any of several values."
 FLAGS = {"1": True, "true": True, "0": False, "false": False}
@@ -89,7 +88,7 @@ def parse_search(args: MultiDict[str, str], default_mode: str) -> SearchRequest:
         first = min(error.errors(), key=lambda fault: fault["type"] != "extra_forbidden")
         raise _request_error(first, args) from None
     filters = Filters(
-        category=tuple(part.strip() for part in params.category.split(CATEGORY_SEPARATOR) if part.strip()),
+        category=split_category(params.category),
         brands=tuple(brand for brand in params.brand if brand.strip()),
         price_min=params.price_min,
         price_max=params.price_max,
