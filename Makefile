@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SAMPLE_INDEX := var/sample-index
 
-.PHONY: demo test test-fast install browser
+.PHONY: demo test test-fast screenshot install browser
 
 install: $(VENV)/.installed
 
@@ -34,3 +34,7 @@ test: install browser
 
 test-fast: install
 	$(BIN)/python -m pytest -m fast -q
+
+# The README's picture of the page, taken by the browser test itself.
+screenshot: install browser
+	PRODSEARCH_SCREENSHOT=docs/screenshot.png $(BIN)/python -m pytest tests/web/test_page.py -q
