@@ -57,6 +57,7 @@ def mean(values: Mapping[str, float]) -> float:
 def paired_p_value(first: Mapping[str, float], second: Mapping[str, float]) -> float | None:
     """Two-sided paired t-test over the queries both have; None where it is undefined."""
     from scipy import stats  # 1.2 s to import: only the commands that compare pay for it
+
     qids = sorted(first.keys() & second.keys())
     a: Sequence[float] = [first[q] for q in qids]
     b: Sequence[float] = [second[q] for q in qids]
