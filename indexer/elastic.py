@@ -31,7 +31,7 @@ from indexer.jobs import apply_delta, changed_anything, embed_products, read_del
 from indexer.products import Product, join_category
 from indexer.reader import checked_encoder
 from indexer.settings import BuildSettings
-from models.encoders import Encoder, load_encoder
+from models import Encoder, load_encoder
 
 FORMAT_VERSION = 1
 ANALYZER = "english"

@@ -27,7 +27,7 @@ from indexer.reader import encoder_for, open_version
 from indexer.settings import BuildSettings
 from indexer.store import write_products
 from indexer.versions import IndexRoot
-from models.encoders import Encoder, load_encoder
+from models import Encoder, load_encoder
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from indexer.settings import BuildSettings
 from indexer.store import FILE as STORE_FILE
 from indexer.store import read_products
 from indexer.versions import IndexRoot
-from models.encoders import Encoder, load_encoder
+from models import Encoder, load_encoder
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 from indexer.dense import DenseSettings
 from indexer.keyword import KeywordSettings
-from models.encoders import DEFAULT_ENCODER
+from models import DEFAULT_ENCODER
 
 
 @dataclass(frozen=True)

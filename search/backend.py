@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import Any, Protocol
 
 from indexer import IndexVersion, Product
-from models.encoders import Encoder
+from models import Encoder
 from search.facets import Facets, count_facets
 from search.filters import FilterIndex
 from search.retrievers import DenseRetriever, KeywordRetriever, Retriever

@@ -19,7 +19,7 @@ from indexer.elastic import (
     reachable,
     require_served,
 )
-from models.encoders import Encoder
+from models import Encoder
 from search.facets import PRICE_EDGES, TOP, Facets, FacetValue, price_buckets
 from search.filters import Filters
 from search.retrievers import Hit

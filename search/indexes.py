@@ -7,7 +7,7 @@ from pathlib import Path
 
 from indexer import open_index
 from indexer.elastic import ElasticConfig
-from models.encoders import Encoder
+from models import Encoder
 from search.backend import Backend, EmbeddedBackend
 from search.errors import SearchError
 from search.tuned import ElasticSettings, FileSettings, SettingsStore

@@ -16,7 +16,7 @@ from indexer import IndexVersion, encoder_for
 from indexer.manifest import Manifest
 from indexer.reader import open_version
 from indexer.versions import IndexRoot
-from models.encoders import Encoder
+from models import Encoder
 from search.pipeline import SearchPipeline
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from indexer import Product
-from models import CrossEncoder
-from models.encoders import Encoder
+from models import CrossEncoder, Encoder
 from search.backend import Backend
 from search.errors import RequestError, SearchError
 from search.facets import Facets

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from indexer import IndexVersion, encoder_for
-from models.encoders import Encoder
+from models import Encoder
 from search.filters import FilterIndex, Filters
 
 
