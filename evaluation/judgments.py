@@ -11,9 +11,16 @@ class JudgmentsError(ValueError):
     """Judgment files that cannot be read or do not fit together; the message names the file and line."""
 
 
+def _lines(path: Path) -> list[str]:
+    try:
+        return Path(path).read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as error:
+        raise JudgmentsError(f"{path} is not UTF-8 text ({error}); save it as UTF-8") from None
+
+
 def read_queries(path: Path) -> dict[str, str]:
     queries: dict[str, str] = {}
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(_lines(path), start=1):
         if not line.strip():
             continue
         qid, tab, text = line.partition("\t")
@@ -29,7 +36,7 @@ def read_queries(path: Path) -> dict[str, str]:
 
 def read_qrels(path: Path) -> Qrels:
     qrels: Qrels = {}
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(_lines(path), start=1):
         fields = line.split()
         if not fields:
             continue

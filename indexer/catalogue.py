@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from indexer.errors import IndexerError, IndexNotFoundError
+from indexer.errors import CatalogueNotFoundError, IndexerError
 from indexer.products import KNOWN_FIELDS, Product, validate_record
 
 MAX_LISTED_ERRORS = 50
@@ -54,7 +54,7 @@ def read_catalogue(path: Path, skip_invalid: bool = False, encoding: str = "utf-
     """Every valid product of the file; raises CatalogueError unless skip_invalid."""
     path = Path(path)
     if not path.is_file():
-        raise IndexNotFoundError(f"catalogue not found: {path}")
+        raise CatalogueNotFoundError(f"catalogue not found: {path}")
     try:
         codecs.lookup(encoding)
     except LookupError:

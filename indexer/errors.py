@@ -19,6 +19,10 @@ class IndexNotFoundError(IndexerError, FileNotFoundError):
     """No index, or no such version, where one was named."""
 
 
+class CatalogueNotFoundError(IndexerError, FileNotFoundError):
+    """No catalogue file where one was named."""
+
+
 class JobError(RuntimeError):
     """An indexing job that could not run or finish: another job holds the lock, a cluster refused writes."""
 

@@ -195,8 +195,11 @@ def changed_anything(changes: dict[str, int]) -> bool:
 
 def read_ids(path: Path) -> list[str]:
     """One product id a line; blank lines are ignored."""
-    with open(path, encoding="utf-8") as handle:
-        return list(dict.fromkeys(line.strip() for line in handle if line.strip()))
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return list(dict.fromkeys(line.strip() for line in handle if line.strip()))
+    except UnicodeDecodeError as error:
+        raise IndexerError(f"{path} is not UTF-8 text ({error}); save the ids file as UTF-8") from None
 
 
 def embed_products(encoder: Encoder, products: Sequence[Product], batch_size: int, progress: bool) -> np.ndarray:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from indexer.dense import FILE as DENSE_FILE
 from indexer.dense import DenseIndex
@@ -17,6 +19,8 @@ from indexer.store import FILE as STORE_FILE
 from indexer.store import read_products
 from indexer.versions import IndexRoot
 from models import Encoder, load_encoder
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -40,18 +44,28 @@ def open_version(path: Path) -> IndexVersion:
     for part in (STORE_FILE, DENSE_FILE, KEYWORD_DIRECTORY):
         if not (path / part).exists():
             raise IndexFormatError(f"{path / part} is missing; the version is damaged: rebuild it")
-    products = read_products(path)
+    products = _part(path / STORE_FILE, lambda: read_products(path))
     manifest.check_count(path / STORE_FILE, len(products))
-    dense_index = DenseIndex.load(path, manifest.dense_kind, settings.dense.ef_search)
+    dense_index = _part(path / DENSE_FILE, lambda: DenseIndex.load(path, manifest.dense_kind, settings.dense.ef_search))
     manifest.check_count(path / DENSE_FILE, len(dense_index))
     if dense_index.dimension != manifest.dimension:
         raise IndexFormatError(
             f"{path / DENSE_FILE} has dimension {dense_index.dimension}, manifest says {manifest.dimension}"
         )
-    keyword_index = KeywordIndex.load(path, settings.keyword)
+    keyword_index = _part(path / KEYWORD_DIRECTORY, lambda: KeywordIndex.load(path, settings.keyword))
     manifest.check_count(path / KEYWORD_DIRECTORY, len(keyword_index))
     row_of = {product.id: row for row, product in enumerate(products)}
     return IndexVersion(path, manifest, products, dense_index, keyword_index, row_of)
+
+
+def _part(path: Path, load: Callable[[], T]) -> T:
+    """One part of a version, loaded; whatever its reader raises over a damaged file names that file."""
+    try:
+        return load()
+    except IndexFormatError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as error:  # faiss raises RuntimeError
+        raise IndexFormatError(f"{path} cannot be read ({error}); the version is damaged: rebuild it") from error
 
 
 def open_index(root: Path) -> IndexVersion:

@@ -36,7 +36,7 @@ class IndexRoot:
         pointer = self.path / POINTER
         try:
             name = pointer.read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             raise IndexNotFoundError(
                 f"no index at {self.path} ({pointer} is missing); "
                 f"build one with 'prodsearch index build CATALOG --out {self.path}'"

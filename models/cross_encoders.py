@@ -14,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-from models.errors import ModelNotFoundError
+from models.errors import ModelNotFoundError, loading
 
 MAX_TOKENS = 512
 
@@ -36,11 +36,12 @@ def load_cross_encoder(directory: Path) -> CrossEncoder:
         raise ModelNotFoundError(
             f"no cross-encoder at {directory} (config.json is missing); train one with 'prodsearch train reranker'"
         )
-    config = json.loads(config_path.read_text(encoding="utf-8"))
-    labels = len(config.get("id2label") or {}) or config.get("num_labels", 2)
-    if config.get("model_type") == "bert" and labels == 1 and (directory / "tokenizer.json").is_file():
-        return OnnxCrossEncoder(directory)
-    return TorchCrossEncoder(directory)
+    with loading("cross-encoder", directory):
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+        labels = len(config.get("id2label") or {}) or config.get("num_labels", 2)
+        if config.get("model_type") == "bert" and labels == 1 and (directory / "tokenizer.json").is_file():
+            return OnnxCrossEncoder(directory)
+        return TorchCrossEncoder(directory)
 
 
 class TorchCrossEncoder:

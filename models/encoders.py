@@ -14,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-from models.errors import ModelError
+from models.errors import ModelError, loading
 from models.weights import directory_sha256, file_sha256, minilm_dir
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # weights come from installed packages, never a hub
@@ -47,9 +47,10 @@ def load_encoder(name: str) -> Encoder:
         return SentenceTransformerEncoder(REFERENCE, minilm_dir())
     if Path(name).is_dir():
         directory = Path(name)
-        if _mean_pooled_bert(directory):
-            return _exported_onnx(name, directory)
-        return SentenceTransformerEncoder(name, directory)
+        with loading("encoder", directory):
+            if _mean_pooled_bert(directory):
+                return _exported_onnx(name, directory)
+            return SentenceTransformerEncoder(name, directory)
     known = ", ".join([*ONNX_GRAPHS, REFERENCE])
     raise ModelError(f"unknown encoder {name!r}; use one of {known} or a sentence-transformers model directory")
 

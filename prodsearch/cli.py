@@ -11,19 +11,29 @@ import sys
 
 import click
 
-from evaluation.judgments import JudgmentsError
-from indexer.errors import IndexerError, JobError
-from models.errors import ModelError
 from prodsearch.commands.index import index
 from prodsearch.commands.relevance import evaluate, tune
 from prodsearch.commands.search import search, serve
 from prodsearch.commands.train import train
-from search.errors import SearchError
-from training.errors import TrainingError
-from web.config import ConfigError
 
-INPUT_ERRORS = (IndexerError, ModelError, SearchError, JudgmentsError, TrainingError, ConfigError)
-OPERATION_ERRORS = (JobError, OSError)  # OSError: a file the user named cannot be read or written
+
+def error_exit_code(error: Exception) -> int | None:
+    """2 for bad input, 1 for a job that could not run, None for anything else (a bug).
+
+    The error classes are imported here, not at the top, so that a command does not load the
+    packages (Flask, the trainers) it does not use."""
+    from evaluation.judgments import JudgmentsError
+    from indexer.errors import IndexerError, JobError
+    from models.errors import ModelError
+    from search.errors import SearchError
+    from training.errors import TrainingError
+    from web.config import ConfigError
+
+    if isinstance(error, IndexerError | ModelError | SearchError | JudgmentsError | TrainingError | ConfigError):
+        return 2
+    if isinstance(error, JobError | OSError):  # OSError: a file the user named cannot be read or written
+        return 1
+    return None
 
 
 class Command(click.Group):
@@ -37,12 +47,10 @@ class Command(click.Group):
         except Exception as error:
             if ctx.params.get("debug"):
                 raise
-            if isinstance(error, INPUT_ERRORS):
+            code = error_exit_code(error)
+            if code is not None:
                 click.echo(f"error: {error}", err=True)
-                sys.exit(2)
-            if isinstance(error, OPERATION_ERRORS):
-                click.echo(f"error: {error}", err=True)
-                sys.exit(1)
+                sys.exit(code)
             click.echo(
                 f"error: unexpected {type(error).__name__}: {error} (run again with --debug for the traceback)",
                 err=True,

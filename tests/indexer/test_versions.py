@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from indexer import build_index, open_index
-from indexer.errors import IndexFormatError, IndexNotFoundError
+from indexer.errors import IndexFormatError, IndexNotFoundError, JobError
 from indexer.versions import IndexRoot
 from tests.helpers import prodsearch, write_jsonl
 
@@ -121,6 +122,9 @@ def test_pointer_to_a_missing_version_is_reported(served: Path) -> None:
         ),
         (lambda v: (v / "dense.faiss").unlink(), "dense.faiss is missing"),
         (lambda v: (v / "manifest.json").write_text("{"), "manifest.json is not valid JSON"),
+        (lambda v: (v / "dense.faiss").write_bytes(b"not a faiss index"), "dense.faiss cannot be read"),
+        (lambda v: (v / "products.jsonl").write_text('{"id": "1"}\n'), "products.jsonl cannot be read"),
+        (lambda v: shutil.rmtree(v / "keyword") or (v / "keyword").mkdir(), "keyword cannot be read"),
     ],
 )
 def test_damaged_version_names_the_file(served: Path, damage, named: str) -> None:
@@ -131,5 +135,5 @@ def test_damaged_version_names_the_file(served: Path, damage, named: str) -> Non
 
 def test_a_second_job_fails_at_once(served: Path) -> None:
     with IndexRoot(served).writing():  # noqa: SIM117  (the inner block must run while the outer lock is held)
-        with pytest.raises(RuntimeError, match="another indexing job is running"), IndexRoot(served).writing():
+        with pytest.raises(JobError, match="another indexing job is running"), IndexRoot(served).writing():
             pass

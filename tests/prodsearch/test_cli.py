@@ -64,3 +64,39 @@ def test_an_unknown_mode_is_named(tmp_path: Path) -> None:
     qrels.write_text("1 0 a 1\n")
     result = run("eval", str(tmp_path), "--queries", str(queries), "--qrels", str(qrels), "--modes", "bm25,fuzzy")
     assert result.exit_code == 2 and "unknown mode 'fuzzy'" in result.output
+
+
+LATIN1 = "caf\u00e9\tkettle\n".encode("latin-1")
+
+
+def test_judgments_that_are_not_utf8_are_bad_input(tmp_path: Path) -> None:
+    (tmp_path / "q.tsv").write_bytes(b"1\t" + LATIN1)
+    (tmp_path / "r.tsv").write_text("1 0 a 1\n")
+    result = run("eval", str(tmp_path), "--queries", str(tmp_path / "q.tsv"), "--qrels", str(tmp_path / "r.tsv"))
+    assert result.exit_code == 2 and "q.tsv is not UTF-8" in result.output
+
+
+def test_an_ids_file_that_is_not_utf8_is_bad_input(tmp_path: Path) -> None:
+    (tmp_path / "ids.txt").write_bytes(LATIN1)
+    result = run("index", "update", str(tmp_path / "index"), "--delete", str(tmp_path / "ids.txt"))
+    assert result.exit_code == 2 and "ids.txt is not UTF-8" in result.output
+
+
+def test_a_broken_cross_encoder_folder_is_bad_input(tmp_path: Path) -> None:
+    (tmp_path / "rr").mkdir()
+    (tmp_path / "rr" / "config.json").write_text("{")
+    result = run("search", str(tmp_path / "index"), "kettle", "--reranker", str(tmp_path / "rr"))
+    assert result.exit_code == 2 and "cannot load the cross-encoder in" in result.output
+
+
+def test_a_file_given_as_index_is_bad_input(tmp_path: Path) -> None:
+    catalogue = write_jsonl(tmp_path / "shop.jsonl", [{"id": "1", "title": "Kettle"}])
+    result = run("index", "info", str(catalogue))
+    assert result.exit_code == 2 and "no index at" in result.output
+
+
+def test_tune_offers_every_metric_the_report_computes() -> None:
+    from evaluation import MetricSet
+    from prodsearch.commands.relevance import METRICS
+
+    assert tuple(MetricSet().measures()) == METRICS
