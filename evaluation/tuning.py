@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from itertools import product
+from typing import Any
 
 from tqdm import tqdm
 
@@ -84,6 +86,7 @@ class FusionChoice:
 
     settings: SearchSettings
     score: float
+    defaults: SearchSettings
     default_score: float
     best: SearchSettings  # the best setting found, chosen or not
     best_score: float
@@ -102,7 +105,21 @@ def choose_fusion(results: FusionResults, defaults: SearchSettings = SearchSetti
     p_value = paired_p_value(default_values, best_values)
     significant = p_value is not None and p_value < SIGNIFICANCE
     chosen, score = (best, best_score) if best == defaults or significant else (defaults, default_score)
-    return FusionChoice(chosen, score, default_score, best, best_score, p_value)
+    return FusionChoice(chosen, score, defaults, default_score, best, best_score, p_value)
+
+
+def tuning_record(choice: FusionChoice, metric: str, queries: int, part: str, index_version: str) -> dict[str, Any]:
+    """What is saved beside the tuned settings: how they were chosen, on what, and when."""
+    return {
+        "metric": metric,
+        "score": round(choice.score, 4),
+        "default_score": round(choice.default_score, 4),
+        "queries": queries,
+        "part": part,
+        "index_version": index_version,
+        "tuned_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "p_value_against_defaults": None if choice.p_value is None else round(choice.p_value, 6),
+    }
 
 
 def tune_rerank(
@@ -158,7 +175,7 @@ def format_fusion(results: FusionResults, choice: FusionChoice, metric: str, que
     """The best settings with their scores, the defaults' line, and why the defaults were kept if they were."""
     lines = [f"{'':>4} {'setting':<42} {metric}"]
     lines += [f"{rank:>4} {describe(s):<42} {score:.4f}" for rank, (s, score, _) in enumerate(results[:top], start=1)]
-    defaults = "(defaults) " + describe(SearchSettings())
+    defaults = "(defaults) " + describe(choice.defaults)
     lines.append(f"{'':>4} {defaults:<42} {choice.default_score:.4f}   searched {len(results)} settings")
     if choice.overruled:
         p_value = "n/a" if choice.p_value is None else f"{choice.p_value:.2g}"

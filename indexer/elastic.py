@@ -164,7 +164,7 @@ def mapping(dimension: int, meta: dict[str, Any]) -> dict[str, Any]:
         "_meta": meta,
         "dynamic": "strict",
         "properties": {
-            "product": {"type": "object", "enabled": False},  # the canonical record, returned as it is
+            fields.PRODUCT: {"type": "object", "enabled": False},
             "title": text,
             "description": text,
             "brand": text,
@@ -176,7 +176,7 @@ def mapping(dimension: int, meta: dict[str, Any]) -> dict[str, Any]:
             fields.PRICE: {"type": "double"},
             fields.ATTRIBUTE: keyword,
             "content_hash": keyword,
-            "vector": {
+            fields.VECTOR: {
                 "type": "dense_vector",
                 "dims": dimension,
                 "index": True,
@@ -190,7 +190,7 @@ def mapping(dimension: int, meta: dict[str, Any]) -> dict[str, Any]:
 def document(product: Product, vector: np.ndarray) -> dict[str, Any]:
     paths = [join_category(product.category[:depth]) for depth in range(1, len(product.category) + 1)]
     return {
-        "product": product.to_record(),
+        fields.PRODUCT: product.to_record(),
         "title": product.title,
         "description": product.description,
         "brand": product.brand,
@@ -204,7 +204,7 @@ def document(product: Product, vector: np.ndarray) -> dict[str, Any]:
             attribute_term(key, value) for key, values in product.attributes.items() for value in values
         ],
         "content_hash": product.content_hash(),
-        "vector": [float(x) for x in vector],
+        fields.VECTOR: [float(x) for x in vector],
     }
 
 
@@ -295,8 +295,8 @@ def update_elastic(
     with reachable(config):
         index = require_served(client, alias)
         touched = [product.id for product in delta.upserts] + delta.deletes
-        stored = fetch_documents(client, index, touched, ["product", "content_hash", "vector"])
-        by_id = {product_id: Product.from_record(source["product"]) for product_id, source in stored.items()}
+        stored = fetch_documents(client, index, touched, [fields.PRODUCT, "content_hash", fields.VECTOR])
+        by_id = {product_id: Product.from_record(source[fields.PRODUCT]) for product_id, source in stored.items()}
         changes, unknown = apply_delta(by_id, delta)
         if not changed_anything(changes):
             count = client.count(index=index)["count"]
@@ -304,11 +304,11 @@ def update_elastic(
                 alias, index, count, 0.0, changes, delta.skipped, delta.ignored_fields, unknown, published=False
             )
         encoder = encoder_of(client, index)
-        writes = [p for p in delta.upserts if stored.get(p.id, {}).get("product") != p.to_record()]
+        writes = [p for p in delta.upserts if stored.get(p.id, {}).get(fields.PRODUCT) != p.to_record()]
         stale = [p for p in writes if stored.get(p.id, {}).get("content_hash") != p.content_hash()]
         fresh = dict(zip([p.id for p in stale], embed_products(encoder, stale, batch_size, progress), strict=True))
         vectors = np.array(
-            [fresh[p.id] if p.id in fresh else stored[p.id]["vector"] for p in writes], dtype=np.float32
+            [fresh[p.id] if p.id in fresh else stored[p.id][fields.VECTOR] for p in writes], dtype=np.float32
         ).reshape(len(writes), encoder.dimension)
         changes["embedded"] = len(stale)
         write_documents(client, index, writes, vectors, progress)
@@ -340,12 +340,12 @@ def elastic_info(config: ElasticConfig, alias: str) -> dict[str, Any]:
 
 
 def fetch_documents(
-    client: Elasticsearch, index: str, ids: Sequence[str], fields: Sequence[str] = ("product",)
+    client: Elasticsearch, index: str, ids: Sequence[str], parts: Sequence[str] = (fields.PRODUCT,)
 ) -> dict[str, dict[str, Any]]:
     """The stored `_source` fields of every id that exists, by id."""
     found = {}
     for start in range(0, len(ids), CHUNK):
-        response = client.mget(index=index, ids=list(ids[start : start + CHUNK]), source_includes=list(fields))
+        response = client.mget(index=index, ids=list(ids[start : start + CHUNK]), source_includes=list(parts))
         found.update({doc["_id"]: doc["_source"] for doc in response["docs"] if doc.get("found")})
     return found
 

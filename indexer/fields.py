@@ -12,6 +12,8 @@ CATEGORY_LEVELS = 8  # Elasticsearch keeps each level in its own field for facet
 BRAND_KEY = "brand_key"  # the brand as brand_key() writes it, for the brand filter
 BRAND_NAME = "brand_name"  # the brand as written, for facet values (Elasticsearch)
 PRICE = "price"
+PRODUCT = "product"  # the canonical product record (Elasticsearch), returned as it is
+VECTOR = "vector"  # the embedding (Elasticsearch)
 ATTRIBUTE = "attribute"  # attribute_term(key, value), for attribute filters
 
 

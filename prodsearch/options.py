@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from evaluation.judgments import PARTS
 from indexer.elastic import ElasticReport
 from indexer.jobs import JobReport
 from search.indexes import BACKENDS, IndexLocation
@@ -69,7 +70,7 @@ def judgment_options(command):
         click.option("--qrels", "qrels_path", type=existing, help="TREC qrels: qid 0 product_id grade."),
         click.option(
             "--part",
-            type=click.Choice(["all", "train", "held-out"]),
+            type=click.Choice(PARTS),
             default="all",
             show_default=True,
             help="Use only this part of the queries, split by query id.",

@@ -58,7 +58,7 @@ class ElasticBackend:
     def products(self, ids: Sequence[str]) -> dict[str, Product]:
         with reachable(self.config):
             found = fetch_documents(self.client, self.alias, list(ids))
-        return {product_id: Product.from_record(source["product"]) for product_id, source in found.items()}
+        return {product_id: Product.from_record(source[fields.PRODUCT]) for product_id, source in found.items()}
 
     def facets(self, ids: Sequence[str], category_prefix: tuple[str, ...]) -> Facets:
         if not ids:
@@ -126,7 +126,7 @@ class ElasticDense:
             return []
         vector = self.encoder.encode([query])[0]
         knn = {
-            "field": "vector",
+            "field": fields.VECTOR,
             "query_vector": [float(x) for x in vector],
             "k": k,
             "num_candidates": min(10_000, max(100, k * self.candidates_per_hit)),

@@ -97,7 +97,7 @@ def train_encoder(
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from models.weights import minilm_dir
+    from models import minilm_dir
 
     started = time.perf_counter()
     rng = random.Random(settings.seed)

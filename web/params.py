@@ -126,7 +126,8 @@ def _request_error(fault: ErrorDetails, args: MultiDict[str, str]) -> RequestErr
     schema = documented()["properties"][name]
     raw = args.get(name)
     if fault["type"] in ("missing", "string_pattern_mismatch"):  # q's pattern asks only for a non-blank value
-        return RequestError(name, f"{name} is required: {schema['description']}")
+        description = schema["description"]
+        return RequestError(name, f"{name} is required: {description[:1].lower()}{description[1:]}")
     if fault["type"] == "string_too_long":
         return RequestError(
             name, f"{name} has {len(raw or '')} characters; shorten it to {schema['maxLength']} or fewer"

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from search.pipeline import MODES
+from search.serialize import DESCRIPTION_CHARS
 
 Mode = Literal[MODES]  # the modes search.pipeline owns
 
@@ -43,7 +44,9 @@ class Explain(Closed):
 
 
 class Hit(ProductFields):
-    description: str = Field(description="Cut to about 240 characters at a word; the product has it whole.")
+    description: str = Field(
+        description=f"Cut to about {DESCRIPTION_CHARS} characters at a word; the product has it whole."
+    )
     score: float = Field(description="The mode's final score, which orders the hits.")
     # absent unless explain=1, never null
     explain: Explain | SkipJsonSchema[None] = None

@@ -112,8 +112,6 @@ def tune(
     reset: bool,
 ) -> None:
     """Search fusion method, weight or constant, dense floor and depth; save the best with the index."""
-    from datetime import UTC, datetime
-
     from evaluation import MetricSet
     from evaluation.tuning import (
         RERANK_QUERIES,
@@ -124,6 +122,7 @@ def tune(
         format_rerank,
         tune_fusion,
         tune_rerank,
+        tuning_record,
     )
     from models import load_cross_encoder
     from search import SearchPipeline
@@ -139,16 +138,7 @@ def tune(
     choice = choose_fusion(results)
     best, judged = choice.settings, sum(qid in qrels for qid in queries)
     click.echo(format_fusion(results, choice, metric, judged))
-    record = {
-        "metric": metric,
-        "score": round(choice.score, 4),
-        "default_score": round(choice.default_score, 4),
-        "queries": judged,
-        "part": judgments.part,
-        "index_version": pipeline.backend.label,
-        "tuned_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "p_value_against_defaults": None if choice.p_value is None else round(choice.p_value, 6),
-    }
+    record = tuning_record(choice, metric, judged, judgments.part, pipeline.backend.label)
     if reranker is not None:
         reranking = SearchPipeline(pipeline.backend, load_cross_encoder(reranker), best)
         weights = tune_rerank(reranking, queries, qrels, metric, metrics, seed=judgments.seed)

@@ -6,8 +6,14 @@ from pathlib import Path
 
 import click
 
+from models.cross_encoders import MAX_TOKENS
 from prodsearch.options import Judgments, index_argument, judgment_options, print_report, whole_number
 from search.indexes import IndexLocation
+from training import EncoderTrainingSettings, TrainingSettings
+from training.mining import NEGATIVE_POOL
+from training.reranker import LOSSES
+
+RERANKER = TrainingSettings()  # the defaults the options show
 
 
 @click.group()
@@ -38,10 +44,14 @@ def negative_options(default: int, each: str):
 
     def decorate(command):
         command = whole_number(
-            "--negatives-from-rank", 0, 49, 10, "Skip this many top hybrid hits for negatives; 0 suits deep pools."
+            "--negatives-from-rank",
+            0,
+            NEGATIVE_POOL - 1,
+            RERANKER.negatives_from_rank,
+            "Skip this many top hybrid hits for negatives; 0 suits deep pools.",
         )(command)
         text = f"Unjudged hybrid hits added to each {each} as hard negatives."
-        return whole_number("--negatives", 0, 49, default, text)(command)
+        return whole_number("--negatives", 0, NEGATIVE_POOL - 1, default, text)(command)
 
     return decorate
 
@@ -49,13 +59,19 @@ def negative_options(default: int, each: str):
 @train.command("reranker")
 @training_options
 @click.option("--max-pairs", type=click.IntRange(min=1), help="Train on at most this many (query, product) pairs.")
-@whole_number("--batch-size", 1, 512, 32, "About this many (query, product) pairs a training step.")
-@whole_number("--max-length", 16, 512, 128, "Tokens of query and product the model reads; fewer train faster.")
-@negative_options(3, "training query")
+@whole_number("--batch-size", 1, 512, RERANKER.batch_size, "About this many (query, product) pairs a training step.")
+@whole_number(
+    "--max-length",
+    16,
+    MAX_TOKENS,
+    RERANKER.max_length,
+    "Tokens of query and product the model reads; fewer train faster.",
+)
+@negative_options(RERANKER.negatives, "training query")
 @click.option(
     "--loss",
-    type=click.Choice(["lambda", "bce"]),
-    default="lambda",
+    type=click.Choice(LOSSES),
+    default=RERANKER.loss,
     show_default=True,
     help="lambda: each query's products ordered as nDCG would (listwise); bce: every pair on its own.",
 )
@@ -68,7 +84,7 @@ def train_reranker_command(
     location: IndexLocation, judgments: Judgments, out: Path, init: Path | None, **options
 ) -> None:
     """Fine-tune a cross-encoder from all-MiniLM-L6-v2 on the judgments, with hybrid hard negatives."""
-    from training import TrainingSettings, train_reranker
+    from training import train_reranker
 
     pipeline, queries, qrels = training_inputs(location, out, judgments)
     settings = TrainingSettings(seed=judgments.seed, init=str(init.resolve()) if init else None, **options)
@@ -96,7 +112,7 @@ def train_reranker_command(
     help="Train on this many catalogue products with queries cut from their own titles, categories, "
     "brands and attributes; no judgments needed (given, they only validate).",
 )
-@negative_options(0, "(query, product) pair")
+@negative_options(EncoderTrainingSettings().negatives, "(query, product) pair")
 @click.option("--reembed", is_flag=True, help="Re-embed INDEX with the trained encoder afterwards (a new version).")
 def train_encoder_command(
     location: IndexLocation,
@@ -108,7 +124,7 @@ def train_encoder_command(
 ) -> None:
     """Fine-tune the bi-encoder on (query, relevant product) pairs with in-batch and hard negatives."""
     from indexer.jobs import reembed_index
-    from training import EncoderTrainingSettings, train_encoder
+    from training import train_encoder
 
     if reembed and location.elastic is not None:
         raise click.UsageError(

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 from flask.testing import FlaskClient
 
-from indexer.elastic import ClusterUnavailable
+from indexer.errors import ClusterUnavailable
 from web import ServiceConfig, create_app
 
 pytestmark = pytest.mark.fast
