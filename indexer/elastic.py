@@ -24,6 +24,7 @@ from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 from tqdm import tqdm
 
 import indexer.fields as fields
+from indexer.analysis import Chinese, English, analysis_for
 from indexer.catalogue import LineError, read_catalogue
 from indexer.errors import ClusterUnavailable, IndexerError, JobError
 from indexer.fields import CATEGORY_LEVELS, attribute_term, brand_key, category_level
@@ -34,7 +35,7 @@ from indexer.settings import BuildSettings
 from models import Encoder, load_encoder
 
 FORMAT_VERSION = 1
-ANALYZER = "english"
+ANALYZERS = {"en": "english", "zh": "whitespace"}
 CHUNK = 500
 BULK_TIMEOUT = 120.0  # seconds for one bulk request of CHUNK documents
 
@@ -156,9 +157,15 @@ def encoder_of(client: Elasticsearch, index: str) -> Encoder:
     return checked_encoder(meta["encoder"], meta["encoder_sha256"], index)
 
 
+def analysis_of(meta: dict[str, Any]) -> English | Chinese:
+    """The text analysis an index was written with (English for indexes from before languages)."""
+    return analysis_for(meta.get("language", "en"))
+
+
 def mapping(dimension: int, meta: dict[str, Any]) -> dict[str, Any]:
     keyword = {"type": "keyword"}
-    text = {"type": "text", "analyzer": ANALYZER}
+    # Chinese text arrives segmented by our own analysis, so the cluster needs no Chinese plugin
+    text = {"type": "text", "analyzer": ANALYZERS[analysis_of(meta).language]}
     levels = {category_level(depth): keyword for depth in range(1, CATEGORY_LEVELS + 1)}
     return {
         "_meta": meta,
@@ -187,14 +194,14 @@ def mapping(dimension: int, meta: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def document(product: Product, vector: np.ndarray) -> dict[str, Any]:
+def document(product: Product, vector: np.ndarray, analysis: English | Chinese) -> dict[str, Any]:
     paths = [join_category(product.category[:depth]) for depth in range(1, len(product.category) + 1)]
     return {
         fields.PRODUCT: product.to_record(),
-        "title": product.title,
-        "description": product.description,
-        "brand": product.brand,
-        "category": product.category_path(),
+        "title": analysis.index_text(product.title),
+        "description": analysis.index_text(product.description),
+        "brand": analysis.index_text(product.brand) if product.brand else None,
+        "category": analysis.index_text(product.category_path()),
         fields.BRAND_NAME: product.brand,
         fields.BRAND_KEY: brand_key(product.brand) if product.brand else None,
         fields.CATEGORY_PATH: paths,
@@ -234,6 +241,7 @@ def build_elastic(
     """Indexes a whole catalogue into a new physical index and moves the alias to it."""
     started = time.perf_counter()
     catalogue = read_catalogue(catalogue_path, skip_invalid, encoding)
+    settings = settings.for_catalogue(product.embedding_text() for product in catalogue.products)
     client = config.client()
     with reachable(config):
         existing = physical_indices(client, alias)
@@ -249,6 +257,7 @@ def build_elastic(
         "format_version": FORMAT_VERSION,
         "job": "build",
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "language": settings.language,
         "encoder": encoder.name,
         "encoder_sha256": encoder.weights_sha256(),
         "dimension": encoder.dimension,
@@ -259,7 +268,7 @@ def build_elastic(
     with reachable(config):
         client.indices.create(index=name, mappings=mapping(encoder.dimension, meta))
         try:
-            write_documents(client, name, products, vectors, progress)
+            write_documents(client, name, products, vectors, analysis_for(settings.language), progress)
             count = client.count(index=name)["count"]
             if count != len(products):
                 raise JobError(f"{name} holds {count} documents after the build, expected {len(products)}")
@@ -311,7 +320,7 @@ def update_elastic(
             [fresh[p.id] if p.id in fresh else stored[p.id][fields.VECTOR] for p in writes], dtype=np.float32
         ).reshape(len(writes), encoder.dimension)
         changes["embedded"] = len(stale)
-        write_documents(client, index, writes, vectors, progress)
+        write_documents(client, index, writes, vectors, analysis_of(index_meta(client, index)), progress)
         deleted = [product_id for product_id in delta.deletes if product_id in stored]
         _bulk(client, ({"_op_type": "delete", "_index": index, "_id": i} for i in deleted), len(deleted), False)
         client.indices.refresh(index=index)
@@ -351,10 +360,15 @@ def fetch_documents(
 
 
 def write_documents(
-    client: Elasticsearch, index: str, products: Sequence[Product], vectors: np.ndarray, progress: bool
+    client: Elasticsearch,
+    index: str,
+    products: Sequence[Product],
+    vectors: np.ndarray,
+    analysis: English | Chinese,
+    progress: bool,
 ) -> None:
     actions = (
-        {"_op_type": "index", "_index": index, "_id": product.id, "_source": document(product, vector)}
+        {"_op_type": "index", "_index": index, "_id": product.id, "_source": document(product, vector, analysis)}
         for product, vector in zip(products, vectors, strict=True)
     )
     _bulk(client, actions, len(products), progress)

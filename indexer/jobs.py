@@ -51,6 +51,7 @@ def build_index(
     """Indexes a whole catalogue as a new version of ROOT and serves it."""
     started = time.perf_counter()
     catalogue = read_catalogue(catalogue_path, skip_invalid, encoding)
+    settings = settings.for_catalogue(product.embedding_text() for product in catalogue.products)
     encoder = load_encoder(settings.encoder)
     index_root = IndexRoot(root)
     with index_root.writing():

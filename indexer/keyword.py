@@ -2,12 +2,11 @@
 
 Each document carries its row number, so hits map to the same rows as the dense index and the
 store. Filter fields (category facet, brand, price, attributes) are indexed beside the text so
-that filters run inside retrieval.
+that filters run inside retrieval. The text is analysed by the index's language (indexer.analysis).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,24 +14,24 @@ from pathlib import Path
 import tantivy
 
 import indexer.fields as fields
+from indexer.analysis import Chinese, English, analysis_for
 from indexer.fields import attribute_term, brand_key
 from indexer.products import Product
 
 DIRECTORY = "keyword"
-TOKENIZER = "en_stem"
-_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
 class KeywordSettings:
     field_boosts: dict[str, float] = field(default_factory=lambda: {fields.TITLE: fields.TITLE_BOOST})
+    language: str = "en"  # indexes written before languages existed are English
 
 
-def _schema() -> tantivy.Schema:
+def _schema(tokenizer: str) -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_unsigned_field(fields.ROW, indexed=True, fast=True)
     for name in fields.TEXT:
-        builder.add_text_field(name, tokenizer_name=TOKENIZER)
+        builder.add_text_field(name, tokenizer_name=tokenizer)
     builder.add_facet_field(fields.CATEGORY_PATH)
     builder.add_text_field(fields.BRAND_KEY, tokenizer_name="raw")
     builder.add_float_field(fields.PRICE, indexed=True, fast=True)
@@ -45,17 +44,17 @@ def facet_path(parts: Sequence[str]) -> str:
     return "/" + "/".join(part.replace("\\", "\\\\").replace("/", "\\/") for part in parts)
 
 
-def _document(row: int, product: Product) -> tantivy.Document:
+def _document(row: int, product: Product, analysis: English | Chinese) -> tantivy.Document:
     document = tantivy.Document()
     document.add_unsigned(fields.ROW, row)
-    document.add_text("title", product.title)
+    document.add_text("title", analysis.index_text(product.title))
     if product.description:
-        document.add_text("description", product.description)
+        document.add_text("description", analysis.index_text(product.description))
     if product.brand:
-        document.add_text("brand", product.brand)
+        document.add_text("brand", analysis.index_text(product.brand))
         document.add_text(fields.BRAND_KEY, brand_key(product.brand))
     if product.category:
-        document.add_text("category", " ".join(product.category))
+        document.add_text("category", analysis.index_text(" ".join(product.category)))
         document.add_facet(fields.CATEGORY_PATH, tantivy.Facet.from_string(facet_path(product.category)))
     if product.price is not None:
         document.add_float(fields.PRICE, product.price)
@@ -69,16 +68,18 @@ class KeywordIndex:
     def __init__(self, index: tantivy.Index, settings: KeywordSettings) -> None:
         self.index = index
         self.settings = settings
+        self.analysis = analysis_for(settings.language)
         self.searcher = index.searcher()
 
     @classmethod
     def build(cls, products: Sequence[Product], directory: Path, settings: KeywordSettings) -> KeywordIndex:
         path = directory / DIRECTORY
         path.mkdir()
-        index = tantivy.Index(_schema(), path=str(path))
+        analysis = analysis_for(settings.language)
+        index = _registered(tantivy.Index(_schema(analysis.tokenizer), path=str(path)))
         writer = index.writer(heap_size=200_000_000, num_threads=1)
         for row, product in enumerate(products):
-            writer.add_document(_document(row, product))
+            writer.add_document(_document(row, product, analysis))
         writer.commit()
         writer.wait_merging_threads()
         index.reload()
@@ -86,7 +87,7 @@ class KeywordIndex:
 
     @classmethod
     def load(cls, directory: Path, settings: KeywordSettings) -> KeywordIndex:
-        return cls(tantivy.Index.open(str(directory / DIRECTORY)), settings)
+        return cls(_registered(tantivy.Index.open(str(directory / DIRECTORY))), settings)
 
     def __len__(self) -> int:
         return int(self.searcher.num_docs)
@@ -96,15 +97,25 @@ class KeywordIndex:
         return self.index.schema
 
     def parse(self, query: str) -> tantivy.Query | None:
-        """The user's words as an OR of terms over the text fields; None when no word is left.
+        """The shopper's words as an OR of terms over the text fields; None when no word is left.
 
-        Only word characters reach the parser, lower-cased, so no query syntax (quotes, colons,
-        AND/OR, +/-) can come from a shopper's typing.
+        Words segmented by the analysis become term queries directly; English words (word characters
+        only, so no query syntax can come from a shopper's typing) go through tantivy's parser, which
+        stems them as the index did.
         """
-        words = _WORD.findall(query.lower())
+        words = self.analysis.query_words(query)
         if not words:
             return None
-        return self.index.parse_query(" ".join(words), list(fields.TEXT), field_boosts=self.settings.field_boosts)
+        boosts = self.settings.field_boosts
+        if isinstance(self.analysis, English):
+            return self.index.parse_query(" ".join(words), list(fields.TEXT), field_boosts=boosts)
+        schema = self.index.schema
+        terms = [
+            tantivy.Query.boost_query(tantivy.Query.term_query(schema, name, word), boosts.get(name, 1.0))
+            for word in words
+            for name in fields.TEXT
+        ]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, term) for term in terms])
 
     def search(self, query: str, k: int, clauses: Sequence[tantivy.Query] = ()) -> list[tuple[int, float]]:
         """(row, BM25 score) of the k best rows that also match every clause, best first."""
@@ -116,3 +127,11 @@ class KeywordIndex:
         hits = self.searcher.search(parsed, limit=k, count=False).hits
         rows = self.searcher.fast_field_values(fields.ROW, [address for _, address in hits])
         return [(int(row), float(score)) for (score, _), row in zip(hits, rows, strict=True)]
+
+
+def _registered(index: tantivy.Index) -> tantivy.Index:
+    """The index with the analyzer of pre-segmented words that Chinese fields name (tantivy keeps no
+    analyzers on disk: every open registers them again)."""
+    words = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).filter(tantivy.Filter.lowercase()).build()
+    index.register_tokenizer(Chinese.tokenizer, words)
+    return index

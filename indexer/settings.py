@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from indexer.analysis import AUTO, check_language, detect_language
 from indexer.dense import DenseSettings
 from indexer.keyword import KeywordSettings
 from models import DEFAULT_ENCODER
@@ -12,6 +14,7 @@ from models import DEFAULT_ENCODER
 
 @dataclass(frozen=True)
 class BuildSettings:
+    language: str = AUTO  # en, zh, or auto: from the catalogue's share of Chinese characters
     encoder: str = DEFAULT_ENCODER
     batch_size: int = 8
     keep_versions: int = 3
@@ -23,10 +26,17 @@ class BuildSettings:
 
     @classmethod
     def from_dict(cls, record: dict[str, Any]) -> BuildSettings:
-        record = dict(record)
+        record = {"language": "en", **record}  # manifests from before languages were English
         dense = DenseSettings(**record.pop("dense", {}))
-        keyword = KeywordSettings(**record.pop("keyword", {}))
+        keyword = KeywordSettings(**{"language": record["language"], **record.pop("keyword", {})})
         return cls(**record, dense=dense, keyword=keyword)
+
+    def for_catalogue(self, texts: Iterable[str]) -> BuildSettings:
+        """These settings with the language decided, from the catalogue's texts when it is `auto`."""
+        language = check_language(self.language)
+        if language == AUTO:
+            language = detect_language(texts)
+        return replace(self, language=language, keyword=replace(self.keyword, language=language))
 
     def with_overrides(self, **overrides: Any) -> BuildSettings:
         """These settings with every override that is not None (flags the user did not give)."""

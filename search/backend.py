@@ -40,7 +40,7 @@ class Backend(Protocol):
         ...
 
     def describe(self) -> dict[str, Any]:
-        """What /healthz shows: products, encoder, dense index kind."""
+        """What /healthz shows: products, language, encoder, dense index kind."""
         ...
 
 
@@ -70,4 +70,9 @@ class EmbeddedBackend:
 
     def describe(self) -> dict[str, Any]:
         manifest = self.version.manifest
-        return {"products": manifest.products, "encoder": manifest.encoder, "dense": manifest.dense_kind}
+        return {
+            "products": manifest.products,
+            "language": self.version.settings.language,
+            "encoder": manifest.encoder,
+            "dense": manifest.dense_kind,
+        }

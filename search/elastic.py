@@ -12,10 +12,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from indexer import Product, fields
+from indexer.analysis import English
 from indexer.elastic import (
     ElasticConfig,
+    analysis_of,
     encoder_of,
     fetch_documents,
+    index_meta,
     reachable,
     require_served,
 )
@@ -38,6 +41,7 @@ class ElasticBackend:
         with reachable(config):
             self._index = require_served(self.client, alias)
             self.encoder = encoder or encoder_of(self.client, self._index)
+            self.analysis = analysis_of(index_meta(self.client, self._index))
         self._checked = time.monotonic()
         self.keyword = ElasticKeyword(self)
         self.dense = ElasticDense(self)
@@ -94,7 +98,12 @@ class ElasticBackend:
     def describe(self) -> dict[str, Any]:
         with reachable(self.config):
             count = self.client.count(index=self.alias)["count"]
-        return {"products": count, "encoder": self.encoder.name, "dense": f"elasticsearch {self.alias}"}
+        return {
+            "products": count,
+            "language": self.analysis.language,
+            "encoder": self.encoder.name,
+            "dense": f"elasticsearch {self.alias}",
+        }
 
 
 class ElasticKeyword:
@@ -104,7 +113,12 @@ class ElasticKeyword:
         self.backend = backend
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
-        match = {"multi_match": {"query": query, "fields": KEYWORD_FIELDS, "type": "most_fields"}}
+        analysis = self.backend.analysis
+        # English goes as typed to the cluster's english analyzer; other languages arrive segmented
+        text = query if isinstance(analysis, English) else " ".join(analysis.query_words(query))
+        if not text.strip():
+            return []
+        match = {"multi_match": {"query": text, "fields": KEYWORD_FIELDS, "type": "most_fields"}}
         body = {"bool": {"must": match, "filter": filters.elastic_clauses() if filters else []}}
         response = self.backend.search(query=body, size=k, source=False)
         return [Hit(hit["_id"], float(hit["_score"])) for hit in response["hits"]["hits"]]

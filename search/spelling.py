@@ -6,6 +6,7 @@ letters or more (a swap of neighbours counts as one edit). Among equally close w
 keeps the typed first letter wins, then the one the most products use. A word with no close match
 is split into two catalogue words where it can be ("outdoorfurniture"). Words under four letters
 and words with digits are left as typed, because they are codes, sizes and units more often than
+typos. Chinese words are never corrected: an edit distance over characters rewrites meaning, not
 typos.
 """
 
@@ -20,6 +21,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from indexer import Product
+from indexer.analysis import has_chinese
 
 WORD = re.compile(r"\w+")
 MIN_LENGTH = 4
@@ -40,7 +42,7 @@ def catalogue_words(products: Iterable[Product]) -> Counter[str]:
 class Speller:
     def __init__(self, counts: Mapping[str, int]) -> None:
         self.counts = counts
-        self.choices = [word for word in counts if word.isalpha()]
+        self.choices = [word for word in counts if word.isalpha() and not has_chinese(word)]
         self._fix = lru_cache(maxsize=CACHE)(lambda word: self._closest(word) or self._split(word))
 
     def correct(self, query: str) -> str:
@@ -49,7 +51,7 @@ class Speller:
 
     def _replacement(self, typed: str) -> str:
         word = typed.lower()
-        if len(word) < MIN_LENGTH or not word.isalpha() or word in self.counts:
+        if len(word) < MIN_LENGTH or not word.isalpha() or word in self.counts or has_chinese(word):
             return typed
         return self._fix(word) or typed
 

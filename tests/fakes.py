@@ -49,7 +49,7 @@ class FakeBackend:
         return count_facets(self.products(ids).values(), category_prefix)
 
     def describe(self) -> dict:
-        return {"products": len(self.by_id), "encoder": "fake", "dense": "fake"}
+        return {"products": len(self.by_id), "language": "en", "encoder": "fake", "dense": "fake"}
 
 
 class ByLength:

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
+from indexer.analysis import LANGUAGES
 from search.pipeline import MODES
 from search.serialize import DESCRIPTION_CHARS
 
@@ -97,6 +98,7 @@ class Health(Closed):
     status: Literal["ok"]
     index_version: str
     products: int = Field(ge=0)
+    language: Literal[LANGUAGES] = Field(description="The catalogue's language, as its text is analysed.")
     encoder: str
     dense: str = Field(description="The dense index kind, or the Elasticsearch alias.")
     reranker: Literal["on", "off"]

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from indexer import BuildSettings, build_index, open_index, update_index
+from indexer.analysis import AUTO, LANGUAGES
 from indexer.dense import KINDS
 from prodsearch.options import backend_options, index_argument, print_report
 from search.indexes import IndexLocation
@@ -25,6 +26,11 @@ def index() -> None:
     "--out", "out", required=True, help="Index directory (versions are kept inside), or the Elasticsearch alias."
 )
 @backend_options
+@click.option(
+    "--language",
+    type=click.Choice([*LANGUAGES, AUTO]),
+    help="Text analysis: en, zh, or auto (the default) from the catalogue's share of Chinese characters.",
+)
 @click.option("--encoder", help="Bi-encoder name or a sentence-transformers model directory.")
 @click.option(
     "--dense-index", "dense_kind", type=click.Choice(KINDS), help="FAISS index: exact (flat), hnsw, or auto by size."
@@ -109,7 +115,8 @@ def info(location: IndexLocation, as_json: bool) -> None:
         )
         return
     directory = Path(location.name)
-    manifest = open_index(directory).manifest
+    version = open_index(directory)
+    manifest = version.manifest
     if as_json:
         click.echo(json.dumps(asdict(manifest), indent=2, sort_keys=True))
         return
@@ -117,6 +124,7 @@ def info(location: IndexLocation, as_json: bool) -> None:
         f"{directory}: version {manifest.version} "
         f"({manifest.job}, {manifest.created_at}, {manifest.build_seconds:.1f} s)\n"
         f"  products  {manifest.products}\n"
+        f"  language  {version.settings.language}\n"
         f"  encoder   {manifest.encoder} ({manifest.dimension}-d, weights {manifest.encoder_sha256[:12]})\n"
         f"  dense     {manifest.dense_kind}\n"
         f"  catalogue {manifest.catalogue} ({manifest.catalogue_sha256[:12]})\n"
