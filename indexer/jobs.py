@@ -27,7 +27,7 @@ from indexer.reader import encoder_for, open_version
 from indexer.settings import BuildSettings
 from indexer.store import write_products
 from indexer.versions import IndexRoot
-from models import Encoder, load_encoder
+from models import Encoder, encode_passages, load_encoder
 
 
 @dataclass(frozen=True)
@@ -207,7 +207,7 @@ def embed_products(encoder: Encoder, products: Sequence[Product], batch_size: in
     """One vector per product; each distinct text is embedded once (catalogues repeat titles)."""
     texts = [product.embedding_text() for product in products]
     distinct = list(dict.fromkeys(texts))
-    vectors = encoder.encode(distinct, batch_size=batch_size, progress=progress)
+    vectors = encode_passages(encoder, distinct, batch_size, progress)
     position = {text: row for row, text in enumerate(distinct)}
     return vectors[[position[text] for text in texts]]
 

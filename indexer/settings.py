@@ -9,13 +9,13 @@ from typing import Any
 from indexer.analysis import AUTO, check_language, detect_language
 from indexer.dense import DenseSettings
 from indexer.keyword import KeywordSettings
-from models import DEFAULT_ENCODER
+from models.encoders import DEFAULT_ENCODERS
 
 
 @dataclass(frozen=True)
 class BuildSettings:
     language: str = AUTO  # en, zh, or auto: from the catalogue's share of Chinese characters
-    encoder: str = DEFAULT_ENCODER
+    encoder: str | None = None  # None: the language's default, models.encoders.DEFAULT_ENCODERS
     batch_size: int = 8
     keep_versions: int = 3
     dense: DenseSettings = field(default_factory=DenseSettings)
@@ -32,11 +32,13 @@ class BuildSettings:
         return cls(**record, dense=dense, keyword=keyword)
 
     def for_catalogue(self, texts: Iterable[str]) -> BuildSettings:
-        """These settings with the language decided, from the catalogue's texts when it is `auto`."""
+        """These settings with the language decided, from the catalogue's texts when it is `auto`, and the
+        encoder, the language's default unless one was chosen."""
         language = check_language(self.language)
         if language == AUTO:
             language = detect_language(texts)
-        return replace(self, language=language, keyword=replace(self.keyword, language=language))
+        encoder = self.encoder or DEFAULT_ENCODERS[language]
+        return replace(self, language=language, encoder=encoder, keyword=replace(self.keyword, language=language))
 
     def with_overrides(self, **overrides: Any) -> BuildSettings:
         """These settings with every override that is not None (flags the user did not give)."""

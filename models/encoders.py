@@ -25,13 +25,17 @@ REFERENCE = "all-MiniLM-L6-v2"
 ONNX = "all-MiniLM-L6-v2-onnx"
 INT8 = "all-MiniLM-L6-v2-int8"
 ONNX_GRAPHS = {INT8: "int8", ONNX: "fp32"}  # shipped name -> the graph models.onnx_export derives for it
+MULTILINGUAL = "multilingual-e5-small-int8"  # Chinese, English and mixed text; e5 reads a role prefix
 DEFAULT_ENCODER = INT8
+DEFAULT_ENCODERS = {"en": DEFAULT_ENCODER, "zh": MULTILINGUAL}  # by catalogue language
 MAX_TOKENS = 256
 
 
 class Encoder(Protocol):
     name: str
     dimension: int
+    query_prefix: str  # what the model was trained to read before a query ("" for most)
+    passage_prefix: str  # and before a product's text
 
     def encode(self, texts: Sequence[str], batch_size: int = 8, progress: bool = False) -> np.ndarray: ...
 
@@ -45,13 +49,17 @@ def load_encoder(name: str) -> Encoder:
         return _shipped_onnx(name)
     if name == REFERENCE:
         return SentenceTransformerEncoder(REFERENCE, minilm_dir())
+    if name == MULTILINGUAL:
+        from models.multilingual import PASSAGE_PREFIX, QUERY_PREFIX, multilingual_e5_dir
+
+        return _exported_onnx(MULTILINGUAL, multilingual_e5_dir(), QUERY_PREFIX, PASSAGE_PREFIX)
     if Path(name).is_dir():
         directory = Path(name)
         with loading("encoder", directory):
             if _mean_pooled_bert(directory):
                 return _exported_onnx(name, directory)
             return SentenceTransformerEncoder(name, directory)
-    known = ", ".join([*ONNX_GRAPHS, REFERENCE])
+    known = ", ".join([*ONNX_GRAPHS, REFERENCE, MULTILINGUAL])
     raise ModelError(f"unknown encoder {name!r}; use one of {known} or a sentence-transformers model directory")
 
 
@@ -70,6 +78,8 @@ def _mean_pooled_bert(directory: Path) -> bool:
 
 class SentenceTransformerEncoder:
     """The reference: sentence-transformers on torch, also the path for fine-tuned encoders."""
+
+    query_prefix = passage_prefix = ""
 
     def __init__(self, name: str, directory: Path) -> None:
         from sentence_transformers import SentenceTransformer
@@ -104,23 +114,33 @@ def _shipped_onnx(name: str) -> OnnxEncoder:
     return OnnxEncoder(name, prepared_model(source, sha256, ONNX_GRAPHS[name]), minilm_dir(), sha256)
 
 
-def _exported_onnx(name: str, directory: Path) -> OnnxEncoder:
+def _exported_onnx(name: str, directory: Path, query_prefix: str = "", passage_prefix: str = "") -> OnnxEncoder:
     from models.onnx_export import exported_model
 
     sha256 = directory_sha256(directory)  # as on torch: an index built either way opens with both
-    return OnnxEncoder(name, exported_model(directory, sha256), directory, sha256)
+    return OnnxEncoder(name, exported_model(directory, sha256), directory, sha256, query_prefix, passage_prefix)
 
 
 class OnnxEncoder:
     """A MiniLM-shaped BERT on onnxruntime (see models.onnx_export for how each graph is derived), its
     token states mean-pooled into unit-length vectors."""
 
-    def __init__(self, name: str, graph: Path, model_dir: Path, weights_sha256: str) -> None:
+    def __init__(
+        self,
+        name: str,
+        graph: Path,
+        model_dir: Path,
+        weights_sha256: str,
+        query_prefix: str = "",
+        passage_prefix: str = "",
+    ) -> None:
         from tokenizers import Tokenizer
 
         from models.runner import OnnxRunner
 
         self.name = name
+        self.query_prefix = query_prefix
+        self.passage_prefix = passage_prefix
         self.sha256 = weights_sha256
         self.dimension = int(json.loads((model_dir / "config.json").read_text(encoding="utf-8"))["hidden_size"])
         self.runner = OnnxRunner(graph)
@@ -141,3 +161,13 @@ def _mean_pooled(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
     weights = mask[:, :, None].astype(np.float32)
     pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
     return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+
+def encode_queries(encoder: Encoder, queries: Sequence[str]) -> np.ndarray:
+    """Query vectors, each query behind the prefix the encoder was trained with."""
+    return encoder.encode([encoder.query_prefix + query for query in queries])
+
+
+def encode_passages(encoder: Encoder, texts: Sequence[str], batch_size: int = 8, progress: bool = False) -> np.ndarray:
+    """Product vectors, each text behind the prefix the encoder was trained with."""
+    return encoder.encode([encoder.passage_prefix + text for text in texts], batch_size=batch_size, progress=progress)

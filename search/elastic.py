@@ -22,7 +22,7 @@ from indexer.elastic import (
     reachable,
     require_served,
 )
-from models import Encoder
+from models import Encoder, encode_queries
 from search.facets import PRICE_EDGES, TOP, Facets, FacetValue, price_buckets
 from search.filters import Filters
 from search.retrievers import Hit
@@ -138,7 +138,7 @@ class ElasticDense:
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
         if not query.strip():
             return []
-        vector = self.encoder.encode([query])[0]
+        vector = encode_queries(self.encoder, [query])[0]
         knn = {
             "field": fields.VECTOR,
             "query_vector": [float(x) for x in vector],

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from indexer import IndexVersion, encoder_for
-from models import Encoder
+from models import Encoder, encode_queries
 from search.filters import FilterIndex, Filters
 
 
@@ -46,7 +46,7 @@ class DenseRetriever:
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
         if not query.strip():
             return []
-        vector = self.encoder.encode([query])[0]
+        vector = encode_queries(self.encoder, [query])[0]
         rows = self.filter_index.mask(filters).nonzero()[0] if filters else None
         scores, rows = self.version.dense.search(vector, k, rows)
         products = self.version.products

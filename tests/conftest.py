@@ -14,10 +14,20 @@ from pathlib import Path
 import pytest
 
 from tests.elastic_server import elasticsearch_url, unique_alias
-from tests.helpers import JUDGMENTS, SAMPLE
+from tests.helpers import JUDGMENTS, SAMPLE, SAMPLE_ZH
 
 HEAVY_FIXTURES = frozenset(
-    {"sample_index", "sample_reranker", "elastic", "elastic_sample", "server", "silent_server", "browser", "reference"}
+    {
+        "sample_index",
+        "sample_zh_index",
+        "sample_reranker",
+        "elastic",
+        "elastic_sample",
+        "server",
+        "silent_server",
+        "browser",
+        "reference",
+    }
 )
 
 
@@ -54,6 +64,16 @@ def sample_index(tmp_path_factory: pytest.TempPathFactory, sample_catalogue: Pat
 
     root = tmp_path_factory.mktemp("sample-index")
     build_index(sample_catalogue, root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def sample_zh_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Chinese sample catalogue built once with the default settings (Chinese analysis, multilingual e5)."""
+    from indexer import build_index
+
+    root = tmp_path_factory.mktemp("sample-zh-index")
+    build_index(SAMPLE_ZH / "products.jsonl", root)
     return root
 
 

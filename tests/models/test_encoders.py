@@ -5,7 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.encoders import INT8, ONNX, REFERENCE, OnnxEncoder, load_encoder
+from models.encoders import (
+    DEFAULT_ENCODERS,
+    INT8,
+    MULTILINGUAL,
+    ONNX,
+    REFERENCE,
+    OnnxEncoder,
+    encode_passages,
+    encode_queries,
+    load_encoder,
+)
 from models.weights import minilm_dir
 
 TEXTS = [
@@ -45,3 +55,33 @@ def test_a_model_directory_runs_as_an_exported_int8_graph(reference: np.ndarray)
 def test_unknown_encoder_names_the_choices() -> None:
     with pytest.raises(ValueError, match="unknown encoder 'bert-huge'; use one of all-MiniLM-L6-v2"):
         load_encoder("bert-huge")
+
+
+class Recording:
+    """An encoder that keeps the texts it was given."""
+
+    name, dimension, query_prefix, passage_prefix = "recording", 2, "query: ", "passage: "
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def encode(self, texts, batch_size: int = 8, progress: bool = False) -> np.ndarray:
+        self.seen += texts
+        return np.zeros((len(texts), self.dimension), dtype=np.float32)
+
+
+@pytest.mark.fast
+def test_queries_and_products_are_embedded_behind_their_prefixes() -> None:
+    encoder = Recording()
+    encode_queries(encoder, ["红色连衣裙"])
+    encode_passages(encoder, ["Kettle"])
+    assert encoder.seen == ["query: 红色连衣裙", "passage: Kettle"]
+
+
+@pytest.mark.fast
+def test_each_language_has_its_default_encoder() -> None:
+    from indexer.settings import BuildSettings
+
+    assert BuildSettings().for_catalogue(["红色连衣裙 夏季新款"]).encoder == DEFAULT_ENCODERS["zh"] == MULTILINGUAL
+    assert BuildSettings().for_catalogue(["Red dress"]).encoder == DEFAULT_ENCODERS["en"] == INT8
+    assert BuildSettings(encoder=REFERENCE).for_catalogue(["红色连衣裙"]).encoder == REFERENCE
