@@ -2,7 +2,10 @@
 # pure-logic tier (small fakes, no model, index, server or browser) for a quick check while editing.
 VENV := .venv
 BIN := $(VENV)/bin
-SAMPLE_INDEX := var/sample-index
+# `make demo SAMPLE=data/sample-zh` serves the Chinese sample instead.
+SAMPLE ?= data/sample
+SAMPLE_INDEX := var/$(notdir $(SAMPLE))-index
+DEMO_QUERY := $(if $(findstring zh,$(SAMPLE)),红色连衣裙,red kettle)
 
 .PHONY: demo test test-fast screenshot install browser
 
@@ -23,8 +26,8 @@ browser:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 demo: install
-	$(BIN)/prodsearch index build data/sample/products.jsonl --out $(SAMPLE_INDEX)
-	$(BIN)/prodsearch search $(SAMPLE_INDEX) "red kettle"
+	$(BIN)/prodsearch index build $(SAMPLE)/products.jsonl --out $(SAMPLE_INDEX)
+	$(BIN)/prodsearch search $(SAMPLE_INDEX) "$(DEMO_QUERY)"
 	$(BIN)/prodsearch serve $(SAMPLE_INDEX) --port $(or $(PORT),8000)
 
 test: install browser

@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from evaluation.judgments import Qrels
 from evaluation.metrics import Run, evaluate_run, mean
-from models import minilm_dir
+from models.weights import DEFAULT_BACKBONES, backbone_dir
 from search import SearchPipeline
 from training.errors import TrainingError
 from training.mining import (
@@ -57,7 +57,8 @@ class TrainingSettings:
     rerank_depth: int = 30
     checks_per_epoch: int = 3
     loss: str = "lambda"
-    init: str | None = None  # a cross-encoder folder to go on from; None: all-MiniLM-L6-v2 with a fresh head
+    init: str | None = None  # a cross-encoder folder to go on from, instead of a base model with a fresh head
+    base: str | None = None  # a backbone name or folder; None: the index language's (models.weights)
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
@@ -139,7 +140,8 @@ def train_reranker(
     validation = hybrid_candidates(pipeline, {q: queries[q] for q in validation_ids}, settings.rerank_depth)
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    start_from = settings.init or str(minilm_dir())
+    base = settings.base or DEFAULT_BACKBONES[pipeline.backend.describe()["language"]]
+    start_from = settings.init or str(backbone_dir(base))
     model = CrossEncoder(start_from, num_labels=1, max_length=settings.max_length, device=device)
     epochs = [batches(groups, settings, rng) for _ in range(settings.epochs)]
     total_steps = sum(len(epoch) for epoch in epochs)
@@ -176,7 +178,7 @@ def train_reranker(
                         best = score
                         model.save(str(out))
     report = {
-        "base_model": "all-MiniLM-L6-v2",
+        "base_model": base,
         "start_from": start_from,
         "pairs": sum(len(group) for _, group in groups),
         "fit_queries": len(fit_ids),

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from models.cross_encoders import MAX_TOKENS
+from models.weights import BACKBONES
 from prodsearch.options import Judgments, index_argument, judgment_options, print_report, whole_number
 from search.indexes import IndexLocation
 from training import EncoderTrainingSettings, TrainingSettings
@@ -74,6 +75,11 @@ def negative_options(default: int, each: str):
     default=RERANKER.loss,
     show_default=True,
     help="lambda: each query's products ordered as nDCG would (listwise); bce: every pair on its own.",
+)
+@click.option(
+    "--base",
+    help=f"Backbone for a fresh scoring head: {', '.join(BACKBONES)} or a model folder "
+    "[default: the index language's, all-MiniLM-L6-v2 for English, multilingual-e5-small for Chinese].",
 )
 @click.option(
     "--init",

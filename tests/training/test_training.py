@@ -13,7 +13,7 @@ from evaluation import read_qrels, read_queries
 from indexer import open_index
 from models.cross_encoders import OnnxCrossEncoder, TorchCrossEncoder, load_cross_encoder
 from search import EmbeddedBackend, SearchPipeline, SearchRequest
-from tests.helpers import JUDGMENTS, SAMPLE, prodsearch
+from tests.helpers import JUDGMENTS, SAMPLE, SAMPLE_ZH, prodsearch
 from training.mining import NEGATIVE_POOL
 from training.reranker import TrainingSettings, make_groups
 
@@ -170,3 +170,27 @@ def test_pseudo_query_training_needs_no_judgments(sample_index: Path, tmp_path: 
     tuned = load_encoder(str(out)).encode(["cork yoga mat"])
     assert not np.allclose(tuned, load_encoder(REFERENCE).encode(["cork yoga mat"]), atol=1e-3)
     assert encoder_for  # the folder is what index build/reembed --encoder take
+
+
+def test_a_chinese_index_trains_its_reranker_from_the_multilingual_backbone(
+    sample_zh_index: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "reranker-zh"
+    judgments = ["--queries", str(SAMPLE_ZH / "queries.tsv"), "--qrels", str(SAMPLE_ZH / "qrels.tsv")]
+    arguments = ["--out", str(out), "--max-pairs", "32", "--batch-size", "16", "--max-length", "48"]
+    prodsearch("train", "reranker", str(sample_zh_index), *judgments, *arguments, check=True)
+    report = json.loads((out / "training.json").read_text())
+    assert report["base_model"] == "multilingual-e5-small" and report["pairs"] == 32
+    model = load_cross_encoder(out)
+    assert isinstance(model, OnnxCrossEncoder)
+    scores = model.score([("红色连衣裙", "红色连衣裙 夏季新款"), ("红色连衣裙", "不锈钢电水壶 1.7L")])
+    assert scores.shape == (2,) and np.isfinite(scores).all()
+
+
+@pytest.mark.fast
+def test_an_unknown_base_model_is_named() -> None:
+    from models.errors import ModelError
+    from models.weights import backbone_dir
+
+    with pytest.raises(ModelError, match="unknown base model 'bert-huge'"):
+        backbone_dir("bert-huge")
