@@ -1,9 +1,10 @@
-"""The search page a shopper uses; it calls the JSON API from the browser."""
+"""The search page a shopper uses, in its catalogue's language; it calls the JSON API from the browser."""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 
+from web.labels import PAGE_MODES, count_text, page_language
 from web.params import MAX_QUERY
 
 page = Blueprint("page", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
@@ -11,11 +12,16 @@ page = Blueprint("page", __name__, template_folder="templates", static_folder="s
 
 @page.get("/")
 def index() -> str:
-    live = current_app.extensions["prodsearch.live"]
-    config = current_app.extensions["prodsearch.config"]
+    # Asked on every request: a reload can swap in an index of another catalogue.
+    described = current_app.extensions["prodsearch.live"].pipeline.backend.describe()
+    language = page_language(described["language"])
+    labels = language.labels
     return render_template(
         "index.html",
-        products=live.pipeline.backend.describe()["products"],
-        default_mode=config.default_mode,
+        locale=language.locale,
+        labels=labels,
+        placeholder=labels["placeholder"].format(products=count_text(described["products"])),
+        modes=PAGE_MODES,
+        default_mode=current_app.extensions["prodsearch.config"].default_mode,
         max_query=MAX_QUERY,
     )

@@ -1,0 +1,92 @@
+"""The search page's words, one table per catalogue language, and the browser locale that formats its numbers.
+
+Every table has the same keys. `{name}` marks a value the page fills in (app.js does the same with
+its copy of the table, which the template embeds as JSON).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+ENGLISH = {
+    "title": "Search the shop",
+    "placeholder": "Search {products} products",
+    "mode_label": "Search mode",
+    "mode_hybrid": "hybrid",
+    "mode_bm25": "bm25",
+    "mode_dense": "dense",
+    "mode_rerank": "rerank",
+    "search": "Search",
+    "filters": "Filters",
+    "category": "Category",
+    "brand": "Brand",
+    "price": "Price",
+    "price_min": "min",
+    "price_max": "max",
+    "price_min_label": "Lowest price",
+    "price_max_label": "Highest price",
+    "apply": "Apply",
+    "pages": "Pages",
+    "summary_page": "{first}–{last} of {total} results for “{query}” in {ms} ms",
+    "summary_total": "{total} results for “{query}” in {ms} ms",
+    "no_results": "No results for “{query}” ({ms} ms)",
+    "spelling": "Showing results for {corrected}. Search instead for {typed}.",
+    "price_chip": "price {min}–{max}",
+    "remove": "Remove {label}",
+    "error": "{detail}",
+    "error_network": "The search service could not be reached; try again in a moment.",
+}
+
+CHINESE = {
+    "title": "商品搜索",
+    "placeholder": "在 {products} 件商品中搜索",
+    "mode_label": "搜索方式",
+    "mode_hybrid": "综合",
+    "mode_bm25": "关键词",
+    "mode_dense": "语义",
+    "mode_rerank": "精排",
+    "search": "搜索",
+    "filters": "筛选",
+    "category": "分类",
+    "brand": "品牌",
+    "price": "价格",
+    "price_min": "最低",
+    "price_max": "最高",
+    "price_min_label": "最低价",
+    "price_max_label": "最高价",
+    "apply": "确定",
+    "pages": "分页",
+    "summary_page": "“{query}”共 {total} 条结果，第 {first}–{last} 条，用时 {ms} 毫秒",
+    "summary_total": "“{query}”共 {total} 条结果，用时 {ms} 毫秒",
+    "no_results": "没有找到“{query}”的结果（用时 {ms} 毫秒）",
+    "spelling": "已显示“{corrected}”的结果。仍然搜索“{typed}”。",
+    "price_chip": "价格 {min}–{max}",
+    "remove": "移除筛选条件：{label}",
+    "error": "搜索出错：{detail}",
+    "error_network": "无法连接搜索服务，请稍后重试。",
+}
+
+# The search modes in the menu's order, the usual choice first.
+PAGE_MODES = ("hybrid", "bm25", "dense", "rerank")
+
+
+class PageLanguage(NamedTuple):
+    code: str  # the index's language, as its manifest records it
+    locale: str  # BCP 47, for <html lang> and the browser's Intl.NumberFormat
+    labels: dict[str, str]
+
+
+LANGUAGES = {
+    "en": PageLanguage("en", "en", ENGLISH),
+    "zh": PageLanguage("zh", "zh-CN", CHINESE),
+}
+
+
+def page_language(index_language: str) -> PageLanguage:
+    """The page for an index's language: Chinese for a Chinese catalogue, English for any other."""
+    return LANGUAGES.get(index_language, LANGUAGES["en"])
+
+
+def count_text(count: int) -> str:
+    """A count grouped in thousands as both pages' locales write it (en and zh-CN alike: 12,345)."""
+    return f"{count:,}"
