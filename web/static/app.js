@@ -1,9 +1,41 @@
-// The search page: keeps its state in the URL and renders /api/search responses.
+// The search page: keeps its state in the URL and renders /api/search responses in the page's language.
 "use strict";
 
 const state = { q: "", mode: document.body.dataset.defaultMode, page: 1, category: "", brand: [], price_min: "", price_max: "", spell: true };
 const PAGE_SIZE = 10;
 const $ = (id) => document.getElementById(id);
+const LABELS = JSON.parse($("labels").textContent); // web/labels.py's table for the catalogue's language
+const LOCALE = document.documentElement.lang;
+const COUNT = new Intl.NumberFormat(LOCALE);
+const MS = new Intl.NumberFormat(LOCALE, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+let currency = null; // of the results shown; price buckets and the price chip are written in it
+
+// A label with its {names} replaced by values (strings or nodes), as a list for replaceChildren.
+function fill(key, values = {}) {
+  return LABELS[key].split(/(\{\w+\})/).filter(Boolean).map((part) => {
+    const name = /^\{(\w+)\}$/.exec(part);
+    return name && name[1] in values ? values[name[1]] : part;
+  });
+}
+
+function text(key, values) {
+  return fill(key, values).join("");
+}
+
+// A price in the page's locale, with the currency's symbol where the locale has one (CNY: ¥ in zh-CN);
+// `whole` drops the cents of a round number, as on facet bucket edges.
+function money(value, code, whole = false) {
+  const digits = whole && Number.isInteger(value) ? { minimumFractionDigits: 0, maximumFractionDigits: 0 } : {};
+  if (code) {
+    try {
+      return new Intl.NumberFormat(LOCALE, { style: "currency", currency: code, ...digits }).format(value);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error; // not a currency code: written after the number below
+    }
+  }
+  const number = new Intl.NumberFormat(LOCALE, { minimumFractionDigits: 2, maximumFractionDigits: 2, ...digits }).format(value);
+  return `${number} ${code || ""}`.trim();
+}
 
 function element(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
@@ -42,20 +74,27 @@ async function run(pushHistory = true) {
   if (!state.q.trim()) return;
   const query = queryString();
   if (pushHistory) history.pushState(null, "", "?" + query);
-  const response = await fetch("/api/search?" + query);
-  const body = await response.json();
+  let response;
+  let body;
+  try {
+    response = await fetch("/api/search?" + query);
+    body = await response.json();
+  } catch {
+    showError(text("error_network"));
+    return;
+  }
   if (!response.ok) {
-    $("summary").className = "error";
-    $("summary").textContent = body.detail;
-    $("results").replaceChildren();
-    $("spelling").replaceChildren();
+    showError(text("error", { detail: body.detail }));
     return;
   }
   render(body);
 }
 
-function price(value, currency) {
-  return value === null ? "" : `${value.toFixed(2)} ${currency || ""}`.trim();
+function showError(message) {
+  $("summary").className = "error";
+  $("summary").textContent = message;
+  $("results").replaceChildren();
+  $("spelling").replaceChildren();
 }
 
 function renderSpelling(body) {
@@ -65,21 +104,21 @@ function renderSpelling(body) {
   }
   const asTyped = element("a", { href: "#" }, body.query);
   asTyped.addEventListener("click", (event) => { event.preventDefault(); state.spell = false; state.page = 1; run(); });
-  $("spelling").replaceChildren("Showing results for ", element("strong", {}, body.corrected_query),
-    ". Search instead for ", asTyped, ".");
+  $("spelling").replaceChildren(...fill("spelling", { corrected: element("strong", {}, body.corrected_query), typed: asTyped }));
 }
 
 function render(body) {
   $("summary").className = "";
   renderSpelling(body);
-  const searched = body.corrected_query || body.query;
-  const shown = body.hits.length ? `${(body.page - 1) * body.size + 1}–${(body.page - 1) * body.size + body.hits.length} of ` : "";
-  $("summary").textContent = body.total
-    ? `${shown}${body.total} results for “${searched}” in ${body.timings_ms.total.toFixed(1)} ms`
-    : `No results for “${searched}” (${body.timings_ms.total.toFixed(1)} ms)`;
+  currency = body.hits.find((hit) => hit.currency)?.currency || currency;
+  const first = (body.page - 1) * body.size + 1;
+  const values = { query: body.corrected_query || body.query, total: COUNT.format(body.total), ms: MS.format(body.timings_ms.total) };
+  let summary = "no_results";
+  if (body.total) summary = body.hits.length ? "summary_page" : "summary_total";
+  $("summary").textContent = text(summary, { ...values, first: COUNT.format(first), last: COUNT.format(first + body.hits.length - 1) });
   $("results").replaceChildren(...body.hits.map((hit) =>
     element("li", { class: "result", "data-id": hit.id },
-      element("span", { class: "price" }, price(hit.price, hit.currency)),
+      element("span", { class: "price" }, hit.price === null ? "" : money(hit.price, hit.currency)),
       element("h3", {}, hit.title),
       element("div", { class: "meta" }, [hit.brand, hit.category].filter(Boolean).join(" · ")),
       element("p", {}, hit.description))));
@@ -87,8 +126,9 @@ function render(body) {
     (value) => { state.category = state.category === value ? "" : value; });
   renderFacet("facet-brand", body.facets.brand, (value) => state.brand.includes(value),
     (value) => { state.brand = state.brand.includes(value) ? state.brand.filter((b) => b !== value) : [...state.brand, value]; });
+  const whole = (value) => money(value, currency, true);
   const buckets = body.facets.price.map((bucket) => ({
-    value: bucket.max === null ? `${bucket.min}+` : `${bucket.min}–${bucket.max}`, count: bucket.count, bucket,
+    value: bucket.max === null ? `${whole(bucket.min)}+` : `${whole(bucket.min)}–${whole(bucket.max)}`, count: bucket.count, bucket,
   }));
   renderFacet("facet-price", buckets, () => false, (value, item) => {
     state.price_min = String(item.bucket.min);
@@ -101,7 +141,7 @@ function render(body) {
 function renderFacet(id, items, selected, toggle) {
   $(id).replaceChildren(...items.map((item) => {
     const button = element("button", { type: "button", class: selected(item.value) ? "selected" : "" },
-      element("span", {}, item.value), element("span", { class: "count" }, String(item.count)));
+      element("span", {}, item.value), element("span", { class: "count" }, COUNT.format(item.count)));
     button.addEventListener("click", () => { toggle(item.value, item); state.page = 1; run(); });
     return element("li", {}, button);
   }));
@@ -110,23 +150,29 @@ function renderFacet(id, items, selected, toggle) {
 function renderChips() {
   const chips = [];
   const chip = (label, clear) => {
-    const remove = element("button", { type: "button", "aria-label": `Remove ${label}` }, "×");
+    const remove = element("button", { type: "button", "aria-label": text("remove", { label }) }, "×");
     remove.addEventListener("click", () => { clear(); state.page = 1; run(); });
     chips.push(element("span", { class: "chip" }, label, remove));
   };
   if (state.category) chip(state.category, () => { state.category = ""; });
   state.brand.forEach((brand) => chip(brand, () => { state.brand = state.brand.filter((b) => b !== brand); }));
   if (state.price_min !== "" || state.price_max !== "") {
-    chip(`price ${state.price_min || 0}–${state.price_max || "∞"}`, () => { state.price_min = ""; state.price_max = ""; });
+    chip(text("price_chip", { min: edge(state.price_min || "0"), max: state.price_max ? edge(state.price_max) : "∞" }),
+      () => { state.price_min = ""; state.price_max = ""; });
   }
   $("active-filters").replaceChildren(...chips);
+}
+
+function edge(raw) { // a price filter's bound from the URL or the form, which need not be a number
+  const value = Number(raw);
+  return Number.isFinite(value) ? money(value, currency, true) : raw;
 }
 
 function renderPages(body) {
   const pages = Math.ceil(body.total / body.size);
   const buttons = [];
   for (let number = 1; number <= Math.min(pages, 10); number += 1) {
-    const button = element("button", { type: "button" }, String(number));
+    const button = element("button", { type: "button" }, COUNT.format(number));
     if (number === body.page) button.setAttribute("aria-current", "page");
     button.addEventListener("click", () => { state.page = number; run(); window.scrollTo(0, 0); });
     buttons.push(button);
