@@ -3,39 +3,18 @@
 from __future__ import annotations
 
 import os
-import shutil
+import re
 from collections.abc import Iterator
 
 import pytest
 
 from tests.helpers import LiveServer
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-# Headless on a closed network: no GPU, no sandbox (root in CI), none of Chromium's own traffic.
-FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.web.chromium import launch
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator:
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed; `make test` installs Debian's chromium")
-        pytest.skip("chromium is not installed (apt-get install chromium); CI installs it and runs this test")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
+    yield from launch()
 
 
 def test_search_then_filter_by_a_facet(browser, server: LiveServer, tmp_path) -> None:
@@ -82,4 +61,16 @@ def test_a_corrected_query_says_so_and_offers_the_words_as_typed(browser, server
     page.click("#spelling a")
     page.wait_for_function("document.querySelector('#spelling').textContent === ''")
     assert "spell=0" in page.url and "results for “runing shoes”" in page.inner_text("#summary")
+    page.close()
+
+
+def test_prices_and_buckets_are_written_in_the_english_locale(browser, server: LiveServer) -> None:
+    page = browser.new_page()
+    page.goto(server.url + "/?q=running+shoes")
+    page.wait_for_selector(".result")
+    assert page.get_attribute("html", "lang") == "en"
+    prices = page.locator(".result .price").all_inner_texts()
+    assert prices and all(re.fullmatch(r"€\d{1,3}(,\d{3})*\.\d\d", price) for price in prices), prices
+    buckets = page.locator("#facet-price button span:first-child").all_inner_texts()
+    assert buckets and all(re.fullmatch(r"€\d+(–€\d+|\+)", bucket) for bucket in buckets), buckets
     page.close()
