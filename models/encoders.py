@@ -50,9 +50,9 @@ def load_encoder(name: str) -> Encoder:
     if name == REFERENCE:
         return SentenceTransformerEncoder(REFERENCE, minilm_dir())
     if name == MULTILINGUAL:
-        from models.multilingual import PASSAGE_PREFIX, QUERY_PREFIX, multilingual_e5_dir
+        from models.multilingual import multilingual_e5_dir
 
-        return _exported_onnx(MULTILINGUAL, multilingual_e5_dir(), QUERY_PREFIX, PASSAGE_PREFIX)
+        return _exported_onnx(MULTILINGUAL, multilingual_e5_dir())
     if Path(name).is_dir():
         directory = Path(name)
         with loading("encoder", directory):
@@ -79,12 +79,11 @@ def _mean_pooled_bert(directory: Path) -> bool:
 class SentenceTransformerEncoder:
     """The reference: sentence-transformers on torch, also the path for fine-tuned encoders."""
 
-    query_prefix = passage_prefix = ""
-
     def __init__(self, name: str, directory: Path) -> None:
         from sentence_transformers import SentenceTransformer
 
         self.name = name
+        self.query_prefix, self.passage_prefix = prompts(directory)
         self.directory = directory
         self.model = SentenceTransformer(str(directory), device="cpu")
         self.model.max_seq_length = min(self.model.max_seq_length or MAX_TOKENS, MAX_TOKENS)
@@ -114,11 +113,22 @@ def _shipped_onnx(name: str) -> OnnxEncoder:
     return OnnxEncoder(name, prepared_model(source, sha256, ONNX_GRAPHS[name]), minilm_dir(), sha256)
 
 
-def _exported_onnx(name: str, directory: Path, query_prefix: str = "", passage_prefix: str = "") -> OnnxEncoder:
+def _exported_onnx(name: str, directory: Path) -> OnnxEncoder:
     from models.onnx_export import exported_model
 
     sha256 = directory_sha256(directory)  # as on torch: an index built either way opens with both
-    return OnnxEncoder(name, exported_model(directory, sha256), directory, sha256, query_prefix, passage_prefix)
+    return OnnxEncoder(name, exported_model(directory, sha256), directory, sha256, *prompts(directory))
+
+
+def prompts(directory: Path) -> tuple[str, str]:
+    """(query prefix, passage prefix) that a sentence-transformers folder declares ("" where it declares none):
+    e5 and the encoders fine-tuned from it read "query: " and "passage: "."""
+    try:
+        config = json.loads((directory / "config_sentence_transformers.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "", ""
+    declared = config.get("prompts") or {}
+    return str(declared.get("query", "")), str(declared.get("passage", ""))
 
 
 class OnnxEncoder:

@@ -52,6 +52,7 @@ class EncoderTrainingSettings:
     pseudo_queries: int = 0  # > 0: train on this many catalogue products with made-up queries instead
     negatives: int = 0  # hard negatives a pair, from its query's unjudged hybrid hits
     negatives_from_rank: int = 10  # 0-based: unjudged hybrid hits above this rank are never negatives
+    base: str | None = None  # a backbone name or folder; None: the index language's (models.weights)
 
     def __post_init__(self) -> None:
         if self.negatives and self.pseudo_queries:
@@ -97,7 +98,7 @@ def train_encoder(
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from models import minilm_dir
+    from models.weights import DEFAULT_BACKBONES, backbone_dir
 
     started = time.perf_counter()
     rng = random.Random(settings.seed)
@@ -115,8 +116,11 @@ def train_encoder(
     validation = validation_ids[: settings.max_validation_queries]
     candidates = hybrid_candidates(pipeline, {qid: queries[qid] for qid in validation}, 50)
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    model = SentenceTransformer(str(minilm_dir()), device=device)
+    base = settings.base or DEFAULT_BACKBONES[pipeline.backend.describe()["language"]]
+    model = SentenceTransformer(str(backbone_dir(base)), device=device)
     model.max_seq_length = settings.max_length
+    # e5 reads "query: " and "passage: "; the prompts are saved with the model and read back when it serves
+    query_prefix, passage_prefix = model.prompts.get("query", ""), model.prompts.get("passage", "")
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate)
     loss_function = torch.nn.CrossEntropyLoss()
     steps_per_epoch = (len(pairs) + settings.batch_size - 1) // settings.batch_size
@@ -140,8 +144,8 @@ def train_encoder(
                     continue  # in-batch negatives need company
                 model.train()
                 drawn = [text for q, _ in batch for text in sample_up_to(negatives.get(q, []), settings.negatives, rng)]
-                products = embed([p for _, p in batch] + drawn)
-                similarity = embed([q for q, _ in batch]) @ products.T * settings.scale
+                products = embed([passage_prefix + p for _, p in batch] + [passage_prefix + t for t in drawn])
+                similarity = embed([query_prefix + q for q, _ in batch]) @ products.T * settings.scale
                 loss = loss_function(similarity, torch.arange(len(batch), device=device))
                 loss.backward()
                 optimizer.step()
@@ -158,7 +162,7 @@ def train_encoder(
     if not candidates:
         model.save(str(out))  # nothing to choose a checkpoint by: the last one
     report = {
-        "base_model": "all-MiniLM-L6-v2",
+        "base_model": base,
         "pairs": len(pairs),
         "pairs_from": "pseudo-queries" if settings.pseudo_queries else "judgments",
         "queries_with_negatives": sum(1 for pool in negatives.values() if pool),
@@ -215,9 +219,9 @@ def _rerank_score(model: Any, candidates: dict[str, tuple[str, list[tuple[str, s
         if not items:
             run[qid] = []
             continue
-        vectors = model.encode(
-            [query] + [text for _, text in items], normalize_embeddings=True, show_progress_bar=False
-        )
+        query_prefix, passage_prefix = model.prompts.get("query", ""), model.prompts.get("passage", "")
+        texts = [query_prefix + query] + [passage_prefix + text for _, text in items]
+        vectors = model.encode(texts, normalize_embeddings=True, show_progress_bar=False)
         scores = vectors[1:] @ vectors[0]
         order = sorted(range(len(items)), key=lambda i: -float(scores[i]))
         run[qid] = [(items[i][0], float(scores[i])) for i in order]

@@ -57,6 +57,15 @@ def negative_options(default: int, each: str):
     return decorate
 
 
+def base_option(what: str):
+    """--base: the shipped backbone or model folder a training starts from."""
+    return click.option(
+        "--base",
+        help=f"{what}: {', '.join(BACKBONES)} or a model folder [default: the index language's, "
+        "all-MiniLM-L6-v2 for English, multilingual-e5-small for Chinese].",
+    )
+
+
 @train.command("reranker")
 @training_options
 @click.option("--max-pairs", type=click.IntRange(min=1), help="Train on at most this many (query, product) pairs.")
@@ -76,11 +85,7 @@ def negative_options(default: int, each: str):
     show_default=True,
     help="lambda: each query's products ordered as nDCG would (listwise); bce: every pair on its own.",
 )
-@click.option(
-    "--base",
-    help=f"Backbone for a fresh scoring head: {', '.join(BACKBONES)} or a model folder "
-    "[default: the index language's, all-MiniLM-L6-v2 for English, multilingual-e5-small for Chinese].",
-)
+@base_option("Backbone for a fresh scoring head")
 @click.option(
     "--init",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -119,6 +124,7 @@ def train_reranker_command(
     "brands and attributes; no judgments needed (given, they only validate).",
 )
 @negative_options(EncoderTrainingSettings().negatives, "(query, product) pair")
+@base_option("Model to fine-tune")
 @click.option("--reembed", is_flag=True, help="Re-embed INDEX with the trained encoder afterwards (a new version).")
 def train_encoder_command(
     location: IndexLocation,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -85,3 +87,14 @@ def test_each_language_has_its_default_encoder() -> None:
     assert BuildSettings().for_catalogue(["红色连衣裙 夏季新款"]).encoder == DEFAULT_ENCODERS["zh"] == MULTILINGUAL
     assert BuildSettings().for_catalogue(["Red dress"]).encoder == DEFAULT_ENCODERS["en"] == INT8
     assert BuildSettings(encoder=REFERENCE).for_catalogue(["红色连衣裙"]).encoder == REFERENCE
+
+
+@pytest.mark.fast
+def test_a_model_folder_declares_its_prompts(tmp_path: Path) -> None:
+    from models.encoders import prompts
+
+    assert prompts(tmp_path) == ("", "")
+    (tmp_path / "config_sentence_transformers.json").write_text(
+        '{"prompts": {"query": "query: ", "passage": "passage: "}, "default_prompt_name": null}'
+    )
+    assert prompts(tmp_path) == ("query: ", "passage: ")
