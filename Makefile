@@ -19,11 +19,13 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-# The page test drives Debian's Chromium; installed once, as root (CI) or with sudo.
+# The page tests drive Debian's Chromium, with a Chinese font for the Chinese page's screenshots;
+# installed once, as root (CI) or with sudo.
 browser:
-	@command -v chromium >/dev/null || { \
+	@{ command -v chromium && dpkg -s fonts-wqy-microhei; } >/dev/null 2>&1 || { \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; }
 
 demo: install
 	$(BIN)/prodsearch index build $(SAMPLE)/products.jsonl --out $(SAMPLE_INDEX)
