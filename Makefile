@@ -43,3 +43,4 @@ test-fast: install
 # The README's picture of the page, taken by the browser test itself.
 screenshot: install browser
 	PRODSEARCH_SCREENSHOT=docs/screenshot.png $(BIN)/python -m pytest tests/web/test_page.py -q
+	PRODSEARCH_SCREENSHOT=docs/screenshot-zh.png $(BIN)/python -m pytest tests/web/test_page_zh.py -q
