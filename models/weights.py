@@ -6,7 +6,7 @@ import hashlib
 from functools import cache
 from pathlib import Path
 
-from models.errors import ModelError, ModelNotFoundError
+from models.errors import ModelNotFoundError
 
 
 def minilm_dir() -> Path:
@@ -35,20 +35,3 @@ def directory_sha256(directory: Path) -> str:
     for path in files:
         digest.update(file_sha256(path).encode())
     return digest.hexdigest()
-
-
-BACKBONES = ("all-MiniLM-L6-v2", "multilingual-e5-small")  # shipped BERT checkpoints a model can start from
-DEFAULT_BACKBONES = {"en": "all-MiniLM-L6-v2", "zh": "multilingual-e5-small"}  # by catalogue language
-
-
-def backbone_dir(name: str) -> Path:
-    """The folder of a shipped backbone by name, or `name` itself when it is a model folder."""
-    if name == BACKBONES[0]:
-        return minilm_dir()
-    if name == BACKBONES[1]:
-        from models.multilingual import multilingual_e5_dir
-
-        return multilingual_e5_dir()
-    if Path(name).is_dir():
-        return Path(name)
-    raise ModelError(f"unknown base model {name!r}; use one of {', '.join(BACKBONES)} or a model folder")

@@ -98,7 +98,7 @@ def train_encoder(
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from models.weights import DEFAULT_BACKBONES, backbone_dir
+    from models.backbones import DEFAULT_BACKBONES, backbone_dir
 
     started = time.perf_counter()
     rng = random.Random(settings.seed)

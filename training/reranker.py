@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from evaluation.judgments import Qrels
 from evaluation.metrics import Run, evaluate_run, mean
-from models.weights import DEFAULT_BACKBONES, backbone_dir
+from models.backbones import DEFAULT_BACKBONES, backbone_dir
 from search import SearchPipeline
 from training.errors import TrainingError
 from training.mining import (

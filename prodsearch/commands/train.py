@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
+from models.backbones import BACKBONES
 from models.cross_encoders import MAX_TOKENS
-from models.weights import BACKBONES
 from prodsearch.options import Judgments, index_argument, judgment_options, print_report, whole_number
 from search.indexes import IndexLocation
 from training import EncoderTrainingSettings, TrainingSettings

@@ -189,8 +189,8 @@ def test_a_chinese_index_trains_its_reranker_from_the_multilingual_backbone(
 
 @pytest.mark.fast
 def test_an_unknown_base_model_is_named() -> None:
+    from models.backbones import backbone_dir
     from models.errors import ModelError
-    from models.weights import backbone_dir
 
     with pytest.raises(ModelError, match="unknown base model 'bert-huge'"):
         backbone_dir("bert-huge")
