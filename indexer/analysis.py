@@ -60,6 +60,15 @@ class Chinese:
     language = "zh"
     tokenizer = "zh_words"  # whitespace + lower case over the words `words` made
 
+    def __init__(self) -> None:
+        # Loaded when an index opens, not on the first query: the segmenter's dictionary takes 0.1 s, and
+        # the converter fills its tables on first use without a lock, which serving threads must not race.
+        try:
+            import rjieba  # noqa: F401
+        except ImportError:
+            raise IndexerError("Chinese analysis needs rjieba: pip install 'rjieba>=0.2.2,<0.3'") from None
+        _to_simplified()
+
     def index_text(self, text: str) -> str:
         return " ".join(words(text))
 
@@ -69,9 +78,14 @@ class Chinese:
 
 @cache
 def _to_simplified():
-    from opencc_purepy import OpenCC
-
-    return OpenCC("t2s")
+    try:
+        from opencc_purepy import OpenCC
+    except ImportError:
+        raise IndexerError("Chinese analysis needs opencc-purepy: pip install 'opencc-purepy>=1.5,<2'") from None
+    converter = OpenCC("t2s")
+    if converter.convert("藍牙") != "蓝牙":  # also fills the converter's tables before any thread shares it
+        raise IndexerError("opencc-purepy could not load its Traditional-to-Simplified dictionary; reinstall it")
+    return converter
 
 
 @lru_cache(maxsize=10_000)

@@ -23,7 +23,8 @@ from rapidfuzz.distance import OSA
 from indexer import Product
 from indexer.analysis import has_chinese
 
-WORD = re.compile(r"\w+")
+# Runs of word characters, a run of Chinese characters apart from the Latin ones beside it ("苹果airpods")
+WORD = re.compile(r"[^\W\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 MIN_LENGTH = 4
 LONG_WORD = 8  # from this length on, two edits are allowed
 MIN_SPLIT_USES = 3  # each half of a split word must be used by this many products

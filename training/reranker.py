@@ -143,6 +143,7 @@ def train_reranker(
     base = settings.base or DEFAULT_BACKBONES[pipeline.backend.describe()["language"]]
     start_from = settings.init or str(backbone_dir(base))
     model = CrossEncoder(start_from, num_labels=1, max_length=settings.max_length, device=device)
+    _fresh_pooler(model, settings.seed)
     epochs = [batches(groups, settings, rng) for _ in range(settings.epochs)]
     total_steps = sum(len(epoch) for epoch in epochs)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate)
@@ -193,6 +194,21 @@ def train_reranker(
     }
     (out / "training.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return report
+
+
+def _fresh_pooler(model: Any, seed: int) -> None:
+    """A pooler of zeros (multilingual-e5-small ships none: its folder holds zeros there) scores every pair
+    alike and passes no gradient to the encoder; a classification head needs it initialised as BERT's is."""
+    import torch
+
+    bert = model.model.base_model
+    pooler = getattr(bert, "pooler", None)
+    if pooler is not None and not bool(pooler.dense.weight.detach().abs().sum()):
+        generator = torch.Generator().manual_seed(seed)
+        with torch.no_grad():
+            weight = torch.randn(pooler.dense.weight.shape, generator=generator) * model.model.config.initializer_range
+            pooler.dense.weight.copy_(weight)
+            pooler.dense.bias.zero_()
 
 
 def _loss(model: Any, name: str) -> Any:

@@ -52,9 +52,12 @@ def test_settings_resolve_auto_and_old_manifests_are_english() -> None:
     chosen = BuildSettings().for_catalogue(["红色连衣裙 夏季"])
     assert chosen.language == chosen.keyword.language == "zh"
     assert BuildSettings(language="en").for_catalogue(["红色连衣裙"]).keyword.language == "en"
+    assert BuildSettings(language="zh").for_catalogue(["Red dress"]).keyword.language == "zh"
     record = BuildSettings().to_dict()
     del record["language"], record["keyword"]["language"]
     assert BuildSettings.from_dict(record).keyword.language == "en"
+    record["language"] = "zh"
+    assert BuildSettings.from_dict(record).keyword.language == "zh"
     with pytest.raises(IndexerError, match="unknown language 'fr'"):
         BuildSettings(language="fr").for_catalogue([])
     with pytest.raises(IndexerError, match="unknown language"):

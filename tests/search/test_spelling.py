@@ -60,3 +60,12 @@ def test_the_pipeline_searches_the_corrected_words_and_says_so(pipeline: SearchP
     as_typed = pipeline.search(SearchRequest("electrik ketle", "bm25", spelling=False))
     assert as_typed.corrected_query is None and as_typed.total == 0
     assert pipeline.search(SearchRequest("electric kettle")).corrected_query is None
+
+
+@pytest.mark.fast
+def test_latin_words_written_against_chinese_ones_are_catalogue_words() -> None:
+    products = [Product("1", "苹果AirPods耳机"), Product("2", "AirPod 保护套")]
+    counts = catalogue_words(products)
+    assert counts["airpods"] == 1 and counts["苹果"] == 1 and counts["耳机"] == 1
+    assert Speller(counts).correct("airpods 保护套") == "airpods 保护套"
+    assert Speller(counts).correct("airpodss") == "airpods"
