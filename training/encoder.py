@@ -29,6 +29,7 @@ from indexer import Product
 from search import SearchPipeline
 from training.errors import TrainingError
 from training.mining import (
+    base_model,
     check_negatives_from_rank,
     hybrid_candidates,
     sample_up_to,
@@ -52,7 +53,7 @@ class EncoderTrainingSettings:
     pseudo_queries: int = 0  # > 0: train on this many catalogue products with made-up queries instead
     negatives: int = 0  # hard negatives a pair, from its query's unjudged hybrid hits
     negatives_from_rank: int = 10  # 0-based: unjudged hybrid hits above this rank are never negatives
-    base: str | None = None  # a backbone name or folder; None: the index language's (models.weights)
+    base: str | None = None  # a backbone name or folder; None: the index language's (models.backbones)
 
     def __post_init__(self) -> None:
         if self.negatives and self.pseudo_queries:
@@ -98,7 +99,7 @@ def train_encoder(
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from models.backbones import DEFAULT_BACKBONES, backbone_dir
+    from models.backbones import backbone_dir
 
     started = time.perf_counter()
     rng = random.Random(settings.seed)
@@ -116,7 +117,7 @@ def train_encoder(
     validation = validation_ids[: settings.max_validation_queries]
     candidates = hybrid_candidates(pipeline, {qid: queries[qid] for qid in validation}, 50)
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    base = settings.base or DEFAULT_BACKBONES[pipeline.backend.describe()["language"]]
+    base = base_model(pipeline, settings.base)
     model = SentenceTransformer(str(backbone_dir(base)), device=device)
     model.max_seq_length = settings.max_length
     # e5 reads "query: " and "passage: "; the prompts are saved with the model and read back when it serves

@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from evaluation.judgments import Qrels, split_queries
 from indexer import Product
+from models.backbones import DEFAULT_BACKBONES
 from search import SearchPipeline, SearchRequest
 from training.errors import TrainingError
 
@@ -55,3 +56,8 @@ def hybrid_candidates(
         qid: (response.searched, [(hit.product.id, hit.product.embedding_text()) for hit in response.hits])
         for qid, response in responses.items()
     }
+
+
+def base_model(pipeline: SearchPipeline, chosen: str | None) -> str:
+    """The backbone a training starts from: the one chosen, else the index language's default."""
+    return chosen or DEFAULT_BACKBONES[pipeline.backend.describe()["language"]]

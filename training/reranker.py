@@ -25,10 +25,11 @@ from tqdm import tqdm
 
 from evaluation.judgments import Qrels
 from evaluation.metrics import Run, evaluate_run, mean
-from models.backbones import DEFAULT_BACKBONES, backbone_dir
+from models.backbones import backbone_dir
 from search import SearchPipeline
 from training.errors import TrainingError
 from training.mining import (
+    base_model,
     check_negatives_from_rank,
     hybrid_candidates,
     sample_up_to,
@@ -58,7 +59,7 @@ class TrainingSettings:
     checks_per_epoch: int = 3
     loss: str = "lambda"
     init: str | None = None  # a cross-encoder folder to go on from, instead of a base model with a fresh head
-    base: str | None = None  # a backbone name or folder; None: the index language's (models.weights)
+    base: str | None = None  # a backbone name or folder; None: the index language's (models.backbones)
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
@@ -140,7 +141,7 @@ def train_reranker(
     validation = hybrid_candidates(pipeline, {q: queries[q] for q in validation_ids}, settings.rerank_depth)
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    base = settings.base or DEFAULT_BACKBONES[pipeline.backend.describe()["language"]]
+    base = base_model(pipeline, settings.base)
     start_from = settings.init or str(backbone_dir(base))
     model = CrossEncoder(start_from, num_labels=1, max_length=settings.max_length, device=device)
     _fresh_pooler(model, settings.seed)
