@@ -12,6 +12,7 @@ import sys
 import click
 
 from prodsearch.commands.index import index
+from prodsearch.commands.intents import intents
 from prodsearch.commands.relevance import evaluate, tune
 from prodsearch.commands.search import search, serve
 from prodsearch.commands.train import train
@@ -65,5 +66,5 @@ def main(debug: bool) -> None:
     """Semantic product search: index a catalogue, search it, serve it."""
 
 
-for command in (index, search, serve, evaluate, tune, train):
+for command in (index, search, serve, evaluate, tune, intents, train):
     main.add_command(command)
