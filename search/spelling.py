@@ -1,13 +1,16 @@
-"""Spelling correction of queries against the catalogue's own words.
+"""Spelling correction: a query word that is neither a catalogue word nor an English word becomes a catalogue word.
 
-A query word that no product uses cannot match by keyword, and a misspelled word embeds poorly. So
-such a word is replaced by the closest catalogue word: within one edit, or two for words of eight
-letters or more (a swap of neighbours counts as one edit). Among equally close words, one that
-keeps the typed first letter wins, then the one the most products use. A word with no close match
-is split into two catalogue words where it can be ("outdoorfurniture"). Words under four letters
-and words with digits are left as typed, because they are codes, sizes and units more often than
-typos. Chinese words are never corrected: an edit distance over characters rewrites meaning, not
-typos.
+A query word no product uses cannot match by keyword, and a misspelled word embeds poorly; but a real word that no
+product uses ("gift for dad") is what the shopper meant, so a word of symspellpy's English dictionary stays as typed.
+An unknown non-word is replaced by the closest catalogue word, found in a precomputed-deletes index (SymSpell): within
+one edit, or two for words of eight letters or more (a swap of neighbours counts as one edit). Among equally close
+words, one that keeps the typed first letter wins, then the one the most products use. A word with no close match is
+split into two catalogue words where it can be ("outdoorfurniture"). Words under four letters or over thirty, words
+with digits, and the words of a query past its first 32 unknown ones are left as typed, so a pasted page costs no more
+than a short query. Chinese words are never corrected: an edit distance over characters rewrites meaning, not typos.
+Pinyin is not treated apart: it is Latin and not English, so an unknown pinyin word ("shouji") may become a catalogue
+word one edit away; a pinyin guard would also stop "huawai" -> "huawei", and Chinese brands are the Latin words a
+Chinese catalogue holds most.
 """
 
 from __future__ import annotations
@@ -15,10 +18,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from functools import lru_cache
+from functools import cache, lru_cache
+from importlib.resources import files
 
-from rapidfuzz import process
 from rapidfuzz.distance import OSA
+from symspellpy import SymSpell, Verbosity
+from symspellpy.abstract_distance_comparer import AbstractDistanceComparer
+from symspellpy.editdistance import DistanceAlgorithm, EditDistance
 
 from indexer import Product
 from indexer.analysis import has_chinese
@@ -27,8 +33,12 @@ from indexer.analysis import has_chinese
 WORD = re.compile(r"[^\W\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 MIN_LENGTH = 4
 LONG_WORD = 8  # from this length on, two edits are allowed
+MAX_LENGTH = 30  # longer runs are codes, links or glued text, not typos
+MAX_WORDS = 32  # unknown words looked up per query; the rest stay as typed
 MIN_SPLIT_USES = 3  # each half of a split word must be used by this many products
+PREFIX = 7  # SymSpell indexes deletes of each word's first letters only: fewer entries, the same answers
 CACHE = 10_000
+ENGLISH = "frequency_dictionary_en_82_765.txt"  # shipped inside the symspellpy package
 
 
 def catalogue_words(products: Iterable[Product]) -> Counter[str]:
@@ -40,29 +50,53 @@ def catalogue_words(products: Iterable[Product]) -> Counter[str]:
     return counts
 
 
+@cache
+def english_words() -> frozenset[str]:
+    """The words of symspellpy's English frequency dictionary, lower-cased."""
+    text = (files("symspellpy") / ENGLISH).read_text(encoding="utf-8")
+    return frozenset(line.split(" ", 1)[0] for line in text.splitlines() if line)
+
+
+class _Osa(AbstractDistanceComparer):
+    # symspellpy's own OSA is pure Python and its fast one needs editdistpy; rapidfuzz's is in C and already here
+    def distance(self, string_1: str | None, string_2: str | None, max_distance: int) -> int:
+        distance = OSA.distance(string_1 or "", string_2 or "", score_cutoff=max_distance)
+        return distance if distance <= max_distance else -1
+
+
 class Speller:
     def __init__(self, counts: Mapping[str, int]) -> None:
         self.counts = counts
-        self.choices = [word for word in counts if word.isalpha() and not has_chinese(word)]
+        self.english = english_words()
+        self.index = SymSpell(2, PREFIX, distance_comparer=EditDistance(DistanceAlgorithm.USER_PROVIDED, _Osa()))
+        for word, uses in counts.items():
+            # Only words one or two edits from a correctable word can be its correction.
+            if MIN_LENGTH - 1 <= len(word) <= MAX_LENGTH + 2 and word.isalpha() and not has_chinese(word):
+                self.index.create_dictionary_entry(word, uses)
         self._fix = lru_cache(maxsize=CACHE)(lambda word: self._closest(word) or self._split(word))
 
     def correct(self, query: str) -> str:
-        """The query with each unknown word replaced by its correction; other text kept as typed."""
-        return WORD.sub(lambda match: self._replacement(match.group()), query)
+        """The query with each unknown non-word replaced by its correction; other text kept as typed."""
+        unknown = [word for word in dict.fromkeys(WORD.findall(query.lower())) if self._unknown(word)]
+        fixes = {word: fix for word in unknown[:MAX_WORDS] if (fix := self._fix(word))}
+        return WORD.sub(lambda match: fixes.get(match.group().lower(), match.group()), query) if fixes else query
 
-    def _replacement(self, typed: str) -> str:
-        word = typed.lower()
-        if len(word) < MIN_LENGTH or not word.isalpha() or word in self.counts or has_chinese(word):
-            return typed
-        return self._fix(word) or typed
+    def _unknown(self, word: str) -> bool:
+        return (
+            MIN_LENGTH <= len(word) <= MAX_LENGTH
+            and word.isalpha()
+            and word not in self.counts
+            and word not in self.english
+            and not has_chinese(word)
+        )
 
     def _closest(self, word: str) -> str | None:
         edits = 1 if len(word) < LONG_WORD else 2
-        near = process.extract(word, self.choices, scorer=OSA.distance, score_cutoff=edits, limit=None)
+        near = self.index.lookup(word, Verbosity.CLOSEST, max_edit_distance=edits)
         if not near:
             return None
         # Typos rarely hit the first letter: among equally close words, those that keep it come first.
-        return min(near, key=lambda match: (match[1], match[0][0] != word[0], -self.counts[match[0]], match[0]))[0]
+        return min(near, key=lambda match: (match.term[0] != word[0], -match.count, match.term)).term
 
     def _split(self, word: str) -> str | None:
         uses = self.counts.get
