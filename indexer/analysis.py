@@ -89,7 +89,8 @@ def _to_simplified():
 
 
 @lru_cache(maxsize=10_000)
-def _simplified(text: str) -> str:
+def simplified(text: str) -> str:
+    """Traditional Chinese characters as Simplified ones; everything else as it is."""
     return _to_simplified().convert(text)
 
 
@@ -99,8 +100,16 @@ def words(text: str) -> list[str]:
 
     normal = unicodedata.normalize("NFKC", text).lower()
     if _CJK.search(normal):
-        normal = _simplified(normal)
+        normal = simplified(normal)
     return [word for word in rjieba.cut_for_search(normal) if _WORD.search(word)]
+
+
+def word_bounds(text: str) -> set[int]:
+    """The offsets where jieba's words of `text` start and end: a Chinese phrase found inside a longer word
+    ("蓝" in 蓝牙, Bluetooth) does not stand for itself."""
+    import rjieba
+
+    return {offset for _, start, end in rjieba.tokenize(text) for offset in (start, end)}
 
 
 def analysis_for(language: str) -> English | Chinese:

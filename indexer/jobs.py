@@ -27,6 +27,7 @@ from indexer.reader import encoder_for, open_version
 from indexer.settings import BuildSettings
 from indexer.store import write_products
 from indexer.versions import IndexRoot
+from indexer.vocabulary import Vocabulary
 from models import Encoder, encode_passages, load_encoder
 
 
@@ -224,13 +225,14 @@ def _publish(
     catalogue: tuple[Path, str],
     changes: dict[str, int],
 ) -> Manifest:
-    """Writes products, dense and keyword indexes and, last, the manifest; then serves the version."""
+    """Writes products, dense and keyword indexes, the vocabulary and, last, the manifest; then serves the version."""
     source, catalogue_sha256 = catalogue
     with root.staging() as (name, directory):
         store_sha256 = write_products(products, directory)
         dense = DenseIndex.build(vectors, settings.dense)
         dense.save(directory)
         KeywordIndex.build(products, directory, settings.keyword)
+        Vocabulary.of(products).write(directory)
         manifest = Manifest(
             version=name,
             job=job,

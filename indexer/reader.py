@@ -18,6 +18,8 @@ from indexer.settings import BuildSettings
 from indexer.store import FILE as STORE_FILE
 from indexer.store import read_products
 from indexer.versions import IndexRoot
+from indexer.vocabulary import FILE as VOCABULARY_FILE
+from indexer.vocabulary import Vocabulary
 from models import Encoder, load_encoder
 
 T = TypeVar("T")
@@ -31,6 +33,7 @@ class IndexVersion:
     dense: DenseIndex
     keyword: KeywordIndex
     row_of: dict[str, int]
+    vocabulary: Vocabulary
 
     @property
     def settings(self) -> BuildSettings:
@@ -55,7 +58,12 @@ def open_version(path: Path) -> IndexVersion:
     keyword_index = _part(path / KEYWORD_DIRECTORY, lambda: KeywordIndex.load(path, settings.keyword))
     manifest.check_count(path / KEYWORD_DIRECTORY, len(keyword_index))
     row_of = {product.id: row for row, product in enumerate(products)}
-    return IndexVersion(path, manifest, products, dense_index, keyword_index, row_of)
+    vocabulary_path = path / VOCABULARY_FILE
+    if vocabulary_path.exists():
+        vocabulary = _part(vocabulary_path, lambda: Vocabulary.read(path))
+    else:  # a version from before vocabularies
+        vocabulary = Vocabulary.of(products)
+    return IndexVersion(path, manifest, products, dense_index, keyword_index, row_of, vocabulary)
 
 
 def _part(path: Path, load: Callable[[], T]) -> T:

@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import Any, Protocol
 
 from indexer import IndexVersion, Product
+from indexer.vocabulary import Vocabulary
 from models import Encoder
 from search.facets import Facets, count_facets
 from search.filters import FilterIndex
@@ -37,6 +38,11 @@ class Backend(Protocol):
     @property
     def words(self) -> Mapping[str, int]:
         """The catalogue's words and how many products use each, for spelling correction; empty: none."""
+        ...
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The catalogue's brands, categories, attribute values and currency, for query understanding."""
         ...
 
     def describe(self) -> dict[str, Any]:
@@ -67,6 +73,10 @@ class EmbeddedBackend:
     @cached_property
     def words(self) -> Mapping[str, int]:
         return catalogue_words(self.version.products)
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        return self.version.vocabulary
 
     def describe(self) -> dict[str, Any]:
         manifest = self.version.manifest

@@ -22,6 +22,8 @@ from indexer.elastic import (
     reachable,
     require_served,
 )
+from indexer.products import split_category
+from indexer.vocabulary import Vocabulary
 from models import Encoder, encode_queries
 from search.facets import PRICE_EDGES, TOP, Facets, FacetValue, price_buckets
 from search.filters import Filters
@@ -29,6 +31,8 @@ from search.retrievers import Hit
 
 KEYWORD_FIELDS = [f"{name}^{fields.TITLE_BOOST:g}" if name == fields.TITLE else name for name in fields.TEXT]
 LABEL_SECONDS = 1.0  # how long the physical index behind the alias is taken as known
+VOCABULARY_SECONDS = 30.0  # how often the vocabulary is checked for a build or an update
+VOCABULARY_TERMS = 20_000  # brands, category paths and attribute values read, each
 
 
 class ElasticBackend:
@@ -43,6 +47,9 @@ class ElasticBackend:
             self.encoder = encoder or encoder_of(self.client, self._index)
             self.analysis = analysis_of(index_meta(self.client, self._index))
         self._checked = time.monotonic()
+        self._vocabulary: Vocabulary | None = None
+        self._vocabulary_stamp: tuple[Any, ...] = ()
+        self._vocabulary_checked = 0.0
         self.keyword = ElasticKeyword(self)
         self.dense = ElasticDense(self)
 
@@ -88,6 +95,47 @@ class ElasticBackend:
             _values(found.get("category")),
             _values(found["brand"]),
             price_buckets([bucket["doc_count"] for bucket in found["price"]["buckets"]]),
+        )
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """Read from the index's own fields by aggregations, again when an update or a build changed it."""
+        if time.monotonic() - self._vocabulary_checked > VOCABULARY_SECONDS or self._vocabulary is None:
+            with reachable(self.config):
+                index = require_served(self.client, self.alias)
+                meta = index_meta(self.client, index)
+            stamp = (index, meta.get("updated_at"), meta.get("products"))
+            if stamp != self._vocabulary_stamp:
+                self._vocabulary, self._vocabulary_stamp = self._aggregated_vocabulary(), stamp
+            self._vocabulary_checked = time.monotonic()
+        return self._vocabulary
+
+    def _aggregated_vocabulary(self) -> Vocabulary:
+        terms = {"size": VOCABULARY_TERMS}
+        aggregations = {
+            "brand": {"terms": {"field": fields.BRAND_NAME, **terms}},
+            "attribute": {"terms": {"field": fields.ATTRIBUTE, **terms}},
+            "category": {"terms": {"field": fields.CATEGORY_PATH, **terms}},
+            "priced": {"value_count": {"field": fields.PRICE}},
+        }
+        found = self.search(size=0, aggs=aggregations)["aggregations"]
+        paths = {split_category(bucket["key"]) for bucket in found["category"]["buckets"]}
+        leaves = {path for path in paths if not any(other[: len(path)] == path and other != path for other in paths)}
+        attributes: dict[str, set[str]] = {}
+        for bucket in found["attribute"]["buckets"]:
+            key, _, value = bucket["key"].partition("=")
+            attributes.setdefault(key, set()).add(value)
+        priced = int(found["priced"]["value"])
+        currency = None
+        if priced:
+            sample = self.search(size=1, query={"exists": {"field": fields.PRICE}}, source=[fields.PRODUCT])
+            currency = sample["hits"]["hits"][0]["_source"][fields.PRODUCT].get("currency")
+        return Vocabulary(
+            tuple(sorted(bucket["key"] for bucket in found["brand"]["buckets"])),
+            tuple(sorted(leaves)),
+            {key: tuple(sorted(values)) for key, values in sorted(attributes.items())},
+            currency,
+            priced,
         )
 
     @property

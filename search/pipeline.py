@@ -18,12 +18,15 @@ from search.errors import RequestError, SearchError
 from search.facets import Facets
 from search.filters import Filters
 from search.fusion import METHODS, NORMALISATIONS, normalise, ranked, reciprocal_rank, weighted_sum
+from search.gibberish import is_gibberish
 from search.retrievers import Hit
 from search.spelling import Speller
+from search.understanding import Span, Understander, Understanding
 
 MODES = ("bm25", "dense", "hybrid", "rerank")
 MAX_PAGE = 1000
 MAX_K = 100  # hits per page
+BOOST = 0.2  # of the candidates' score range, added for each understood boost a hit meets
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class SearchRequest:
     explain: bool = False
     min_score: float | None = None  # overrides the settings' cutoff
     spelling: bool = True  # False searches the words exactly as typed
+    understand: bool = True  # False: prices, colours, sizes and brands in the query are only words
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -109,11 +113,15 @@ class SearchResponse:
     facets: Facets
     timings_ms: dict[str, float]
     rerank: bool  # whether a cross-encoder reordered these hits
+    understood: tuple[Span, ...] = ()  # the parts of the query read as constraints, and what they became
+    relaxed: bool = False  # the understood filters left no hits, so they only boosted
+    text: str = ""  # the words the legs and the reranker searched, when not the (corrected) query
+    no_match: bool = False  # gibberish that no product has a word of: no hits, rather than the nearest noise
 
     @property
     def searched(self) -> str:
-        """The words the legs and the reranker searched: the corrected query, or the query as typed."""
-        return self.corrected_query or self.query
+        """The words the legs and the reranker searched: the corrected query less its price phrases."""
+        return self.text or self.corrected_query or self.query
 
 
 class SearchPipeline:
@@ -126,6 +134,7 @@ class SearchPipeline:
         self.keyword = backend.keyword
         self.dense = backend.dense
         self.speller = Speller(backend.words) if settings.spelling and backend.words else None
+        self._understander = Understander(backend.vocabulary)
 
     @property
     def encoder(self) -> Encoder:
@@ -134,31 +143,52 @@ class SearchPipeline:
     def search(self, request: SearchRequest) -> SearchResponse:
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        depth = self.settings.depth
         query = _timed(timings, "spelling", lambda: self.spelled(request.query)) if request.spelling else request.query
-        legs: dict[str, list[Hit]] = {}
-        if request.mode != "dense":
-            legs["keyword"] = _timed(timings, "keyword", lambda: self.keyword.search(query, depth, request.filters))
-        if request.mode != "bm25":
-            dense = _timed(timings, "dense", lambda: self.dense.search(query, depth, request.filters))
-            legs["dense"] = above_floor(dense, self.settings.dense_floor)
+        understanding = Understanding(query, query)
+        if request.understand:
+            understanding = _timed(timings, "understanding", lambda: self.understander.understand(query))
+        filters = understanding.filters(request.filters)
+        legs = self._retrieve(understanding.text, request.mode, filters, timings)
         scored = _timed(timings, "fusion", lambda: fuse(legs, self.settings))
+        relaxed = not scored and filters != request.filters
+        if relaxed:  # the understood filters left nothing: search without them, let them only boost
+            understanding = understanding.relaxed()
+            legs = self._retrieve(understanding.text, request.mode, request.filters, timings)
+            scored = fuse(legs, self.settings)
+        no_match = request.understand and bool(scored) and self._gibberish(understanding.text, legs, filters)
+        if no_match:  # no word of it is a word, and no product has one: the nearest products would be noise
+            scored = []
+        products: dict[str, Product] = {}  # fetched once, for kinds, boosts, the reranker and the page
+        if (understanding.kinds or understanding.boosts) and scored:
+            products = self.backend.products([product_id for product_id, _ in scored])
+        if understanding.kinds and scored:
+            kept = [
+                (pid, score) for pid, score in scored if pid in products and meets(products[pid], understanding.kinds)
+            ]
+            relaxed = relaxed or not kept
+            understanding, scored = (
+                (understanding.relaxed(understanding.kinds), scored) if not kept else (understanding, kept)
+            )
+        if understanding.boosts and scored:
+            scored = boosted(scored, products, understanding.boosts)
+        query = understanding.text
 
         cutoff = request.min_score if request.min_score is not None else self.settings.min_score
         if cutoff is not None:
             scored = [(product_id, score) for product_id, score in scored if score >= cutoff]
         before_rerank = dict(scored) if request.explain else {}
         reranked: dict[str, float] = {}
-        products: dict[str, Product] = {}  # fetched once, for the reranker and the page
         if request.mode == "rerank" and self.reranker is not None:
             head, tail = scored[: self.settings.rerank_depth], scored[self.settings.rerank_depth :]
-            products = self.backend.products([product_id for product_id, _ in head])
-            reranked = _timed(timings, "rerank", lambda: self._rerank(query, products))
+            missing = [product_id for product_id, _ in head if product_id not in products]
+            products |= self.backend.products(missing) if missing else {}
+            head_products = {product_id: products[product_id] for product_id, _ in head if product_id in products}
+            reranked = _timed(timings, "rerank", lambda: self._rerank(query, head_products))
             head = blend(head, reranked, self.settings.rerank_weight)
             scored = head + below(head, tail)
 
         ids = [product_id for product_id, _ in scored]
-        facets = _timed(timings, "facets", lambda: self.backend.facets(ids, request.filters.category))
+        facets = _timed(timings, "facets", lambda: self.backend.facets(ids, filters.category))
         first = (request.page - 1) * request.size
         page = scored[first : first + request.size]
         missing = [product_id for product_id, _ in page if product_id not in products]
@@ -180,9 +210,10 @@ class SearchPipeline:
             if product_id in products  # a product deleted since it was retrieved is left out
         ]
         timings["total"] = (time.perf_counter() - started) * 1000
+        searched = understanding.query
         return SearchResponse(
             request.query,
-            query if query != request.query else None,
+            searched if searched != request.query else None,
             request.mode,
             len(scored),
             request.page,
@@ -191,7 +222,36 @@ class SearchPipeline:
             facets,
             {name: round(ms, 3) for name, ms in timings.items()},
             bool(reranked),
+            understanding.spans,
+            relaxed,
+            query,
+            no_match,
         )
+
+    def _gibberish(self, text: str, legs: dict[str, list[Hit]], filters: Filters) -> bool:
+        if not is_gibberish(text):
+            return False
+        known = legs["keyword"] if "keyword" in legs else self.keyword.search(text, 1, filters)
+        return not known
+
+    def _retrieve(self, text: str, mode: str, filters: Filters, timings: dict[str, float]) -> dict[str, list[Hit]]:
+        """The legs the mode uses, each `depth` deep, filtered inside retrieval."""
+        depth = self.settings.depth
+        legs: dict[str, list[Hit]] = {}
+        if mode != "dense":
+            legs["keyword"] = _timed(timings, "keyword", lambda: self.keyword.search(text, depth, filters))
+        if mode != "bm25":
+            dense = _timed(timings, "dense", lambda: self.dense.search(text, depth, filters))
+            legs["dense"] = above_floor(dense, self.settings.dense_floor)
+        return legs
+
+    @property
+    def understander(self) -> Understander:
+        """Query understanding over the backend's vocabulary, built again when an update changed it."""
+        vocabulary = self.backend.vocabulary
+        if vocabulary is not self._understander.vocabulary:
+            self._understander = Understander(vocabulary)
+        return self._understander
 
     def spelled(self, query: str) -> str:
         """The query as it is searched: words no product uses corrected, when the settings say so."""
@@ -223,6 +283,23 @@ def blend(fused: list[tuple[str, float]], reranked: dict[str, float], weight: fl
     scores = [normalise(dict(fused), "minmax"), normalise(reranked, "minmax")]
     mixed = weighted_sum(scores, [1.0 - weight, weight])
     return ranked({product_id: score for product_id, score in mixed.items() if product_id in reranked})
+
+
+def boosted(
+    scored: list[tuple[str, float]], products: dict[str, Product], boosts: tuple[Span, ...]
+) -> list[tuple[str, float]]:
+    """The hits re-ordered with a bonus of BOOST of the score range for each understood boost a product meets."""
+    top, bottom = scored[0][1], scored[-1][1]
+    step = BOOST * (top - bottom) if top > bottom else BOOST * max(abs(top), 1.0)
+    bonus = {
+        product_id: step * sum(span.admits(products[product_id]) for span in boosts) if product_id in products else 0.0
+        for product_id, _ in scored
+    }
+    return ranked({product_id: score + bonus[product_id] for product_id, score in scored})
+
+
+def meets(product: Product, spans: tuple[Span, ...]) -> bool:
+    return all(span.admits(product) for span in spans)
 
 
 def below(head: list[tuple[str, float]], tail: list[tuple[str, float]]) -> list[tuple[str, float]]:

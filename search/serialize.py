@@ -7,6 +7,7 @@ from typing import Any
 
 from indexer import Product
 from search.pipeline import ResultHit, SearchResponse
+from search.understanding import Span, without
 
 DESCRIPTION_CHARS = 240
 
@@ -53,5 +54,26 @@ def response_json(response: SearchResponse, version: str, reranker_loaded: bool)
         "rerank": rerank,
         "hits": [hit_json(hit) for hit in response.hits],
         "facets": asdict(response.facets),
+        "understood": [span_json(span, response) for span in response.understood],
+        "relaxed": response.relaxed,
+        "no_match": response.no_match,
         "timings_ms": response.timings_ms,
+    }
+
+
+def span_json(span: Span, response: SearchResponse) -> dict[str, Any]:
+    """One understood part of the query: what it became, and the query to search to undo it."""
+    reading = span.readings[0] if span.readings else None
+    low, high = span.price or (None, None)
+    return {
+        "text": span.text,
+        "start": span.start,
+        "end": span.end,
+        "kind": span.kind,
+        "key": reading.key if reading else None,
+        "values": list(reading.values) if reading else [],
+        "price_min": low,
+        "price_max": high,
+        "effect": span.effect,
+        "undo": without(response.corrected_query or response.query, span),
     }

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from indexer import Product
+from indexer.vocabulary import Vocabulary
 from search.facets import Facets, count_facets
 from search.filters import FilterIndex, Filters
 from search.retrievers import Hit
@@ -41,6 +42,7 @@ class FakeBackend:
         self.keyword = FixedLeg(keyword, products)
         self.dense = FixedLeg(dense, products)
         self.words = catalogue_words(products)
+        self.vocabulary = Vocabulary.of(products)
 
     def products(self, ids: Sequence[str]) -> dict[str, Product]:
         return {product_id: self.by_id[product_id] for product_id in ids if product_id in self.by_id}

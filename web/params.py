@@ -72,6 +72,11 @@ class SearchParams(BaseModel):
     spell: Flag = Field(
         True, description="1 or true: words no product uses are corrected to catalogue words; 0 or false: as typed."
     )
+    understand: Flag = Field(
+        True,
+        description="1 or true: prices, colours, sizes, materials and brands in the query become filters and "
+        "boosts (see `understood` in the response); 0 or false: the query is only words.",
+    )
 
 
 REPEATED = frozenset(name for name, field in SearchParams.model_fields.items() if get_origin(field.annotation) is list)
@@ -105,6 +110,7 @@ def parse_search(args: MultiDict[str, str], default_mode: str) -> SearchRequest:
         explain=params.explain,
         min_score=params.min_score,
         spelling=params.spell,
+        understand=params.understand,
     )
 
 

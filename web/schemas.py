@@ -10,6 +10,7 @@ from pydantic.json_schema import SkipJsonSchema
 from indexer.analysis import LANGUAGES
 from search.pipeline import MODES
 from search.serialize import DESCRIPTION_CHARS
+from search.understanding import EFFECTS, SPAN_KINDS
 
 Mode = Literal[MODES]  # the modes search.pipeline owns
 
@@ -78,6 +79,21 @@ class Timings(BaseModel):
     total: float
 
 
+class Understood(Closed):
+    text: str = Field(description="The words of the (corrected) query that were understood.")
+    start: int = Field(ge=0, description="Where they start in the (corrected) query.")
+    end: int = Field(ge=0)
+    kind: Literal[SPAN_KINDS]
+    key: str | None = Field(description="The attribute key, for colour, size, material and other attributes.")
+    values: list[str] = Field(description="The catalogue values they stand for, any of them.")
+    price_min: float | None
+    price_max: float | None
+    effect: Literal[EFFECTS] = Field(
+        description="filter: only hits that meet it; boost: hits that meet it rank higher."
+    )
+    undo: str = Field(description="The query without these words: search it to drop this constraint.")
+
+
 class Search(Closed):
     query: str
     corrected_query: str | None = Field(
@@ -91,6 +107,13 @@ class Search(Closed):
     rerank: str = Field(description="on, off, or off with the reason the rerank mode could not rerank.")
     hits: list[Hit]
     facets: Facets
+    understood: list[Understood] = Field(
+        description="The parts of the query read as constraints; empty with understand=0."
+    )
+    relaxed: bool = Field(description="The understood filters left no hits, so they only boost.")
+    no_match: bool = Field(
+        description="The query is gibberish and no product has a word of it: no hits rather than the nearest ones."
+    )
     timings_ms: Timings
 
 

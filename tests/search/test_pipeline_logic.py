@@ -114,3 +114,39 @@ def test_legs_search_the_spelled_query() -> None:
     assert search.keyword.queries[-1] == search.dense.queries[-1] == "electric kettle"
     search.search(SearchRequest("electrik kettle", spelling=False))
     assert search.keyword.queries[-1] == "electrik kettle"
+
+
+def test_an_understood_price_filters_inside_retrieval_and_leaves_the_searched_words() -> None:
+    response = pipeline().search(SearchRequest("kettle under 30"))
+    assert {hit.product.id for hit in response.hits} == {"b", "c"} and not response.relaxed  # 6.50 and 25.00
+    assert response.searched == "kettle" and [span.text for span in response.understood] == ["under 30"]
+    fixed = pipeline()
+    fixed.search(SearchRequest("kettle under 30"))
+    assert fixed.backend.keyword.queries == ["kettle"]
+
+
+def test_understand_off_searches_the_words_only() -> None:
+    response = pipeline().search(SearchRequest("kettle under 30", understand=False))
+    assert response.total == 4 and response.understood == ()
+
+
+def test_filters_that_leave_nothing_fall_back_to_boosts() -> None:
+    response = pipeline().search(SearchRequest("kettle under 5"))
+    assert response.relaxed and response.total == 4
+    assert [span.effect for span in response.understood] == ["boost"]
+
+
+def test_an_understood_boost_adds_a_share_of_the_score_range() -> None:
+    plain = {hit.product.id: hit.score for hit in pipeline().search(SearchRequest("kettle")).hits}
+    boosted = {hit.product.id: hit.score for hit in pipeline().search(SearchRequest("outdoor kettle")).hits}
+    assert boosted["e"] == pytest.approx(plain["e"] + 0.2 * (plain["a"] - plain["e"]))  # e is the only Outdoor one
+    assert all(boosted[pid] == pytest.approx(plain[pid]) for pid in plain if pid != "e")
+
+
+def test_gibberish_that_no_product_has_a_word_of_gets_no_hits() -> None:
+    fixed = pipeline()
+    fixed.keyword.hits = []  # the fake keyword leg finds nothing, as a real one would for "qnkykmxc"
+    response = fixed.search(SearchRequest("qnkykmxc"))
+    assert response.no_match and response.total == 0 and response.hits == []
+    assert fixed.search(SearchRequest("qnkykmxc", understand=False)).total == 3  # the dense leg's, over the floor
+    assert not fixed.search(SearchRequest("byefold")).no_match  # word-like: a name the dense leg may know

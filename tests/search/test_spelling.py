@@ -100,7 +100,7 @@ def test_a_word_over_thirty_letters_stays_as_typed() -> None:
 
 
 # A big catalogue's vocabulary: random words share few deletes, so they make the index as large as it gets.
-VOCABULARY = 190_000
+VOCABULARY = 190_000  # building its index takes seconds: these tests are not in the fast tier
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +116,6 @@ def large(vocabulary: list[str]) -> Speller:
     return Speller(Counter(vocabulary))
 
 
-@pytest.mark.fast
 def test_a_long_query_looks_up_no_more_than_max_words_words(large: Speller, monkeypatch: pytest.MonkeyPatch) -> None:
     looked_up: list[str] = []
     lookup = SymSpell.lookup
@@ -132,7 +131,6 @@ def test_a_long_query_looks_up_no_more_than_max_words_words(large: Speller, monk
     assert len(looked_up) == MAX_WORDS and looked_up == query.split()[:MAX_WORDS]
 
 
-@pytest.mark.fast
 def test_unknown_words_past_the_first_max_words_stay_as_typed(large: Speller, vocabulary: list[str]) -> None:
     known = set(vocabulary) | english_words()
     typos = [word + "q" for word in vocabulary if len(word) <= 10 and word + "q" not in known][: MAX_WORDS + 8]

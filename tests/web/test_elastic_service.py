@@ -35,7 +35,8 @@ def server(elastic: ElasticConfig, elastic_sample: str, sample_reranker) -> Iter
 
 @pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid", "rerank"])
 def test_every_mode_with_filters_and_facets(server: LiveServer, elastic_sample: str, mode: str) -> None:
-    params = {"q": "electric kettle", "mode": mode, "category": "Home", "price_max": 80, "k": 5}
+    # the words only: understood, "electric kettle" would keep electric kettles alone (see the next test)
+    params = {"q": "electric kettle", "mode": mode, "category": "Home", "price_max": 80, "k": 5, "understand": 0}
     body = requests.get(server.url + "/api/search", params=params, timeout=30).json()
     assert body["index_version"] == f"{elastic_sample}-v000001"
     assert body["rerank"] == ("on" if mode == "rerank" else "off")
@@ -46,6 +47,17 @@ def test_every_mode_with_filters_and_facets(server: LiveServer, elastic_sample: 
     brand = body["facets"]["brand"][0]["value"]
     narrowed = requests.get(server.url + "/api/search", params={**params, "brand": brand}, timeout=30).json()
     assert narrowed["hits"] and {hit["brand"] for hit in narrowed["hits"]} == {brand}
+
+
+def test_understanding_reads_the_clusters_vocabulary(server: LiveServer) -> None:
+    body = requests.get(server.url + "/api/search", params={"q": "red kettle under 90"}, timeout=30).json()
+    assert [(span["kind"], span["effect"]) for span in body["understood"]] == [
+        ("colour", "filter"),
+        ("category", "filter"),
+        ("price", "filter"),
+    ]
+    assert body["hits"] and all(hit["price"] <= 90 and hit["category"].endswith("Kettles") for hit in body["hits"])
+    assert all(hit["title"].endswith("Red") for hit in body["hits"])
 
 
 def test_products_and_health(server: LiveServer, elastic_sample: str) -> None:
