@@ -45,6 +45,7 @@ class SearchSettings:
     # similarity, and without a floor the tail of unrelated products fills facets and totals.
     dense_floor: float | None = 0.6
     spelling: bool = True  # replace query words no product uses by the closest catalogue words
+    understanding: bool = True  # read prices, colours, sizes, materials and brands in queries as constraints
 
     def __post_init__(self) -> None:
         if self.fusion not in METHODS:
@@ -135,6 +136,8 @@ class SearchPipeline:
         self.dense = backend.dense
         self.speller = Speller(backend.words) if settings.spelling and backend.words else None
         self._understander = Understander(backend.vocabulary)
+        if settings.understanding:  # built now, not on the first query
+            self._understander.warm()
 
     @property
     def encoder(self) -> Encoder:
@@ -145,31 +148,28 @@ class SearchPipeline:
         started = time.perf_counter()
         query = _timed(timings, "spelling", lambda: self.spelled(request.query)) if request.spelling else request.query
         understanding = Understanding(query, query)
-        if request.understand:
+        understand = request.understand and self.settings.understanding
+        if understand:
             understanding = _timed(timings, "understanding", lambda: self.understander.understand(query))
         filters = understanding.filters(request.filters)
         legs = self._retrieve(understanding.text, request.mode, filters, timings)
         scored = _timed(timings, "fusion", lambda: fuse(legs, self.settings))
-        relaxed = not scored and filters != request.filters
-        if relaxed:  # the understood filters left nothing: search without them, let them only boost
-            understanding = understanding.relaxed()
+        products: dict[str, Product] = {}  # fetched once, for kinds, boosts, the reranker and the page
+        kept = self._of_kind(scored, understanding, products)
+        relaxed = not kept and filters != request.filters
+        if relaxed:  # the understood filters left nothing of the kind asked for: they only boost now
+            understanding = understanding.relaxed(tuple(s for s in understanding.spans if s not in understanding.kinds))
             legs = self._retrieve(understanding.text, request.mode, request.filters, timings)
             scored = fuse(legs, self.settings)
-        no_match = request.understand and bool(scored) and self._gibberish(understanding.text, legs, filters)
+            kept = self._of_kind(scored, understanding, products)
+        if not kept and understanding.kinds:  # nothing of that kind at all: it only boosts too
+            understanding, relaxed, kept = understanding.relaxed(), True, scored
+        scored = kept
+        no_match = understand and bool(scored) and self._gibberish(understanding.text, legs, filters)
         if no_match:  # no word of it is a word, and no product has one: the nearest products would be noise
             scored = []
-        products: dict[str, Product] = {}  # fetched once, for kinds, boosts, the reranker and the page
-        if (understanding.kinds or understanding.boosts) and scored:
-            products = self.backend.products([product_id for product_id, _ in scored])
-        if understanding.kinds and scored:
-            kept = [
-                (pid, score) for pid, score in scored if pid in products and meets(products[pid], understanding.kinds)
-            ]
-            relaxed = relaxed or not kept
-            understanding, scored = (
-                (understanding.relaxed(understanding.kinds), scored) if not kept else (understanding, kept)
-            )
         if understanding.boosts and scored:
+            products |= self.backend.products([pid for pid, _ in scored if pid not in products])
             scored = boosted(scored, products, understanding.boosts)
         query = understanding.text
 
@@ -227,6 +227,15 @@ class SearchPipeline:
             query,
             no_match,
         )
+
+    def _of_kind(
+        self, scored: list[tuple[str, float]], understanding: Understanding, products: dict[str, Product]
+    ) -> list[tuple[str, float]]:
+        """The hits of the kind of product the query names, if it names one; `products` gains those fetched."""
+        if not understanding.kinds or not scored:
+            return scored
+        products |= self.backend.products([pid for pid, _ in scored if pid not in products])
+        return [(pid, score) for pid, score in scored if pid in products and meets(products[pid], understanding.kinds)]
 
     def _gibberish(self, text: str, legs: dict[str, list[Hit]], filters: Filters) -> bool:
         if not is_gibberish(text):

@@ -23,6 +23,7 @@ from indexer.analysis import has_chinese, simplified, word_bounds
 from indexer.products import Product, join_category
 from indexer.vocabulary import Vocabulary
 from search.filters import Filters
+from search.gibberish import is_gibberish
 from search.prices import PriceSpan, find_prices
 
 FILTER, BOOST = "filter", "boost"
@@ -102,6 +103,19 @@ class Span:
     price: tuple[float | None, float | None] | None = None  # (min, max), for a price
     effect: str = FILTER  # FILTER or BOOST
 
+    def describe(self) -> str:
+        """One line for a shell: 'under 50' -> price <= 50 (filter)."""
+        if self.price is not None:
+            low, high = self.price
+            bounds = ([f">= {low:g}"] if low is not None else []) + ([f"<= {high:g}"] if high is not None else [])
+            meaning = f"price {' and '.join(bounds)}"
+        else:
+            meaning = " or ".join(
+                f"{reading.key or reading.kind}: {', '.join(reading.values[:4])}{', ...' * (len(reading.values) > 4)}"
+                for reading in self.readings
+            )
+        return f"{self.text!r} -> {meaning} ({self.effect})"
+
     def admits(self, product: Product) -> bool:
         """Whether a product meets what this span asks for."""
         if self.price is not None:
@@ -175,6 +189,11 @@ class Understander:
 
     def __init__(self, vocabulary: Vocabulary) -> None:
         self.vocabulary = vocabulary
+
+    def warm(self) -> None:
+        """Builds the phrase table and the gibberish model now rather than on the first query."""
+        self.understand("warm up 50元以下 under 50")
+        is_gibberish("warm")
 
     @cached_property
     def phrases(self) -> dict[tuple[str, ...], list[_Entry]]:

@@ -15,17 +15,25 @@ from search.pipeline import MODES
 METRICS = ("ndcg@10", "mrr@10", "recall@100", "p@10", "ndcg@10_judged")
 
 
-def parse_modes(modes: str, reranker: Path | None) -> list[tuple[str, str, bool]]:
-    """(label, mode, with the defaults instead of the tuned settings) for each comma-separated MODE[:default]."""
+VARIANTS = {
+    "": "the index's tuned settings",
+    "default": "the defaults in code instead of the tuned settings",
+    "words": "the tuned settings, the query only words (no understanding of prices, colours, sizes, brands)",
+}
+
+
+def parse_modes(modes: str, reranker: Path | None) -> list[tuple[str, str, str]]:
+    """(label, mode, variant) for each comma-separated MODE[:VARIANT]; see VARIANTS."""
     chosen = [(label, *label.partition(":")[::2]) for label in (part.strip() for part in modes.split(",")) if label]
-    bad = [label for label, mode, variant in chosen if mode not in MODES or variant not in ("", "default")]
+    bad = [label for label, mode, variant in chosen if mode not in MODES or variant not in VARIANTS]
     if bad or not chosen:
         raise click.BadParameter(
-            f"unknown mode {bad[0] if bad else ''!r}; use {', '.join(MODES)}, optionally :default", param_hint="--modes"
+            f"unknown mode {bad[0] if bad else ''!r}; use {', '.join(MODES)}, optionally :default or :words",
+            param_hint="--modes",
         )
     if any(mode == "rerank" for _, mode, _ in chosen) and reranker is None:
         raise click.BadParameter("the rerank mode needs --reranker MODEL_DIR", param_hint="--modes")
-    return [(label, mode, variant == "default") for label, mode, variant in chosen]
+    return chosen
 
 
 @click.command("eval")
@@ -35,7 +43,8 @@ def parse_modes(modes: str, reranker: Path | None) -> list[tuple[str, str, bool]
     "--modes",
     default="bm25,dense,hybrid",
     show_default=True,
-    help="Comma-separated, the first is the baseline; MODE:default ignores the index's tuned settings.",
+    help="Comma-separated, the first is the baseline; MODE:default ignores the index's tuned settings, "
+    "MODE:words searches the query as words only.",
 )
 @click.option("--reranker", type=click.Path(path_type=Path), help="Cross-encoder model directory (needed by rerank).")
 @click.option(
@@ -79,9 +88,10 @@ def evaluate(
     backend = location.open()
     model = load_cross_encoder(reranker) if reranker else None
     spelling = {"spelling": False} if no_spelling else {}
-    tuned = SearchPipeline(backend, model, replace(location.settings().load(), **spelling))
-    defaults = SearchPipeline(backend, model, SearchSettings(**spelling))
-    pipelines = [(label, mode, defaults if default else tuned) for label, mode, default in chosen]
+    tuned = replace(location.settings().load(), **spelling)
+    settings = {"": tuned, "default": SearchSettings(**spelling), "words": replace(tuned, understanding=False)}
+    built = {variant: SearchPipeline(backend, model, settings[variant]) for variant in {v for _, _, v in chosen}}
+    pipelines = [(label, mode, built[variant]) for label, mode, variant in chosen]
     report, runs = evaluate_modes(
         pipelines, queries, qrels, MetricSet(rel=rel_threshold), progress=not as_json, against=against
     )

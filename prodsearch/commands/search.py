@@ -25,6 +25,9 @@ from search.pipeline import MAX_K, MODES
 @click.option("--reranker", type=click.Path(path_type=Path), help="Cross-encoder model directory (for --mode rerank).")
 @click.option("--explain", is_flag=True, help="Show each stage's score and rank.")
 @click.option("--no-spelling", is_flag=True, help="Search the words as typed, without spelling correction.")
+@click.option(
+    "--no-understanding", is_flag=True, help="Search the query as words only: prices, colours, sizes are no filters."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the response as JSON.")
 def search(
     location: IndexLocation,
@@ -38,6 +41,7 @@ def search(
     reranker: Path | None,
     explain: bool,
     no_spelling: bool,
+    no_understanding: bool,
     as_json: bool,
 ) -> None:
     """Search the served version of INDEX for QUERY."""
@@ -48,7 +52,9 @@ def search(
     model = load_cross_encoder(reranker) if reranker else None
     pipeline = SearchPipeline(location.open(), model, location.settings().load())
     filters = Filters(split_category(category), brand, price_min, price_max)
-    request = SearchRequest(query, mode, size=k, filters=filters, explain=explain, spelling=not no_spelling)
+    request = SearchRequest(
+        query, mode, size=k, filters=filters, explain=explain, spelling=not no_spelling, understand=not no_understanding
+    )
     response = pipeline.search(request)
     if as_json:
         reranker_loaded = pipeline.reranker is not None
@@ -58,6 +64,14 @@ def search(
         click.echo("rerank is off: no --reranker given, showing hybrid results", err=True)
     if response.corrected_query:
         click.echo(f"showing results for {response.corrected_query!r} (--no-spelling searches {query!r})", err=True)
+    for span in response.understood:
+        click.echo(f"understood {span.describe()}", err=True)
+    if response.relaxed:
+        click.echo(
+            "no product meets every understood filter: they only rank (--no-understanding ignores them)", err=True
+        )
+    if response.no_match:
+        click.echo(f"no word of {query!r} is known to the catalogue or the language: check the spelling", err=True)
     for rank, hit in enumerate(response.hits, start=1):
         product = hit.product
         price = f"{product.price:.2f} {product.currency or ''}".strip() if product.price is not None else ""
