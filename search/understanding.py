@@ -17,7 +17,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from indexer.analysis import has_chinese, simplified, word_bounds
 from indexer.products import Product, join_category
@@ -255,7 +255,7 @@ class Understander:
     def _longest(
         self,
         normal: str,
-        found: list[tuple[int, int, str]],
+        found: tuple[tuple[int, int, str], ...],
         position: int,
         taken: list[tuple[int, int]],
         bounds: set[int] | None,
@@ -316,6 +316,8 @@ def families_of(value: str) -> list[str]:
 
 def normalise(text: str) -> str:
     """NFKC, lower case and Simplified Chinese, one character for one, so offsets stay those of `text`."""
+    if text.isascii():
+        return text.lower()
     characters = []
     for character in text:
         normal = unicodedata.normalize("NFKC", character).lower()
@@ -327,7 +329,8 @@ def normalise(text: str) -> str:
     return normal
 
 
-def tokens(text: str) -> list[tuple[int, int, str]]:
+@lru_cache(maxsize=4096)
+def tokens(text: str) -> tuple[tuple[int, int, str], ...]:
     """(start, end, word) of each word, number and Chinese character of normalised text; numbers in one
     form (1,7 and 1.70 as 1.7), units after a number in one form (litres, L and 升 as l), plural -s dropped."""
     found: list[tuple[int, int, str]] = []
@@ -352,7 +355,7 @@ def tokens(text: str) -> list[tuple[int, int, str]]:
             word = _singular(VARIANTS.get(word, word))
         merged.append((start, end, word))
         index += 1
-    return merged
+    return tuple(merged)
 
 
 def _number(text: str) -> str:
@@ -402,7 +405,7 @@ def _covered(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
     return any(low <= start and end <= high for low, high in spans)
 
 
-def _cue(found: list[tuple[int, int, str]], position: int) -> tuple[int, int] | None:
+def _cue(found: tuple[tuple[int, int, str], ...], position: int) -> tuple[int, int] | None:
     """Where the size cue beside a token is ("size M", "尺码M", "M码"), if there is one."""
     if position and found[position - 1][2] in SIZE_CUES:
         return found[position - 1][:2]
