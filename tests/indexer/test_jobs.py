@@ -10,6 +10,8 @@ import pytest
 
 from indexer import build_index, open_index, read_catalogue, update_index
 from indexer.manifest import FORMAT_VERSION
+from indexer.reader import open_version
+from indexer.vocabulary import Vocabulary
 from models.encoders import DEFAULT_ENCODER
 from tests.helpers import SAMPLE, prodsearch, write_jsonl
 
@@ -81,7 +83,9 @@ def _final_catalogue(records: list[dict]) -> tuple[list[dict], list[dict], list[
             "id": "SKU-0500",
             "title": "Brevilla Zen Tea Maker - Green",
             "category": "Home > Kitchen > Kettles",
+            "brand": "Teawright",
             "price": 89.0,
+            "attributes": {"colour": "jade"},
         },
     ]
     deleted = [records[10]["id"], records[200]["id"], records[299]["id"]]
@@ -121,6 +125,10 @@ def test_update_equals_full_rebuild(tmp_path: Path, sample_catalogue: Path, samp
         sample_records[0]["id"]
     ]
     assert not any(product_id in updated.row_of for product_id in deleted)
+    # query understanding's vocabulary is refreshed by the update: a new brand and colour are known at once
+    assert updated.vocabulary == rebuilt.vocabulary == Vocabulary.of(rebuilt.products)
+    assert "Teawright" in updated.vocabulary.brands and "jade" in updated.vocabulary.attributes["colour"]
+    assert "Teawright" not in open_version(incremental / "versions" / "v000001").vocabulary.brands
 
 
 def test_update_without_changes_publishes_nothing(
