@@ -35,6 +35,21 @@ ENGLISH = {
     "remove": "Remove {label}",
     "error": "{detail}",
     "error_network": "The search service could not be reached; try again in a moment.",
+    "understood": "What the search understood",
+    "understood_price_range": "Price {min}–{max}",
+    "understood_price_max": "Price ≤ {max}",
+    "understood_price_min": "Price ≥ {min}",
+    "understood_colour": "Colour: {value}",
+    "understood_size": "Size: {value}",
+    "understood_material": "Material: {value}",
+    "understood_brand": "Brand: {value}",
+    "understood_category": "Category: {value}",
+    "understood_attribute": "{key}: {value}",
+    "understood_filter": "Only products that match",
+    "understood_boost": "Ranks higher; not a filter",
+    "words_instead": "Search for the words instead",
+    "relaxed": "No products meet all of {constraints}. Showing the closest.",
+    "no_match": "Nothing matches “{query}”. Check the spelling, or try fewer or other words.",
 }
 
 CHINESE = {
@@ -64,6 +79,21 @@ CHINESE = {
     "remove": "移除筛选条件：{label}",
     "error": "搜索出错：{detail}",
     "error_network": "无法连接搜索服务，请稍后重试。",
+    "understood": "已识别的搜索条件",
+    "understood_price_range": "价格 {min}–{max}",
+    "understood_price_max": "价格 ≤ {max}",
+    "understood_price_min": "价格 ≥ {min}",
+    "understood_colour": "颜色：{value}",
+    "understood_size": "规格：{value}",
+    "understood_material": "材质：{value}",
+    "understood_brand": "品牌：{value}",
+    "understood_category": "分类：{value}",
+    "understood_attribute": "{key}：{value}",
+    "understood_filter": "只显示符合的商品",
+    "understood_boost": "符合的商品排在前面，不作筛选",
+    "words_instead": "按原词搜索",
+    "relaxed": "没有同时满足{constraints}的商品，已显示最接近的结果。",
+    "no_match": "没有与“{query}”匹配的商品。请检查拼写，或减少、更换搜索词。",
 }
 
 # The search modes in the menu's order, the usual choice first.

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 
 from indexer.analysis import LANGUAGES as INDEX_LANGUAGES
 from search.pipeline import MODES
+from search.understanding import EFFECTS, SPAN_KINDS
 from web import ServiceConfig, create_app
 from web.labels import CHINESE, ENGLISH, LANGUAGES, PAGE_MODES, page_language
 
@@ -113,3 +114,9 @@ def test_the_embedded_table_cannot_close_its_script() -> None:
         )
     assert html.count("</script>") == 2  # the labels' and app.js's
     assert embedded_labels(html)["title"] == hostile["title"]
+
+
+def test_every_kind_of_understood_words_and_every_effect_has_a_label() -> None:
+    kinds = [kind for kind in SPAN_KINDS if kind != "price"]
+    assert all(f"understood_{kind}" in ENGLISH for kind in kinds), "app.js names a chip by its span's kind"
+    assert all(f"understood_{effect}" in ENGLISH for effect in EFFECTS), "app.js titles a chip by its effect"

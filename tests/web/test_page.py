@@ -74,3 +74,90 @@ def test_prices_and_buckets_are_written_in_the_english_locale(browser, server: L
     buckets = page.locator("#facet-price button span:first-child").all_inner_texts()
     assert buckets and all(re.fullmatch(r"€\d+(–€\d+|\+)", bucket) for bucket in buckets), buckets
     page.close()
+
+
+def total_in(summary: str) -> int:
+    found = re.search(r"([\d,]+) results for", summary)
+    assert found, f"no result count in {summary!r}"
+    return int(found.group(1).replace(",", ""))
+
+
+def prices_shown(page) -> list[float]:
+    return [float(price.lstrip("€").replace(",", "")) for price in page.locator(".result .price").all_inner_texts()]
+
+
+def chip_texts(page) -> list[str]:
+    return [text.removesuffix("×") for text in page.locator("#understood .chip").all_inner_texts()]
+
+
+def test_understood_words_are_chips_and_removing_one_widens_the_search(browser, server: LiveServer) -> None:
+    page = browser.new_page()
+    page.goto(server.url + "/?mode=bm25")
+    page.fill("#q", "red kettle under 90")
+    page.press("#q", "Enter")
+    page.wait_for_selector("#understood .chip")
+    chips = chip_texts(page)
+    assert "Price ≤ €90" in chips and "Colour: red" in chips, chips
+    prices = prices_shown(page)
+    assert prices and all(price <= 90 for price in prices), prices
+    assert page.locator(".result h3").all_inner_texts() and page.inner_text("#relaxed") == ""
+    total = total_in(page.inner_text("#summary"))
+
+    page.locator("#understood .chip", has_text="Price").locator("button").click()  # drops 'under 90' only
+    page.wait_for_function("() => !document.querySelector('#understood').textContent.includes('Price')")
+    assert page.input_value("#q") == "red kettle"
+    assert "Colour: red" in chip_texts(page)
+    assert total_in(page.inner_text("#summary")) > total
+    assert max(prices_shown(page)) > 90
+    assert "mode=bm25" in page.url and "page=1" in page.url
+    page.close()
+
+
+def test_the_words_instead_of_what_was_understood_survive_the_url_and_history(browser, server: LiveServer) -> None:
+    page = browser.new_page()
+    page.goto(server.url + "/?q=red+kettle+under+90")
+    page.wait_for_selector("#understood .chip")
+    page.click("#understood .words-instead")
+    page.wait_for_function("() => document.querySelector('#understood').children.length === 0")
+    assert "understand=0" in page.url
+    titles = page.locator(".result h3").all_inner_texts()
+    assert any("red" not in title.lower() for title in titles), titles
+
+    page.go_back()  # understood again
+    page.wait_for_selector("#understood .chip")
+    assert "understand=0" not in page.url
+    page.go_forward()
+    page.wait_for_function("() => document.querySelector('#understood').children.length === 0")
+    page.reload()
+    page.wait_for_selector(".result")
+    assert page.locator("#understood .chip").count() == 0
+
+    page.fill("#q", "red kettle under 90")  # a search typed anew is understood again
+    page.press("#q", "Enter")
+    page.wait_for_selector("#understood .chip")
+    assert "understand=0" not in page.url
+    page.close()
+
+
+def test_a_preference_only_ranks_and_says_so_when_the_filters_left_nothing(browser, server: LiveServer) -> None:
+    page = browser.new_page()
+    page.goto(server.url + "/?q=purple+kettle+under+5")
+    page.wait_for_selector("#understood .chip")
+    note = page.inner_text("#relaxed")
+    assert note.startswith("No products meet all of “purple”") and note.endswith("Showing the closest."), note
+    boosts = page.locator("#understood .chip.boost")
+    assert boosts.count() >= 1 and boosts.first.get_attribute("title") == "Ranks higher; not a filter"
+    assert page.locator(".result").count() > 0
+    page.close()
+
+
+def test_gibberish_gets_advice_instead_of_an_empty_list(browser, server: LiveServer) -> None:
+    page = browser.new_page()
+    page.goto(server.url + "/?q=%3Cb%3Easdfghjkl%3C%2Fb%3E")  # markup in the query stays text
+    page.wait_for_function("() => document.querySelector('#summary').textContent !== ''")
+    assert page.inner_text("#summary") == (
+        "Nothing matches “<b>asdfghjkl</b>”. Check the spelling, or try fewer or other words."
+    )
+    assert page.locator("#summary b").count() == 0
+    assert page.locator(".result").count() == 0 and page.locator("#understood .chip").count() == 0
+    page.close()

@@ -1,13 +1,14 @@
 // The search page: keeps its state in the URL and renders /api/search responses in the page's language.
 "use strict";
 
-const state = { q: "", mode: document.body.dataset.defaultMode, page: 1, category: "", brand: [], price_min: "", price_max: "", spell: true };
+const state = { q: "", mode: document.body.dataset.defaultMode, page: 1, category: "", brand: [], price_min: "", price_max: "", spell: true, understand: true };
 const PAGE_SIZE = 10;
 const $ = (id) => document.getElementById(id);
 const LABELS = JSON.parse($("labels").textContent); // web/labels.py's table for the catalogue's language
 const LOCALE = document.documentElement.lang;
 const COUNT = new Intl.NumberFormat(LOCALE);
 const MS = new Intl.NumberFormat(LOCALE, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+const LIST = new Intl.ListFormat(LOCALE, { type: "conjunction" });
 let currency = null; // of the results shown; price buckets and the price chip are written in it
 
 // A label with its {names} replaced by values (strings or nodes), as a list for replaceChildren.
@@ -51,6 +52,7 @@ function queryString() {
   if (state.price_min !== "") params.set("price_min", state.price_min);
   if (state.price_max !== "") params.set("price_max", state.price_max);
   if (!state.spell) params.set("spell", "0");
+  if (!state.understand) params.set("understand", "0");
   return params.toString();
 }
 
@@ -64,6 +66,7 @@ function readUrl() {
   state.price_min = params.get("price_min") || "";
   state.price_max = params.get("price_max") || "";
   state.spell = params.get("spell") !== "0";
+  state.understand = params.get("understand") !== "0";
 }
 
 async function run(pushHistory = true) {
@@ -71,7 +74,11 @@ async function run(pushHistory = true) {
   $("mode").value = state.mode;
   $("price-min").value = state.price_min;
   $("price-max").value = state.price_max;
-  if (!state.q.trim()) return;
+  if (!state.q.trim()) { // nothing to search, as when the only understood words are removed
+    if (pushHistory && location.search) history.pushState(null, "", location.pathname);
+    clearResults();
+    return;
+  }
   const query = queryString();
   if (pushHistory) history.pushState(null, "", "?" + query);
   let response;
@@ -90,11 +97,15 @@ async function run(pushHistory = true) {
   render(body);
 }
 
-function showError(message) {
-  $("summary").className = "error";
+function clearResults(message = "") {
+  $("summary").className = "";
   $("summary").textContent = message;
-  $("results").replaceChildren();
-  $("spelling").replaceChildren();
+  ["results", "spelling", "understood", "relaxed", "pagination"].forEach((id) => $(id).replaceChildren());
+}
+
+function showError(message) {
+  clearResults(message);
+  $("summary").className = "error";
 }
 
 function renderSpelling(body) {
@@ -113,7 +124,7 @@ function render(body) {
   currency = body.hits.find((hit) => hit.currency)?.currency || currency;
   const first = (body.page - 1) * body.size + 1;
   const values = { query: body.corrected_query || body.query, total: COUNT.format(body.total), ms: MS.format(body.timings_ms.total) };
-  let summary = "no_results";
+  let summary = body.no_match ? "no_match" : "no_results";
   if (body.total) summary = body.hits.length ? "summary_page" : "summary_total";
   $("summary").textContent = text(summary, { ...values, first: COUNT.format(first), last: COUNT.format(first + body.hits.length - 1) });
   $("results").replaceChildren(...body.hits.map((hit) =>
@@ -135,6 +146,7 @@ function render(body) {
     state.price_max = item.bucket.max === null ? "" : String(item.bucket.max);
   });
   renderChips();
+  renderUnderstood(body);
   renderPages(body);
 }
 
@@ -147,13 +159,16 @@ function renderFacet(id, items, selected, toggle) {
   }));
 }
 
+// A chip naming what narrows the results; its × calls `clear` to change the state, then searches again.
+function chipElement(label, clear, attributes = {}) {
+  const remove = element("button", { type: "button", "aria-label": text("remove", { label }) }, "×");
+  remove.addEventListener("click", () => { clear(); state.page = 1; run(); });
+  return element("span", { class: "chip", ...attributes }, label, remove);
+}
+
 function renderChips() {
   const chips = [];
-  const chip = (label, clear) => {
-    const remove = element("button", { type: "button", "aria-label": text("remove", { label }) }, "×");
-    remove.addEventListener("click", () => { clear(); state.page = 1; run(); });
-    chips.push(element("span", { class: "chip" }, label, remove));
-  };
+  const chip = (label, clear) => chips.push(chipElement(label, clear));
   if (state.category) chip(state.category, () => { state.category = ""; });
   state.brand.forEach((brand) => chip(brand, () => { state.brand = state.brand.filter((b) => b !== brand); }));
   if (state.price_min !== "" || state.price_max !== "") {
@@ -161,6 +176,36 @@ function renderChips() {
       () => { state.price_min = ""; state.price_max = ""; });
   }
   $("active-filters").replaceChildren(...chips);
+}
+
+// The query's words the engine read as constraints: a chip each, whose × searches the query without them;
+// a boost's chip is lighter, for it only ranks. The words can also be searched as plain words instead.
+function renderUnderstood(body) {
+  const chips = body.understood.map((span) => chipElement(spanLabel(span), () => { state.q = span.undo; },
+    { class: `chip understood ${span.effect}`, "data-kind": span.kind, title: text(`understood_${span.effect}`) }));
+  if (chips.length) {
+    const words = element("a", { href: "#", class: "words-instead" }, text("words_instead"));
+    words.addEventListener("click", (event) => { event.preventDefault(); state.understand = false; state.page = 1; run(); });
+    chips.push(words);
+  }
+  $("understood").replaceChildren(...chips);
+  const typed = body.understood.map((span) => `“${span.text}”`);
+  $("relaxed").textContent = body.relaxed ? text("relaxed", { constraints: LIST.format(typed) }) : "";
+}
+
+function spanLabel(span) {
+  if (span.kind === "price") {
+    const bound = (value) => money(value, currency, true);
+    if (span.price_max === null) return text("understood_price_min", { min: bound(span.price_min) });
+    if (span.price_min === null) return text("understood_price_max", { max: bound(span.price_max) });
+    return text("understood_price_range", { min: bound(span.price_min), max: bound(span.price_max) });
+  }
+  // One catalogue value is named as the catalogue writes it (a category by its last step); several
+  // (red: red, dark red), by the words as typed.
+  const one = span.values.length === 1;
+  let value = one ? span.values[0] : span.text;
+  if (one && span.kind === "category") value = value.split(" > ").pop();
+  return text(`understood_${span.kind}`, { key: span.key || "", value });
 }
 
 function edge(raw) { // a price filter's bound from the URL or the form, which need not be a number
@@ -183,7 +228,7 @@ function renderPages(body) {
 function onSubmit(id, update) {
   $(id).addEventListener("submit", (event) => { event.preventDefault(); update(); state.page = 1; run(); });
 }
-onSubmit("search-form", () => { state.q = $("q").value; state.mode = $("mode").value; state.spell = true; });
+onSubmit("search-form", () => { state.q = $("q").value; state.mode = $("mode").value; state.spell = true; state.understand = true; });
 onSubmit("price-form", () => { state.price_min = $("price-min").value; state.price_max = $("price-max").value; });
 window.addEventListener("popstate", () => { readUrl(); run(false); });
 readUrl();
