@@ -70,6 +70,25 @@ def test_a_misspelled_query_is_corrected_unless_spell_is_off(server: LiveServer)
     assert as_typed["corrected_query"] is None and as_typed["hits"] != body["hits"]
 
 
+def test_understood_constraints_filter_say_how_to_undo_them_and_can_be_switched_off(server: LiveServer) -> None:
+    body = get(server, "/api/search", q="blue running shoes under 80", k=50).json()
+    check_schema(server, "Search", body)
+    spans = {span["kind"]: span for span in body["understood"]}
+    assert spans["price"]["price_max"] == 80 and spans["price"]["undo"] == "blue running shoes"
+    assert spans["colour"]["values"] == ["blue", "navy"] and spans["colour"]["effect"] == "filter"
+    assert body["hits"] and all(hit["price"] <= 80 and "Running Shoes" in hit["category"] for hit in body["hits"])
+    words = get(server, "/api/search", q="blue running shoes under 80", k=50, understand=0).json()
+    assert words["understood"] == [] and words["total"] > body["total"]
+    assert any(hit["price"] > 80 for hit in words["hits"])
+
+
+def test_gibberish_gets_no_hits_and_filters_that_leave_none_give_way(server: LiveServer) -> None:
+    nonsense = get(server, "/api/search", q="asdfghjkl").json()
+    assert nonsense["no_match"] and nonsense["total"] == 0 and nonsense["hits"] == []
+    relaxed = get(server, "/api/search", q="yoga mat over 900").json()  # no product costs that much
+    assert relaxed["relaxed"] and relaxed["hits"] and relaxed["understood"][-1]["effect"] == "boost"
+
+
 def test_rerank_mode_says_it_is_off(server: LiveServer) -> None:
     body = get(server, "/api/search", q="kettle", mode="rerank").json()
     assert body["rerank"].startswith("off: no reranker configured")
