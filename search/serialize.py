@@ -75,5 +75,7 @@ def span_json(span: Span, response: SearchResponse) -> dict[str, Any]:
         "price_min": low,
         "price_max": high,
         "effect": span.effect,
+        "relaxed": span.relaxed,
+        "currency": span.currency,
         "undo": without(response.corrected_query or response.query, span),
     }

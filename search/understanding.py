@@ -102,6 +102,8 @@ class Span:
     readings: tuple[Reading, ...] = ()  # more than one: an ambiguous phrase, which only boosts
     price: tuple[float | None, float | None] | None = None  # (min, max), for a price
     effect: str = FILTER  # FILTER or BOOST
+    relaxed: bool = False  # a filter made a boost, because the filters together left no hits
+    currency: str | None = None  # the catalogue's, for a price
 
     def describe(self) -> str:
         """One line for a shell: 'under 50' -> price <= 50 (filter)."""
@@ -173,7 +175,11 @@ class Understanding:
         """The same understanding with these filters (all, by default) made boosts: for when they leave nothing."""
         chosen = self.spans if spans is None else spans
         return replace(
-            self, spans=tuple(replace(span, effect=BOOST) if span in chosen else span for span in self.spans)
+            self,
+            spans=tuple(
+                replace(span, effect=BOOST, relaxed=True) if span in chosen and span.effect == FILTER else span
+                for span in self.spans
+            ),
         )
 
 
@@ -277,7 +283,10 @@ class Understander:
         return None
 
     def _price_span(self, query: str, price: PriceSpan) -> Span:
-        return Span(price.start, price.end, query[price.start : price.end], PRICE, price=(price.low, price.high))
+        text = query[price.start : price.end]
+        return Span(
+            price.start, price.end, text, PRICE, price=(price.low, price.high), currency=self.vocabulary.currency
+        )
 
 
 def _span(query: str, start: int, end: int, entries: list[_Entry]) -> Span:

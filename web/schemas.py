@@ -91,6 +91,8 @@ class Understood(Closed):
     effect: Literal[EFFECTS] = Field(
         description="filter: only hits that meet it; boost: hits that meet it rank higher."
     )
+    relaxed: bool = Field(description="A filter made a boost, because the understood filters together left no hits.")
+    currency: str | None = Field(description="The catalogue's currency, for a price.")
     undo: str = Field(description="The query without these words: search it to drop this constraint.")
 
 

@@ -145,7 +145,7 @@ def test_one_colour_under_two_keys_is_checked_on_the_candidates() -> None:
 
 def test_relaxed_filters_become_boosts() -> None:
     relaxed = UNDERSTANDER.understand("red kettle under 50").relaxed()
-    assert {span.effect for span in relaxed.spans} == {BOOST}
+    assert {span.effect for span in relaxed.spans} == {BOOST} and all(span.relaxed for span in relaxed.spans)
     assert relaxed.filters(Filters()) == Filters()
     assert relaxed.spans[2].admits(PRODUCTS[0]) and not relaxed.spans[2].admits(PRODUCTS[1])  # price 40 / 80
 
