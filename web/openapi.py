@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from web.params import ATTRIBUTE, ATTRIBUTE_DESCRIPTION, documented
+from web.params import ATTRIBUTE_DESCRIPTION, ATTRIBUTE_NAME, MAX_VALUE, MAX_VALUES, documented
 from web.schemas import RESPONSES, Error, Health, Product, Search
 
 REF = "#/components/schemas/{model}"
@@ -44,9 +44,11 @@ def _search_parameters() -> list[dict[str, Any]]:
         parameters.append(
             {"name": name, "in": "query", "required": required, "description": field["description"], "schema": schema}
         )
-    # OpenAPI has no way to name a family of parameters, so the attribute filters get one entry by example
-    attribute = {"name": f"{ATTRIBUTE}NAME", "in": "query", "description": ATTRIBUTE_DESCRIPTION}
-    return [*parameters, {**attribute, "required": False, "schema": {"type": "array", "items": {"type": "string"}}}]
+    # OpenAPI has no way to name a family of parameters, so the attribute filters get one entry by example; the
+    # bounds across parameters (names, values together) can only be said in its description
+    attribute = {"name": ATTRIBUTE_NAME, "in": "query", "description": ATTRIBUTE_DESCRIPTION, "required": False}
+    values = {"type": "array", "maxItems": MAX_VALUES, "items": {"type": "string", "maxLength": MAX_VALUE}}
+    return [*parameters, {**attribute, "schema": values}]
 
 
 @cache

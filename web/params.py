@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Annotated, Any, Literal, get_origin
 
@@ -16,14 +17,32 @@ from search.filters import Filters
 from search.pipeline import MAX_K, MAX_PAGE, MODES, SearchRequest
 
 MAX_QUERY = 512
+# Bounds on the filters, so that no request costs more than a few filters' work (10,000 attribute names once took
+# 2 s a request): characters in a category, brand, attribute name or value; attribute names; brand and attribute
+# values together.
+MAX_VALUE = 200
+MAX_ATTRIBUTES = 20
+MAX_VALUES = 50
 ATTRIBUTE = "attr."
-ATTRIBUTE_DESCRIPTION = "Attribute filter, e.g. attr.colour=red; repeat a name for any of several values."
+ATTRIBUTE_NAME = f"{ATTRIBUTE}NAME"  # how the OpenAPI document and the errors name the family
+ATTRIBUTE_DESCRIPTION = (
+    "Attribute filter, e.g. attr.colour=red; repeat a name for any of several values. "
+    f"At most {MAX_ATTRIBUTES} names; at most {MAX_VALUES} brand and attribute values together; "
+    f"names and values of at most {MAX_VALUE} characters."
+)
 FLAGS = {"1": True, "true": True, "0": False, "false": False}
+# ASCII digits only: int() and float() would also take '1_0' as 10 and other scripts' digits
+WHOLE = re.compile(r"\s*[+-]?[0-9]+\s*")
+DECIMAL = re.compile(r"\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*")
 
 
 def _whole(raw: object) -> object:
-    # Python's int() rather than pydantic's lax parsing, which would also take '5.0'
-    return int(raw) if isinstance(raw, str) else raw
+    # a pattern rather than pydantic's lax parsing, which would also take '5.0'
+    if not isinstance(raw, str):
+        return raw
+    if not WHOLE.fullmatch(raw):
+        raise ValueError("not a whole number")
+    return int(raw)
 
 
 def _number(raw: object) -> object:
@@ -31,7 +50,16 @@ def _number(raw: object) -> object:
         return raw
     if not raw.strip():
         raise PydanticUseDefault()  # a form's empty box means no bound, as if the parameter were absent
+    if not DECIMAL.fullmatch(raw):
+        raise ValueError("not a number")
     return float(raw)
+
+
+def _category(raw: object) -> object:
+    # empty is a form's empty box (no filter); spaces alone name no category and are most likely a slip
+    if isinstance(raw, str) and raw and not raw.strip():
+        raise ValueError("is blank; leave it out to search every category")
+    return raw
 
 
 def _flag(raw: object) -> object:
@@ -50,6 +78,7 @@ Whole = Annotated[int, BeforeValidator(_whole)]
 Number = Annotated[Annotated[float, Field(allow_inf_nan=False)] | SkipJsonSchema[None], BeforeValidator(_number)]
 Price = Annotated[Annotated[float, Field(ge=0, allow_inf_nan=False)] | SkipJsonSchema[None], BeforeValidator(_number)]
 Flag = Annotated[bool, BeforeValidator(_flag)]
+Value = Annotated[str, Field(max_length=MAX_VALUE)]
 
 
 class SearchParams(BaseModel):
@@ -63,8 +92,14 @@ class SearchParams(BaseModel):
     )
     k: Whole = Field(10, ge=1, le=MAX_K, description="Hits per page.")
     page: Whole = Field(1, ge=1, le=MAX_PAGE, description="Page number.")
-    category: str = Field("", description="Category path prefix, e.g. 'Home > Kitchen'.")
-    brand: list[str] = Field([], description="Brand; repeat for any of several.")
+    category: Annotated[str, BeforeValidator(_category)] = Field(
+        "", max_length=MAX_VALUE, description="Category path prefix, e.g. 'Home > Kitchen'."
+    )
+    brand: list[Value] = Field(
+        [],
+        max_length=MAX_VALUES,
+        description=f"Brand; repeat for any of several (at most {MAX_VALUES} brand and attribute values together).",
+    )
     price_min: Price = Field(None, description="Lowest price; empty: no bound.")
     price_max: Price = Field(None, description="Highest price; empty: no bound.")
     explain: Flag = Field(False, description="1 or true: add each stage's score and rank to every hit.")
@@ -83,23 +118,27 @@ REPEATED = frozenset(name for name, field in SearchParams.model_fields.items() i
 
 
 def parse_search(args: MultiDict[str, str], default_mode: str) -> SearchRequest:
+    attributes = _attributes(args)
+    _check_names(args)
     values = {
         name: args.getlist(name) if name in REPEATED else args.get(name) for name in args if not _is_attribute(name)
     }
     try:
         params = SearchParams.model_validate(values)
     except ValidationError as error:
-        # an unknown name is most likely a misspelt known one, so say that before what it left missing
-        first = min(error.errors(), key=lambda fault: fault["type"] != "extra_forbidden")
-        raise _request_error(first, args) from None
+        raise _request_error(error.errors()[0], args) from None
+    given = len(params.brand) + sum(len(chosen) for _, chosen in attributes)
+    if given > MAX_VALUES:
+        raise RequestError(
+            ATTRIBUTE_NAME,
+            f"the request has {given} brand and attribute values; use at most {MAX_VALUES} together",
+        )
     filters = Filters(
         category=split_category(params.category),
         brands=tuple(brand for brand in params.brand if brand.strip()),
         price_min=params.price_min,
         price_max=params.price_max,
-        attributes=tuple(
-            (name.removeprefix(ATTRIBUTE), tuple(args.getlist(name))) for name in sorted(args) if _is_attribute(name)
-        ),
+        attributes=attributes,
     )
     return SearchRequest(
         query=params.q,
@@ -118,6 +157,46 @@ def _is_attribute(name: str) -> bool:
     return name.startswith(ATTRIBUTE) and len(name) > len(ATTRIBUTE)
 
 
+def _attributes(args: MultiDict[str, str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The attr.NAME filters, refused before any other work when there are too many or one is too long."""
+    names = [name for name in args if _is_attribute(name)]
+    if len(names) > MAX_ATTRIBUTES:
+        raise RequestError(
+            ATTRIBUTE_NAME, f"the request has {len(names)} attribute filters; use at most {MAX_ATTRIBUTES}"
+        )
+    attributes = []
+    for name in sorted(names):
+        values = args.getlist(name)
+        if len(values) > MAX_VALUES:
+            raise RequestError(name, f"{name} has {len(values)} values; use at most {MAX_VALUES}")
+        for text in (name.removeprefix(ATTRIBUTE), *values):
+            if len(text) > MAX_VALUE:
+                raise RequestError(
+                    name, f"{name} has a name or value of {len(text)} characters; shorten it to {MAX_VALUE} or fewer"
+                )
+        attributes.append((name.removeprefix(ATTRIBUTE), tuple(values)))
+    return tuple(attributes)
+
+
+def _check_names(args: MultiDict[str, str]) -> None:
+    """Refuses unknown names and single-valued parameters given twice, before any value is validated.
+
+    An unknown name is most likely a misspelt known one, so it is named before what it left missing; and it is
+    found here in one pass, where validation would report each of thousands. A second value would otherwise be
+    dropped silently."""
+    for name in args:
+        if name not in SearchParams.model_fields and not _is_attribute(name):
+            raise _unknown(name)
+    for name in args:
+        if name not in REPEATED and len(args.getlist(name)) > 1 and not _is_attribute(name):
+            raise RequestError(name, f"{name} is given {len(args.getlist(name))} times; give it once")
+
+
+def _unknown(name: str) -> RequestError:
+    known = ", ".join(SearchParams.model_fields)
+    return RequestError(name, f"unknown parameter {name!r}; use {known} or {ATTRIBUTE_NAME} for an attribute filter")
+
+
 @cache
 def documented() -> dict[str, Any]:
     """SearchParams' JSON schema: the OpenAPI parameters are built from it and error messages quote its bounds."""
@@ -127,10 +206,13 @@ def documented() -> dict[str, Any]:
 def _request_error(fault: ErrorDetails, args: MultiDict[str, str]) -> RequestError:
     name = str(fault["loc"][0])
     if fault["type"] == "extra_forbidden":
-        known = ", ".join(SearchParams.model_fields)
-        return RequestError(name, f"unknown parameter {name!r}; use {known} or attr.NAME for an attribute filter")
+        return _unknown(name)
     schema = documented()["properties"][name]
     raw = args.get(name)
+    if name in REPEATED:
+        if fault["type"] == "too_long":
+            return RequestError(name, f"{name} has {len(args.getlist(name))} values; use at most {schema['maxItems']}")
+        raw, schema = args.getlist(name)[int(fault["loc"][1])], schema["items"]
     if fault["type"] in ("missing", "string_pattern_mismatch"):  # q's pattern asks only for a non-blank value
         description = schema["description"]
         return RequestError(name, f"{name} is required: {description[:1].lower()}{description[1:]}")
@@ -148,4 +230,6 @@ def _request_error(fault: ErrorDetails, args: MultiDict[str, str]) -> RequestErr
         return RequestError(name, f"{name} must be a finite number{floor}, got {raw!r}")
     if schema.get("type") == "boolean":
         return RequestError(name, f"{name} must be 1 or 0 (or true or false), got {raw!r}")
+    if fault["type"] == "value_error":  # a validator's own words, e.g. a blank category
+        return RequestError(name, f"{name} {fault['ctx']['error']}, got {raw!r}")
     return RequestError(name, f"{name}: {fault['msg']}, got {raw!r}")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from werkzeug.datastructures import MultiDict
 
 from search.errors import RequestError
 from search.filters import Filters
 from search.pipeline import SearchRequest
-from web.params import parse_search
+from web.openapi import openapi_document
+from web.params import MAX_ATTRIBUTES, MAX_VALUE, MAX_VALUES, parse_search
 
 pytestmark = pytest.mark.fast
 
@@ -81,3 +84,71 @@ def test_a_refusal_names_the_parameter_the_value_and_the_fix(
         parse(*pairs)
     assert refused.value.parameter == parameter
     assert all(word in str(refused.value) for word in words), str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "pairs, parameter, words",
+    [
+        ([("q", "kettle"), ("page", "1_0")], "page", ["whole number", "'1_0'"]),  # int() would read 10
+        ([("q", "kettle"), ("k", "١٠")], "k", ["whole number"]),  # and these Arabic-Indic digits as 10
+        ([("q", "kettle"), ("price_min", "1_0")], "price_min", ["finite number", "'1_0'"]),
+        ([("q", "kettle"), ("q", "lamp")], "q", ["given 2 times", "once"]),
+        ([("q", "kettle"), ("mode", "bm25"), ("mode", "dense")], "mode", ["given 2 times"]),
+        ([("q", "kettle"), ("category", "   ")], "category", ["blank", "leave it out"]),
+        ([("q", "kettle"), ("category", "x" * 201)], "category", ["201 characters", "200 or fewer"]),
+        ([("q", "kettle"), ("brand", "Asix"), ("brand", "x" * 201)], "brand", ["201 characters", "200 or fewer"]),
+        ([("q", "kettle")] + [("brand", f"b{i}") for i in range(51)], "brand", ["51 values", "at most 50"]),
+        ([("q", "kettle")] + [(f"attr.a{i}", "x") for i in range(21)], "attr.NAME", ["21 attribute", "at most 20"]),
+        ([("q", "kettle"), ("attr.colour", "x" * 201)], "attr.colour", ["201 characters", "200 or fewer"]),
+        ([("q", "kettle"), ("attr." + "c" * 201, "red")], "attr." + "c" * 201, ["201 characters"]),
+        ([("q", "kettle")] + [("attr.colour", f"c{i}") for i in range(51)], "attr.colour", ["51 values"]),
+        (
+            [("q", "kettle")] + [("brand", f"b{i}") for i in range(30)] + [("attr.size", f"{i}") for i in range(21)],
+            "attr.NAME",
+            ["51 brand and attribute values", "at most 50 together"],
+        ),
+    ],
+)
+def test_bounds_duplicates_and_odd_numbers_are_refused(
+    pairs: list[tuple[str, str]], parameter: str, words: list[str]
+) -> None:
+    with pytest.raises(RequestError) as refused:
+        parse(*pairs)
+    assert refused.value.parameter == parameter
+    assert all(word in str(refused.value) for word in words), str(refused.value)
+
+
+def test_filters_at_their_bounds_are_accepted() -> None:
+    brands = [("brand", f"{i:03d}" + "b" * 197) for i in range(30)]
+    attributes = [(f"attr.{i:02d}" + "n" * 197, "v" * 200) for i in range(20)]
+    request = parse(("q", "kettle"), ("category", "c" * 200), *brands, *attributes)
+    assert len(request.filters.brands) == 30 and len(request.filters.attributes) == 20
+    assert parse(("q", "kettle"), ("category", "")).filters.category == ()  # a form's empty box: no filter
+    assert parse(("q", "kettle"), ("brand", "A"), ("brand", "B")).filters.brands == ("A", "B")
+
+
+def test_a_flood_of_names_is_refused_before_it_costs_anything() -> None:
+    # 10,000 attribute names once cost 2 s a request; each refusal now stops at the first bound it meets
+    for prefix in ("attr.a", "z"):
+        pairs = MultiDict([("q", "kettle")] + [(f"{prefix}{i}", "x") for i in range(10_000)])
+        started = time.perf_counter()
+        with pytest.raises(RequestError):
+            parse_search(pairs, "hybrid")
+        assert time.perf_counter() - started < 0.05
+
+
+def test_the_openapi_document_states_the_bounds() -> None:
+    parameters = {
+        parameter["name"]: parameter for parameter in openapi_document()["paths"]["/api/search"]["get"]["parameters"]
+    }
+    assert parameters["category"]["schema"]["maxLength"] == MAX_VALUE
+    assert parameters["brand"]["schema"]["maxItems"] == MAX_VALUES
+    assert parameters["brand"]["schema"]["items"]["maxLength"] == MAX_VALUE
+    attribute = parameters["attr.NAME"]
+    assert attribute["schema"] == {
+        "type": "array",
+        "maxItems": MAX_VALUES,
+        "items": {"type": "string", "maxLength": MAX_VALUE},
+    }
+    assert f"At most {MAX_ATTRIBUTES} names" in attribute["description"]
+    assert f"at most {MAX_VALUES} brand and attribute values together" in attribute["description"]
