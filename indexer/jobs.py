@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.catalogue import LineError, read_catalogue
+from indexer.checksums import version_checksums
 from indexer.dense import DenseIndex
 from indexer.errors import IndexerError
 from indexer.keyword import KeywordIndex
@@ -132,7 +133,7 @@ def reembed_index(root: Path, encoder_name: str, progress: bool = False) -> JobR
     index_root = IndexRoot(root)
     with index_root.writing():
         previous = open_version(index_root.current())
-        settings = replace(previous.settings, encoder=encoder_name)
+        settings = replace(previous.settings, encoder=encoder.name)  # a directory by its absolute path
         vectors = embed_products(encoder, previous.products, settings.batch_size, progress)
         manifest = _publish(
             index_root,
@@ -225,7 +226,8 @@ def _publish(
     catalogue: tuple[Path, str],
     changes: dict[str, int],
 ) -> Manifest:
-    """Writes products, dense and keyword indexes, the vocabulary and, last, the manifest; then serves the version."""
+    """Writes products, dense and keyword indexes, the vocabulary and, last, the manifest with the checksums of
+    them all; then serves the version."""
     source, catalogue_sha256 = catalogue
     with root.staging() as (name, directory):
         store_sha256 = write_products(products, directory)
@@ -249,6 +251,7 @@ def _publish(
             store_sha256=store_sha256,
             settings=settings.to_dict(),
             changes=changes,
+            checksums=version_checksums(directory),  # every file is written by now; the manifest comes last
         )
         manifest.write(directory)
     return manifest

@@ -9,7 +9,7 @@ from typing import Any
 from indexer.analysis import AUTO, check_language, detect_language
 from indexer.dense import DenseSettings
 from indexer.keyword import KeywordSettings
-from models.encoders import DEFAULT_ENCODERS
+from models.encoders import DEFAULT_ENCODERS, encoder_reference
 
 
 @dataclass(frozen=True)
@@ -33,11 +33,11 @@ class BuildSettings:
 
     def for_catalogue(self, texts: Iterable[str]) -> BuildSettings:
         """These settings with the language decided, from the catalogue's texts when it is `auto`, and the
-        encoder, the language's default unless one was chosen."""
+        encoder, the language's default unless one was chosen (a model directory by its absolute path)."""
         language = check_language(self.language)
         if language == AUTO:
             language = detect_language(texts)
-        encoder = self.encoder or DEFAULT_ENCODERS[language]
+        encoder = encoder_reference(self.encoder or DEFAULT_ENCODERS[language])
         return replace(self, language=language, encoder=encoder, keyword=replace(self.keyword, language=language))
 
     def with_overrides(self, **overrides: Any) -> BuildSettings:

@@ -42,9 +42,21 @@ class Encoder(Protocol):
     def weights_sha256(self) -> str: ...
 
 
+SHIPPED = (*ONNX_GRAPHS, REFERENCE, MULTILINGUAL)
+
+
+def encoder_reference(name: str) -> str:
+    """How an index records the encoder `name`: a shipped name as it is, a model directory as its absolute,
+    resolved path (a relative one would be read against whichever directory the server starts in)."""
+    if name in SHIPPED or not Path(name).is_dir():
+        return name
+    return str(Path(name).resolve())
+
+
 def load_encoder(name: str) -> Encoder:
     """The encoder called `name`: a shipped one, or a sentence-transformers model directory
-    (on onnxruntime in int8 where it is a mean-pooled BERT, as fine-tuned encoders are)."""
+    (on onnxruntime in int8 where it is a mean-pooled BERT, as fine-tuned encoders are), named by its
+    absolute path."""
     if name in ONNX_GRAPHS:
         return _shipped_onnx(name)
     if name == REFERENCE:
@@ -54,12 +66,13 @@ def load_encoder(name: str) -> Encoder:
 
         return _exported_onnx(MULTILINGUAL, multilingual_e5_dir())
     if Path(name).is_dir():
+        name = encoder_reference(name)
         directory = Path(name)
         with loading("encoder", directory):
             if _mean_pooled_bert(directory):
                 return _exported_onnx(name, directory)
             return SentenceTransformerEncoder(name, directory)
-    known = ", ".join([*ONNX_GRAPHS, REFERENCE, MULTILINGUAL])
+    known = ", ".join(SHIPPED)
     raise ModelError(f"unknown encoder {name!r}; use one of {known} or a sentence-transformers model directory")
 
 
@@ -85,6 +98,8 @@ class SentenceTransformerEncoder:
         self.name = name
         self.query_prefix, self.passage_prefix = prompts(directory)
         self.directory = directory
+        # the weights as loaded: a folder retrained in place later is another model, which this one is not
+        self.sha256 = directory_sha256(directory)
         self.model = SentenceTransformer(str(directory), device="cpu")
         self.model.max_seq_length = min(self.model.max_seq_length or MAX_TOKENS, MAX_TOKENS)
         self.dimension = int(self.model.get_embedding_dimension())
@@ -100,7 +115,7 @@ class SentenceTransformerEncoder:
         return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension)
 
     def weights_sha256(self) -> str:
-        return directory_sha256(self.directory)
+        return self.sha256
 
 
 def _shipped_onnx(name: str) -> OnnxEncoder:

