@@ -3,26 +3,30 @@
 Both legs take the filters inside the query (the kNN leg in its `filter`, so k hits pass them);
 fusion, rerank and explain stay in our pipeline. Dense scores are turned back from Elasticsearch's
 (1 + cosine) / 2 into cosine, so fusion, the dense floor and explain read the same over both backends.
+Queries are embedded and analysed as the `_meta` of the physical index behind the alias says, again
+whenever a build moves the alias to an index written with another encoder or language.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from indexer import Product, fields
-from indexer.analysis import English
+from indexer.analysis import Chinese, English
 from indexer.elastic import (
     ElasticConfig,
     analysis_of,
-    encoder_of,
     fetch_documents,
     index_meta,
     reachable,
     require_served,
 )
+from indexer.errors import IndexFormatError
 from indexer.products import split_category
+from indexer.reader import checked_encoder
 from indexer.vocabulary import Vocabulary
 from models import Encoder, encode_queries
 from search.facets import PRICE_EDGES, TOP, Facets, FacetValue, price_buckets
@@ -31,22 +35,39 @@ from search.retrievers import Hit
 
 KEYWORD_FIELDS = [f"{name}^{fields.TITLE_BOOST:g}" if name == fields.TITLE else name for name in fields.TEXT]
 LABEL_SECONDS = 1.0  # how long the physical index behind the alias is taken as known
+REFUSAL_SECONDS = 30.0  # how long an encoder that could not be loaded is not tried again
+KEPT_ENCODERS = 3  # loaded encoders kept for a switch back, the longest loaded dropped first
 VOCABULARY_SECONDS = 30.0  # how often the vocabulary is checked for a build or an update
 VOCABULARY_TERMS = 20_000  # brands, category paths and attribute values read, each
+
+
+class Served(NamedTuple):
+    """The physical index behind the alias and what its `_meta` says queries need, swapped as one."""
+
+    index: str
+    encoder: tuple[str, str]  # (name, weights sha256)
+    analysis: English | Chinese
 
 
 class ElasticBackend:
     """An Elasticsearch alias written by `prodsearch index build --backend elasticsearch`."""
 
     def __init__(self, config: ElasticConfig, alias: str, encoder: Encoder | None = None) -> None:
+        """`encoder`, one already loaded, serves every index that names its name and weights."""
         self.config = config
         self.alias = alias
         self.client = config.client()
+        self._checking = threading.Lock()
+        self._loading = threading.Lock()
+        # by (name, sha256): switching back to an encoder served before costs nothing
+        self._encoders: dict[tuple[str, str], Encoder] = {}
+        self._refused: dict[tuple[str, str], tuple[float, str]] = {}
+        if encoder is not None:
+            self._encoders[(encoder.name, encoder.weights_sha256())] = encoder
         with reachable(config):
-            self._index = require_served(self.client, alias)
-            self.encoder = encoder or encoder_of(self.client, self._index)
-            self.analysis = analysis_of(index_meta(self.client, self._index))
+            self._served = self._read(require_served(self.client, alias))
         self._checked = time.monotonic()
+        self._encoder_of(self._served)  # a mismatched encoder stops start-up, not the first query
         self._vocabulary: Vocabulary | None = None
         self._vocabulary_stamp: tuple[Any, ...] = ()
         self._vocabulary_checked = 0.0
@@ -56,11 +77,52 @@ class ElasticBackend:
     @property
     def label(self) -> str:
         """The physical index behind the alias (it changes when a full build moves the alias)."""
+        return self._current().index
+
+    @property
+    def encoder(self) -> Encoder:
+        """The encoder that embedded the index behind the alias now, loaded the first time it is served."""
+        return self._encoder_of(self._current())
+
+    @property
+    def analysis(self) -> English | Chinese:
+        """The text analysis that the index behind the alias now was written with."""
+        return self._current().analysis
+
+    def _current(self) -> Served:
         if time.monotonic() - self._checked > LABEL_SECONDS:
-            with reachable(self.config):
-                self._index = require_served(self.client, self.alias)
-            self._checked = time.monotonic()
-        return self._index
+            with self._checking:
+                if time.monotonic() - self._checked > LABEL_SECONDS:  # not checked by another thread meanwhile
+                    with reachable(self.config):
+                        index = require_served(self.client, self.alias)
+                        if index != self._served.index:
+                            self._served = self._read(index)
+                    self._checked = time.monotonic()
+        return self._served
+
+    def _read(self, index: str) -> Served:
+        meta = index_meta(self.client, index)
+        return Served(index, (meta["encoder"], meta["encoder_sha256"]), analysis_of(meta))
+
+    def _encoder_of(self, served: Served) -> Encoder:
+        encoder = self._encoders.get(served.encoder)
+        if encoder is not None:
+            return encoder
+        with self._loading:  # one thread loads; the others wait for it rather than load it again
+            if served.encoder in self._encoders:
+                return self._encoders[served.encoder]
+            refused = self._refused.get(served.encoder)
+            if refused and time.monotonic() - refused[0] < REFUSAL_SECONDS:  # not a model load per query
+                raise IndexFormatError(refused[1])
+            try:
+                encoder = checked_encoder(*served.encoder, served.index)
+            except ValueError as error:  # a model not installed, other weights
+                self._refused[served.encoder] = (time.monotonic(), str(error))
+                raise
+            if len(self._encoders) >= KEPT_ENCODERS:  # an encoder retrained daily would otherwise pile up
+                del self._encoders[next(iter(self._encoders))]
+            self._encoders[served.encoder] = encoder
+            return encoder
 
     def search(self, **body: Any) -> dict[str, Any]:
         with reachable(self.config):
@@ -146,10 +208,11 @@ class ElasticBackend:
     def describe(self) -> dict[str, Any]:
         with reachable(self.config):
             count = self.client.count(index=self.alias)["count"]
+        served = self._current()
         return {
             "products": count,
-            "language": self.analysis.language,
-            "encoder": self.encoder.name,
+            "language": served.analysis.language,
+            "encoder": served.encoder[0],
             "dense": f"elasticsearch {self.alias}",
         }
 
