@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, Response, jsonify, request
+from waitress.channel import HTTPChannel
+from waitress.server import BaseWSGIServer, create_server
 from werkzeug.exceptions import HTTPException
 
 from indexer.errors import ClusterUnavailable
@@ -13,10 +17,10 @@ from models import load_cross_encoder
 from search.backend import EmbeddedBackend
 from search.live import FixedSearch, LiveSearch
 from search.pipeline import SearchPipeline
-from web.config import ServiceConfig
+from web.config import SPARE_CONNECTIONS, ServerLimits, ServiceConfig
 from web.metrics import Metrics
 
-__all__ = ["ServiceConfig", "create_app"]
+__all__ = ["ServerLimits", "ServiceConfig", "create_app", "make_server"]
 
 log = logging.getLogger(__name__)
 
@@ -68,3 +72,37 @@ def create_app(config: ServiceConfig | None = None, live: LiveSearch | FixedSear
         return response
 
     return app
+
+
+def make_server(app: Flask, host: str, port: int, threads: int, limits: ServerLimits) -> Any:
+    """A waitress server for the app within `limits`; `.run()` serves until interrupted."""
+    server = create_server(app, host=host, port=port, threads=threads, ident="prodsearch", **limits.waitress())
+    # one listening socket gives that socket's server, several (a name with IPv4 and IPv6) a holder of their map
+    listeners = [server] if isinstance(server, BaseWSGIServer) else list(server.map.values())
+    for listener in listeners:
+        if isinstance(listener, BaseWSGIServer):
+            listener.channel_class = _LimitedChannel
+            listener.retry_after = limits.retry_after
+    return server
+
+
+class _LimitedChannel(HTTPChannel):
+    """A connection; one past the limit is answered 503 with Retry-After and closed at once, not left to wait."""
+
+    def __init__(self, server: BaseWSGIServer, sock: Any, addr: Any, adj: Any, map: dict | None = None) -> None:
+        super().__init__(server, sock, addr, adj, map)
+        # the map holds every connection, the listening sockets and waitress's trigger, as waitress counts them
+        if map is not None and len(map) > adj.connection_limit - SPARE_CONNECTIONS:
+            self.write_soon(_busy(server.retry_after))
+            self.close_when_flushed = True
+
+
+def _busy(retry_after: int) -> bytes:
+    body = json.dumps(
+        {"error": "service unavailable", "detail": f"too many open connections; retry in {retry_after} s"}
+    ).encode()
+    head = (
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+        f"Retry-After: {retry_after}\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    )
+    return head.encode() + body

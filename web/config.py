@@ -49,6 +49,35 @@ class ServiceConfig:
         return replace(self, search=settings)
 
 
+@dataclass(frozen=True)
+class ServerLimits:
+    """What one `prodsearch serve` process takes on at once, and how long it waits for a client (docs/performance.md).
+
+    An idle connection costs a few kilobytes and no thread, so the limit is high and idle ones are closed soon; a
+    connection beyond the limit is answered 503 with Retry-After at once rather than left waiting in the backlog."""
+
+    connections: int = 1000
+    idle_timeout: float = 15.0  # seconds a connection may send and receive nothing, mid-request or between requests
+    header_bytes: int = 64 * 1024  # request line and headers: every bounded parameter at its longest fits; else 431
+    body_bytes: int = 64 * 1024  # the API reads no body; 413 beyond this
+    retry_after: int = 1  # seconds a client refused at the limit is asked to wait
+
+    def waitress(self) -> dict[str, Any]:
+        """The limits as waitress adjustments; `spare` connections past the limit are accepted only to be refused."""
+        return {
+            "connection_limit": self.connections + SPARE_CONNECTIONS,
+            "channel_timeout": self.idle_timeout,
+            "cleanup_interval": min(1.0, self.idle_timeout),  # how often idle connections are looked for
+            "max_request_header_size": self.header_bytes,
+            "max_request_body_size": self.body_bytes,
+            "asyncore_use_poll": True,  # select() cannot watch file descriptors above 1023
+        }
+
+
+# connections past the limit that are accepted to be told 503; past these too, waitress stops accepting
+SPARE_CONNECTIONS = 100
+
+
 def _seconds(raw: str) -> float:
     try:
         seconds = float(raw)

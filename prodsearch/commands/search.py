@@ -88,17 +88,41 @@ def search(
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option("--reranker", type=click.Path(path_type=Path), help="Cross-encoder model directory; enables rerank mode.")
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Request threads.")
+@click.option(
+    "--connections",
+    type=click.IntRange(1),
+    default=1000,
+    show_default=True,
+    help="Open connections; one more is answered 503 with Retry-After.",
+)
+@click.option(
+    "--idle-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=15.0,
+    show_default=True,
+    help="Seconds a connection may send and receive nothing before it is closed.",
+)
 def serve(
-    index: str, backend: str, es_url: str | None, host: str, port: int, reranker: Path | None, threads: int
+    index: str,
+    backend: str,
+    es_url: str | None,
+    host: str,
+    port: int,
+    reranker: Path | None,
+    threads: int,
+    connections: int,
+    idle_timeout: float,
 ) -> None:
     """Serve the search page and JSON API for INDEX (follows new index versions by itself)."""
-    import waitress
+    import logging
 
-    from web import ServiceConfig, create_app
+    from web import ServerLimits, ServiceConfig, create_app, make_server
 
     config = ServiceConfig.from_env(index=index, backend=backend, es_url=es_url, reranker_dir=reranker)
     app = create_app(config.with_search(config.location().settings().load()))
     live = app.extensions["prodsearch.live"]
     live.start()
+    logging.basicConfig()  # warnings to stderr: a version that failed to load, the connection limit reached
+    server = make_server(app, host, port, threads, ServerLimits(connections=connections, idle_timeout=idle_timeout))
     click.echo(f"serving {index} ({live.version}) at http://{host}:{port}/  (Ctrl+C stops)")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="prodsearch")
+    server.run()

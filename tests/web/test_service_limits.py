@@ -1,0 +1,122 @@
+"""`prodsearch serve` within its limits: idle connections do not stop it answering, a connection past the limit
+gets a fast 503 with Retry-After, oversized requests are refused, and a request at every parameter's bound fits."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import pytest
+import requests
+
+from prodsearch.commands.search import serve
+from web import ServerLimits
+from web.params import MAX_ATTRIBUTES, MAX_QUERY, MAX_VALUE, MAX_VALUES
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def served(index: Path, *flags: str) -> Iterator[str]:
+    """`prodsearch serve INDEX` as a user runs it, on a free loopback port, until the block ends."""
+    port = free_port()
+    command = [sys.executable, "-m", "prodsearch", "serve", str(index), "--port", str(port), *flags]
+    with tempfile.TemporaryFile("w+") as log:  # not a pipe: a full pipe would stall the server
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    if requests.get(url + "/healthz", timeout=5).ok:
+                        break
+                except requests.ConnectionError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        log.seek(0)
+                        raise AssertionError(f"serve did not start: {log.read()}") from None
+                    time.sleep(0.2)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+@contextmanager
+def idle_connections(url: str, count: int) -> Iterator[list[socket.socket]]:
+    """`count` connections that never send a byte, as a client that went away or a slow attacker leaves them."""
+    host, port = url.removeprefix("http://").split(":")
+    with ExitStack() as stack:
+        yield [stack.enter_context(socket.create_connection((host, int(port)))) for _ in range(count)]
+
+
+def timed_health(url: str) -> tuple[requests.Response, float]:
+    started = time.monotonic()
+    response = requests.get(url + "/healthz", timeout=10)
+    return response, time.monotonic() - started
+
+
+@pytest.fixture(scope="module")
+def service(sample_index: Path) -> Iterator[str]:
+    with served(sample_index) as url:
+        yield url
+
+
+def test_idle_connections_do_not_stop_health_checks(service: str) -> None:
+    # with waitress's default limit, 100 idle connections stopped it accepting and /healthz timed out
+    with idle_connections(service, 150):
+        time.sleep(0.5)  # let the server accept them all
+        for _ in range(3):
+            response, seconds = timed_health(service)
+            assert response.status_code == 200 and seconds < 3
+        search = requests.get(service + "/api/search", params={"q": "kettle"}, timeout=10)
+        assert search.status_code == 200 and search.json()["hits"]
+
+
+def test_past_the_limit_a_fast_503_with_retry_after_until_idle_connections_are_closed(sample_index: Path) -> None:
+    with served(sample_index, "--connections", "20", "--idle-timeout", "2") as url, idle_connections(url, 40):
+        time.sleep(0.5)
+        response, seconds = timed_health(url)
+        assert response.status_code == 503 and seconds < 2
+        assert response.headers["Retry-After"] == "1"
+        assert "too many open connections" in response.json()["detail"]
+        deadline = time.monotonic() + 10  # the idle ones are closed after 2 s, looked for every second
+        while (response := timed_health(url)[0]).status_code == 503 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert response.status_code == 200
+
+
+def test_oversized_requests_are_refused_and_a_request_at_every_bound_fits(service: str) -> None:
+    long_header = requests.get(service + "/api/search?q=kettle", headers={"X-Padding": "x" * 70_000}, timeout=10)
+    assert long_header.status_code == 431
+    body = requests.post(service + "/api/search?q=kettle", data=b"x" * 70_000, timeout=10)
+    assert body.status_code == 413
+    # every parameter at its bound, each character percent-encoded as a client may send it
+    brands = MAX_VALUES - MAX_ATTRIBUTES
+    pairs = [("q", "q" * MAX_QUERY), ("category", "c" * MAX_VALUE)]
+    pairs += [("brand", f"{i:03d}".ljust(MAX_VALUE, "b")) for i in range(brands)]
+    pairs += [(f"attr.{i:03d}".ljust(len("attr.") + MAX_VALUE, "n"), "v" * MAX_VALUE) for i in range(MAX_ATTRIBUTES)]
+    query = "&".join(f"{_encoded(name)}={_encoded(value)}" for name, value in pairs)
+    assert len(query) > 40_000
+    response = requests.get(f"{service}/api/search?{query}", timeout=30)
+    assert response.status_code == 200, response.text[:300]
+
+
+def _encoded(text: str) -> str:
+    return "".join(f"%{byte:02X}" for byte in text.encode())
+
+
+@pytest.mark.fast
+def test_the_serve_flags_default_to_the_documented_limits() -> None:
+    defaults = {option.name: option.default for option in serve.params}
+    assert defaults["connections"] == ServerLimits.connections
+    assert defaults["idle_timeout"] == ServerLimits.idle_timeout
