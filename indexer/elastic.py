@@ -3,8 +3,10 @@
 A full build writes a new physical index and moves the alias to it in one atomic call, then deletes
 the indices it replaced; a build that fails deletes its own half-written index and leaves the alias
 as it was (a killed one leaves an orphan that the next build deletes). Updates write in place
-through the alias. Each document carries the product's canonical record, which is what search
-returns, beside the fields that exist for BM25, filters and facets.
+through the alias. Builds and updates of one alias take turns: each holds its write lock in the
+cluster (indexer.elastic_lock), so no job deletes or moves an index another is writing. Each document
+carries the product's canonical record, which is what search returns, beside the fields that exist
+for BM25, filters and facets.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from tqdm import tqdm
 import indexer.fields as fields
 from indexer.analysis import Chinese, English, analysis_for
 from indexer.catalogue import LineError, read_catalogue
+from indexer.elastic_lock import locked
 from indexer.errors import ClusterUnavailable, IndexerError, JobError
 from indexer.fields import CATEGORY_LEVELS, attribute_term, brand_key, category_level
 from indexer.jobs import apply_delta, changed_anything, embed_products, read_delta
@@ -89,6 +92,12 @@ class ElasticConfig:
             max_retries=self.retries,
             retry_on_timeout=True,
         )
+
+    @staticmethod
+    def redacted(text: str) -> str:
+        """`text` with the user and password of every URL in it as ***: ES_URL may carry them (http://user:pass@host),
+        and messages name the cluster by its URL."""
+        return re.sub(r"\b([a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s?#]*@", r"\1***@", text)
 
 
 @contextmanager
@@ -243,40 +252,42 @@ def build_elastic(
     catalogue = read_catalogue(catalogue_path, skip_invalid, encoding)
     settings = settings.for_catalogue(product.embedding_text() for product in catalogue.products)
     client = config.client()
-    with reachable(config):
+    with reachable(config), locked(client, alias, "build") as lock:
         existing = physical_indices(client, alias)
         served = served_index(client, alias)
         if served is None and client.indices.exists(index=alias):
             raise IndexerError(f"{alias!r} is an index, not an alias; pick another name or delete that index")
-    encoder = load_encoder(settings.encoder)
-    products = sorted(catalogue.products, key=lambda product: product.id)
-    vectors = embed_products(encoder, products, settings.batch_size, progress)
-    numbers = [int(name.rsplit("-v", 1)[1]) for name in existing]
-    name = physical_name(alias, max(numbers, default=0) + 1)
-    meta = {
-        "format_version": FORMAT_VERSION,
-        "job": "build",
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "language": settings.language,
-        "encoder": encoder.name,
-        "encoder_sha256": encoder.weights_sha256(),
-        "dimension": encoder.dimension,
-        "catalogue": str(Path(catalogue_path).resolve()),
-        "catalogue_sha256": catalogue.sha256,
-        "products": len(products),
-    }
-    with reachable(config):
+        encoder = load_encoder(settings.encoder)
+        products = sorted(catalogue.products, key=lambda product: product.id)
+        vectors = embed_products(encoder, products, settings.batch_size, progress)
+        numbers = [int(name.rsplit("-v", 1)[1]) for name in existing]
+        name = physical_name(alias, max(numbers, default=0) + 1)
+        meta = {
+            "format_version": FORMAT_VERSION,
+            "job": "build",
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "language": settings.language,
+            "encoder": encoder.name,
+            "encoder_sha256": encoder.weights_sha256(),
+            "dimension": encoder.dimension,
+            "catalogue": str(Path(catalogue_path).resolve()),
+            "catalogue_sha256": catalogue.sha256,
+            "products": len(products),
+        }
+        lock.check()
         client.indices.create(index=name, mappings=mapping(encoder.dimension, meta))
         try:
             write_documents(client, name, products, vectors, analysis_for(settings.language), progress)
             count = client.count(index=name)["count"]
             if count != len(products):
                 raise JobError(f"{name} holds {count} documents after the build, expected {len(products)}")
+            lock.check()  # whatever took the lock may be serving or deleting by now: leave the alias to it
         except BaseException:
             _delete_quietly(client, name)
             raise
         moves = [{"remove": {"index": old, "alias": alias}} for old in [served] if old]
         client.indices.update_aliases(actions=[*moves, {"add": {"index": name, "alias": alias}}])
+        # no other job writes to this alias while we hold the lock: the others are orphans of killed builds
         removed = [old for old in existing if old != name]
         for old in removed:
             client.indices.delete(index=old, ignore_unavailable=True)
@@ -301,7 +312,7 @@ def update_elastic(
     started = time.perf_counter()
     delta = read_delta(upsert_path, delete_path, skip_invalid, encoding)
     client = config.client()
-    with reachable(config):
+    with reachable(config), locked(client, alias, "update") as lock:
         index = require_served(client, alias)
         touched = [product.id for product in delta.upserts] + delta.deletes
         stored = fetch_documents(client, index, touched, [fields.PRODUCT, "content_hash", fields.VECTOR])
@@ -320,8 +331,10 @@ def update_elastic(
             [fresh[p.id] if p.id in fresh else stored[p.id][fields.VECTOR] for p in writes], dtype=np.float32
         ).reshape(len(writes), encoder.dimension)
         changes["embedded"] = len(stale)
+        lock.check()
         write_documents(client, index, writes, vectors, analysis_of(index_meta(client, index)), progress)
         deleted = [product_id for product_id in delta.deletes if product_id in stored]
+        lock.check()
         _bulk(client, ({"_op_type": "delete", "_index": index, "_id": i} for i in deleted), len(deleted), False)
         client.indices.refresh(index=index)
         count = client.count(index=index)["count"]

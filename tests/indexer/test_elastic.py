@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
+from elasticsearch import NotFoundError
 
+import indexer.elastic
 from indexer.elastic import (
     ElasticConfig,
     build_elastic,
@@ -16,6 +23,8 @@ from indexer.elastic import (
     served_index,
     update_elastic,
 )
+from indexer.elastic_lock import LOCKS
+from indexer.errors import JobError
 from tests.elastic_server import unique_alias
 from tests.helpers import prodsearch, write_jsonl
 
@@ -36,6 +45,44 @@ def small(sample_records: list[dict], tmp_path_factory: pytest.TempPathFactory) 
 
 def catalogue(tmp_path: Path, records: list[dict], name: str = "catalogue.jsonl") -> Path:
     return write_jsonl(tmp_path / name, records)
+
+
+def lock_of(elastic: ElasticConfig, alias: str) -> dict | None:
+    """The write lock document of `alias`, if a job holds one."""
+    try:
+        return elastic.client().get(index=LOCKS, id=alias)["_source"]
+    except NotFoundError:
+        return None
+
+
+@contextmanager
+def held_build(job: Callable[[], object], monkeypatch: pytest.MonkeyPatch) -> Iterator[dict]:
+    """`job` (a build) run in a thread and held in its embedding step, its lock taken and nothing written,
+    until the block ends; then its report, or its error, in the dict yielded."""
+    embedding, go_on, outcome = threading.Event(), threading.Event(), {}
+    embed = indexer.elastic.embed_products
+
+    def held(*args, **kwargs):
+        if threading.current_thread() is thread:
+            embedding.set()
+            go_on.wait(60)
+        return embed(*args, **kwargs)
+
+    def run() -> None:
+        try:
+            outcome["report"] = job()
+        except Exception as error:  # handed to the test
+            outcome["error"] = error
+
+    monkeypatch.setattr("indexer.elastic.embed_products", held)
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert embedding.wait(60), outcome
+    try:
+        yield outcome
+    finally:
+        go_on.set()
+        thread.join(60)
 
 
 def test_a_rebuild_moves_the_alias_and_deletes_the_old_index(elastic, alias, small, tmp_path) -> None:
@@ -68,6 +115,7 @@ def test_a_failed_build_leaves_the_served_index_alone(elastic, alias, small, tmp
     client = elastic.client()
     assert served_index(client, alias) == served and physical_indices(client, alias) == [served]
     assert client.count(index=alias)["count"] == 40
+    assert lock_of(elastic, alias) is None  # released however the job ended
 
 
 def test_an_orphan_of_a_killed_build_is_deleted_by_the_next(elastic, alias, small, tmp_path) -> None:
@@ -131,3 +179,54 @@ def test_no_alias_is_a_clear_error(elastic) -> None:
     result = prodsearch("search", "no-such-alias", "kettle", "--backend", "elasticsearch", "--es-url", elastic.url)
     assert result.returncode == 2
     assert "no index behind the alias 'no-such-alias'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_two_jobs_at_once_take_turns(elastic, alias, small, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr("indexer.elastic_lock.TTL", 0.8)  # heartbeats every 0.2 s
+    served = build_elastic(catalogue(tmp_path, small), elastic, alias).index
+    delta = catalogue(tmp_path, [{**small[0], "title": "Zephyrine Kettle"}], "delta.jsonl")
+    client = elastic.client()
+    rebuild = catalogue(tmp_path, small[:30], "rebuild.jsonl")
+    with held_build(lambda: build_elastic(rebuild, elastic, alias), monkeypatch) as first:
+        time.sleep(2.0)  # more than twice the TTL: the running job's heartbeats keep its lock
+        holder = lock_of(elastic, alias)
+        assert holder["job"] == "build" and holder["pid"] == os.getpid()
+        refusal = rf"another job is writing to '{alias}': build on \S+ \(pid {os.getpid()}\) since "
+        with pytest.raises(JobError, match=refusal) as refused:
+            build_elastic(catalogue(tmp_path, small), elastic, alias)
+        assert f"DELETE /{LOCKS}/_doc/{alias}" in str(refused.value)
+        with pytest.raises(JobError, match=refusal):
+            update_elastic(elastic, alias, delta)
+        es = ["--backend", "elasticsearch", "--es-url", elastic.url]
+        other = prodsearch("index", "update", alias, "--upsert", str(delta), *es)  # another process
+        assert other.returncode == 1 and "another job is writing" in other.stderr, other.stderr
+        assert physical_indices(client, alias) == [served] and client.count(index=alias)["count"] == 40
+    assert first["report"].index == f"{alias}-v000002" and first["report"].removed == [served]
+    assert served_index(client, alias) == f"{alias}-v000002" and lock_of(elastic, alias) is None
+    assert update_elastic(elastic, alias, delta).changes["changed"] == 1  # its turn now
+    assert client.count(index=alias)["count"] == 30 and lock_of(elastic, alias) is None
+
+
+def test_a_job_whose_lock_was_taken_leaves_the_alias_to_the_taker(elastic, alias, small, tmp_path, monkeypatch):
+    build_elastic(catalogue(tmp_path, small), elastic, alias)
+    client = elastic.client()
+    rebuild = catalogue(tmp_path, small[:30], "rebuild.jsonl")
+    with held_build(lambda: build_elastic(rebuild, elastic, alias), monkeypatch) as first:
+        client.delete(index=LOCKS, id=alias)  # forced by hand, as the refusal says, though the job lives
+        second = build_elastic(catalogue(tmp_path, small[:20]), elastic, alias)
+    assert isinstance(first.get("error"), JobError), first
+    assert f"lost its write lock on '{alias}' (its lock document was deleted)" in str(first["error"])
+    assert served_index(client, alias) == second.index and physical_indices(client, alias) == [second.index]
+    assert client.count(index=alias)["count"] == 20
+
+
+def test_a_dead_jobs_lock_is_taken_over_once_it_expires(elastic, alias, small, tmp_path) -> None:
+    client = elastic.client()
+    dead = {"owner": "0" * 32, "job": "update", "host": "elsewhere", "pid": 1, "acquired_at": "2024-01-01T00:00:00"}
+    client.index(index=LOCKS, id=alias, document={**dead, "expires_at": time.time() + 60, "expires": "soon"})
+    with pytest.raises(JobError, match=rf"writing to '{alias}': update on elsewhere \(pid 1\)"):
+        build_elastic(catalogue(tmp_path, small), elastic, alias)
+    assert physical_indices(client, alias) == []
+    client.index(index=LOCKS, id=alias, document={**dead, "expires_at": time.time() - 1, "expires": "passed"})
+    assert build_elastic(catalogue(tmp_path, small), elastic, alias).index == f"{alias}-v000001"
+    assert lock_of(elastic, alias) is None
