@@ -1,4 +1,9 @@
-"""manifest.json: what a version directory holds, written last so its presence means complete."""
+"""manifest.json: what a version directory holds, written last so its presence means complete.
+
+Format 2 adds `checksums`, the sha256 of every file of the version, checked when it is loaded.
+Format 1 versions (before checksums) are still read: only their product store is checked, against
+`store_sha256`, and the reader logs that the other parts are not.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,8 @@ from typing import Any
 from indexer.errors import IndexFormatError
 
 FILE = "manifest.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)  # 1: no per-file checksums
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,7 @@ class Manifest:
     store_sha256: str
     settings: dict[str, Any]
     changes: dict[str, int] = field(default_factory=dict)
+    checksums: dict[str, str] = field(default_factory=dict)  # path inside the version -> sha256; {} in format 1
     format_version: int = FORMAT_VERSION
 
     def write(self, directory: Path) -> None:
@@ -50,13 +57,16 @@ class Manifest:
             record = json.loads(path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
             raise IndexFormatError(f"{path} is not valid JSON ({error}); rebuild the index") from None
-        if record.get("format_version") != FORMAT_VERSION:
+        if not isinstance(record, dict):
+            raise IndexFormatError(f"{path} is not a JSON object; rebuild the index")
+        if record.get("format_version") not in READABLE_FORMATS:
             raise IndexFormatError(
                 f"{path} has format version {record.get('format_version')!r}, this prodsearch reads "
-                f"{FORMAT_VERSION}; rebuild the index with this version"
+                f"{' and '.join(map(str, READABLE_FORMATS))}; rebuild the index with this version"
             )
         names = {f.name for f in fields(cls)}
-        missing = sorted(names - record.keys())
+        optional = {"checksums"} if record["format_version"] == 1 else set()
+        missing = sorted(names - optional - record.keys())
         if missing:
             raise IndexFormatError(f"{path} lacks {', '.join(missing)}; rebuild the index")
         return cls(**{key: value for key, value in record.items() if key in names})

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from indexer import checksums
 from indexer.dense import FILE as DENSE_FILE
 from indexer.dense import DenseIndex
 from indexer.errors import IndexFormatError
@@ -16,13 +18,16 @@ from indexer.manifest import Manifest
 from indexer.products import Product
 from indexer.settings import BuildSettings
 from indexer.store import FILE as STORE_FILE
-from indexer.store import read_products
+from indexer.store import read_store
 from indexer.versions import IndexRoot
 from indexer.vocabulary import FILE as VOCABULARY_FILE
 from indexer.vocabulary import Vocabulary
 from models import Encoder, load_encoder
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
+KEYWORD_META = f"{KEYWORD_DIRECTORY}/meta.json"  # tantivy's list of segments: the keyword index's root file
 
 
 @dataclass(frozen=True)
@@ -41,14 +46,22 @@ class IndexVersion:
 
 
 def open_version(path: Path) -> IndexVersion:
-    """A version directory, loaded and checked part by part against its manifest."""
+    """A version directory, loaded and checked part by part against its manifest.
+
+    Every file is checked against its sha256 in the manifest before it is loaded (the product
+    store after it is parsed, so that a broken line is named by its row), and the counts of the
+    parts must agree: a damaged version is refused by file, never served.
+    """
     manifest = Manifest.read(path)
     settings = BuildSettings.from_dict(manifest.settings)
     for part in (STORE_FILE, DENSE_FILE, KEYWORD_DIRECTORY):
         if not (path / part).exists():
-            raise IndexFormatError(f"{path / part} is missing; the version is damaged: rebuild it")
-    products = _part(path / STORE_FILE, lambda: read_products(path))
+            raise IndexFormatError(f"{path / part} is missing; {checksums.DAMAGED}")
+    expected = _expected_checksums(path, manifest)
+    checksums.verify(path, expected, [name for name in expected if name != STORE_FILE])
+    products, store_sha256 = _part(path / STORE_FILE, lambda: read_store(path))
     manifest.check_count(path / STORE_FILE, len(products))
+    checksums.check(path, STORE_FILE, store_sha256, expected[STORE_FILE])
     dense_index = _part(path / DENSE_FILE, lambda: DenseIndex.load(path, manifest.dense_kind, settings.dense.ef_search))
     manifest.check_count(path / DENSE_FILE, len(dense_index))
     if dense_index.dimension != manifest.dimension:
@@ -64,6 +77,23 @@ def open_version(path: Path) -> IndexVersion:
     else:  # a version from before vocabularies
         vocabulary = Vocabulary.of(products)
     return IndexVersion(path, manifest, products, dense_index, keyword_index, row_of, vocabulary)
+
+
+def _expected_checksums(path: Path, manifest: Manifest) -> dict[str, str]:
+    """The sha256 of each file the version must hold, by its path inside the version."""
+    if manifest.format_version == 1:
+        log.warning(
+            "%s was written before per-file checksums (manifest format 1): only %s is checked, not the dense "
+            "and keyword indexes; rebuild the index to have every file checked",
+            path,
+            STORE_FILE,
+        )
+        return {STORE_FILE: manifest.store_sha256}
+    listed = manifest.checksums if isinstance(manifest.checksums, dict) else {}
+    for name in (STORE_FILE, DENSE_FILE, KEYWORD_META, VOCABULARY_FILE):
+        if not isinstance(listed.get(name), str):
+            raise IndexFormatError(f"{path / 'manifest.json'} lists no checksum for {name}; {checksums.DAMAGED}")
+    return dict(listed)
 
 
 def _part(path: Path, load: Callable[[], T]) -> T:

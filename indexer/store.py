@@ -6,6 +6,8 @@ import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
+from indexer.checksums import DAMAGED
+from indexer.errors import IndexFormatError
 from indexer.products import Product
 
 FILE = "products.jsonl"
@@ -19,5 +21,24 @@ def write_products(products: Sequence[Product], directory: Path) -> str:
 
 
 def read_products(directory: Path) -> list[Product]:
-    with open(directory / FILE, encoding="utf-8") as handle:
-        return [Product.from_json(line) for line in handle]
+    return read_store(directory)[0]
+
+
+def read_store(directory: Path) -> tuple[list[Product], str]:
+    """Every stored product, in row order, and the sha256 of the bytes they were read from.
+
+    A line that is not a stored product is refused with its line and row, so a damaged store
+    names the place to look.
+    """
+    path = directory / FILE
+    data = path.read_bytes()
+    products = []
+    for row, line in enumerate(data.split(b"\n")[:-1] if data.endswith(b"\n") else data.split(b"\n")):
+        try:
+            products.append(Product.from_json(line.decode("utf-8")))
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
+            problem = f"{type(error).__name__}: {error}" if isinstance(error, KeyError) else str(error)
+            raise IndexFormatError(
+                f"{path}, line {row + 1} (product row {row}) is not a stored product ({problem[:200]}); {DAMAGED}"
+            ) from None
+    return products, hashlib.sha256(data).hexdigest()
