@@ -48,12 +48,15 @@ class Command(click.Group):
         except Exception as error:
             if ctx.params.get("debug"):
                 raise
+            from indexer.elastic import ElasticConfig
+
+            message = ElasticConfig.redacted(str(error))  # ES_URL may carry a user and password
             code = error_exit_code(error)
             if code is not None:
-                click.echo(f"error: {error}", err=True)
+                click.echo(f"error: {message}", err=True)
                 sys.exit(code)
             click.echo(
-                f"error: unexpected {type(error).__name__}: {error} (run again with --debug for the traceback)",
+                f"error: unexpected {type(error).__name__}: {message} (run again with --debug for the traceback)",
                 err=True,
             )
             sys.exit(1)

@@ -6,12 +6,15 @@ import json
 import logging
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, jsonify, redirect, request
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, create_server
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
+from indexer.elastic import ElasticConfig
 from indexer.errors import ClusterUnavailable
 from models import load_cross_encoder
 from search.backend import EmbeddedBackend
@@ -23,10 +26,16 @@ from web.metrics import Metrics
 __all__ = ["ServerLimits", "ServiceConfig", "create_app", "make_server"]
 
 log = logging.getLogger(__name__)
+# The page loads its script, style and data from this origin only, and no other site may frame it.
+PAGE_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
 
 
 def open_live(config: ServiceConfig) -> LiveSearch | FixedSearch:
     """The index the config names, with its reranker, kept up to date with the index's CURRENT or alias."""
+    config = config.with_tuned_settings()
     reranker = load_cross_encoder(config.reranker_dir) if config.reranker_dir else None
     location = config.location()
     if location.elastic is not None:
@@ -39,14 +48,20 @@ def open_live(config: ServiceConfig) -> LiveSearch | FixedSearch:
 
 
 def create_app(config: ServiceConfig | None = None, live: LiveSearch | FixedSearch | None = None) -> Flask:
+    """The whole service: without `live`, it opens the index with its tuned settings and follows new versions
+    (a daemon thread; `app.extensions["prodsearch.live"].stop()` ends it). A `live` given is the caller's to run."""
     from web.api import api
     from web.page import page
 
     config = config or ServiceConfig.from_env()
+    if live is None:
+        config = config.with_tuned_settings()
+        live = open_live(config)
+        live.start()
     app = Flask(__name__)
     app.json.sort_keys = False
     app.extensions["prodsearch.config"] = config
-    app.extensions["prodsearch.live"] = live or open_live(config)
+    app.extensions["prodsearch.live"] = live
     app.extensions["prodsearch.metrics"] = Metrics()
     app.register_blueprint(api)
     app.register_blueprint(page)
@@ -57,18 +72,40 @@ def create_app(config: ServiceConfig | None = None, live: LiveSearch | FixedSear
 
     @app.errorhandler(ClusterUnavailable)
     def unavailable(error: ClusterUnavailable) -> tuple[Response, int]:
-        log.warning("search backend unavailable: %s", error)
-        return jsonify(error="search backend unavailable", detail=str(error)), 503
+        detail = ElasticConfig.redacted(str(error))
+        log.warning("search backend unavailable: %s", detail)
+        return jsonify(error="search backend unavailable", detail=detail), 503
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> tuple[Response, int]:
         log.exception("unexpected error on %s", request.full_path)
         return jsonify(error="internal error", detail="the search service failed on this request; it was logged"), 500
 
+    @app.before_request
+    def relative_redirect() -> Response | None:
+        # werkzeug redirects /api//search to /api/search with an absolute URL built from the Host header, which
+        # the client chose; the path alone sends the browser to the same place on this host
+        moved = request.routing_exception
+        if isinstance(moved, RequestRedirect):
+            target = urlsplit(moved.new_url)
+            return redirect(target.path + (f"?{target.query}" if target.query else ""), moved.code)
+        return None
+
     @app.after_request
     def count(response: Response) -> Response:
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
         app.extensions["prodsearch.metrics"].requests.labels(endpoint, str(response.status_code)).inc()
+        return response
+
+    @app.after_request
+    def headers(response: Response) -> Response:
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        if request.endpoint == "page.index":
+            response.headers["Content-Security-Policy"] = PAGE_POLICY
+            response.headers["X-Frame-Options"] = "DENY"  # frame-ancestors for browsers without CSP 2
+            response.headers["Cache-Control"] = "no-cache"  # a reload may change its catalogue: ask each time
+        elif request.endpoint != "page.static":
+            response.headers["Cache-Control"] = "no-store"  # answers of the moment, and errors
         return response
 
     return app

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ class ServiceConfig:
     reranker_dir: Path | None = None
     default_mode: str = "hybrid"
     reload_interval: float = 1.0  # seconds between looks at the index's CURRENT pointer
-    search: SearchSettings = field(default_factory=SearchSettings)
+    search: SearchSettings | None = None  # None: the index's tuned settings, else the defaults in code
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> ServiceConfig:
@@ -45,8 +45,9 @@ class ServiceConfig:
     def location(self) -> IndexLocation:
         return IndexLocation.of(self.index, self.backend, self.es_url)
 
-    def with_search(self, settings: SearchSettings) -> ServiceConfig:
-        return replace(self, search=settings)
+    def with_tuned_settings(self) -> ServiceConfig:
+        """Search settings as given, else those tuned for the index (`prodsearch tune`), else the defaults."""
+        return self if self.search is not None else replace(self, search=self.location().settings().load())
 
 
 @dataclass(frozen=True)

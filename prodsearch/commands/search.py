@@ -119,9 +119,8 @@ def serve(
     from web import ServerLimits, ServiceConfig, create_app, make_server
 
     config = ServiceConfig.from_env(index=index, backend=backend, es_url=es_url, reranker_dir=reranker)
-    app = create_app(config.with_search(config.location().settings().load()))
+    app = create_app(config)  # opens the index with its tuned settings and follows its new versions
     live = app.extensions["prodsearch.live"]
-    live.start()
     logging.basicConfig()  # warnings to stderr: a version that failed to load, the connection limit reached
     server = make_server(app, host, port, threads, ServerLimits(connections=connections, idle_timeout=idle_timeout))
     click.echo(f"serving {index} ({live.version}) at http://{host}:{port}/  (Ctrl+C stops)")

@@ -171,3 +171,83 @@ def test_service_with_a_reranker(sample_index, sample_reranker) -> None:
         assert all(hit["explain"]["rerank_score"] == hit["score"] for hit in body["hits"])
     finally:
         server.close()
+
+
+def test_create_app_alone_follows_new_versions_with_the_tuned_settings(tmp_path, sample_catalogue) -> None:
+    # `prodsearch serve` used to load the tuned settings and start the watcher itself; the factory now does both
+    import time
+    from dataclasses import replace
+
+    from indexer import build_index, update_index
+    from search.pipeline import SearchSettings
+    from search.tuned import FileSettings
+    from tests.helpers import write_jsonl
+    from web import ServiceConfig, create_app
+
+    root = tmp_path / "index"
+    build_index(sample_catalogue, root)
+    tuned = replace(SearchSettings(), fusion="rrf", rrf_k=20.0)
+    FileSettings(root).save(tuned, {"by": "test"})
+    live = create_app(ServiceConfig(index=str(root), reload_interval=0.2)).extensions["prodsearch.live"]
+    try:
+        assert live.pipeline.settings == tuned
+        update_index(root, write_jsonl(tmp_path / "delta.jsonl", [{"id": "NEW-1", "title": "Trek Stove", "price": 9}]))
+        deadline = time.monotonic() + 10
+        while live.version != "v000002" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert live.version == "v000002" and live.pipeline.settings == tuned
+    finally:
+        live.stop()
+
+
+def test_credentials_in_the_cluster_url_are_redacted() -> None:
+    import socket
+
+    from indexer.errors import ClusterUnavailable
+    from tests.helpers import prodsearch
+    from web import ServiceConfig, create_app
+
+    class Down:
+        @property
+        def pipeline(self):
+            raise ClusterUnavailable("Elasticsearch at http://shop:s3cret@es.example:9200 did not answer within 10 s")
+
+    body = create_app(ServiceConfig(index="unused"), live=Down()).test_client().get("/api/search?q=kettle").get_json()
+    assert "s3cret" not in body["detail"] and "http://***@es.example:9200" in body["detail"]
+    with socket.socket() as closed:  # a port nothing listens on: the cluster is down
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://shop:s3cret@127.0.0.1:{closed.getsockname()[1]}"
+    result = prodsearch("search", "shop", "kettle", "--backend", "elasticsearch", "--es-url", url)
+    assert result.returncode != 0 and "did not answer" in result.stderr, result.stderr
+    assert "s3cret" not in result.stderr and "http://***@127.0.0.1" in result.stderr
+
+
+def test_duplicated_and_oversized_parameters_are_400s(server: LiveServer) -> None:
+    for params, parameter in (
+        ([("q", "kettle"), ("q", "lamp")], "q"),
+        ([("q", "kettle"), ("page", "1_0")], "page"),
+        ([("q", "kettle")] + [(f"attr.a{i}", "x") for i in range(10_000)], "attr.NAME"),
+    ):
+        response = requests.get(server.url + "/api/search", params=params, timeout=30)
+        assert response.status_code == 400 and response.json()["parameter"] == parameter
+        check_schema(server, "Error", response.json())
+
+
+def test_the_double_slash_redirect_stays_on_this_host(server: LiveServer) -> None:
+    response = requests.get(
+        server.url + "/api//search?q=kettle", headers={"Host": "evil.example"}, allow_redirects=False, timeout=30
+    )
+    assert response.status_code == 308 and response.headers["Location"] == "/api/search?q=kettle"
+    assert requests.get(server.url + "/api//search?q=kettle", timeout=30).json()["hits"]
+
+
+def test_caching_and_browser_security_headers(server: LiveServer) -> None:
+    for path in ("/api/search?q=kettle", "/api/products/SKU-1001", "/api/nothing", "/healthz", "/api/openapi.json"):
+        response = requests.get(server.url + path, timeout=30)
+        assert response.headers["Cache-Control"] == "no-store", path
+        assert response.headers["X-Content-Type-Options"] == "nosniff", path
+    page = requests.get(server.url + "/", timeout=30)
+    assert page.headers["X-Content-Type-Options"] == "nosniff" and page.headers["X-Frame-Options"] == "DENY"
+    policy = page.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert page.headers["Cache-Control"] == "no-cache"
