@@ -17,6 +17,7 @@ from indexer.products import KNOWN_FIELDS, Product, validate_record
 
 MAX_LISTED_ERRORS = 50
 FORMATS = ("jsonl", "csv")
+MAX_LINE_BYTES = 1_000_000  # one product; its fields have their own limits (indexer.products)
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,13 @@ class LineError:
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.message}"
+
+
+class _Unreadable(Exception):
+    """A line past which the file cannot be read reliably (a CSV quote that never closes)."""
+
+    def __init__(self, error: LineError) -> None:
+        self.error = error
 
 
 class CatalogueError(IndexerError):
@@ -67,24 +75,27 @@ def read_catalogue(path: Path, skip_invalid: bool = False, encoding: str = "utf-
     first_line_of: dict[str, int] = {}
     ignored: set[str] = set()
     lines = 0
-    for line, row in rows:
-        lines = line
-        if isinstance(row, LineError):
-            errors.append(row)
-            continue
-        ignored.update(key for key in row if key not in KNOWN_FIELDS)
-        try:
-            product = validate_record(row)
-        except ValueError as error:
-            errors.append(LineError(line, str(error)))
-            continue
-        if product.id in first_line_of:
-            errors.append(
-                LineError(line, f"duplicate id {product.id!r} (first seen on line {first_line_of[product.id]})")
-            )
-            continue
-        first_line_of[product.id] = line
-        products.append(product)
+    try:
+        for line, row in rows:
+            lines = line
+            if isinstance(row, LineError):
+                errors.append(row)
+                continue
+            ignored.update(key for key in row if key not in KNOWN_FIELDS)
+            try:
+                product = validate_record(row)
+            except ValueError as error:
+                errors.append(LineError(line, str(error)))
+                continue
+            if product.id in first_line_of:
+                errors.append(
+                    LineError(line, f"duplicate id {product.id!r} (first seen on line {first_line_of[product.id]})")
+                )
+                continue
+            first_line_of[product.id] = line
+            products.append(product)
+    except _Unreadable as unreadable:
+        raise CatalogueError(path, [*errors, unreadable.error], "nothing was indexed; fix them first") from None
 
     if errors and not skip_invalid:
         raise CatalogueError(path, errors, "nothing was indexed; fix them or pass --skip-invalid")
@@ -114,18 +125,31 @@ def _decode(raw: bytes, line: int, encoding: str) -> str | LineError:
         )
 
 
+def _json(text: str, number: int) -> Any | LineError:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        return LineError(number, f"broken JSON: {error.msg} (column {error.colno})")
+    except RecursionError:
+        return LineError(number, "JSON nested too deeply to read; a product is one object of text, numbers and lists")
+    except ValueError as error:  # e.g. an integer of more than 4,300 digits
+        return LineError(number, f"unreadable JSON: {str(error)[:120]}")
+
+
 def _jsonl_rows(data: bytes, encoding: str) -> Iterator[tuple[int, dict[str, Any] | LineError]]:
     for number, raw in enumerate(data.splitlines(), start=1):
+        if len(raw) > MAX_LINE_BYTES:
+            yield number, _too_long(number, len(raw))
+            continue
         text = _decode(raw, number, encoding)
         if isinstance(text, LineError):
             yield number, text
             continue
         if not text.strip():
             continue
-        try:
-            record = json.loads(text)
-        except json.JSONDecodeError as error:
-            yield number, LineError(number, f"broken JSON: {error.msg} (column {error.colno})")
+        record = _json(text, number)
+        if isinstance(record, LineError):
+            yield number, record
             continue
         if not isinstance(record, dict):
             yield number, LineError(number, f"expected a JSON object, got {type(record).__name__}")
@@ -147,10 +171,26 @@ def _csv_rows(data: bytes, encoding: str) -> Iterator[tuple[int, dict[str, Any] 
     if reader.fieldnames is None:
         return
     start = 2
-    for row in reader:
+    while True:
         number = start
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:  # the parser cannot find where this row ends, so nor any row after it
+            raise _Unreadable(
+                LineError(
+                    number,
+                    f"unreadable CSV ({error}): a field longer than {csv.field_size_limit():,} characters or a "
+                    "quote that never closes; nothing after it can be read reliably",
+                )
+            ) from None
         start = reader.line_num + 1
         if all(value in (None, "") for value in row.values()):
+            continue
+        size = sum(len(value) for value in row.values() if isinstance(value, str))
+        if size > MAX_LINE_BYTES:
+            yield number, _too_long(number, size, "characters")
             continue
         if None in row:
             yield (
@@ -163,6 +203,14 @@ def _csv_rows(data: bytes, encoding: str) -> Iterator[tuple[int, dict[str, Any] 
         yield number, _csv_record(row, number)
 
 
+def _too_long(number: int, size: int, unit: str = "bytes") -> LineError:
+    return LineError(
+        number,
+        f"{size:,} {unit}, more than the {MAX_LINE_BYTES:,} one product may take; "
+        "shorten its description or attributes (docs/limits.md lists every limit)",
+    )
+
+
 def _csv_record(row: dict[str, str], number: int) -> dict[str, Any] | LineError:
     record: dict[str, Any] = {}
     attributes: dict[str, Any] = {}
@@ -171,10 +219,9 @@ def _csv_record(row: dict[str, str], number: int) -> dict[str, Any] | LineError:
         if value is None or value.strip() == "":
             continue
         if key == "attributes":
-            try:
-                parsed = json.loads(value)
-            except json.JSONDecodeError as error:
-                return LineError(number, f"field 'attributes': broken JSON object: {error.msg}")
+            parsed = _json(value, number)
+            if isinstance(parsed, LineError):
+                return LineError(number, f"field 'attributes': {parsed.message}")
             if not isinstance(parsed, dict):
                 return LineError(number, 'field \'attributes\': expected a JSON object such as {"colour": "red"}')
             attributes.update(parsed)

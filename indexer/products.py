@@ -5,16 +5,28 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 CATEGORY_SEPARATOR = ">"
 KNOWN_FIELDS = ("id", "title", "description", "category", "brand", "price", "currency", "attributes", "url")
 
 AttributeValue = str | int | float | bool
+
+# Bounds on one catalogue row, in characters after trimming, so that one hostile or broken row
+# cannot cost the build gigabytes (the encoder and the keyword index take every character).
+# The longest description of the shipped and public catalogues is 19,436 characters.
+MAX_ID_CHARS = 256
+MAX_CHARS = {"title": 1_000, "description": 50_000, "brand": 200, "category": 1_000, "currency": 16, "url": 2_048}
+MAX_ATTRIBUTES = 100  # names per product
+MAX_ATTRIBUTE_VALUES = 100  # values per name
+MAX_ATTRIBUTE_CHARS = 1_000  # one name or one value
+# Characters an id may not hold: it is a path in the API's URL and a line of an ids file.
+_UNSERVABLE = ("Cc", "Cf", "Cs", "Zl", "Zp")  # controls (newline, tab, NUL), invisible formats, surrogates
 
 
 def split_category(path: str) -> tuple[str, ...]:
@@ -78,7 +90,7 @@ class ProductRecord(BaseModel):
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, coerce_numbers_to_str=True)
 
-    id: str = Field(min_length=1, max_length=256)
+    id: str = Field(min_length=1, max_length=MAX_ID_CHARS)
     title: str = Field(min_length=1)
     description: str | None = None
     category: str | list[str] | None = None
@@ -87,6 +99,49 @@ class ProductRecord(BaseModel):
     currency: str | None = None
     attributes: dict[str, AttributeValue | list[AttributeValue]] | None = None
     url: str | None = None
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_is_servable(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip():
+            problem = id_problem(value)
+            if problem:
+                raise ValueError(problem)
+        return value
+
+    @field_validator("title", "description", "brand", "currency", "url", "category")
+    @classmethod
+    def _text_is_bounded(cls, value: str | list[str] | None, info: ValidationInfo) -> str | list[str] | None:
+        if value is None:
+            return value
+        text = value if isinstance(value, str) else CATEGORY_SEPARATOR.join(value)
+        limit = MAX_CHARS[info.field_name]
+        if len(text) > limit:
+            raise ValueError(
+                f"{len(text):,} characters, more than the {limit:,} a {info.field_name} may have; shorten it"
+            )
+        return value
+
+    @field_validator("attributes")
+    @classmethod
+    def _attributes_are_bounded(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is None:
+            return value
+        if len(value) > MAX_ATTRIBUTES:
+            raise ValueError(f"{len(value):,} names, more than the {MAX_ATTRIBUTES} a product may have; keep fewer")
+        for key, values in value.items():
+            values = values if isinstance(values, list) else [values]
+            if len(values) > MAX_ATTRIBUTE_VALUES:
+                raise ValueError(
+                    f"{key[:40]!r} has {len(values):,} values, more than the {MAX_ATTRIBUTE_VALUES} a name may have"
+                )
+            for text in (key, *(v for v in values if isinstance(v, str))):
+                if len(text) > MAX_ATTRIBUTE_CHARS:
+                    raise ValueError(
+                        f"{text[:40]!r}... is {len(text):,} characters, more than the {MAX_ATTRIBUTE_CHARS:,} "
+                        "an attribute name or value may have; shorten it"
+                    )
+        return value
 
     @field_validator("price", mode="before")
     @classmethod
@@ -124,6 +179,23 @@ def _attribute_text(value: AttributeValue) -> str:
     return str(value).strip()
 
 
+def id_problem(product_id: str) -> str | None:
+    """Why the API could not serve a product with this id, or None; an id is kept exactly as written."""
+    for position, character in enumerate(product_id, start=1):
+        if unicodedata.category(character) in _UNSERVABLE:
+            return (
+                f"contains the control character U+{ord(character):04X} at character {position}; "
+                "an id is a URL path and a line of an ids file: remove it"
+            )
+    if product_id != product_id.strip():
+        return "has spaces around it; ids are kept exactly as written, so remove them from the catalogue"
+    if product_id.startswith("/"):
+        return "starts with '/', which the URL /api/products/ID cannot carry; remove it"
+    if any(segment in (".", "..") for segment in product_id.split("/")):
+        return "has a '.' or '..' segment between slashes, which clients resolve away in the URL /api/products/ID"
+    return None
+
+
 def validate_record(record: dict[str, Any]) -> Product:
     """A Product from one raw row, or ValueError with one message per bad field."""
     try:
@@ -137,6 +209,10 @@ def _describe(problem: dict[str, Any]) -> str:
     if problem["type"] == "missing":
         return f"field '{where}' is required"
     seen = problem.get("input")
-    shown = "" if isinstance(seen, (dict, list)) else f" (got {seen!r})"
+    shown = "" if isinstance(seen, (dict, list)) else f" (got {_short(repr(seen))})"
     message = problem["msg"].removeprefix("Value error, ")
     return f"field '{where}': {message}{shown}"
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 20]}... ({len(text):,} characters)"

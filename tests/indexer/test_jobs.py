@@ -61,6 +61,17 @@ def test_bad_catalogue_fails_the_cli_and_writes_nothing(tmp_path: Path) -> None:
     assert not (tmp_path / "index").exists()
 
 
+def test_a_deeply_nested_line_fails_the_cli_with_its_line_and_exit_2(tmp_path: Path) -> None:
+    nested = tmp_path / "nested.jsonl"
+    nested.write_text(
+        '{"id": "a", "title": "Kettle"}\n{"id": "b", "title": "Pan", "x": ' + "[" * 100_000 + "]" * 100_000 + "}\n",
+        encoding="utf-8",
+    )
+    result = prodsearch("index", "build", str(nested), "--out", str(tmp_path / "index"))
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "line 2: JSON nested too deeply to read" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_missing_index_is_one_clear_line(tmp_path: Path) -> None:
     result = prodsearch("index", "info", str(tmp_path / "nowhere"))
     assert result.returncode == 2
