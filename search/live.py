@@ -3,16 +3,23 @@
 For an index directory, a watcher thread polls ROOT/CURRENT; a new version is loaded beside the
 served one and swapped in with one assignment, so requests in flight finish on the pipeline they
 started with. An Elasticsearch alias needs no watcher: the cluster moves the alias atomically.
+
+When CURRENT cannot be read or names a version that cannot be served (missing, damaged), the
+service keeps serving what it has, logs the problem once, and reports it as `problem` (/healthz
+says "degraded") until CURRENT names a version it can serve again. A version that failed is tried
+again every RETRY_SECONDS, not at every poll.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from indexer import IndexVersion, encoder_for
+from indexer.errors import IndexerError
 from indexer.manifest import Manifest
 from indexer.reader import open_version
 from indexer.versions import IndexRoot
@@ -22,10 +29,13 @@ from search.pipeline import SearchPipeline
 log = logging.getLogger(__name__)
 
 PipelineFactory = Callable[[IndexVersion, Encoder], SearchPipeline]
+RETRY_SECONDS = 60.0  # a version that failed to load is tried again this often, not every poll
 
 
 class FixedSearch:
     """One pipeline for the life of the service, over a backend that follows its index by itself."""
+
+    problem: str | None = None  # the cluster moves the alias itself: nothing to fail here
 
     def __init__(self, pipeline: SearchPipeline) -> None:
         self.pipeline = pipeline
@@ -48,6 +58,8 @@ class LiveSearch:
         self.interval = interval
         self.manifest: Manifest | None = None
         self.pipeline = self._load(self.root.current_name(), None)
+        self.problem: str | None = None  # why CURRENT is not what is served, while it is not
+        self._failed: tuple[str, float] | None = None  # (version that failed to load, when to try it again)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -89,7 +101,40 @@ class LiveSearch:
 
     def _watch(self) -> None:
         while not self._stop.wait(self.interval):
-            try:
-                self.refresh()
-            except Exception:  # a damaged new version: keep serving the current one, try again later
-                log.exception("could not load the new index version; still serving %s", self.version)
+            self.check()
+
+    def check(self) -> None:
+        """One poll: serves a new version CURRENT names, or keeps the served one and reports why not."""
+        name = None
+        try:
+            name = self.root.current_name()
+            if name == self.version:
+                self._report(None)
+                return
+            if self._failed is not None and self._failed[0] == name and time.monotonic() < self._failed[1]:
+                return  # loading it again would only hash and parse the same damaged files
+            self.pipeline = self._load(name, self.pipeline)
+            log.info("serving index version %s", name)
+            self._failed = None
+            self._report(None)
+        except Exception as error:
+            if name is not None:
+                self._failed = (name, time.monotonic() + RETRY_SECONDS)
+            self._report(error)
+
+    def _report(self, error: Exception | None) -> None:
+        """Logs a problem when it starts or changes, not at every poll, and when it is over."""
+        if error is None:
+            if self.problem is not None:
+                log.warning("index problem resolved; serving %s", self.version)
+            self.problem = None
+            return
+        problem = f"{error}; still serving {self.version}"
+        if problem != self.problem:
+            # bad data is described by its message; anything else is a bug, worth its traceback (once)
+            log.error(
+                "cannot serve the index version CURRENT names: %s",
+                problem,
+                exc_info=not isinstance(error, IndexerError),
+            )
+        self.problem = problem

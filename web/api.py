@@ -46,12 +46,15 @@ def product(product_id: str) -> tuple[Response, int] | Response:
 
 @api.get("/healthz")
 def health() -> Response:
-    pipeline = _live().pipeline
+    live = _live()
+    pipeline = live.pipeline
+    problem = getattr(live, "problem", None)  # set while CURRENT names a version that cannot be served
     return jsonify(
-        status="ok",
+        status="degraded" if problem else "ok",
         index_version=pipeline.backend.label,
         **pipeline.backend.describe(),
         reranker="on" if pipeline.reranker is not None else "off",
+        problem=problem,
     )
 
 

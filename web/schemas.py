@@ -120,13 +120,16 @@ class Search(Closed):
 
 
 class Health(Closed):
-    status: Literal["ok"]
+    status: Literal["ok", "degraded"] = Field(
+        description="degraded: the index's CURRENT names a version that cannot be served; the one before is."
+    )
     index_version: str
     products: int = Field(ge=0)
     language: Literal[LANGUAGES] = Field(description="The catalogue's language, as its text is analysed.")
     encoder: str
     dense: str = Field(description="The dense index kind, or the Elasticsearch alias.")
     reranker: Literal["on", "off"]
+    problem: str | None = Field(description="Why the status is degraded, naming the file and the fix; null when ok.")
 
 
 class Error(Closed):

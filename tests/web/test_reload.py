@@ -1,14 +1,21 @@
-"""Hot reload: `index update` switches versions under a running service without a failed request."""
+"""Hot reload: `index update` switches versions under a running service without a failed request, and a
+CURRENT that names nothing servable leaves the service on its version, saying why in /healthz."""
 
 from __future__ import annotations
 
+import logging
+import shutil
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+import jsonschema
+import pytest
 import requests
 
 from indexer import build_index
+from indexer.versions import IndexRoot
 from tests.helpers import LiveServer, prodsearch, write_jsonl
 from web import ServiceConfig, create_app
 
@@ -61,3 +68,68 @@ def test_update_is_served_within_seconds_without_failures(tmp_path: Path, sample
         live.stop()
         server.close()
     assert len(statuses) > 20 and set(statuses) == {200}
+
+
+def _until(condition: Callable[[dict], bool], server: LiveServer, seconds: float = 10) -> dict:
+    """/healthz once it meets the condition; fails after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        health = requests.get(server.url + "/healthz", timeout=30).json()
+        if condition(health) or time.monotonic() > deadline:
+            assert condition(health), health
+            return health
+        time.sleep(0.05)
+
+
+def test_a_bad_current_keeps_the_served_version_and_is_reported_once(
+    tmp_path: Path, sample_index: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import search.live
+
+    loads: list[Path] = []
+    opened = search.live.open_version
+    monkeypatch.setattr(search.live, "open_version", lambda path: loads.append(path) or opened(path))
+    root = Path(shutil.copytree(sample_index, tmp_path / "index"))
+    app = create_app(ServiceConfig(index=str(root), reload_interval=0.05))
+    live = app.extensions["prodsearch.live"]
+    live.start()
+    server = LiveServer(app)
+    document = requests.get(server.url + "/api/openapi.json", timeout=30).json()
+    schema = {"$ref": "#/components/schemas/Health", "components": document["components"]}
+
+    def errors() -> int:
+        return sum(record.levelno >= logging.ERROR for record in caplog.records)
+
+    try:
+        with caplog.at_level(logging.INFO, logger="search.live"):
+            assert _until(lambda health: True, server)["problem"] is None
+            (root / "CURRENT").write_text("v000042\n")  # a hand edit naming no version
+            health = _until(lambda health: health["status"] == "degraded", server)
+            jsonschema.Draft202012Validator(schema).validate(health)
+            assert health["index_version"] == "v000001" and health["products"] == 300
+            assert "CURRENT names 'v000042', which is not a version" in health["problem"]
+            assert health["problem"].endswith("still serving v000001")
+            search = requests.get(server.url + "/api/search", params={"q": "kettle", "mode": "bm25"}, timeout=30)
+            assert search.status_code == 200 and search.json()["hits"]
+            time.sleep(1)  # twenty more polls: still one line in the log
+            assert errors() == 1 and "Traceback" not in caplog.text
+
+            # a version that fails its checksums is not served either, whether at start-up or now
+            versions = root / "versions"
+            shutil.copytree(versions / "v000001", versions / "v000002")
+            dense = versions / "v000002" / "dense.faiss"
+            dense.write_bytes(dense.read_bytes()[:-1] + bytes([dense.read_bytes()[-1] ^ 1]))
+            IndexRoot(root).point_to("v000002")
+            health = _until(lambda health: "dense.faiss has sha256" in (health["problem"] or ""), server)
+            assert health["status"] == "degraded" and health["index_version"] == "v000001"
+            assert "v000002/dense.faiss" in health["problem"] and "rebuild it" in health["problem"]
+            time.sleep(1)  # it is not loaded (hashed) again at every poll, nor logged again
+            assert errors() == 2 and [path.name for path in loads] == ["v000001", "v000002"]
+
+            IndexRoot(root).point_to("v000001")
+            health = _until(lambda health: health["status"] == "ok", server)
+            assert health["problem"] is None and errors() == 2
+            assert "index problem resolved; serving v000001" in caplog.text
+    finally:
+        live.stop()
+        server.close()
