@@ -3,6 +3,9 @@
 Multiple negatives ranking loss: in a batch of (query, product) pairs, each query must score its own
 product above every other product of the batch, and above the batch's hard negatives: for each
 pair, `negatives` unjudged products from its query's hybrid hits, from rank `negatives_from_rank` on.
+No batch holds a query or a product text twice (`distinct_batches`, as sentence-transformers'
+no-duplicates sampler does), and no hard negative is a positive of the batch: either would teach
+the model to push a relevant product away from its own query.
 Validation reorders the hybrid top 50 of held-out queries by the new encoder's cosine (re-embedding
 a whole catalogue per check would be too slow) and keeps the best checkpoint, a sentence-transformers
 folder that `index build/reembed --encoder` takes.
@@ -124,8 +127,11 @@ def train_encoder(
     query_prefix, passage_prefix = model.prompts.get("query", ""), model.prompts.get("passage", "")
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate)
     loss_function = torch.nn.CrossEntropyLoss()
-    steps_per_epoch = (len(pairs) + settings.batch_size - 1) // settings.batch_size
-    check_every = max(1, steps_per_epoch // settings.checks_per_epoch)
+    # a batch of one has no in-batch negatives: the last of one query's many pairs, once the others are used
+    epochs = [distinct_batches(pairs, settings.batch_size, rng) for _ in range(settings.epochs)]
+    alone = sum(len(batch) for batches in epochs for batch in batches if len(batch) < 2)
+    epochs = [[batch for batch in batches if len(batch) >= 2] for batches in epochs]
+    check_every = max(1, len(epochs[0]) // settings.checks_per_epoch)
 
     def embed(texts: list[str]) -> torch.Tensor:
         features = model.tokenize(texts)
@@ -136,15 +142,17 @@ def train_encoder(
     best = history[0]["ndcg@10"]
     model.save(str(out))
     step = 0
-    with tqdm(total=steps_per_epoch * settings.epochs, desc="training", unit="batch", disable=not progress) as bar:
-        for _ in range(settings.epochs):
-            rng.shuffle(pairs)
-            for start in range(0, len(pairs), settings.batch_size):
-                batch = pairs[start : start + settings.batch_size]
-                if len(batch) < 2:
-                    continue  # in-batch negatives need company
+    with tqdm(total=sum(map(len, epochs)), desc="training", unit="batch", disable=not progress) as bar:
+        for batches in epochs:
+            for batch in batches:
                 model.train()
-                drawn = [text for q, _ in batch for text in sample_up_to(negatives.get(q, []), settings.negatives, rng)]
+                positives = {p for _, p in batch}
+                drawn = [
+                    text
+                    for q, _ in batch
+                    for text in sample_up_to(negatives.get(q, []), settings.negatives, rng)
+                    if text not in positives
+                ]
                 products = embed([passage_prefix + p for _, p in batch] + [passage_prefix + t for t in drawn])
                 similarity = embed([query_prefix + q for q, _ in batch]) @ products.T * settings.scale
                 loss = loss_function(similarity, torch.arange(len(batch), device=device))
@@ -165,6 +173,7 @@ def train_encoder(
     report = {
         "base_model": base,
         "pairs": len(pairs),
+        "pairs_without_company": alone,  # over all epochs
         "pairs_from": "pseudo-queries" if settings.pseudo_queries else "judgments",
         "queries_with_negatives": sum(1 for pool in negatives.values() if pool),
         "fit_queries": len(fit_ids),
@@ -178,6 +187,33 @@ def train_encoder(
     }
     (out / "training.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return report
+
+
+def distinct_batches(pairs: list[tuple[str, str]], size: int, rng: random.Random) -> list[list[tuple[str, str]]]:
+    """Every (query, product) pair once, in shuffled batches of up to `size` where no query and no product
+    text appears twice: a pair that would repeat one waits for a later batch (sentence-transformers'
+    no-duplicates sampler, over pairs of texts)."""
+    waiting = list(range(len(pairs)))
+    rng.shuffle(waiting)
+    batches = []
+    while waiting:
+        batch: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        deferred = []
+        for position, row in enumerate(waiting):
+            query, product = pairs[row]
+            if query in seen or product in seen:
+                deferred.append(row)
+                continue
+            batch.append(pairs[row])
+            seen.update((query, product))
+            if len(batch) == size:
+                waiting = deferred + waiting[position + 1 :]
+                break
+        else:
+            waiting = deferred
+        batches.append(batch)
+    return batches
 
 
 def judged_pairs(

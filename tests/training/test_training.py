@@ -195,3 +195,25 @@ def test_an_unknown_base_model_is_named() -> None:
 
     with pytest.raises(ModelError, match="unknown base model 'bert-huge'"):
         backbone_dir("bert-huge")
+
+
+@pytest.mark.fast
+def test_encoder_batches_never_hold_a_query_or_a_product_twice() -> None:
+    from training.encoder import distinct_batches
+
+    rng = random.Random(5)
+    # judgments as shops have them: a few queries with many relevant products, products relevant to many queries
+    pairs = [(f"query {rng.randrange(40)}", f"product {rng.randrange(300)}") for _ in range(2_000)]
+    pairs += [("red kettle", f"kettle {n}") for n in range(100)]  # one query with more pairs than a batch holds
+    batches = distinct_batches(pairs, 32, random.Random(1))
+    assert sorted(pair for batch in batches for pair in batch) == sorted(pairs)  # each pair once, none lost
+    for batch in batches:
+        assert 1 <= len(batch) <= 32
+        assert len({query for query, _ in batch}) == len(batch) and len({product for _, product in batch}) == len(batch)
+        assert not {query for query, _ in batch} & {product for _, product in batch}
+    assert sum(len(batch) == 32 for batch in batches) >= len(pairs) // 32 - 5  # almost all batches full
+    # shuffled plainly, a batch of 32 from these pairs nearly always repeats a query
+    plain = pairs[:]
+    random.Random(1).shuffle(plain)
+    assert sum(len({q for q, _ in plain[i : i + 32]}) < 32 for i in range(0, len(plain), 32)) > 0.9 * len(plain) / 32
+    assert distinct_batches(pairs, 32, random.Random(1)) == batches  # the seed decides
