@@ -32,7 +32,7 @@ def test_search_then_filter_by_a_facet(browser, server: LiveServer, tmp_path) ->
     brand_button = page.locator("#facet-brand button").first
     brand, count = brand_button.locator("span").all_inner_texts()
     brand_button.click()
-    page.wait_for_function("document.querySelectorAll('#active-filters .chip').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('#active-filters .chip').length === 1")
     page.wait_for_function(
         "brand => [...document.querySelectorAll('.result .meta')].every(meta => meta.textContent.startsWith(brand))",
         arg=brand,
@@ -44,7 +44,7 @@ def test_search_then_filter_by_a_facet(browser, server: LiveServer, tmp_path) ->
     page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
 
     page.locator("#active-filters .chip button").click()  # removing the filter brings the other brands back
-    page.wait_for_function("document.querySelectorAll('#active-filters .chip').length === 0")
+    page.wait_for_function("() => document.querySelectorAll('#active-filters .chip').length === 0")
     page.wait_for_function(
         "brand => [...document.querySelectorAll('.result .meta')].some(meta => !meta.textContent.startsWith(brand))",
         arg=brand,
@@ -59,7 +59,7 @@ def test_a_corrected_query_says_so_and_offers_the_words_as_typed(browser, server
     assert "Showing results for running shoes. Search instead for runing shoes." in page.inner_text("#spelling")
     assert "results for “running shoes”" in page.inner_text("#summary")
     page.click("#spelling a")
-    page.wait_for_function("document.querySelector('#spelling').textContent === ''")
+    page.wait_for_function("() => document.querySelector('#spelling').textContent === ''")
     assert "spell=0" in page.url and "results for “runing shoes”" in page.inner_text("#summary")
     page.close()
 

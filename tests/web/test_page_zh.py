@@ -68,7 +68,7 @@ def test_a_chinese_catalogue_gets_a_chinese_page(browser, zh_server: LiveServer,
     category_button = page.locator("#facet-category button").first
     category, count = category_button.locator("span").all_inner_texts()
     category_button.click()
-    page.wait_for_function("document.querySelectorAll('#active-filters .chip').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('#active-filters .chip').length === 1")
     page.wait_for_function(ALL_IN_CATEGORY, arg=category)
     metas = page.locator(".result .meta").all_inner_texts()
     assert metas and all(category in meta for meta in metas)
@@ -78,7 +78,7 @@ def test_a_chinese_catalogue_gets_a_chinese_page(browser, zh_server: LiveServer,
     assert page.get_attribute("#active-filters .chip button", "aria-label") == f"移除筛选条件：{category}"
 
     page.locator("#facet-price button").first.click()  # a price bucket: its chip is written in yuan too
-    page.wait_for_function("document.querySelectorAll('#active-filters .chip').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('#active-filters .chip').length === 2")
     assert page.locator("#active-filters .chip").nth(1).inner_text().startswith("价格 ¥")
     page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
     page.close()
