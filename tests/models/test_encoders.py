@@ -12,6 +12,7 @@ from models.encoders import (
     INT8,
     MULTILINGUAL,
     ONNX,
+    QUERY_TOKENS,
     REFERENCE,
     OnnxEncoder,
     encode_passages,
@@ -56,6 +57,16 @@ def test_a_model_directory_runs_as_an_exported_int8_graph(
     assert (vectors[:4] * reference).sum(axis=1).min() >= 0.985
     np.testing.assert_allclose(vectors[:4], vectors[4:], atol=1e-5)
     assert encoder.weights_sha256() == load_encoder(REFERENCE).weights_sha256()  # an index built on torch opens
+
+
+@pytest.mark.parametrize("name", [INT8, REFERENCE])
+def test_queries_are_embedded_to_query_tokens_at_most(name: str) -> None:
+    encoder = load_encoder(name)
+    long = TEXTS[3]  # 6 x 17 words: over 100 tokens
+    clipped = encoder.clip(long, QUERY_TOKENS)
+    assert long.startswith(clipped) and len(clipped) < len(long) and encoder.clip("Red kettle", 64) == "Red kettle"
+    np.testing.assert_allclose(encode_queries(encoder, [long]), encoder.encode([clipped]), atol=1e-6)
+    assert not np.allclose(encode_queries(encoder, [long]), encoder.encode([long]), atol=1e-3)
 
 
 def test_unknown_encoder_names_the_choices() -> None:
