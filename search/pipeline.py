@@ -13,6 +13,7 @@ from typing import Any
 
 from indexer import Product
 from models import CrossEncoder, Encoder
+from search.adaptive import dense_share
 from search.backend import Backend
 from search.errors import RequestError, SearchError
 from search.facets import Facets
@@ -34,6 +35,9 @@ class SearchSettings:
     fusion: str = "weighted"  # "rrf" or "weighted"
     rrf_k: float = 60.0
     dense_weight: float = 0.5  # weighted fusion: dense share, keyword gets the rest
+    # weighted fusion: dense_weight is the share at a top dense cosine of search.adaptive.CENTRE, more
+    # where the best product is closer in meaning, less where it is further; False: dense_weight always
+    adaptive: bool = True
     normalisation: str = "minmax"
     depth: int = 100  # candidates per leg
     rerank_depth: int = 50  # the fused top hits the cross-encoder reorders; the rest follow unchanged
@@ -281,7 +285,10 @@ def fuse(legs: dict[str, list[Hit]], settings: SearchSettings) -> list[tuple[str
         fused = reciprocal_rank([[h.product_id for h in keyword], [h.product_id for h in dense]], settings.rrf_k)
     else:
         lists = [normalise({h.product_id: h.score for h in hits}, settings.normalisation) for hits in (keyword, dense)]
-        fused = weighted_sum(lists, [1.0 - settings.dense_weight, settings.dense_weight])
+        weight = settings.dense_weight
+        if settings.adaptive and dense:
+            weight = dense_share(weight, dense[0].score)
+        fused = weighted_sum(lists, [1.0 - weight, weight])
     return ranked(fused)
 
 

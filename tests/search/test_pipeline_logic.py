@@ -35,7 +35,7 @@ def ranking(response) -> list[tuple[str, float]]:
 
 
 def test_hybrid_sums_min_max_normalised_legs_half_and_half() -> None:
-    response = pipeline().search(SearchRequest("kettle"))
+    response = pipeline(SearchSettings(adaptive=False)).search(SearchRequest("kettle"))
     # keyword a 1, b (6-2)/8, c 0; dense after the floor c 1, a (0.8-0.7)/0.2, e 0; absent counts 0
     assert ranking(response) == [("a", 0.75), ("c", 0.5), ("b", 0.25), ("e", 0.0)]
     assert response.total == 4 and response.corrected_query is None
@@ -99,7 +99,7 @@ def test_a_rerank_weight_below_one_mixes_in_the_fused_score() -> None:
 
 
 def test_explain_gives_each_legs_rank_and_score() -> None:
-    hit = pipeline().search(SearchRequest("kettle", explain=True)).hits[1]
+    hit = pipeline(SearchSettings(adaptive=False)).search(SearchRequest("kettle", explain=True)).hits[1]
     assert hit.product.id == "c"
     explain = hit.explain
     assert (explain.keyword_rank, explain.keyword_score) == (3, 2.0)
