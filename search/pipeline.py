@@ -177,9 +177,6 @@ class SearchPipeline:
             scored = boosted(scored, products, understanding.boosts)
         query = understanding.text
 
-        cutoff = request.min_score if request.min_score is not None else self.settings.min_score
-        if cutoff is not None:
-            scored = [(product_id, score) for product_id, score in scored if score >= cutoff]
         before_rerank = dict(scored) if request.explain else {}
         reranked: dict[str, float] = {}
         if request.mode == "rerank" and self.reranker is not None:
@@ -190,6 +187,9 @@ class SearchPipeline:
             reranked = _timed(timings, "rerank", lambda: self._rerank(query, head_products))
             head = blend(head, reranked, self.settings.rerank_weight)
             scored = head + below(head, tail)
+        cutoff = request.min_score if request.min_score is not None else self.settings.min_score
+        if cutoff is not None:  # on the final score, the one the hits are ordered and shown by
+            scored = [(product_id, score) for product_id, score in scored if score >= cutoff]
 
         ids = [product_id for product_id, _ in scored]
         facets = _timed(timings, "facets", lambda: self.backend.facets(ids, filters.category))

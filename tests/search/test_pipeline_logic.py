@@ -70,6 +70,14 @@ def test_min_score_cuts_the_final_scores() -> None:
     assert [hit.product.id for hit in response.hits] == ["a", "c"] and response.total == 2
 
 
+def test_min_score_cuts_the_reranked_scores_when_reranking() -> None:
+    # the cross-encoder scores -len(text): "Kettle" (c) -6, a's long text far below; the tail follows below a
+    reranked = pipeline(SearchSettings(rerank_depth=2), ByLength()).search(
+        SearchRequest("kettle", "rerank", min_score=-10)
+    )
+    assert [hit.product.id for hit in reranked.hits] == ["c"] and reranked.total == 1
+
+
 def test_filters_reach_both_legs() -> None:
     response = pipeline().search(SearchRequest("kettle", filters=Filters(brands=("acme",))))
     assert {hit.product.id for hit in response.hits} == {"a", "c"}
