@@ -108,7 +108,7 @@ class ElasticSettings:
         if current is not None:
             self._put("previous", current)
         self._put("current", {"settings": asdict(settings), **provenance})
-        return f"{self.config.url} index {self.index}"
+        return f"{ElasticConfig.redacted(self.config.url)} index {self.index}"
 
     def reset(self) -> bool:
         current = self._get("current")

@@ -100,14 +100,15 @@ def reembed(directory: Path, encoder: str) -> None:
 def info(location: IndexLocation, as_json: bool) -> None:
     """Summarise the served version of INDEX."""
     if location.elastic is not None:
-        from indexer.elastic import elastic_info
+        from indexer.elastic import ElasticConfig, elastic_info
 
         summary = elastic_info(location.elastic, location.name)
         if as_json:
             click.echo(json.dumps(summary, indent=2, sort_keys=True))
             return
         click.echo(
-            f"{location.name}: index {summary['index']} at {location.elastic.url} ({summary['job']}, "
+            f"{location.name}: index {summary['index']} at {ElasticConfig.redacted(location.elastic.url)} "
+            f"({summary['job']}, "
             f"{summary.get('updated_at') or summary['created_at']})\n"
             f"  products  {summary['documents']}\n"
             f"  encoder   {summary['encoder']} ({summary['dimension']}-d, weights {summary['encoder_sha256'][:12]})\n"
