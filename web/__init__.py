@@ -15,8 +15,9 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from indexer.elastic import ElasticConfig
-from indexer.errors import ClusterUnavailable
+from indexer.errors import ClusterUnavailable, IndexFormatError
 from models import load_cross_encoder
+from models.errors import ModelError
 from search.backend import EmbeddedBackend
 from search.live import FixedSearch, LiveSearch
 from search.pipeline import SearchPipeline
@@ -74,6 +75,15 @@ def create_app(config: ServiceConfig | None = None, live: LiveSearch | FixedSear
     def unavailable(error: ClusterUnavailable) -> tuple[Response, int]:
         detail = ElasticConfig.redacted(str(error))
         log.warning("search backend unavailable: %s", detail)
+        return jsonify(error="search backend unavailable", detail=detail), 503
+
+    @app.errorhandler(IndexFormatError)
+    @app.errorhandler(ModelError)
+    def unservable(error: Exception) -> tuple[Response, int]:
+        # the index being served cannot answer this request (its encoder's weights are not installed, a
+        # part is damaged): the service is up, the index is not, as for a cluster that is down
+        detail = ElasticConfig.redacted(str(error))
+        log.warning("index unavailable: %s", detail)
         return jsonify(error="search backend unavailable", detail=detail), 503
 
     @app.errorhandler(Exception)

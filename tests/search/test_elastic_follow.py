@@ -15,6 +15,7 @@ from models.encoders import INT8, ONNX
 from search.elastic import ElasticBackend
 from tests.elastic_server import unique_alias
 from tests.helpers import write_jsonl
+from web import ServiceConfig, create_app
 
 QUERY = "electric kettle"
 
@@ -68,6 +69,7 @@ def test_an_encoder_that_cannot_be_loaded_is_refused_clearly_and_not_reloaded_pe
     catalogue = write_jsonl(tmp_path / "catalogue.jsonl", sample_records[:20])
     build_elastic(catalogue, elastic, alias)
     backend = ElasticBackend(elastic, alias)
+    app = create_app(ServiceConfig(index=alias, backend="elasticsearch", es_url=elastic.url))
     served = build_elastic(catalogue, elastic, alias).index
     client = elastic.client()
     meta = client.indices.get_mapping(index=served)[served]["mappings"]["_meta"]
@@ -86,3 +88,8 @@ def test_an_encoder_that_cannot_be_loaded_is_refused_clearly_and_not_reloaded_pe
         backend.dense.search(QUERY, 5)
     assert len(loads) == 1  # the second query was refused from memory
     assert backend.label == served and backend.keyword.search(QUERY, 5)  # keyword search goes on
+    try:  # over HTTP it is the index that is unavailable, not the service that failed
+        answer = app.test_client().get("/api/search", query_string={"q": QUERY})
+    finally:
+        app.extensions["prodsearch.live"].stop()
+    assert answer.status_code == 503 and "weights 000000000000" in answer.get_json()["detail"]
