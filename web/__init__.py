@@ -51,7 +51,7 @@ def open_live(config: ServiceConfig) -> LiveSearch | FixedSearch:
 def create_app(config: ServiceConfig | None = None, live: LiveSearch | FixedSearch | None = None) -> Flask:
     """The whole service: without `live`, it opens the index with its tuned settings and follows new versions
     (a daemon thread; `app.extensions["prodsearch.live"].stop()` ends it). A `live` given is the caller's to run."""
-    from web.api import api
+    from web.api import api, heavy_lane
     from web.page import page
 
     config = config or ServiceConfig.from_env()
@@ -64,6 +64,7 @@ def create_app(config: ServiceConfig | None = None, live: LiveSearch | FixedSear
     app.extensions["prodsearch.config"] = config
     app.extensions["prodsearch.live"] = live
     app.extensions["prodsearch.metrics"] = Metrics()
+    app.extensions["prodsearch.heavy"] = heavy_lane()
     app.register_blueprint(api)
     app.register_blueprint(page)
 

@@ -2,18 +2,43 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from search.errors import RequestError
 from search.live import FixedSearch, LiveSearch
+from search.pipeline import SearchRequest
 from search.serialize import product_json, response_json
 from web.metrics import CONTENT_TYPE
 from web.openapi import openapi_document
 from web.params import parse_search
 
 api = Blueprint("api", __name__)
+
+# A request this large costs several times a shopper's (a 512-character query of unknown words: 16 ms in process
+# against 5): such requests take turns in one lane, so a few clients sending them cannot take every core from the
+# others. One that waits longer than HEAVY_WAIT is answered 503 with Retry-After.
+HEAVY_QUERY_CHARS = 128
+HEAVY_FILTER_VALUES = 10
+HEAVY_WAIT = 5.0
+
+
+class Busy(Exception):
+    """The lane for heavy requests stayed taken: the client should come back in a moment."""
+
+
+def heavy_lane() -> threading.BoundedSemaphore:
+    return threading.BoundedSemaphore(1)
+
+
+def is_heavy(search_request: SearchRequest) -> bool:
+    filters = search_request.filters
+    values = len(filters.brands) + sum(len(values) for _, values in filters.attributes)
+    return len(search_request.query) > HEAVY_QUERY_CHARS or values > HEAVY_FILTER_VALUES
 
 
 def _live() -> LiveSearch | FixedSearch:
@@ -25,14 +50,35 @@ def bad_request(error: RequestError) -> tuple[Response, int]:
     return jsonify(error=f"invalid parameter '{error.parameter}'", detail=str(error), parameter=error.parameter), 400
 
 
+@api.errorhandler(Busy)
+def busy(error: Busy) -> tuple[Response, int, dict[str, str]]:
+    detail = f"too many long or heavily filtered searches at once; retry in a second ({error})"
+    return jsonify(error="busy", detail=detail), 503, {"Retry-After": "1"}
+
+
 @api.get("/api/search")
 def search() -> Response:
     started = time.perf_counter()
     search_request = parse_search(request.args, current_app.extensions["prodsearch.config"].default_mode)
     pipeline = _live().pipeline  # one pipeline for the whole request, even if a reload swaps it meanwhile
-    response = pipeline.search(search_request)
+    with _admitted(current_app.extensions["prodsearch.heavy"] if is_heavy(search_request) else None):
+        response = pipeline.search(search_request)
     current_app.extensions["prodsearch.metrics"].latency.labels(response.mode).observe(time.perf_counter() - started)
     return jsonify(response_json(response, pipeline.backend.label, pipeline.reranker is not None))
+
+
+@contextmanager
+def _admitted(lane: threading.BoundedSemaphore | None) -> Iterator[None]:
+    """Runs the block at once, or, for a heavy request, when the lane is free."""
+    if lane is None:
+        yield
+        return
+    if not lane.acquire(timeout=HEAVY_WAIT):
+        raise Busy(f"waited {HEAVY_WAIT:g} s")
+    try:
+        yield
+    finally:
+        lane.release()
 
 
 @api.get("/api/products/<path:product_id>")

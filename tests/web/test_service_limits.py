@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -16,7 +17,9 @@ import pytest
 import requests
 
 from prodsearch.commands.search import serve
-from web import ServerLimits
+from search.pipeline import SearchRequest, SearchResponse
+from web import ServerLimits, ServiceConfig, create_app
+from web.api import HEAVY_QUERY_CHARS
 from web.params import MAX_ATTRIBUTES, MAX_QUERY, MAX_VALUE, MAX_VALUES
 
 
@@ -120,3 +123,39 @@ def test_the_serve_flags_default_to_the_documented_limits() -> None:
     defaults = {option.name: option.default for option in serve.params}
     assert defaults["connections"] == ServerLimits.connections
     assert defaults["idle_timeout"] == ServerLimits.idle_timeout
+
+
+def test_heavy_searches_take_turns_and_one_kept_waiting_is_a_503(
+    sample_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("web.api.HEAVY_WAIT", 0.2)
+    app = create_app(ServiceConfig(index=str(sample_index)))
+    try:
+        pipeline = app.extensions["prodsearch.live"].pipeline
+        inside, leave = threading.Event(), threading.Event()
+        search = pipeline.search
+
+        def held(request: SearchRequest) -> SearchResponse:
+            if len(request.query) > HEAVY_QUERY_CHARS:  # the first heavy search stays in the lane until told
+                inside.set()
+                leave.wait(10)
+            return search(request)
+
+        monkeypatch.setattr(pipeline, "search", held)
+        long_query = "stainless steel electric kettle " * 5
+        first: list = []
+        holder = threading.Thread(
+            target=lambda: first.append(app.test_client().get("/api/search", query_string={"q": long_query}))
+        )
+        holder.start()
+        assert inside.wait(10)
+        kept_waiting = app.test_client().get("/api/search", query_string={"q": long_query})
+        assert kept_waiting.status_code == 503 and kept_waiting.headers["Retry-After"] == "1"
+        assert kept_waiting.get_json()["error"] == "busy"
+        assert app.test_client().get("/api/search", query_string={"q": "kettle"}).status_code == 200  # light: no turn
+        leave.set()
+        holder.join(30)
+        assert first[0].status_code == 200
+    finally:
+        leave.set()
+        app.extensions["prodsearch.live"].stop()
