@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from indexer import checksums
+from indexer.checksums import DAMAGED, check, verify
 from indexer.dense import FILE as DENSE_FILE
 from indexer.dense import DenseIndex
 from indexer.errors import IndexFormatError
@@ -56,12 +56,12 @@ def open_version(path: Path) -> IndexVersion:
     settings = BuildSettings.from_dict(manifest.settings)
     for part in (STORE_FILE, DENSE_FILE, KEYWORD_DIRECTORY):
         if not (path / part).exists():
-            raise IndexFormatError(f"{path / part} is missing; {checksums.DAMAGED}")
+            raise IndexFormatError(f"{path / part} is missing; {DAMAGED}")
     expected = _expected_checksums(path, manifest)
-    checksums.verify(path, expected, [name for name in expected if name != STORE_FILE])
+    verify(path, expected, [name for name in expected if name != STORE_FILE])
     products, store_sha256 = _part(path / STORE_FILE, lambda: read_store(path))
     manifest.check_count(path / STORE_FILE, len(products))
-    checksums.check(path, STORE_FILE, store_sha256, expected[STORE_FILE])
+    check(path, STORE_FILE, store_sha256, expected[STORE_FILE])
     dense_index = _part(path / DENSE_FILE, lambda: DenseIndex.load(path, manifest.dense_kind, settings.dense.ef_search))
     manifest.check_count(path / DENSE_FILE, len(dense_index))
     if dense_index.dimension != manifest.dimension:
@@ -92,7 +92,7 @@ def _expected_checksums(path: Path, manifest: Manifest) -> dict[str, str]:
     listed = manifest.checksums if isinstance(manifest.checksums, dict) else {}
     for name in (STORE_FILE, DENSE_FILE, KEYWORD_META, VOCABULARY_FILE):
         if not isinstance(listed.get(name), str):
-            raise IndexFormatError(f"{path / 'manifest.json'} lists no checksum for {name}; {checksums.DAMAGED}")
+            raise IndexFormatError(f"{path / 'manifest.json'} lists no checksum for {name}; {DAMAGED}")
     return dict(listed)
 
 
