@@ -33,6 +33,8 @@ from pathlib import Path
 import numpy as np
 import requests
 
+from benchmarks.search_latency import start_server
+
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "data" / "sample"
 IDLE_CONNECTIONS = 200  # held by one hostile client, more than waitress's default limit of 100
@@ -61,28 +63,6 @@ class Tally:
         p50, p99 = np.percentile(self.latencies, [50, 99])
         rate = len(self.latencies) / seconds
         return f"{rate:7.1f} req/s  p50 {p50:7.1f}  p99 {p99:7.1f}  max {max(self.latencies):7.1f} ms"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_server(index: Path, threads: int) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    command = [sys.executable, "-m", "prodsearch", "serve", str(index), "--port", str(port), "--threads", str(threads)]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url + "/healthz", timeout=1).ok:
-                return server, url
-        except requests.RequestException:
-            time.sleep(0.2)
-    server.kill()
-    raise RuntimeError("the server did not answer /healthz within 120 s")
 
 
 def sample_index() -> Path:
@@ -227,7 +207,7 @@ def main() -> None:
     queries = [line.split("\t", 1)[1] for line in (SAMPLE / "queries.tsv").read_text().splitlines() if "\t" in line]
     load = os.getloadavg()[0]
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load average {load:.2f} at the start")
-    server, url = start_server(index, args.threads)
+    server, url = start_server(index, "--threads", str(args.threads))
     print(f"serving {index} at {url} with {args.threads} threads; {args.seconds:g} s a phase")
     ratios = []
     try:

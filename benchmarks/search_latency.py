@@ -53,11 +53,10 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(index: Path, reranker: Path | None) -> tuple[subprocess.Popen, str]:
+def start_server(index: Path, *flags: str) -> tuple[subprocess.Popen, str]:
+    """`prodsearch serve INDEX FLAGS...` as a child process on a free loopback port, once it answers /healthz."""
     port = free_port()
-    command = [sys.executable, "-m", "prodsearch", "serve", str(index), "--port", str(port)]
-    if reranker:
-        command += ["--reranker", str(reranker)]
+    command = [sys.executable, "-m", "prodsearch", "serve", str(index), "--port", str(port), *flags]
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
@@ -65,7 +64,7 @@ def start_server(index: Path, reranker: Path | None) -> tuple[subprocess.Popen, 
         try:
             if requests.get(url + "/healthz", timeout=1).ok:
                 return server, url
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.2)
     server.kill()
     raise RuntimeError("the server did not answer /healthz within 120 s")
@@ -115,7 +114,7 @@ def main() -> None:
         print(f"  {mode:<7} {percentiles(in_process(pipeline, queries, mode))}")
     del pipeline, version
 
-    server, url = start_server(args.index, args.reranker)
+    server, url = start_server(args.index, *(["--reranker", str(args.reranker)] if args.reranker else []))
     try:
         print(f"over HTTP ({url}, waitress)")
         session = requests.Session()
