@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, jsonify, redirect, request
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, create_server
+from waitress.task import ErrorTask
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
@@ -134,8 +135,24 @@ def make_server(app: Flask, host: str, port: int, threads: int, limits: ServerLi
     return server
 
 
+class _JsonErrorTask(ErrorTask):
+    """waitress's own refusals (431 for headers, 413 for a body, 400 for a request it cannot parse) in JSON
+    like every other answer of the service, not plain text."""
+
+    def execute(self) -> None:
+        error = self.request.error
+        body = json.dumps({"error": error.reason.lower(), "detail": error.body}).encode()
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.extend([("Content-Type", "application/json"), ("Connection", "close")])
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
 class _LimitedChannel(HTTPChannel):
     """A connection; one past the limit is answered 503 with Retry-After and closed at once, not left to wait."""
+
+    error_task_class = _JsonErrorTask
 
     def __init__(self, server: BaseWSGIServer, sock: Any, addr: Any, adj: Any, map: dict | None = None) -> None:
         super().__init__(server, sock, addr, adj, map)
