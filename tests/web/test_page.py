@@ -148,6 +148,9 @@ def test_a_preference_only_ranks_and_says_so_when_the_filters_left_nothing(brows
     boosts = page.locator("#understood .chip.boost")
     assert boosts.count() >= 1 and boosts.first.get_attribute("title") == "Ranks higher; not a filter"
     assert page.locator(".result").count() > 0
+    page.goto(server.url + "/?q=copper+kettle+under+5")  # copper names a colour and a material: a boost anyway
+    page.wait_for_selector("#understood .chip")
+    assert page.inner_text("#relaxed") == "No products meet all of “under 5”. Showing the closest."
     page.close()
 
 

@@ -189,13 +189,13 @@ function renderUnderstood(body) {
     chips.push(words);
   }
   $("understood").replaceChildren(...chips);
-  const typed = body.understood.map((span) => `“${span.text}”`);
-  $("relaxed").textContent = body.relaxed ? text("relaxed", { constraints: LIST.format(typed) }) : "";
+  const typed = body.understood.filter((span) => span.relaxed).map((span) => `“${span.text}”`);
+  $("relaxed").textContent = typed.length ? text("relaxed", { constraints: LIST.format(typed) }) : "";
 }
 
 function spanLabel(span) {
   if (span.kind === "price") {
-    const bound = (value) => money(value, currency, true);
+    const bound = (value) => money(value, span.currency || currency, true);
     if (span.price_max === null) return text("understood_price_min", { min: bound(span.price_min) });
     if (span.price_min === null) return text("understood_price_max", { max: bound(span.price_max) });
     return text("understood_price_range", { min: bound(span.price_min), max: bound(span.price_max) });
