@@ -81,7 +81,7 @@ def find_prices(text: str) -> list[PriceSpan]:
 def _glued(text: str, start: int, match: re.Match[str]) -> bool:
     """A match that starts inside a word or a model number ("WH-1000", "x2-4") is no price."""
     first = match.group()[0]
-    return bool(start and BOUNDARY_BEFORE.search(text[:start]) and (first.isdigit() or first in "-"))
+    return bool(start and BOUNDARY_BEFORE.search(text[:start]) and (first.isdecimal() or first in "-"))
 
 
 def _has_currency_or_cue(kind: str, match: re.Match[str]) -> bool:

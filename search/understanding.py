@@ -345,14 +345,14 @@ def tokens(text: str) -> tuple[tuple[int, int, str], ...]:
     found: list[tuple[int, int, str]] = []
     for match in TOKEN.finditer(normalise(text)):
         word = match.group()
-        if word[0].isdigit():
+        if word[0].isdecimal():
             word = _number(word)
         found.append((match.start(), match.end(), word))
     merged: list[tuple[int, int, str]] = []
     index = 0
     while index < len(found):
         start, end, word = found[index]
-        after_number = bool(merged) and merged[-1][2][0].isdigit()
+        after_number = bool(merged) and merged[-1][2][0].isdecimal()
         pair = word + found[index + 1][2] if index + 1 < len(found) else ""
         if after_number and has_chinese(word) and pair in UNITS:
             merged.append((start, found[index + 1][1], UNITS[pair]))
@@ -360,7 +360,7 @@ def tokens(text: str) -> tuple[tuple[int, int, str], ...]:
             continue
         if after_number and word in UNITS:
             word = UNITS[word]
-        elif not has_chinese(word) and not word[0].isdigit():
+        elif not has_chinese(word) and not word[0].isdecimal():
             word = _singular(VARIANTS.get(word, word))
         merged.append((start, end, word))
         index += 1
@@ -388,7 +388,7 @@ def _size_names(value: str) -> list[str]:
     words = [word for _, _, word in tokens(value)]
     if len(words) == 1 and words[0] in LETTER_SIZES:
         return [LETTER_SIZES[words[0]]]
-    if len(words) == 2 and words[0].isalpha() and len(words[0]) <= 3 and words[1][0].isdigit():
+    if len(words) == 2 and words[0].isalpha() and len(words[0]) <= 3 and words[1][0].isdecimal():
         return [words[1]]
     return []
 
@@ -397,7 +397,7 @@ def _needs_cue(words: tuple[str, ...]) -> bool:
     """A one- or two-letter word or a bare number, which names a size only beside a cue ("size M", "M码")."""
     (word, *more) = words
     short = len(word) <= 2 and word.isalpha() and not has_chinese(word)
-    return not more and (short or word[0].isdigit())
+    return not more and (short or word[0].isdecimal())
 
 
 def _kind_filter(span: Span) -> bool:

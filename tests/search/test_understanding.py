@@ -158,3 +158,14 @@ def test_gibberish(query: str) -> None:
 @pytest.mark.parametrize("query", ["dingo", "byefold", "gift for dad", "hdmi 2m", "iphone15", "红色 asdf", "zz"])
 def test_words_names_codes_and_chinese_are_not_gibberish(query: str) -> None:
     assert not is_gibberish(query)
+
+
+NUMERIC = [chr(code) for code in range(0x110000) if chr(code).isnumeric()]  # digits of every script, ⒐ ² ½ 万
+
+
+@pytest.mark.parametrize("template", ["{} ", "under {}0", "{}.5 l", "{}0元以下", "size {}", "蝴蝶谷-{}公子"])
+def test_numerals_of_every_script_are_read_or_left_as_words(template: str) -> None:
+    # '⒐' (digit nine full stop) counts as a digit to str.isdigit and crashed the search of 蝴蝶谷-⒐公子
+    for character in NUMERIC:
+        understanding = UNDERSTANDER.understand(template.format(character))
+        assert all(span.price is None or span.price[0] is None or span.price[0] >= 0 for span in understanding.spans)
