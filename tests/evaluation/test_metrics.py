@@ -46,6 +46,8 @@ def test_paired_test() -> None:
     assert paired_p_value({"a": 1.0, "b": 0.5}, {"a": 1.0, "b": 0.5}) is None
     p = paired_p_value({f"q{i}": 0.2 for i in range(20)}, {f"q{i}": 0.6 + 0.01 * i for i in range(20)})
     assert p is not None and p < 0.001
+    # every query better by the same amount: no variance to test against, and no doubt either
+    assert paired_p_value({f"q{i}": 0.5 for i in range(5)}, {f"q{i}": 1.0 for i in range(5)}) == 0.0
 
 
 def test_reading_judgments(tmp_path: Path) -> None:
