@@ -34,6 +34,7 @@ RERANK_QUERIES = 500  # the cross-encoder is slow: weights are chosen on a seede
 
 FusionResults = list[tuple[SearchSettings, float, dict[str, float]]]  # (settings, mean, per query), best first
 RerankResults = list[tuple[tuple[int, float], float]]  # ((rerank_depth, rerank_weight), mean), best first
+RerankList = tuple[list[tuple[str, float]], dict[str, float]]  # (fused hits, cross-encoder score of the top ones)
 
 
 def candidate_settings(base: SearchSettings) -> list[SearchSettings]:
@@ -145,8 +146,20 @@ def tune_rerank(
         deepest = response.hits[: max(RERANK_DEPTHS)]
         scores = pipeline.reranker.score([(response.searched, hit.product.embedding_text()) for hit in deepest])
         lists[qid] = (fused, {hit.product.id: float(score) for hit, score in zip(deepest, scores, strict=True)})
+    return rerank_grid(lists, qrels, metric, metrics)
+
+
+def rerank_grid(
+    lists: dict[str, RerankList],
+    qrels: Qrels,
+    metric: str = "ndcg@10",
+    metrics: MetricSet = MetricSet(),
+    depths: tuple[int, ...] = RERANK_DEPTHS,
+) -> RerankResults:
+    """((rerank_depth, rerank_weight), mean metric) best first, for each query's fused hits and the
+    cross-encoder's scores of its top ones: every depth and weight mixed in memory."""
     results = []
-    for depth, weight in product(RERANK_DEPTHS, RERANK_WEIGHTS):
+    for depth, weight in product(depths, RERANK_WEIGHTS):
         run: Run = {}
         for qid, (fused, reranked) in lists.items():
             head = blend(fused[:depth], {pid: reranked[pid] for pid, _ in fused[:depth]}, weight)
@@ -160,6 +173,35 @@ def cheapest_rerank(results: RerankResults) -> tuple[tuple[int, float], float]:
     best = max(score for _, score in results)
     close = [item for item in results if item[1] >= best - RERANK_TOLERANCE]
     return min(close, key=lambda item: (item[0][0], -item[1]))
+
+
+def choose_rerank(
+    lists: dict[str, RerankList], qrels: Qrels, max_depth: int, metric: str = "ndcg@10"
+) -> dict[str, Any]:
+    """How a cross-encoder is best used on these queries (its fused hits reranked as deep as `max_depth`):
+    the cheapest depth and weight above zero, its score beside hybrid's order, and whether it beats that
+    by more than RERANK_TOLERANCE, the paired p-value beside it. The record `train reranker` leaves in
+    the model folder (models.cross_encoders.USAGE_FILE)."""
+    depths = tuple(depth for depth in RERANK_DEPTHS if depth < max_depth) + (max_depth,)
+    results = [item for item in rerank_grid(lists, qrels, metric, depths=depths) if item[0][1] > 0]
+    (depth, weight), score = cheapest_rerank(results)
+    fused = {qid: fused for qid, (fused, _) in lists.items()}
+    hybrid = evaluate_run(fused, qrels)[metric]
+    chosen: Run = {}
+    for qid, (hits, reranked) in lists.items():
+        head = blend(hits[:depth], {pid: reranked[pid] for pid, _ in hits[:depth]}, weight)
+        chosen[qid] = head + below(head, hits[depth:])
+    per_query = evaluate_run(chosen, qrels)[metric]
+    return {
+        "rerank_depth": depth,
+        "rerank_weight": weight,
+        "beats_hybrid": score >= mean(hybrid) + RERANK_TOLERANCE,
+        "metric": metric,
+        "queries": len(lists),
+        "hybrid": round(mean(hybrid), 4),
+        "reranked": round(score, 4),
+        "p_value": paired_p_value(per_query, hybrid),
+    }
 
 
 def describe(settings: SearchSettings) -> str:

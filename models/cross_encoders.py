@@ -2,30 +2,60 @@
 
 A trained BERT cross-encoder (what `prodsearch train reranker` writes) runs as an int8 ONNX graph,
 exported from its folder once and cached, like a fine-tuned encoder; other architectures run on
-torch through sentence-transformers.
+torch through sentence-transformers. Training also leaves USAGE_FILE in the folder: how the model is
+best used beside the fused score, and whether it beat hybrid at all (`RerankUsage`).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from models.errors import ModelNotFoundError, loading
+from models.errors import ModelError, ModelNotFoundError, loading
 
 MAX_TOKENS = 512
+USAGE_FILE = "reranking.json"
 
 
 Pair = tuple[str, str]  # (query, product text)
 
 
+@dataclass(frozen=True)
+class RerankUsage:
+    """What training chose on its validation queries: rerank the fused top `depth` hits, the model's
+    share `weight` beside the fused score; `beats_hybrid` False: that still did not beat hybrid's order."""
+
+    depth: int
+    weight: float
+    beats_hybrid: bool
+
+
 class CrossEncoder(Protocol):
     name: str
+    usage: RerankUsage | None  # None: a model with no USAGE_FILE, used as the search settings say
 
     def score(self, pairs: Sequence[Pair]) -> np.ndarray: ...
+
+
+def read_usage(directory: Path) -> RerankUsage | None:
+    """The RerankUsage in `directory`'s USAGE_FILE; None when there is none."""
+    path = Path(directory) / USAGE_FILE
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        usage = RerankUsage(int(record["rerank_depth"]), float(record["rerank_weight"]), bool(record["beats_hybrid"]))
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        fix = "delete it to use the model as the search settings say"
+        raise ModelError(f"{path} is damaged ({error}); {fix}") from None
+    if usage.depth < 1 or not 0.0 <= usage.weight <= 1.0:
+        raise ModelError(f"{path}: rerank_depth must be >= 1 and rerank_weight within 0..1")
+    return usage
 
 
 def load_cross_encoder(directory: Path) -> CrossEncoder:
@@ -51,6 +81,7 @@ class TorchCrossEncoder:
         from sentence_transformers import CrossEncoder as SentenceTransformersCrossEncoder
 
         self.name = str(directory)
+        self.usage = read_usage(directory)
         self.batch_size = batch_size
         self.model = SentenceTransformersCrossEncoder(str(directory), device="cpu")
 
@@ -74,6 +105,7 @@ class OnnxCrossEncoder:
 
         directory = Path(directory)
         self.name = str(directory)
+        self.usage = read_usage(directory)
         self.batch_size = batch_size
         self.runner = OnnxRunner(exported_model(directory, directory_sha256(directory), scores=True))
         self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))

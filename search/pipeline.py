@@ -28,6 +28,7 @@ MODES = ("bm25", "dense", "hybrid", "rerank")
 MAX_PAGE = 1000
 MAX_K = 100  # hits per page
 BOOST = 0.2  # of the candidates' score range, added for each understood boost a hit meets
+RERANK_DEFAULTS = (50, 1.0)  # (rerank_depth, rerank_weight) for a model whose training chose neither
 
 
 @dataclass(frozen=True)
@@ -40,10 +41,11 @@ class SearchSettings:
     adaptive: bool = True
     normalisation: str = "minmax"
     depth: int = 100  # candidates per leg
-    rerank_depth: int = 50  # the fused top hits the cross-encoder reorders; the rest follow unchanged
-    # rerank: the cross-encoder's share of the final score beside the fused one, both min-max
-    # normalised over the reranked hits; 1.0 ranks by the cross-encoder alone.
-    rerank_weight: float = 1.0
+    # rerank: the fused top hits the cross-encoder reorders (the rest follow unchanged), and its share
+    # of their final score beside the fused one, both min-max normalised over them; 1.0 ranks by the
+    # cross-encoder alone. None: what the model's training chose (RerankUsage), else RERANK_DEFAULTS.
+    rerank_depth: int | None = None
+    rerank_weight: float | None = None
     min_score: float | None = None  # on the mode's final score; None: no cutoff
     # Dense hits below this share of the best dense score are dropped: every product has *some*
     # similarity, and without a floor the tail of unrelated products fills facets and totals.
@@ -58,11 +60,11 @@ class SearchSettings:
             raise SearchError(f"unknown normalisation {self.normalisation!r}; use one of {', '.join(NORMALISATIONS)}")
         if not 0.0 <= self.dense_weight <= 1.0:
             raise SearchError(f"dense_weight must be within 0..1, got {self.dense_weight}")
-        if not 0.0 <= self.rerank_weight <= 1.0:
+        if self.rerank_weight is not None and not 0.0 <= self.rerank_weight <= 1.0:
             raise SearchError(f"rerank_weight must be within 0..1, got {self.rerank_weight}")
         if self.dense_floor is not None and not 0.0 <= self.dense_floor <= 1.0:
             raise SearchError(f"dense_floor must be within 0..1, got {self.dense_floor}")
-        if self.depth < 1 or self.rerank_depth < 1 or self.rrf_k <= 0:
+        if self.depth < 1 or (self.rerank_depth is not None and self.rerank_depth < 1) or self.rrf_k <= 0:
             raise SearchError("depth and rerank_depth must be >= 1 and rrf_k > 0")
 
 
@@ -122,6 +124,7 @@ class SearchResponse:
     relaxed: bool = False  # the understood filters left no hits, so they only boosted
     text: str = ""  # the words the legs and the reranker searched, when not the (corrected) query
     no_match: bool = False  # gibberish that no product has a word of: no hits, rather than the nearest noise
+    rerank_off: str = ""  # in rerank mode: why the hits are in hybrid's order instead
 
     @property
     def searched(self) -> str:
@@ -146,6 +149,22 @@ class SearchPipeline:
     @property
     def encoder(self) -> Encoder:
         return self.backend.encoder
+
+    def rerank_plan(self) -> tuple[int, float] | str:
+        """(rerank_depth, rerank_weight) the rerank mode runs with, or why it shows hybrid's order instead.
+        Tuned settings win over the model's own choice; a model whose training found it no better than
+        hybrid is not used unless the settings ask for it."""
+        if self.reranker is None:
+            return "no reranker configured (start with --reranker MODEL_DIR)"
+        usage, settings = self.reranker.usage, self.settings
+        if usage is None:
+            depth, weight = RERANK_DEFAULTS
+        elif not usage.beats_hybrid and settings.rerank_depth is None and settings.rerank_weight is None:
+            return f"the reranker did not beat hybrid on its validation queries ({self.reranker.name})"
+        else:
+            depth, weight = usage.depth, usage.weight
+        depth = depth if settings.rerank_depth is None else settings.rerank_depth
+        return depth, weight if settings.rerank_weight is None else settings.rerank_weight
 
     def search(self, request: SearchRequest) -> SearchResponse:
         timings: dict[str, float] = {}
@@ -179,13 +198,15 @@ class SearchPipeline:
 
         before_rerank = dict(scored) if request.explain else {}
         reranked: dict[str, float] = {}
-        if request.mode == "rerank" and self.reranker is not None:
-            head, tail = scored[: self.settings.rerank_depth], scored[self.settings.rerank_depth :]
+        plan = self.rerank_plan() if request.mode == "rerank" else None
+        if isinstance(plan, tuple):
+            depth, weight = plan
+            head, tail = scored[:depth], scored[depth:]
             missing = [product_id for product_id, _ in head if product_id not in products]
             products |= self.backend.products(missing) if missing else {}
             head_products = {product_id: products[product_id] for product_id, _ in head if product_id in products}
             reranked = _timed(timings, "rerank", lambda: self._rerank(query, head_products))
-            head = blend(head, reranked, self.settings.rerank_weight)
+            head = blend(head, reranked, weight)
             scored = head + below(head, tail)
         cutoff = request.min_score if request.min_score is not None else self.settings.min_score
         if cutoff is not None:  # on the final score, the one the hits are ordered and shown by
@@ -230,6 +251,7 @@ class SearchPipeline:
             relaxed,
             query,
             no_match,
+            plan if isinstance(plan, str) else "",
         )
 
     def _of_kind(

@@ -39,10 +39,10 @@ def hit_json(hit: ResultHit) -> dict[str, Any]:
     return record
 
 
-def response_json(response: SearchResponse, version: str, reranker_loaded: bool) -> dict[str, Any]:
+def response_json(response: SearchResponse, version: str) -> dict[str, Any]:
     rerank = "on" if response.rerank else "off"
-    if response.mode == "rerank" and not reranker_loaded:
-        rerank = "off: no reranker configured (start the service with --reranker MODEL_DIR); hits are hybrid"
+    if response.rerank_off:
+        rerank = f"off: {response.rerank_off}; hits are hybrid"
     return {
         "query": response.query,
         "corrected_query": response.corrected_query,

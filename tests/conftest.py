@@ -7,6 +7,7 @@ asks for a fixture that loads a model, builds an index or starts a server.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ HEAVY_FIXTURES = frozenset(
         "sample_index",
         "sample_zh_index",
         "sample_reranker",
+        "pinned_reranker",
         "elastic",
         "elastic_sample",
         "server",
@@ -101,6 +103,19 @@ def sample_reranker(
     )
     assert result.returncode == 0, result.stderr[-2000:]
     return out, result
+
+
+@pytest.fixture(scope="session")
+def pinned_reranker(tmp_path_factory: pytest.TempPathFactory, sample_reranker: tuple[Path, object]) -> Path:
+    """The sample reranker told to reorder the fused top 50 by its own score alone, whatever its few training
+    steps chose: for tests of how reranked hits are served, not of how good the model is."""
+    from models.cross_encoders import USAGE_FILE
+
+    out = tmp_path_factory.mktemp("pinned") / "reranker"
+    shutil.copytree(sample_reranker[0], out)
+    usage = {"rerank_depth": 50, "rerank_weight": 1.0, "beats_hybrid": True}
+    (out / USAGE_FILE).write_text(json.dumps(usage), encoding="utf-8")
+    return out
 
 
 @pytest.fixture(scope="session")

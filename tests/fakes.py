@@ -8,6 +8,7 @@ import numpy as np
 
 from indexer import Product
 from indexer.vocabulary import Vocabulary
+from models.cross_encoders import RerankUsage
 from search.facets import Facets, count_facets
 from search.filters import FilterIndex, Filters
 from search.retrievers import Hit
@@ -58,6 +59,9 @@ class ByLength:
     """Prefers short product texts: an order no retriever would give."""
 
     name = "by-length"
+
+    def __init__(self, usage: RerankUsage | None = None) -> None:
+        self.usage = usage
 
     def score(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         return -np.array([len(text) for _, text in pairs], dtype=np.float32)

@@ -32,6 +32,7 @@ from indexer import Product
 from search import SearchPipeline
 from training.errors import TrainingError
 from training.mining import (
+    Candidates,
     base_model,
     check_negatives_from_rank,
     hybrid_candidates,
@@ -247,12 +248,12 @@ def negative_pools(
     return pools
 
 
-def _rerank_score(model: Any, candidates: dict[str, tuple[str, list[tuple[str, str]]]], qrels: Qrels) -> float | None:
+def _rerank_score(model: Any, candidates: dict[str, Candidates], qrels: Qrels) -> float | None:
     """nDCG@10 of the candidates reordered by cosine; None without validation queries."""
     if not candidates:
         return None
     run: Run = {}
-    for qid, (query, items) in candidates.items():
+    for qid, (query, items, _) in candidates.items():
         if not items:
             run[qid] = []
             continue

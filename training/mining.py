@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Container
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from evaluation.judgments import Qrels, split_queries
 from indexer import Product
@@ -47,15 +47,20 @@ def sample_up_to(items: list[T], count: int, rng: random.Random) -> list[T]:
     return rng.sample(items, min(count, len(items)))
 
 
-def hybrid_candidates(
-    pipeline: SearchPipeline, queries: dict[str, str], depth: int
-) -> dict[str, tuple[str, list[tuple[str, str]]]]:
-    """qid -> (query as searched, [(product_id, text)] of its hybrid top `depth`), computed once."""
-    responses = {qid: pipeline.search(SearchRequest(text, "hybrid", size=depth)) for qid, text in queries.items()}
-    return {
-        qid: (response.searched, [(hit.product.id, hit.product.embedding_text()) for hit in response.hits])
-        for qid, response in responses.items()
-    }
+class Candidates(NamedTuple):
+    query: str  # as searched
+    items: list[tuple[str, str]]  # (product_id, text) of the hybrid top hits, best first
+    fused: list[tuple[str, float]]  # (product_id, fused score) of the same hits
+
+
+def hybrid_candidates(pipeline: SearchPipeline, queries: dict[str, str], depth: int) -> dict[str, Candidates]:
+    """qid -> its hybrid top `depth`, computed once."""
+    candidates = {}
+    for qid, text in queries.items():
+        response = pipeline.search(SearchRequest(text, "hybrid", size=depth))
+        items = [(hit.product.id, hit.product.embedding_text()) for hit in response.hits]
+        candidates[qid] = Candidates(response.searched, items, [(hit.product.id, hit.score) for hit in response.hits])
+    return candidates
 
 
 def base_model(pipeline: SearchPipeline, chosen: str | None) -> str:

@@ -6,9 +6,11 @@ down, because shallow judgment pools leave relevant products unjudged at the top
 the unjudged top hits are the hardest negatives there are, and `negatives_from_rank=0` takes them. The default
 loss is listwise (LambdaLoss with the NDCG-Loss2++ weighting, from sentence-transformers): it
 orders each query's group as nDCG would; "bce" scores every pair on its own instead. A share of
-the queries is held out; the model is scored on them (hybrid top 30 reranked, nDCG@10) a few
-times per epoch and the best checkpoint is kept as a standard sentence-transformers CrossEncoder
-folder.
+the queries is held out; a few times per epoch the model reranks their hybrid top 30, mixed with
+the fused score at every depth and weight (evaluation.tuning.choose_rerank), and the best checkpoint
+is kept as a standard sentence-transformers CrossEncoder folder with that choice beside it
+(models.cross_encoders.USAGE_FILE): serving reranks as deep and with the weight it was validated
+at, and not at all when no checkpoint beat hybrid's order.
 """
 
 from __future__ import annotations
@@ -24,11 +26,13 @@ from typing import Any
 from tqdm import tqdm
 
 from evaluation.judgments import Qrels
-from evaluation.metrics import Run, evaluate_run, mean
+from evaluation.tuning import RerankList, choose_rerank
 from models.backbones import backbone_dir
+from models.cross_encoders import USAGE_FILE
 from search import SearchPipeline
 from training.errors import TrainingError
 from training.mining import (
+    Candidates,
     base_model,
     check_negatives_from_rank,
     hybrid_candidates,
@@ -152,10 +156,10 @@ def train_reranker(
     loss_function = _loss(model, settings.loss)
     check_every = math.ceil(len(epochs[0]) / settings.checks_per_epoch)  # the last check ends the epoch
 
-    baseline = _score(validation, qrels, None, None)
-    history = [{"step": 0, "ndcg@10": _score(validation, qrels, model, settings)}]
-    best = history[0]["ndcg@10"]
-    model.save(str(out))  # the untrained head is the floor any checkpoint must beat
+    # the untrained head is the floor any checkpoint must beat, and never counts as beating hybrid
+    choice = _choose(validation, qrels, model, settings) | {"beats_hybrid": False, "step": 0}
+    history = [{"step": 0, "ndcg@10": choice["reranked"]}]
+    _save(model, choice, out)
     step = 0
     with tqdm(total=total_steps, desc="training", unit="batch", disable=not progress) as bar:
         for epoch in epochs:
@@ -172,21 +176,22 @@ def train_reranker(
                 optimizer.zero_grad()
                 step += 1
                 bar.update(1)
-                bar.set_postfix(loss=f"{loss.item():.3f}", best=f"{best:.4f}")
+                bar.set_postfix(loss=f"{loss.item():.3f}", best=f"{choice['reranked']:.4f}")
                 if step % check_every == 0 or step == total_steps:
-                    score = _score(validation, qrels, model, settings)
-                    history.append({"step": step, "ndcg@10": score, "loss": round(loss.item(), 4)})
-                    if score > best:
-                        best = score
-                        model.save(str(out))
+                    checked = _choose(validation, qrels, model, settings) | {"step": step}
+                    history.append({"step": step, "ndcg@10": checked["reranked"], "loss": round(loss.item(), 4)})
+                    if checked["reranked"] > choice["reranked"]:
+                        choice = checked
+                        _save(model, choice, out)
     report = {
         "base_model": base,
         "start_from": start_from,
         "pairs": sum(len(group) for _, group in groups),
         "fit_queries": len(fit_ids),
         "validation_queries": len(validation_ids),
-        "validation_hybrid_ndcg@10": baseline,
-        "best_validation_ndcg@10": best,
+        "validation_hybrid_ndcg@10": choice["hybrid"],
+        "best_validation_ndcg@10": choice["reranked"],
+        "usage": choice,
         "history": history,
         "seconds": round(time.perf_counter() - started, 1),
         "device": device,
@@ -235,19 +240,15 @@ class _Pointwise:
         return self.loss([queries, [docs[0] for docs in documents]], torch.cat(labels))
 
 
-def _score(
-    candidates: dict[str, tuple[str, list[tuple[str, str]]]],
-    qrels: Qrels,
-    model: Any,
-    settings: TrainingSettings | None,
-) -> float:
-    """nDCG@10 of the candidates as retrieved (model None) or reordered by the model."""
-    run: Run = {}
-    for qid, (query, items) in candidates.items():
-        if model is None or not items:
-            run[qid] = [(product_id, float(len(items) - rank)) for rank, (product_id, _) in enumerate(items)]
-            continue
+def _choose(validation: dict[str, Candidates], qrels: Qrels, model: Any, settings: TrainingSettings) -> dict[str, Any]:
+    """How the model is best used on the validation queries' hybrid top `rerank_depth` (choose_rerank)."""
+    lists: dict[str, RerankList] = {}
+    for qid, (query, items, fused) in validation.items():
         scores = model.predict([(query, text) for _, text in items], batch_size=64, show_progress_bar=False)
-        order = sorted(range(len(items)), key=lambda i: -float(scores[i]))
-        run[qid] = [(items[i][0], float(scores[i])) for i in order]
-    return round(mean(evaluate_run(run, qrels)["ndcg@10"]), 4)
+        lists[qid] = (fused, {product_id: float(score) for (product_id, _), score in zip(items, scores, strict=True)})
+    return choose_rerank(lists, qrels, settings.rerank_depth)
+
+
+def _save(model: Any, choice: dict[str, Any], out: Path) -> None:
+    model.save(str(out))
+    (out / USAGE_FILE).write_text(json.dumps(choice, indent=2) + "\n", encoding="utf-8")

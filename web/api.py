@@ -64,7 +64,7 @@ def search() -> Response:
     with _admitted(current_app.extensions["prodsearch.heavy"] if is_heavy(search_request) else None):
         response = pipeline.search(search_request)
     current_app.extensions["prodsearch.metrics"].latency.labels(response.mode).observe(time.perf_counter() - started)
-    return jsonify(response_json(response, pipeline.backend.label, pipeline.reranker is not None))
+    return jsonify(response_json(response, pipeline.backend.label))
 
 
 @contextmanager

@@ -92,6 +92,10 @@ def evaluate(
     settings = {"": tuned, "default": SearchSettings(**spelling), "words": replace(tuned, understanding=False)}
     built = {variant: SearchPipeline(backend, model, settings[variant]) for variant in {v for _, _, v in chosen}}
     pipelines = [(label, mode, built[variant]) for label, mode, variant in chosen]
+    for label, mode, pipeline in pipelines:
+        plan = pipeline.rerank_plan()
+        if mode == "rerank" and isinstance(plan, str):
+            click.echo(f"{label}: rerank is off: {plan}; it shows hybrid results", err=True)
     report, runs = evaluate_modes(
         pipelines, queries, qrels, MetricSet(rel=rel_threshold), progress=not as_json, against=against
     )
@@ -157,7 +161,10 @@ def tune(
         best = replace(best, rerank_depth=depth, rerank_weight=weight)
         record |= {"reranker": str(reranker), "rerank_score": round(rerank_score, 4)}
     path = store.save(best, record)
+    rerank = ""
+    if best.rerank_weight is not None:
+        rerank = f" rerank_depth={best.rerank_depth} rerank_weight={best.rerank_weight:.1f}"
     click.echo(
-        f"saved {describe(best)} rerank_depth={best.rerank_depth} rerank_weight={best.rerank_weight:.1f} "
+        f"saved {describe(best)}{rerank} "
         f"({metric} {choice.score:.4f}, defaults {choice.default_score:.4f}) to {path}; undo with --reset"
     )

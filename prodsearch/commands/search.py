@@ -57,11 +57,10 @@ def search(
     )
     response = pipeline.search(request)
     if as_json:
-        reranker_loaded = pipeline.reranker is not None
-        click.echo(json.dumps(response_json(response, pipeline.backend.label, reranker_loaded), indent=2))
+        click.echo(json.dumps(response_json(response, pipeline.backend.label), indent=2))
         return
-    if mode == "rerank" and not response.rerank:
-        click.echo("rerank is off: no --reranker given, showing hybrid results", err=True)
+    if response.rerank_off:
+        click.echo(f"rerank is off: {response.rerank_off}; showing hybrid results", err=True)
     if response.corrected_query:
         click.echo(f"showing results for {response.corrected_query!r} (--no-spelling searches {query!r})", err=True)
     for span in response.understood:

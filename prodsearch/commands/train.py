@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from models.backbones import BACKBONES
-from models.cross_encoders import MAX_TOKENS
+from models.cross_encoders import MAX_TOKENS, USAGE_FILE
 from prodsearch.options import Judgments, index_argument, judgment_options, print_report, whole_number
 from search.indexes import IndexLocation
 from training import EncoderTrainingSettings, TrainingSettings
@@ -89,23 +89,30 @@ def base_option(what: str):
 @click.option(
     "--init",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Go on from this cross-encoder (say, one trained on another catalogue) instead of all-MiniLM-L6-v2.",
+    help="Go on from this cross-encoder (say, one trained on another catalogue) instead of a fresh head on --base.",
 )
 def train_reranker_command(
     location: IndexLocation, judgments: Judgments, out: Path, init: Path | None, **options
 ) -> None:
-    """Fine-tune a cross-encoder from all-MiniLM-L6-v2 on the judgments, with hybrid hard negatives."""
+    """Fine-tune a cross-encoder on the judgments, with hybrid hard negatives, and choose how deep and with
+    what weight it reranks on held-out validation queries (or that it should not, if it does not beat hybrid)."""
     from training import train_reranker
 
     pipeline, queries, qrels = training_inputs(location, out, judgments)
     settings = TrainingSettings(seed=judgments.seed, init=str(init.resolve()) if init else None, **options)
     report = train_reranker(pipeline, queries, qrels, out, settings, progress=True)
+    usage = report["usage"]
     click.echo(
-        f"{out}: best validation nDCG@10 {report['best_validation_ndcg@10']:.4f} "
-        f"(hybrid {report['validation_hybrid_ndcg@10']:.4f}) "
-        f"on {report['validation_queries']} held-out queries; {report['pairs']} pairs, "
+        f"{out}: best validation nDCG@10 {usage['reranked']:.4f} against hybrid {usage['hybrid']:.4f} "
+        f"on {usage['queries']} held-out queries, reranking the top {usage['rerank_depth']} "
+        f"at weight {usage['rerank_weight']:.1f}; {report['pairs']} pairs, "
         f"{report['seconds']:.0f} s on {report['device']}"
     )
+    if not usage["beats_hybrid"]:
+        click.echo(
+            f"the model did not beat hybrid on its validation queries: the rerank mode will show hybrid's order "
+            f"with it (more judged queries, --epochs or --init may help; {out / USAGE_FILE} records the choice)"
+        )
 
 
 @train.command("encoder")

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from evaluation.metrics import SIGNIFICANCE
-from evaluation.tuning import RERANK_DEPTHS, RERANK_TOLERANCE, cheapest_rerank, choose_fusion, format_fusion
+from evaluation.tuning import (
+    RERANK_DEPTHS,
+    RERANK_TOLERANCE,
+    cheapest_rerank,
+    choose_fusion,
+    choose_rerank,
+    format_fusion,
+)
 from search import SearchSettings
 from search.tuned import FILE, PREVIOUS, FileSettings
 from tests.helpers import JUDGMENTS, prodsearch
@@ -93,3 +100,15 @@ def test_the_defaults_winning_need_no_test() -> None:
     default = {str(q): 0.6 for q in range(5)}
     choice = choose_fusion(_results({str(q): 0.5 for q in range(5)}, default))
     assert choice.settings == choice.best == SearchSettings() and choice.score == pytest.approx(0.6)
+
+
+def test_choose_rerank_keeps_a_model_only_where_it_beats_hybrid() -> None:
+    qrels = {f"q{n}": {"good": 2} for n in range(6)}
+    fused = [("bad", 3.0), ("meh", 2.0), ("good", 1.0)]
+    helpful = {f"q{n}": (fused, {"bad": 0.1, "meh": 0.2, "good": 0.9}) for n in range(6)}
+    choice = choose_rerank(helpful, qrels, max_depth=3)
+    assert choice["beats_hybrid"] and choice["reranked"] == 1.0 and choice["hybrid"] == 0.5
+    assert choice["rerank_depth"] == 3 and choice["rerank_weight"] > 0 and choice["queries"] == 6
+    harmful = {f"q{n}": (fused, {"bad": 0.9, "meh": 0.5, "good": 0.1}) for n in range(6)}
+    choice = choose_rerank(harmful, qrels, max_depth=3)
+    assert not choice["beats_hybrid"] and choice["reranked"] <= choice["hybrid"] and choice["rerank_weight"] > 0

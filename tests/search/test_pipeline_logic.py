@@ -7,8 +7,11 @@ import itertools
 import pytest
 
 from indexer import Product
+from models.cross_encoders import RerankUsage
 from search import Filters, SearchPipeline, SearchRequest, SearchSettings
+from search.pipeline import RERANK_DEFAULTS
 from search.retrievers import Hit
+from search.serialize import response_json
 from tests.fakes import ByLength, FakeBackend
 
 pytestmark = pytest.mark.fast
@@ -104,6 +107,34 @@ def test_a_rerank_weight_below_one_mixes_in_the_fused_score() -> None:
     )
     assert [hit.product.id for hit in response.hits][:2] == ["a", "c"]
     assert [round(hit.score, 6) for hit in response.hits][:2] == [0.6, 0.4]
+
+
+def test_rerank_runs_as_the_models_training_chose_unless_tuned_settings_say_otherwise() -> None:
+    chosen = pipeline(reranker=ByLength(RerankUsage(depth=2, weight=0.4, beats_hybrid=True)))
+    assert chosen.rerank_plan() == (2, 0.4)
+    by_hand = pipeline(SearchSettings(rerank_depth=2, rerank_weight=0.4), ByLength())
+    assert ranking(chosen.search(SearchRequest("kettle", "rerank"))) == ranking(
+        by_hand.search(SearchRequest("kettle", "rerank"))
+    )
+    tuned = pipeline(SearchSettings(rerank_weight=1.0), ByLength(RerankUsage(2, 0.4, True)))
+    assert tuned.rerank_plan() == (2, 1.0)
+    assert pipeline(reranker=ByLength()).rerank_plan() == RERANK_DEFAULTS  # a model with no usage record
+
+
+def test_a_model_that_did_not_beat_hybrid_leaves_hybrids_order_and_says_so() -> None:
+    losing = pipeline(reranker=ByLength(RerankUsage(2, 0.4, beats_hybrid=False)))
+    response = losing.search(SearchRequest("kettle", "rerank"))
+    assert not response.rerank and "did not beat hybrid on its validation queries (by-length)" in response.rerank_off
+    assert ranking(response) == ranking(pipeline().search(SearchRequest("kettle")))
+    assert response_json(response, "v1")["rerank"].startswith("off: the reranker did not beat hybrid")
+    assert losing.search(SearchRequest("kettle")).rerank_off == ""  # only the rerank mode falls back
+    asked = pipeline(SearchSettings(rerank_depth=2), ByLength(RerankUsage(2, 0.4, False)))
+    assert asked.rerank_plan() == (2, 0.4)  # tuned settings for this index ask for it
+
+
+def test_rerank_without_a_model_says_how_to_give_one() -> None:
+    response = pipeline().search(SearchRequest("kettle", "rerank"))
+    assert not response.rerank and "--reranker MODEL_DIR" in response.rerank_off
 
 
 def test_explain_gives_each_legs_rank_and_score() -> None:

@@ -10,8 +10,17 @@ import numpy as np
 import pytest
 
 from evaluation import read_qrels, read_queries
+from evaluation.tuning import RERANK_TOLERANCE
 from indexer import open_index
-from models.cross_encoders import OnnxCrossEncoder, TorchCrossEncoder, load_cross_encoder
+from models.cross_encoders import (
+    USAGE_FILE,
+    OnnxCrossEncoder,
+    RerankUsage,
+    TorchCrossEncoder,
+    load_cross_encoder,
+    read_usage,
+)
+from models.errors import ModelError
 from search import EmbeddedBackend, SearchPipeline, SearchRequest
 from tests.helpers import JUDGMENTS, SAMPLE, SAMPLE_ZH, prodsearch
 from training.mining import NEGATIVE_POOL
@@ -20,15 +29,13 @@ from training.reranker import TrainingSettings, make_groups
 TOLERANCE = 0.03  # int8 against float32 scores, each within 0..1 (0.013 at most on Home Depot pairs)
 
 
-def test_a_few_steps_make_a_reranker(sample_index: Path, sample_reranker: tuple[Path, object]) -> None:
-    out, result = sample_reranker
-    assert "best validation nDCG@10" in result.stdout
-    report = json.loads((out / "training.json").read_text())
+def test_a_few_steps_make_a_reranker(sample_index: Path, pinned_reranker: Path) -> None:
+    report = json.loads((pinned_reranker / "training.json").read_text())
     assert report["pairs"] == 96 and report["history"][0]["step"] == 0 and len(report["history"]) >= 2
-    tokenizer = json.loads((out / "tokenizer_config.json").read_text())
+    tokenizer = json.loads((pinned_reranker / "tokenizer_config.json").read_text())
     assert tokenizer["model_max_length"] == 96, "the model must keep the --max-length it was trained with"
 
-    reranker = load_cross_encoder(out)
+    reranker = load_cross_encoder(pinned_reranker)
     assert isinstance(reranker, OnnxCrossEncoder)
     pipeline = SearchPipeline(EmbeddedBackend(open_index(sample_index)), reranker=reranker)
     hybrid = pipeline.search(SearchRequest("cork yoga mat", "hybrid", size=20))
@@ -42,6 +49,37 @@ def test_a_few_steps_make_a_reranker(sample_index: Path, sample_reranker: tuple[
     assert scores == sorted(scores, reverse=True) and all(
         hit.score == hit.explain.rerank_score for hit in reranked.hits
     )
+
+
+def test_training_chooses_how_its_model_is_used(sample_index: Path, sample_reranker: tuple[Path, object]) -> None:
+    out, result = sample_reranker
+    report = json.loads((out / "training.json").read_text())
+    usage = json.loads((out / USAGE_FILE).read_text())
+    assert usage == report["usage"] and usage["reranked"] == report["best_validation_ndcg@10"]
+    assert usage["reranked"] == max(check["ndcg@10"] for check in report["history"])
+    assert 1 <= usage["rerank_depth"] <= 30 and 0 < usage["rerank_weight"] <= 1
+    # the untrained head (step 0) is kept when no checkpoint beats it, and never counts as beating hybrid
+    assert usage["beats_hybrid"] == (usage["step"] > 0 and usage["reranked"] >= usage["hybrid"] + RERANK_TOLERANCE)
+    assert f"reranking the top {usage['rerank_depth']} at weight {usage['rerank_weight']:.1f}" in result.stdout
+    assert ("did not beat hybrid" in result.stdout) != usage["beats_hybrid"]
+
+    reranker = load_cross_encoder(out)
+    assert reranker.usage == RerankUsage(usage["rerank_depth"], usage["rerank_weight"], usage["beats_hybrid"])
+    plan = SearchPipeline(EmbeddedBackend(open_index(sample_index)), reranker=reranker).rerank_plan()
+    if usage["beats_hybrid"]:
+        assert plan == (usage["rerank_depth"], usage["rerank_weight"])
+    else:
+        assert "did not beat hybrid" in plan
+
+
+def test_a_damaged_usage_record_names_its_file(tmp_path: Path) -> None:
+    (tmp_path / USAGE_FILE).write_text('{"rerank_depth": "deep"}')
+    with pytest.raises(ModelError, match=f"{USAGE_FILE} is damaged"):
+        read_usage(tmp_path)
+    (tmp_path / USAGE_FILE).write_text('{"rerank_depth": 0, "rerank_weight": 1, "beats_hybrid": true}')
+    with pytest.raises(ModelError, match="rerank_depth must be >= 1"):
+        read_usage(tmp_path)
+    assert read_usage(tmp_path / "elsewhere") is None
 
 
 @pytest.mark.parametrize("from_rank", [0, 20])

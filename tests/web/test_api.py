@@ -159,10 +159,10 @@ def test_health_metrics_and_openapi(server: LiveServer) -> None:
     assert set(paths) == {"/api/search", "/api/products/{id}", "/healthz", "/metrics", "/api/openapi.json"}
 
 
-def test_service_with_a_reranker(sample_index, sample_reranker) -> None:
+def test_service_with_a_reranker(sample_index, pinned_reranker) -> None:
     from web import ServiceConfig, create_app
 
-    server = LiveServer(create_app(ServiceConfig(index=str(sample_index), reranker_dir=sample_reranker[0])))
+    server = LiveServer(create_app(ServiceConfig(index=str(sample_index), reranker_dir=pinned_reranker)))
     try:
         assert get(server, "/healthz").json()["reranker"] == "on"
         body = get(server, "/api/search", q="cork yoga mat", mode="rerank", explain=1).json()

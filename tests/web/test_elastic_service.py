@@ -27,8 +27,8 @@ def service(config: ElasticConfig, alias: str, reranker: Path | None = None) -> 
 
 
 @pytest.fixture(scope="module")
-def server(elastic: ElasticConfig, elastic_sample: str, sample_reranker) -> Iterator[LiveServer]:
-    live = service(elastic, elastic_sample, sample_reranker[0])
+def server(elastic: ElasticConfig, elastic_sample: str, pinned_reranker: Path) -> Iterator[LiveServer]:
+    live = service(elastic, elastic_sample, pinned_reranker)
     yield live
     live.close()
 
