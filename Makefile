@@ -7,7 +7,7 @@ SAMPLE ?= data/sample
 SAMPLE_INDEX := var/$(notdir $(SAMPLE))-index
 DEMO_QUERY := $(if $(findstring zh,$(SAMPLE)),红色连衣裙,red kettle)
 
-.PHONY: demo test test-fast screenshot install browser
+.PHONY: demo test test-fast screenshot install browser postgres
 
 install: $(VENV)/.installed
 
@@ -27,12 +27,19 @@ browser:
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; }
 
+# The events tests start a throwaway PostgreSQL server from Debian's package; installed once, like the browser.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
+
 demo: install
 	$(BIN)/prodsearch index build $(SAMPLE)/products.jsonl --out $(SAMPLE_INDEX)
 	$(BIN)/prodsearch search $(SAMPLE_INDEX) "$(DEMO_QUERY)"
 	$(BIN)/prodsearch serve $(SAMPLE_INDEX) --port $(or $(PORT),8000)
 
-test: install browser
+test: install browser postgres
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest

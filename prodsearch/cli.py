@@ -11,6 +11,7 @@ import sys
 
 import click
 
+from prodsearch.commands.events import events
 from prodsearch.commands.index import index
 from prodsearch.commands.intents import intents
 from prodsearch.commands.relevance import evaluate, tune
@@ -24,13 +25,18 @@ def error_exit_code(error: Exception) -> int | None:
     The error classes are imported here, not at the top, so that a command does not load the
     packages (Flask, the trainers) it does not use."""
     from evaluation.judgments import JudgmentsError
+    from events.errors import EventsError, EventsUnavailable
     from indexer.errors import IndexerError, JobError
     from models.errors import ModelError
     from search.errors import SearchError
     from training.errors import TrainingError
     from web.config import ConfigError
 
+    if isinstance(error, EventsUnavailable):  # the database did not answer: the input may be fine
+        return 1
     if isinstance(error, IndexerError | ModelError | SearchError | JudgmentsError | TrainingError | ConfigError):
+        return 2
+    if isinstance(error, EventsError):
         return 2
     if isinstance(error, JobError | OSError):  # OSError: a file the user named cannot be read or written
         return 1
@@ -69,5 +75,5 @@ def main(debug: bool) -> None:
     """Semantic product search: index a catalogue, search it, serve it."""
 
 
-for command in (index, search, serve, evaluate, tune, intents, train):
+for command in (index, search, serve, evaluate, tune, intents, train, events):
     main.add_command(command)

@@ -23,6 +23,7 @@ HEAVY_FIXTURES = frozenset(
         "sample_zh_index",
         "sample_reranker",
         "pinned_reranker",
+        "postgres",
         "elastic",
         "elastic_sample",
         "server",
@@ -138,3 +139,12 @@ def elastic_sample(elastic, sample_catalogue: Path) -> Iterator[str]:
     client = elastic.client()
     for index in physical_indices(client, alias):
         client.indices.delete(index=index, ignore_unavailable=True)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """A throwaway PostgreSQL server's URL for the session (tests.postgres_server)."""
+    from tests.postgres_server import postgres_server
+
+    with postgres_server() as url:
+        yield url

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 import subprocess
 import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import requests
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "data" / "sample"
@@ -34,6 +42,7 @@ class LiveServer:
 
         import waitress
 
+        self.app = app
         self.server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
         self.closing = False
@@ -48,6 +57,51 @@ class LiveServer:
                 raise
 
     def close(self) -> None:
+        from web import close_app
+
         self.closing = True
         self.server.close()
         self.thread.join(timeout=5)
+        close_app(self.app)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def serving(
+    index: Path | str, *flags: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`prodsearch serve INDEX` as a user runs it, on a free loopback port: (its URL, the process) until the block
+    ends, then stopped as a service manager stops it (SIGTERM)."""
+    port = free_port()
+    command = [sys.executable, "-m", "prodsearch", "serve", str(index), "--port", str(port), *flags]
+    with tempfile.TemporaryFile("w+") as log:  # not a pipe: a full pipe would stall the server
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log, env={**os.environ, **(env or {})})
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    if requests.get(url + "/healthz", timeout=5).ok:
+                        break
+                except requests.ConnectionError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        log.seek(0)
+                        raise AssertionError(f"serve did not start: {log.read()}") from None
+                    time.sleep(0.2)
+            yield url, process
+        finally:
+            if process.poll() is None:
+                process.terminate()
+            process.wait(timeout=30)
+
+
+@contextmanager
+def served(index: Path | str, *flags: str) -> Iterator[str]:
+    """The URL of `serving(index, *flags)`."""
+    with serving(index, *flags) as (url, _):
+        yield url

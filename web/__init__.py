@@ -15,6 +15,7 @@ from waitress.task import ErrorTask
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
+from events import EventLog, EventsError, EventStore, session_key
 from indexer.elastic import ElasticConfig
 from indexer.errors import ClusterUnavailable, IndexFormatError
 from models import load_cross_encoder
@@ -22,10 +23,10 @@ from models.errors import ModelError
 from search.backend import EmbeddedBackend
 from search.live import FixedSearch, LiveSearch
 from search.pipeline import SearchPipeline
-from web.config import SPARE_CONNECTIONS, ServerLimits, ServiceConfig
+from web.config import SPARE_CONNECTIONS, ConfigError, ServerLimits, ServiceConfig
 from web.metrics import Metrics
 
-__all__ = ["ServerLimits", "ServiceConfig", "create_app", "make_server"]
+__all__ = ["ServerLimits", "ServiceConfig", "close_app", "create_app", "make_server"]
 
 log = logging.getLogger(__name__)
 # The page loads its script, style and data from this origin only, and no other site may frame it.
@@ -49,10 +50,29 @@ def open_live(config: ServiceConfig) -> LiveSearch | FixedSearch:
     )
 
 
+def open_events(config: ServiceConfig) -> EventLog | None:
+    """The service's event log, its database migrated to this release's schema; None when events are off."""
+    location = config.events_location()
+    if location is None:
+        return None
+    try:
+        return EventLog(EventStore(location), session_key(location))
+    except EventsError as error:
+        raise ConfigError(f"events: {error} (PRODSEARCH_EVENTS_DB=off turns events off)") from None
+
+
+def close_app(app: Flask) -> None:
+    """Writes the events still queued and closes their database: on a clean shutdown nothing is lost."""
+    events = app.extensions.get("prodsearch.events")
+    if events is not None:
+        events.close()
+
+
 def create_app(config: ServiceConfig | None = None, live: LiveSearch | FixedSearch | None = None) -> Flask:
     """The whole service: without `live`, it opens the index with its tuned settings and follows new versions
     (a daemon thread; `app.extensions["prodsearch.live"].stop()` ends it). A `live` given is the caller's to run."""
     from web.api import api, heavy_lane
+    from web.events import events_api
     from web.page import page
 
     config = config or ServiceConfig.from_env()
@@ -66,7 +86,10 @@ def create_app(config: ServiceConfig | None = None, live: LiveSearch | FixedSear
     app.extensions["prodsearch.live"] = live
     app.extensions["prodsearch.metrics"] = Metrics()
     app.extensions["prodsearch.heavy"] = heavy_lane()
+    app.extensions["prodsearch.events"] = open_events(config)
+    app.extensions["prodsearch.events_token"] = config.events_token
     app.register_blueprint(api)
+    app.register_blueprint(events_api)
     app.register_blueprint(page)
 
     @app.errorhandler(HTTPException)

@@ -13,6 +13,7 @@ from search.errors import RequestError
 from search.live import FixedSearch, LiveSearch
 from search.pipeline import SearchRequest
 from search.serialize import product_json, response_json
+from web.events import log_search
 from web.metrics import CONTENT_TYPE
 from web.openapi import openapi_document
 from web.params import parse_search
@@ -63,8 +64,10 @@ def search() -> Response:
     pipeline = _live().pipeline  # one pipeline for the whole request, even if a reload swaps it meanwhile
     with _admitted(current_app.extensions["prodsearch.heavy"] if is_heavy(search_request) else None):
         response = pipeline.search(search_request)
-    current_app.extensions["prodsearch.metrics"].latency.labels(response.mode).observe(time.perf_counter() - started)
-    return jsonify(response_json(response, pipeline.backend.label))
+    took = time.perf_counter() - started
+    current_app.extensions["prodsearch.metrics"].latency.labels(response.mode).observe(took)
+    search_id = log_search(search_request, response, pipeline.backend.label, took * 1000)
+    return jsonify(response_json(response, pipeline.backend.label) | {"search_id": search_id})
 
 
 @contextmanager

@@ -24,13 +24,27 @@ class ServiceConfig:
     default_mode: str = "hybrid"
     reload_interval: float = 1.0  # seconds between looks at the index's CURRENT pointer
     search: SearchSettings | None = None  # None: the index's tuned settings, else the defaults in code
+    # where searches and shoppers' events go: a SQLite path, a postgresql:// URL, or "off"; None: events_location()
+    events_db: str | None = None
+    events_token: str | None = None  # what POST /api/events wants as its bearer token; None: it takes none
+
+    def events_location(self) -> str | None:
+        """The events database: as configured, else INDEX/events.sqlite beside the index's versions (for an
+        Elasticsearch alias, ALIAS-events.sqlite in the working directory); None when events are off."""
+        if self.events_db is not None:
+            return None if self.events_db.lower() == "off" else self.events_db
+        if self.backend == "elasticsearch":
+            return f"{self.index}-events.sqlite"
+        return str(Path(self.index) / "events.sqlite")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> ServiceConfig:
-        """PRODSEARCH_INDEX, _BACKEND, _RERANKER_DIR, _DEFAULT_MODE, _RELOAD_INTERVAL (and ES_* for the cluster)."""
+        """PRODSEARCH_INDEX, _BACKEND, _RERANKER_DIR, _DEFAULT_MODE, _RELOAD_INTERVAL, _EVENTS_DB, _EVENTS_TOKEN
+        (and ES_* for the cluster)."""
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
-        for name in ("index", "backend", "reranker_dir", "default_mode", "reload_interval"):
+        names = ("index", "backend", "reranker_dir", "default_mode", "reload_interval", "events_db", "events_token")
+        for name in names:
             raw = environ.get(f"PRODSEARCH_{name.upper()}")
             if raw:
                 values[name] = (
@@ -60,7 +74,7 @@ class ServerLimits:
     connections: int = 1000
     idle_timeout: float = 15.0  # seconds a connection may send and receive nothing, mid-request or between requests
     header_bytes: int = 64 * 1024  # request line and headers: every bounded parameter at its longest fits; else 431
-    body_bytes: int = 64 * 1024  # the API reads no body; 413 beyond this
+    body_bytes: int = 256 * 1024  # POST /api/events: 1,000 events of ~200 bytes; 413 beyond this
     retry_after: int = 1  # seconds a client refused at the limit is asked to wait
 
     def waitress(self) -> dict[str, Any]:

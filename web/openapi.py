@@ -8,12 +8,15 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from web.events import MAX_EVENTS, BeaconIn, EventIn
 from web.params import ATTRIBUTE_DESCRIPTION, ATTRIBUTE_NAME, MAX_VALUE, MAX_VALUES, documented
-from web.schemas import RESPONSES, Error, Health, Product, Search
+from web.schemas import RESPONSES, Accepted, Error, Health, Product, Search
 
 REF = "#/components/schemas/{model}"
 ERRORS = {
     400: "A parameter is missing or invalid; `parameter` names it and `detail` says the fix.",
+    401: "No `Authorization: Bearer` header.",
+    403: "The bearer token is not PRODSEARCH_EVENTS_TOKEN (or a beacon from another origin).",
     404: "No product with that id.",
     500: "The service failed on this request; it was logged.",
     503: "The search backend (an Elasticsearch cluster) did not answer.",
@@ -51,9 +54,32 @@ def _search_parameters() -> list[dict[str, Any]]:
     return [*parameters, {**attribute, "schema": values}]
 
 
+def _post(summary: str, body: dict[str, Any], errors: dict[int, str]) -> dict[str, Any]:
+    responses = {"202": _json(Accepted, "Stored, with the search ids this service has no record of.")}
+    responses |= {str(status): _json(Error, text) for status, text in errors.items()}
+    request_body = {"required": True, "content": {"application/json": {"schema": body}}}
+    return {"post": {"summary": summary, "requestBody": request_body, "responses": responses}}
+
+
 @cache
 def openapi_document() -> dict[str, Any]:
-    _, schemas = models_json_schema([(model, "validation") for model in RESPONSES], ref_template=REF)
+    models = [*RESPONSES, EventIn, BeaconIn]
+    _, schemas = models_json_schema([(model, "validation") for model in models], ref_template=REF)
+    event = {"$ref": REF.format(model="EventIn")}
+    events_body = {"oneOf": [event, {"type": "array", "items": event, "minItems": 1, "maxItems": MAX_EVENTS}]}
+    event_errors = {
+        400: "An event is invalid; `field` names it (`[3].position` in a list) and `detail` says the fix.",
+        401: ERRORS[401],
+        403: ERRORS[403],
+        404: "The service logs no events (PRODSEARCH_EVENTS_DB=off).",
+        500: ERRORS[500],
+    }
+    beacon_errors = {
+        400: "Invalid, or not a product that the named search showed; `field` names which.",
+        403: "Sent from another origin than the served page.",
+        404: event_errors[404],
+        500: ERRORS[500],
+    }
     backend = (500, 503)  # every route that touches the index can find Elasticsearch down
     return {
         "openapi": "3.1.0",
@@ -70,6 +96,12 @@ def openapi_document() -> dict[str, Any]:
                 _json(Product, "The product."),
                 (404, *backend),
                 parameters=[{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            ),
+            "/api/events": _post("Shoppers' actions from the shop's backend (bearer token)", events_body, event_errors),
+            "/api/beacon": _post(
+                "A click on the served page, on a product the named search showed",
+                {"$ref": REF.format(model="BeaconIn")},
+                beacon_errors,
             ),
             "/healthz": _get("Served index version and counts", _json(Health, "Serving."), backend),
             "/metrics": _get(

@@ -117,6 +117,17 @@ class Search(Closed):
         description="The query is gibberish and no product has a word of it: no hits rather than the nearest ones."
     )
     timings_ms: Timings
+    search_id: str | None = Field(
+        description="This search in the events log: send it back with clicks, add-to-carts and purchases "
+        "(POST /api/events). null when the service logs no events."
+    )
+
+
+class Accepted(Closed):
+    accepted: int = Field(ge=0, description="Events stored.")
+    unknown_search_ids: list[str] = Field(
+        description="Search ids of the events that this service has no record of (stored all the same)."
+    )
 
 
 class Health(Closed):
@@ -136,6 +147,9 @@ class Error(Closed):
     error: str = Field(description="What went wrong, in a few words.")
     detail: str = Field(description="The value seen and how to fix it.")
     parameter: str | SkipJsonSchema[None] = Field(None, description="On a 400: the parameter at fault.")
+    field: str | SkipJsonSchema[None] = Field(
+        None, description="On a 400 for an event: the field at fault, as `[3].position` in a list."
+    )
 
 
-RESPONSES = (Search, Product, Health, Error)
+RESPONSES = (Search, Product, Health, Error, Accepted)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -115,7 +117,7 @@ def serve(
     """Serve the search page and JSON API for INDEX (follows new index versions by itself)."""
     import logging
 
-    from web import ServerLimits, ServiceConfig, create_app, make_server
+    from web import ServerLimits, ServiceConfig, close_app, create_app, make_server
 
     config = ServiceConfig.from_env(index=index, backend=backend, es_url=es_url, reranker_dir=reranker)
     app = create_app(config)  # opens the index with its tuned settings and follows its new versions
@@ -123,4 +125,15 @@ def serve(
     logging.basicConfig()  # warnings to stderr: a version that failed to load, the connection limit reached
     server = make_server(app, host, port, threads, ServerLimits(connections=connections, idle_timeout=idle_timeout))
     click.echo(f"serving {index} ({live.version}) at http://{host}:{port}/  (Ctrl+C stops)")
-    server.run()
+    signal.signal(signal.SIGTERM, _stop)  # a service manager's stop is as clean as Ctrl+C: events are written
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        close_app(app)
+
+
+def _stop(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt

@@ -156,7 +156,15 @@ def test_health_metrics_and_openapi(server: LiveServer) -> None:
     assert 'prodsearch_http_requests_total{endpoint="/api/search",status="400"}' in text
     assert 'prodsearch_search_latency_seconds_bucket{le="0.005",mode="bm25"}' in text
     paths = get(server, "/api/openapi.json").json()["paths"]
-    assert set(paths) == {"/api/search", "/api/products/{id}", "/healthz", "/metrics", "/api/openapi.json"}
+    assert set(paths) == {
+        "/api/search",
+        "/api/products/{id}",
+        "/api/events",
+        "/api/beacon",
+        "/healthz",
+        "/metrics",
+        "/api/openapi.json",
+    }
 
 
 def test_service_with_a_reranker(sample_index, pinned_reranker) -> None:
@@ -212,7 +220,12 @@ def test_credentials_in_the_cluster_url_are_redacted() -> None:
         def pipeline(self):
             raise ClusterUnavailable("Elasticsearch at http://shop:s3cret@es.example:9200 did not answer within 10 s")
 
-    body = create_app(ServiceConfig(index="unused"), live=Down()).test_client().get("/api/search?q=kettle").get_json()
+    body = (
+        create_app(ServiceConfig(index="unused", events_db="off"), live=Down())
+        .test_client()
+        .get("/api/search?q=kettle")
+        .get_json()
+    )
     assert "s3cret" not in body["detail"] and "http://***@es.example:9200" in body["detail"]
     with socket.socket() as closed:  # a port nothing listens on: the cluster is down
         closed.bind(("127.0.0.1", 0))

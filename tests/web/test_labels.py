@@ -34,7 +34,7 @@ class SwappableLive:
 
 
 def client(live: SwappableLive) -> FlaskClient:
-    return create_app(ServiceConfig(index="unused"), live=live).test_client()
+    return create_app(ServiceConfig(index="unused", events_db="off"), live=live).test_client()
 
 
 def embedded_labels(html: str) -> dict[str, str]:
@@ -101,7 +101,7 @@ def test_the_english_page_keeps_its_words() -> None:
 def test_the_embedded_table_cannot_close_its_script() -> None:
     """Labels are JSON inside <script>: Flask's tojson escapes what would end the element early."""
     hostile = {**ENGLISH, "title": "</script><script>alert(1)</script>"}
-    app = create_app(ServiceConfig(index="unused"), live=SwappableLive("en", 1))
+    app = create_app(ServiceConfig(index="unused", events_db="off"), live=SwappableLive("en", 1))
     with app.test_request_context():
         html = render_template(
             "index.html",

@@ -15,13 +15,22 @@ from web import ServiceConfig, create_app
 pytestmark = pytest.mark.fast
 
 ERROR_STATUSES = {
-    "/api/search": {"400", "500", "503"},
-    "/api/products/{id}": {"404", "500", "503"},
-    "/healthz": {"500", "503"},
-    "/metrics": {"500"},
-    "/api/openapi.json": {"500"},
+    ("get", "/api/search"): {"400", "500", "503"},
+    ("get", "/api/products/{id}"): {"404", "500", "503"},
+    ("post", "/api/events"): {"400", "401", "403", "404", "500"},
+    ("post", "/api/beacon"): {"400", "403", "404", "500"},
+    ("get", "/healthz"): {"500", "503"},
+    ("get", "/metrics"): {"500"},
+    ("get", "/api/openapi.json"): {"500"},
 }
-OPTIONAL_KEYS = {"Hit": {"explain"}, "Error": {"parameter"}}  # absent rather than null when they do not apply
+SUCCESS = {"get": "200", "post": "202"}
+# absent rather than null when they do not apply; in request bodies, what a client may leave out
+OPTIONAL_KEYS = {
+    "Hit": {"explain"},
+    "Error": {"parameter", "field"},
+    "EventIn": {"position", "session"},
+    "BeaconIn": {"type", "position", "session"},
+}
 
 
 class FakeLive:
@@ -38,7 +47,7 @@ class FakeLive:
 
 
 def client(error: Exception | None = None) -> FlaskClient:
-    return create_app(ServiceConfig(index="unused"), live=FakeLive(error)).test_client()
+    return create_app(ServiceConfig(index="unused", events_db="off"), live=FakeLive(error)).test_client()
 
 
 @pytest.fixture(scope="module")
@@ -57,12 +66,13 @@ def response_schema(document: dict[str, Any], path: str, status: int) -> dict[st
 
 
 def test_every_path_lists_its_error_statuses_with_the_error_schema(document: dict[str, Any]) -> None:
-    assert set(document["paths"]) == set(ERROR_STATUSES)
-    for path, statuses in ERROR_STATUSES.items():
-        responses = document["paths"][path]["get"]["responses"]
-        assert set(responses) - {"200"} == statuses, path
+    assert {(method, path) for path, item in document["paths"].items() for method in item} == set(ERROR_STATUSES)
+    for (method, path), statuses in ERROR_STATUSES.items():
+        responses = document["paths"][path][method]["responses"]
+        assert set(responses) - {SUCCESS[method]} == statuses, path
         for status in statuses:
-            assert response_schema(document, path, int(status)) == {"$ref": "#/components/schemas/Error"}
+            schema = responses[status]["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/Error"}
             assert responses[status]["description"]
 
 

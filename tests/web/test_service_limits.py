@@ -4,9 +4,6 @@ gets a fast 503 with Retry-After, oversized requests are refused, and a request 
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -18,40 +15,10 @@ import requests
 
 from prodsearch.commands.search import serve
 from search.pipeline import SearchRequest, SearchResponse
+from tests.helpers import served
 from web import ServerLimits, ServiceConfig, create_app
 from web.api import HEAVY_QUERY_CHARS
 from web.params import MAX_ATTRIBUTES, MAX_QUERY, MAX_VALUE, MAX_VALUES
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def served(index: Path, *flags: str) -> Iterator[str]:
-    """`prodsearch serve INDEX` as a user runs it, on a free loopback port, until the block ends."""
-    port = free_port()
-    command = [sys.executable, "-m", "prodsearch", "serve", str(index), "--port", str(port), *flags]
-    with tempfile.TemporaryFile("w+") as log:  # not a pipe: a full pipe would stall the server
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    if requests.get(url + "/healthz", timeout=5).ok:
-                        break
-                except requests.ConnectionError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        log.seek(0)
-                        raise AssertionError(f"serve did not start: {log.read()}") from None
-                    time.sleep(0.2)
-            yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
 
 
 @contextmanager
@@ -101,7 +68,7 @@ def test_past_the_limit_a_fast_503_with_retry_after_until_idle_connections_are_c
 def test_oversized_requests_are_refused_and_a_request_at_every_bound_fits(service: str) -> None:
     long_header = requests.get(service + "/api/search?q=kettle", headers={"X-Padding": "x" * 70_000}, timeout=10)
     assert long_header.status_code == 431 and long_header.json()["error"] == "request header fields too large"
-    body = requests.post(service + "/api/search?q=kettle", data=b"x" * 70_000, timeout=10)
+    body = requests.post(service + "/api/search?q=kettle", data=b"x" * 300_000, timeout=10)
     assert body.status_code == 413 and body.headers["Content-Type"] == "application/json" and body.json()["detail"]
     # every parameter at its bound, each character percent-encoded as a client may send it
     brands = MAX_VALUES - MAX_ATTRIBUTES

@@ -1,0 +1,101 @@
+"""The events database's tables, one schema for SQLite and PostgreSQL, and the migrations that build it.
+
+A database records the schema version it is at in `schema_version`; opening it applies the
+migrations after that in one transaction, so a database made by an older release is
+brought up to date and one made by a newer release is refused rather than misread. Times are epoch
+milliseconds (a BIGINT means the same on both databases); lists and objects are JSON text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    select,
+)
+
+from events.errors import EventsError
+
+METADATA = MetaData()
+
+VERSION = Table("schema_version", METADATA, Column("version", Integer, nullable=False))
+
+SEARCHES = Table(
+    "searches",
+    METADATA,
+    Column("search_id", String(32), primary_key=True),
+    Column("at", BigInteger, nullable=False),  # epoch ms
+    Column("session", String(64)),  # keyed hash of the shopper's session, never the id itself
+    Column("source", String(8), nullable=False),  # "api" or "page"
+    Column("query", Text, nullable=False),
+    Column("searched", Text, nullable=False),  # after spelling and understanding: the words the legs searched
+    Column("mode", String(8), nullable=False),
+    Column("index_version", String(200), nullable=False),
+    Column("understood", Text, nullable=False),  # JSON: [{"text", "kind", "effect", "values"}]
+    Column("filters", Text, nullable=False),  # JSON: the request's own filters
+    Column("total", Integer, nullable=False),
+    Column("page", Integer, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("results", Text, nullable=False),  # JSON: the ids shown, best first; position = (page-1)*size + i + 1
+    Column("took_ms", Float, nullable=False),
+    Index("searches_at", "at"),
+    Index("searches_session", "session"),
+)
+
+EVENTS = Table(
+    "events",
+    METADATA,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("at", BigInteger, nullable=False),
+    Column("session", String(64)),
+    Column("source", String(8), nullable=False),  # "api" (the shop's backend, with the token) or "page"
+    Column("type", String(16), nullable=False),  # click, add_to_cart, purchase
+    Column("search_id", String(32), nullable=False),
+    Column("product_id", Text, nullable=False),
+    Column("position", Integer),
+    Index("events_search", "search_id"),
+    Index("events_at", "at"),
+    Index("events_session", "session"),
+)
+
+
+def _create_v1(connection: Connection) -> None:
+    for table in (SEARCHES, EVENTS):
+        table.create(connection)
+
+
+# (version, what it does, how); a release that changes the tables appends a step and never edits one
+MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
+    (1, "searches and events", _create_v1),
+]
+LATEST = MIGRATIONS[-1][0]
+
+
+def migrate(connection: Connection, where: str) -> int:
+    """Brings the database to LATEST; returns the version it was at (0: empty). Call inside a transaction."""
+    VERSION.create(connection, checkfirst=True)
+    found = connection.execute(select(VERSION.c.version)).scalar()
+    current = found or 0
+    if current > LATEST:
+        raise EventsError(
+            f"{where} is at events schema version {current}, newer than this release knows ({LATEST}); "
+            "upgrade prodsearch or point PRODSEARCH_EVENTS_DB elsewhere"
+        )
+    for version, _, step in MIGRATIONS:
+        if version > current:
+            step(connection)
+    if found is None:
+        connection.execute(VERSION.insert().values(version=LATEST))
+    elif current < LATEST:
+        connection.execute(VERSION.update().values(version=LATEST))
+    return current

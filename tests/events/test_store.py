@@ -1,0 +1,125 @@
+"""The events database over SQLite and a real PostgreSQL: migrations, writes, what a search showed, retention,
+forgetting a session, and the writer that batches rows off the request threads."""
+
+from __future__ import annotations
+
+import itertools
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, update
+
+from events import Event, EventLog, EventsError, EventStore, SearchRecord
+from events.schema import EVENTS, LATEST, SEARCHES, VERSION
+from tests.postgres_server import fresh_database
+
+NAMES = itertools.count()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield str(tmp_path / "events.sqlite")
+    else:
+        yield fresh_database(request.getfixturevalue("postgres"), f"events_{next(NAMES)}")
+
+
+def search(at: int, session: str | None = None, results: tuple[str, ...] = ("a", "b", "c"), page: int = 1):
+    return SearchRecord(
+        uuid.uuid4().hex,
+        at,
+        session,
+        "api",
+        "red kettle",
+        "kettle",
+        "hybrid",
+        "v000001",
+        "[]",
+        "{}",
+        12,
+        page,
+        3,
+        results,
+        4.2,
+    )
+
+
+def count(store: EventStore, table) -> int:
+    with store.transaction() as connection:
+        return connection.execute(select(func.count()).select_from(table)).scalar()
+
+
+def test_a_new_database_is_migrated_once_and_a_newer_one_is_refused(location: str) -> None:
+    store = EventStore(location)
+    assert store.migrated_from == 0
+    again = EventStore(location)
+    assert again.migrated_from == LATEST
+    with again.transaction() as connection:
+        assert connection.execute(select(VERSION.c.version)).scalars().all() == [LATEST]
+        connection.execute(update(VERSION).values(version=LATEST + 1))
+    with pytest.raises(EventsError, match=f"schema version {LATEST + 1}, newer than this release knows"):
+        EventStore(location)
+    store.close()
+    again.close()
+
+
+def test_searches_and_events_round_trip_and_a_search_knows_what_it_showed(location: str) -> None:
+    store = EventStore(location)
+    first, second = search(1_000), search(2_000, results=("x", "y", "z"), page=3)
+    store.write([first, second], [Event(1_500, None, "page", "click", first.search_id, "b", 2)])
+    assert store.shown(first.search_id) == (1, ("a", "b", "c"))
+    assert store.shown(second.search_id) == (7, ("x", "y", "z"))  # page 3 of 3 starts at position 7
+    assert store.shown(uuid.uuid4().hex) is None
+    assert (count(store, SEARCHES), count(store, EVENTS)) == (2, 1)
+    store.close()
+
+
+def test_pruning_keeps_what_is_recent_and_forgetting_takes_one_session_only(location: str) -> None:
+    store = EventStore(location)
+    old, new, other = search(1_000, "s1"), search(5_000, "s1"), search(5_000, "s2")
+    events = [
+        Event(1_100, "s1", "api", "click", old.search_id, "a", 1),
+        Event(5_100, "s1", "api", "purchase", new.search_id, "a", 1),
+        Event(5_100, "s2", "page", "click", other.search_id, "b", 2),
+    ]
+    store.write([old, new, other], events)
+    assert store.prune(before_ms=2_000) == (1, 1)
+    assert store.forget("s1") == (1, 1)
+    assert (count(store, SEARCHES), count(store, EVENTS)) == (1, 1)
+    assert store.shown(other.search_id) is not None
+    store.close()
+
+
+def test_the_writer_batches_and_writes_everything_queued_before_close(location: str) -> None:
+    log = EventLog(EventStore(location), b"k" * 32, flush_seconds=0.2)
+    records = [search(n) for n in range(3_000)]  # more than one batch
+    for record in records:
+        log.search(record)
+    log.events([Event(9, None, "api", "click", records[0].search_id, "a", 1)])
+    assert log.shown(records[-1].search_id) == (1, ("a", "b", "c"))  # known before it is written
+    log.close()
+    reopened = EventStore(location)
+    assert (count(reopened, SEARCHES), count(reopened, EVENTS)) == (3_000, 1)
+    assert log.counts.written == 3_001 and log.counts.dropped == 0
+    reopened.close()
+
+
+def test_a_full_queue_drops_rows_rather_than_make_a_request_wait(tmp_path: Path) -> None:
+    log = EventLog(EventStore(str(tmp_path / "events.sqlite")), b"k" * 32, flush_seconds=0.2, queue_rows=10)
+    started = time.perf_counter()
+    for n in range(5_000):
+        log.search(search(n))
+    assert time.perf_counter() - started < 5  # never blocked on the database
+    log.close()
+    assert log.counts.dropped > 0 and log.counts.written + log.counts.dropped == 5_000
+
+
+def test_a_database_that_cannot_be_opened_is_named(tmp_path: Path) -> None:
+    with pytest.raises(EventsError, match="no folder .*missing"):
+        EventStore(str(tmp_path / "missing" / "events.sqlite"))
+    with pytest.raises(EventsError, match=r"postgresql://u:\*\*\*@127.0.0.1:1/x") as raised:
+        EventStore("postgresql://u:secret@127.0.0.1:1/x")
+    assert "secret" not in str(raised.value)

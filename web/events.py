@@ -1,0 +1,183 @@
+"""Events over HTTP: every search answered is logged with a search id, and shoppers' actions come back to it.
+
+`POST /api/events` is for the shop's backend (clicks, add-to-carts, purchases) and needs
+`Authorization: Bearer PRODSEARCH_EVENTS_TOKEN`. The page cannot hold that token (anyone can read a
+page's script), so its clicks go to `POST /api/beacon` instead, which takes a click only, only on a
+product that the search it names showed, and only from this origin: the search id, 128 random bits
+returned with each search, is the proof that the click answers a search this service gave, and
+the position is the one the service showed, not what the client says.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import time
+import uuid
+from dataclasses import asdict
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+
+from events import Event, EventLog, SearchRecord, hashed_session
+from events.errors import EventsError
+from events.privacy import MAX_SESSION
+from events.records import EVENT_TYPES
+from events.store import Shown
+from indexer.products import MAX_ID_CHARS
+from search.pipeline import SearchRequest, SearchResponse
+from search.serialize import span_json
+
+events_api = Blueprint("events", __name__)
+
+TOKEN_VARIABLE = "PRODSEARCH_EVENTS_TOKEN"
+MAX_EVENTS = 1000  # in one request
+SESSION_HEADER = "X-Prodsearch-Session"
+CLIENT_HEADER = "X-Prodsearch-Client"  # "page" from the served page's own script
+SearchId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+
+
+class EventIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal[EVENT_TYPES]
+    search_id: SearchId
+    product_id: str = Field(min_length=1, max_length=MAX_ID_CHARS)
+    position: int | None = Field(default=None, ge=1, le=100_000)
+    session: str | None = Field(default=None, max_length=MAX_SESSION)
+
+
+class BeaconIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["click"] = "click"
+    search_id: SearchId
+    product_id: str = Field(min_length=1, max_length=MAX_ID_CHARS)
+    position: int | None = Field(default=None, ge=1, le=100_000)  # ignored: the service knows where it showed it
+    session: str | None = Field(default=None, max_length=MAX_SESSION)
+
+
+ONE_EVENT = TypeAdapter(EventIn)
+MANY_EVENTS = TypeAdapter(Annotated[list[EventIn], Field(min_length=1, max_length=MAX_EVENTS)])
+ONE_BEACON = TypeAdapter(BeaconIn)
+
+
+class EventRefused(Exception):
+    def __init__(self, status: int, error: str, detail: str, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.error, self.detail, self.field = status, error, detail, field
+
+
+@events_api.errorhandler(EventRefused)
+def refused(error: EventRefused) -> tuple[Response, int]:
+    body = {"error": error.error, "detail": error.detail} | ({"field": error.field} if error.field else {})
+    return jsonify(body), error.status
+
+
+def log_search(search_request: SearchRequest, response: SearchResponse, version: str, took_ms: float) -> str | None:
+    """Queues the search for the events database; returns its id (None when events are off)."""
+    events: EventLog | None = current_app.extensions.get("prodsearch.events")
+    if events is None:
+        return None
+    session = hashed_session(events.key, request.headers.get(SESSION_HEADER, "")[:MAX_SESSION] or None)
+    record = SearchRecord(
+        search_id=uuid.uuid4().hex,
+        at=_now(),
+        session=session,
+        source="page" if request.headers.get(CLIENT_HEADER) == "page" else "api",
+        query=response.query,
+        searched=response.searched,
+        mode=response.mode,
+        index_version=version,
+        understood=json.dumps([span_json(span, response) for span in response.understood], ensure_ascii=False),
+        filters=json.dumps(asdict(search_request.filters), ensure_ascii=False),
+        total=response.total,
+        page=response.page,
+        size=response.size,
+        results=tuple(hit.product.id for hit in response.hits),
+        took_ms=round(took_ms, 3),
+    )
+    events.search(record)
+    return record.search_id
+
+
+@events_api.post("/api/events")
+def post_events() -> tuple[Response, int]:
+    """Events from the shop's backend; unknown search ids are stored and reported, not refused."""
+    events = _events()
+    _check_token()
+    body = _json_body()
+    items = _valid(MANY_EVENTS, body) if isinstance(body, list) else [_valid(ONE_EVENT, body)]
+    shown = {search_id: events.shown(search_id) for search_id in {item.search_id for item in items}}
+    rows = [_event(events, item, "api", shown[item.search_id]) for item in items]
+    events.events(rows)
+    unknown = sorted(search_id for search_id, ids in shown.items() if ids is None)
+    return jsonify(accepted=len(rows), unknown_search_ids=unknown), 202
+
+
+@events_api.post("/api/beacon")
+def post_beacon() -> tuple[Response, int]:
+    """A click on the served page: accepted for a product the named search showed, from this origin only."""
+    events = _events()
+    origin = request.headers.get("Origin")
+    if origin and urlsplit(origin).netloc != request.host:
+        raise EventRefused(403, "forbidden", "beacons are taken from the page this service serves only")
+    item = _valid(ONE_BEACON, _json_body())
+    shown = events.shown(item.search_id)
+    if shown is None:
+        raise EventRefused(400, "unknown search", "search_id: no search with that id was answered here", "search_id")
+    if item.product_id not in shown[1]:
+        raise EventRefused(400, "not shown", "product_id: that search did not show this product", "product_id")
+    events.events([_event(events, item, "page", shown)])
+    return jsonify(accepted=1, unknown_search_ids=[]), 202
+
+
+def _events() -> EventLog:
+    events = current_app.extensions.get("prodsearch.events")
+    if events is None:
+        raise EventRefused(404, "events are off", "this service logs no events (PRODSEARCH_EVENTS_DB=off)")
+    return events
+
+
+def _check_token() -> None:
+    expected = current_app.extensions.get("prodsearch.events_token")
+    given = request.headers.get("Authorization", "")
+    if not given:
+        raise EventRefused(401, "unauthorized", f"send Authorization: Bearer <the token in {TOKEN_VARIABLE}>")
+    scheme, _, token = given.partition(" ")
+    if not expected or scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
+        detail = f"the bearer token is not the one in {TOKEN_VARIABLE}" if expected else f"{TOKEN_VARIABLE} is unset"
+        raise EventRefused(403, "forbidden", detail)
+
+
+def _json_body() -> Any:
+    try:
+        return json.loads(request.get_data(cache=False))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise EventRefused(400, "invalid event", f"body: not JSON ({error})", "body") from None
+
+
+def _valid(adapter: TypeAdapter, body: Any) -> Any:
+    """The body as the adapter validates it; a 400 naming the first bad field (`[3].position`) otherwise."""
+    try:
+        return adapter.validate_python(body)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"]).lstrip(".")
+        where = where or "body"
+        raise EventRefused(400, "invalid event", f"{where}: {first['msg']}", where) from None
+
+
+def _event(events: EventLog, item: EventIn | BeaconIn, source: str, shown: Shown | None) -> Event:
+    position = item.position
+    if shown is not None and item.product_id in shown[1]:  # where the service showed it, whatever the client says
+        position = shown[0] + shown[1].index(item.product_id)
+    try:
+        session = hashed_session(events.key, item.session)
+    except EventsError as error:
+        raise EventRefused(400, "invalid event", f"session: {error}", "session") from None
+    return Event(_now(), session, source, item.type, item.search_id, item.product_id, position)
+
+
+def _now() -> int:
+    return int(time.time() * 1000)
