@@ -47,6 +47,7 @@ SEARCHES = Table(
     Column("page", Integer, nullable=False),
     Column("size", Integer, nullable=False),
     Column("results", Text, nullable=False),  # JSON: the ids shown, best first; position = (page-1)*size + i + 1
+    Column("shown", Integer, nullable=False),  # how many ids `results` holds: impressions without reading it
     Column("took_ms", Float, nullable=False),
     Index("searches_at", "at"),
     Index("searches_session", "session"),

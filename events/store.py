@@ -94,7 +94,8 @@ class EventStore:
 
 
 def _search_row(record: SearchRecord) -> dict[str, Any]:
-    return asdict(record) | {"results": json.dumps(list(record.results), ensure_ascii=False)}
+    results = json.dumps(list(record.results), ensure_ascii=False)
+    return asdict(record) | {"results": results, "shown": len(record.results)}
 
 
 def _engine(location: str) -> Engine:
