@@ -79,30 +79,27 @@ def make_groups(
     rng: random.Random,
     progress: bool,
 ) -> list[Group]:
-    """One group per query, shuffled, cut so they hold at most `settings.max_pairs` pairs."""
+    """One group per query, in a seeded random order, mined only until they hold `settings.max_pairs` pairs."""
     top_grade = max(grade for judged in qrels.values() for grade in judged.values()) or 1
     products = pipeline.backend.products(sorted({product_id for qid in queries for product_id in qrels[qid]}))
-    groups = []
-    for qid, text in tqdm(queries.items(), desc="mining negatives", unit="query", disable=not progress):
+    groups, room = [], settings.max_pairs
+    order = rng.sample(sorted(queries), len(queries))
+    for qid in tqdm(order, desc="mining negatives", unit="query", disable=not progress):
+        if room is not None and room <= 0:
+            break
         judged = qrels[qid]
         group = [
             (products[product_id].embedding_text(), max(grade, 0) / top_grade)
             for product_id, grade in judged.items()
             if product_id in products
         ]
-        searched, unjudged = unjudged_hits(pipeline, text, judged, settings.negatives_from_rank)
+        searched, unjudged = unjudged_hits(pipeline, queries[qid], judged, settings.negatives_from_rank)
         group += [(product.embedding_text(), 0.0) for product in sample_up_to(unjudged, settings.negatives, rng)]
+        if room is not None:
+            group = group[:room]
+            room -= len(group)
         groups.append((searched, group))
-    rng.shuffle(groups)
-    if settings.max_pairs is None:
-        return groups
-    kept, room = [], settings.max_pairs
-    for query, group in groups:
-        if room <= 0:
-            break
-        kept.append((query, group[:room]))
-        room -= len(kept[-1][1])
-    return kept
+    return groups
 
 
 def batches(groups: list[Group], settings: TrainingSettings, rng: random.Random) -> list[list[Group]]:
