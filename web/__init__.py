@@ -74,6 +74,7 @@ def create_app(config: ServiceConfig | None = None, live: LiveSearch | FixedSear
     from web.api import api, heavy_lane
     from web.events import events_api
     from web.page import page
+    from web.suggest import suggest_api
 
     config = config or ServiceConfig.from_env()
     if live is None:
@@ -90,6 +91,7 @@ def create_app(config: ServiceConfig | None = None, live: LiveSearch | FixedSear
     app.extensions["prodsearch.events_token"] = config.events_token
     app.register_blueprint(api)
     app.register_blueprint(events_api)
+    app.register_blueprint(suggest_api)  # after prodsearch.live: it builds the first suggester from it
     app.register_blueprint(page)
 
     @app.errorhandler(HTTPException)

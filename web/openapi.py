@@ -10,7 +10,8 @@ from pydantic.json_schema import models_json_schema
 
 from web.events import MAX_EVENTS, BeaconIn, EventIn
 from web.params import ATTRIBUTE_DESCRIPTION, ATTRIBUTE_NAME, MAX_VALUE, MAX_VALUES, documented
-from web.schemas import RESPONSES, Accepted, Error, Health, Product, Search
+from web.schemas import RESPONSES, Accepted, Error, Health, Product, Search, Suggestions
+from web.suggest import SuggestParams
 
 REF = "#/components/schemas/{model}"
 ERRORS = {
@@ -91,6 +92,7 @@ def openapi_document() -> dict[str, Any]:
                 (400, *backend),
                 parameters=_search_parameters(),
             ),
+            "/api/suggest": _suggest(),
             "/api/products/{id}": _get(
                 "One product with every stored field",
                 _json(Product, "The product."),
@@ -117,3 +119,19 @@ def openapi_document() -> dict[str, Any]:
         },
         "components": {"schemas": schemas["$defs"]},
     }
+
+
+def _suggest() -> dict[str, Any]:
+    """GET /api/suggest, its parameters from SuggestParams."""
+    parameters = [
+        {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "description": field["description"],
+            "schema": {key: value for key, value in field.items() if key not in ("title", "description")},
+        }
+        for name, field in SuggestParams.model_json_schema()["properties"].items()
+    ]
+    ok = _json(Suggestions, "Suggestions, best first.")
+    return _get("Suggestions for what a shopper has typed", ok, (400, 500, 503), parameters=parameters)

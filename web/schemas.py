@@ -10,6 +10,8 @@ from pydantic.json_schema import SkipJsonSchema
 from indexer.analysis import LANGUAGES
 from search.pipeline import MODES
 from search.serialize import DESCRIPTION_CHARS
+from search.suggest import KINDS as SUGGESTION_KINDS
+from search.suggest import MAX_TYPED
 from search.understanding import EFFECTS, SPAN_KINDS
 
 Mode = Literal[MODES]  # the modes search.pipeline owns
@@ -153,3 +155,22 @@ class Error(Closed):
 
 
 RESPONSES = (Search, Product, Health, Error, Accepted)
+
+
+# GET /api/suggest (web/suggest.py)
+
+
+class Suggestion(Closed):
+    text: str = Field(description="What to search for when the shopper chooses it.")
+    kind: Literal[SUGGESTION_KINDS] = Field(
+        description="query: a query other shoppers searched and clicked; title: a product title up to its details; "
+        "brand; category: a category name."
+    )
+
+
+class Suggestions(Closed):
+    query: str = Field(description=f"What was typed, as read: its first {MAX_TYPED} characters.")
+    suggestions: list[Suggestion] = Field(description="Best first, at most k; none for an empty q.")
+
+
+RESPONSES = (*RESPONSES, Suggestions)

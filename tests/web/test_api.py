@@ -158,6 +158,7 @@ def test_health_metrics_and_openapi(server: LiveServer) -> None:
     paths = get(server, "/api/openapi.json").json()["paths"]
     assert set(paths) == {
         "/api/search",
+        "/api/suggest",
         "/api/products/{id}",
         "/api/events",
         "/api/beacon",

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.fast
 
 ERROR_STATUSES = {
     ("get", "/api/search"): {"400", "500", "503"},
+    ("get", "/api/suggest"): {"400", "500", "503"},
     ("get", "/api/products/{id}"): {"404", "500", "503"},
     ("post", "/api/events"): {"400", "401", "403", "404", "500"},
     ("post", "/api/beacon"): {"400", "403", "404", "500"},
