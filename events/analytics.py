@@ -397,4 +397,4 @@ def _share(part: int, whole: int) -> float | None:
 
 
 def _iso(ms: int | None) -> str | None:
-    return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
+    return None if ms is None else datetime.fromtimestamp(ms // 1000, UTC).isoformat().replace("+00:00", "Z")

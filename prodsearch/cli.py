@@ -11,6 +11,7 @@ import sys
 
 import click
 
+from prodsearch.commands.analytics import analytics
 from prodsearch.commands.events import events
 from prodsearch.commands.index import index
 from prodsearch.commands.intents import intents
@@ -75,5 +76,5 @@ def main(debug: bool) -> None:
     """Semantic product search: index a catalogue, search it, serve it."""
 
 
-for command in (index, search, serve, evaluate, tune, intents, train, events):
+for command in (index, search, serve, evaluate, tune, intents, train, events, analytics):
     main.add_command(command)
