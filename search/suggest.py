@@ -156,13 +156,13 @@ class Suggester:
 
     def _find(self, words: tuple[str, ...], going_on: bool, k: int) -> tuple[int, ...]:
         found = dict.fromkeys(self._phrase(typed_key(words, going_on), k))
-        if len(found) < k and len(words) > 1:
-            found.update(dict.fromkeys(self._every(words, going_on, k)))
+        if len(found) < k:
+            found.update(dict.fromkeys(self._every(typed_terms(words, going_on), k)))
         if len(found) < k:
             for corrected in self._corrected(words, going_on):
                 found.update(dict.fromkeys(self._phrase(typed_key(corrected, going_on), k)))
-                if len(corrected) > 1 and len(found) < k:
-                    found.update(dict.fromkeys(self._every(corrected, going_on, k)))
+                if len(found) < k:
+                    found.update(dict.fromkeys(self._every(typed_terms(corrected, going_on), k)))
         return tuple(found)[:k]
 
     def _key(self, start: int) -> str:
@@ -184,11 +184,11 @@ class Suggester:
         top = self._top.get(prefix) if high - low > self.big else None
         return top[:limit].tolist() if top is not None else self._best(low, high, limit)
 
-    def _every(self, words: tuple[str, ...], going_on: bool, limit: int) -> list[int]:
-        """Texts where each typed word begins a word, in any order, best first."""
-        spans = sorted(
-            ((self._range(term), term) for term in typed_terms(words, going_on)), key=lambda s: s[0][1] - s[0][0]
-        )
+    def _every(self, terms: list[str], limit: int) -> list[int]:
+        """Texts where each term begins a word, in any order, best first; none for one term (the phrase was that)."""
+        if len(terms) < 2:
+            return []
+        spans = sorted(((self._range(term), term) for term in terms), key=lambda span: span[0][1] - span[0][0])
         (low, high), term = spans[0]
         top = self._top.get(term) if high - low > self.big else None
         # every word common: only the best texts of the rarest are looked at

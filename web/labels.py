@@ -50,6 +50,7 @@ ENGLISH = {
     "words_instead": "Search for the words instead",
     "relaxed": "No products meet all of {constraints}. Showing the closest.",
     "no_match": "Nothing matches “{query}”. Check the spelling, or try fewer or other words.",
+    "suggestions": "Suggestions",
 }
 
 CHINESE = {
@@ -94,6 +95,7 @@ CHINESE = {
     "words_instead": "按原词搜索",
     "relaxed": "没有同时满足{constraints}的商品，已显示最接近的结果。",
     "no_match": "没有与“{query}”匹配的商品。请检查拼写，或减少、更换搜索词。",
+    "suggestions": "搜索建议",
 }
 
 # The search modes in the menu's order, the usual choice first.

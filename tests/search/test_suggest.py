@@ -102,6 +102,7 @@ def test_chinese_is_matched_by_characters_from_word_starts_in_either_script(sugg
     found = texts(suggester, "头戴式 蓝牙")  # spaces between Chinese runs do not count, so it is a phrase
     assert found[0] == "声澜 SN-900X5 头戴式蓝牙耳机 灰色" and set(found) == both  # then its words in any order
     assert texts(suggester, "sn-900") == ["声澜 SN-900X5 头戴式蓝牙耳机 灰色"]
+    assert texts(suggester, "葡萄酒长城") == ["长城干红葡萄酒 750ml"]  # jieba's words of one run, in any order
 
 
 def test_pinyin_initials_find_chinese_texts(suggester: Suggester) -> None:

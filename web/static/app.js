@@ -229,7 +229,101 @@ function onSubmit(id, update) {
   $(id).addEventListener("submit", (event) => { event.preventDefault(); update(); state.page = 1; run(); });
 }
 onSubmit("search-form", () => { state.q = $("q").value; state.mode = $("mode").value; state.spell = true; state.understand = true; });
+$("search-form").addEventListener("submit", closeSuggestions);
 onSubmit("price-form", () => { state.price_min = $("price-min").value; state.price_max = $("price-max").value; });
+// Suggestions under the search box, from /api/suggest: asked for SUGGEST_DELAY ms after the last keystroke, and a
+// request still out when the text changes is aborted, so a stale answer never shows. ArrowDown and ArrowUp move
+// through them (past the last, back to the text as typed), Enter searches the one reached, Escape closes them, a
+// click searches one. While an input method composes, its letters are not yet the text: they are waited out.
+const SUGGEST_DELAY = 120;
+const SUGGEST_K = 8;
+const suggest = { timer: 0, request: null, items: [], active: -1 };
+
+function closeSuggestions() {
+  clearTimeout(suggest.timer);
+  if (suggest.request) suggest.request.abort();
+  suggest.request = null;
+  showSuggestions([]);
+}
+
+function showSuggestions(items) {
+  suggest.items = items;
+  $("suggestions").replaceChildren(...items.map((item, index) => {
+    const option = element("li", { id: `suggestion-${index}`, role: "option", "aria-selected": "false", "data-kind": item.kind },
+      element("span", { class: "text" }, item.text));
+    if (item.kind === "brand" || item.kind === "category") option.append(element("span", { class: "kind" }, text(item.kind)));
+    option.addEventListener("mousedown", (event) => event.preventDefault()); // the box keeps the focus
+    option.addEventListener("click", () => chooseSuggestion(index));
+    return option;
+  }));
+  $("suggestions").hidden = !items.length;
+  $("q").setAttribute("aria-expanded", String(items.length > 0));
+  highlight(-1);
+}
+
+function highlight(index) { // -1: none, the text as typed
+  suggest.active = index;
+  [...$("suggestions").children].forEach((option, at) => option.setAttribute("aria-selected", String(at === index)));
+  if (index < 0) {
+    $("q").removeAttribute("aria-activedescendant");
+  } else {
+    $("q").setAttribute("aria-activedescendant", `suggestion-${index}`);
+    $(`suggestion-${index}`).scrollIntoView({ block: "nearest" });
+  }
+}
+
+function chooseSuggestion(index) {
+  $("q").value = suggest.items[index].text;
+  closeSuggestions();
+  $("search-form").requestSubmit();
+}
+
+function suggestSoon() {
+  clearTimeout(suggest.timer);
+  suggest.timer = setTimeout(fetchSuggestions, SUGGEST_DELAY);
+}
+
+async function fetchSuggestions() {
+  const typed = $("q").value;
+  if (suggest.request) suggest.request.abort();
+  if (!typed.trim()) {
+    closeSuggestions();
+    return;
+  }
+  const request = new AbortController();
+  suggest.request = request;
+  try {
+    const response = await fetch("/api/suggest?" + new URLSearchParams({ q: typed, k: SUGGEST_K }), { signal: request.signal });
+    const body = response.ok ? await response.json() : { suggestions: [] }; // without them the box works as before
+    if (!request.signal.aborted && $("q").value === typed && document.activeElement === $("q")) showSuggestions(body.suggestions);
+  } catch {
+    // aborted for newer text, or the service out of reach: no suggestions
+  } finally {
+    if (suggest.request === request) suggest.request = null;
+  }
+}
+
+$("q").addEventListener("input", (event) => { if (!event.isComposing) suggestSoon(); });
+$("q").addEventListener("compositionend", suggestSoon);
+$("q").addEventListener("blur", closeSuggestions);
+$("q").addEventListener("keydown", (event) => {
+  if (event.isComposing) return; // Enter or Escape here belongs to the input method
+  const count = suggest.items.length;
+  if ((event.key === "ArrowDown" || event.key === "ArrowUp") && count) {
+    event.preventDefault();
+    const step = event.key === "ArrowDown" ? 1 : count; // over -1 (the text as typed), 0 .. count - 1
+    highlight(((suggest.active + 1 + step) % (count + 1)) - 1);
+  } else if (event.key === "ArrowDown" && $("q").value.trim()) {
+    event.preventDefault();
+    fetchSuggestions();
+  } else if (event.key === "Enter" && suggest.active >= 0) {
+    event.preventDefault();
+    chooseSuggestion(suggest.active);
+  } else if (event.key === "Escape") {
+    if (count || suggest.request) event.preventDefault(); // closing them; a search box would clear its text
+    closeSuggestions();
+  }
+});
 window.addEventListener("popstate", () => { readUrl(); run(false); });
 readUrl();
 run(false);
