@@ -17,6 +17,7 @@ from sqlalchemy import Engine, create_engine, delete, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from events.clicks import Impression
 from events.errors import EventsError, EventsUnavailable
 from events.records import Event, SearchRecord
 from events.schema import EVENTS, SEARCHES, migrate
@@ -74,6 +75,22 @@ class EventStore:
         with self.transaction() as connection:
             found = connection.execute(select(*columns).where(SEARCHES.c.search_id == search_id)).first()
         return None if found is None else ((found.page - 1) * found.size + 1, tuple(json.loads(found.results)))
+
+    def impressions(self, since_ms: int = 0) -> list[Impression]:
+        """Every product each logged search showed, where, and whether any event (a click, an add-to-cart, a
+        purchase) came back for it: what click judgments are made of."""
+        columns = (SEARCHES.c.search_id, SEARCHES.c.query, SEARCHES.c.page, SEARCHES.c.size, SEARCHES.c.results)
+        with self.transaction() as connection:
+            acted = connection.execute(
+                select(EVENTS.c.search_id, EVENTS.c.product_id).distinct().where(EVENTS.c.at >= since_ms)
+            ).all()
+            searches = connection.execute(select(*columns).where(SEARCHES.c.at >= since_ms)).all()
+        clicked = {(row.search_id, row.product_id) for row in acted}
+        return [
+            Impression(row.query, product_id, (row.page - 1) * row.size + rank, (row.search_id, product_id) in clicked)
+            for row in searches
+            for rank, product_id in enumerate(json.loads(row.results), start=1)
+        ]
 
     def prune(self, before_ms: int) -> tuple[int, int]:
         """Deletes searches and events older than `before_ms`; returns how many of each."""

@@ -23,7 +23,18 @@ def train() -> None:
 
 
 def training_options(command):
-    """INDEX, the judgments, --out and --epochs: what every training verb takes."""
+    """INDEX, the judgments (or the events to make them from), --out and --epochs: what every training verb takes."""
+    command = click.option(
+        "--no-debias",
+        is_flag=True,
+        help="With --events: take click rates as they are, without the position-bias correction.",
+    )(command)
+    command = click.option(
+        "--events",
+        "events_db",
+        help="Learn from shoppers' clicks in this events database (a SQLite path or postgresql:// URL) "
+        "instead of --queries/--qrels, corrected for position bias (events.clicks).",
+    )(command)
     command = click.option("--epochs", type=click.IntRange(1, 20), default=1, show_default=True)(command)
     command = click.option(
         "--out", "out", required=True, type=click.Path(path_type=Path), help="Model directory to write."
@@ -31,13 +42,45 @@ def training_options(command):
     return index_argument(judgment_options(command))
 
 
-def training_inputs(location: IndexLocation, out: Path, judgments: Judgments | None):
-    """(pipeline with the index's tuned settings, queries, qrels), with `out` created; no judgments: empty."""
+def training_inputs(
+    location: IndexLocation, out: Path, judgments: Judgments | None, events_db: str | None = None, debias: bool = True
+):
+    """(pipeline with the index's tuned settings, queries, qrels), with `out` created; no judgments: empty.
+    With `events_db`, the judgments are made from the clicks logged there."""
     from search import SearchPipeline
 
-    queries, qrels = judgments.load() if judgments else ({}, {})
+    if events_db is not None:
+        if judgments is not None and (judgments.queries_path or judgments.qrels_path):
+            raise click.UsageError("give --events or --queries/--qrels, not both")
+        queries, qrels = click_judgments(events_db, debias)
+    else:
+        queries, qrels = judgments.load() if judgments else ({}, {})
     out.mkdir(parents=True, exist_ok=True)
     return SearchPipeline(location.open(), settings=location.settings().load()), queries, qrels
+
+
+def click_judgments(events_db: str, debias: bool) -> tuple[dict[str, str], dict[str, dict[str, int]]]:
+    """Judgments from the clicks in an events database, saying what the logs held and how clicks were weighed."""
+    from events import EventStore
+    from events.clicks import click_judgments as judged_from
+
+    store = EventStore(events_db)
+    judged = judged_from(store.impressions(), debias)
+    store.close()
+    if not judged.queries:
+        raise click.UsageError(f"no search in {store.where} has a click: nothing to learn from yet")
+    click.echo(
+        f"{judged.impressions} impressions, {judged.clicks} clicks, {len(judged.queries)} queries with a click "
+        f"in {store.where}"
+    )
+    if not debias:
+        click.echo("click rates taken as they are (--no-debias)")
+    elif all(value == 1.0 for value in judged.examination):
+        click.echo("no query showed one product at two positions: position bias cannot be measured, not corrected")
+    else:
+        shown = ", ".join(f"{k}: {value:.2f}" for k, value in enumerate(judged.examination[:10], start=1))
+        click.echo(f"examination by position, estimated from the logs (clicks count 1/this): {shown}")
+    return judged.queries, judged.qrels
 
 
 def negative_options(default: int, each: str):
@@ -92,13 +135,19 @@ def base_option(what: str):
     help="Go on from this cross-encoder (say, one trained on another catalogue) instead of a fresh head on --base.",
 )
 def train_reranker_command(
-    location: IndexLocation, judgments: Judgments, out: Path, init: Path | None, **options
+    location: IndexLocation,
+    judgments: Judgments,
+    out: Path,
+    init: Path | None,
+    events_db: str | None,
+    no_debias: bool,
+    **options,
 ) -> None:
     """Fine-tune a cross-encoder on the judgments, with hybrid hard negatives, and choose how deep and with
     what weight it reranks on held-out validation queries (or that it should not, if it does not beat hybrid)."""
     from training import train_reranker
 
-    pipeline, queries, qrels = training_inputs(location, out, judgments)
+    pipeline, queries, qrels = training_inputs(location, out, judgments, events_db, not no_debias)
     settings = TrainingSettings(seed=judgments.seed, init=str(init.resolve()) if init else None, **options)
     report = train_reranker(pipeline, queries, qrels, out, settings, progress=True)
     usage = report["usage"]
@@ -139,6 +188,8 @@ def train_encoder_command(
     out: Path,
     pseudo_queries: int | None,
     reembed: bool,
+    events_db: str | None,
+    no_debias: bool,
     **options,
 ) -> None:
     """Fine-tune the bi-encoder on (query, relevant product) pairs with in-batch and hard negatives."""
@@ -150,7 +201,7 @@ def train_encoder_command(
             "--reembed re-embeds index directories; for Elasticsearch build again with --encoder MODEL_DIR"
         )
     unjudged = pseudo_queries and judgments.queries_path is None and judgments.qrels_path is None
-    pipeline, queries, qrels = training_inputs(location, out, None if unjudged else judgments)
+    pipeline, queries, qrels = training_inputs(location, out, None if unjudged else judgments, events_db, not no_debias)
     settings = EncoderTrainingSettings(seed=judgments.seed, pseudo_queries=pseudo_queries or 0, **options)
     report = train_encoder(pipeline, queries, qrels, out, settings, progress=True)
     done = f"{report['pairs']} pairs from {report['pairs_from']}, {report['seconds']:.0f} s"

@@ -123,3 +123,18 @@ def test_a_database_that_cannot_be_opened_is_named(tmp_path: Path) -> None:
     with pytest.raises(EventsError, match=r"postgresql://u:\*\*\*@127.0.0.1:1/x") as raised:
         EventStore("postgresql://u:secret@127.0.0.1:1/x")
     assert "secret" not in str(raised.value)
+
+
+def test_impressions_pair_what_each_search_showed_with_what_came_back(location: str) -> None:
+    store = EventStore(location)
+    first, later = search(1_000, results=("a", "b")), search(2_000, results=("c", "a"), page=2)
+    events = [
+        Event(1_100, None, "page", "click", first.search_id, "b", 2),
+        Event(1_200, None, "api", "purchase", first.search_id, "b", 2),  # one action or three: one click
+        Event(2_100, None, "api", "add_to_cart", later.search_id, "a", None),
+    ]
+    store.write([first, later], events)
+    found = {(i.product_id, i.position, i.clicked) for i in store.impressions()}
+    assert found == {("a", 1, False), ("b", 2, True), ("c", 4, False), ("a", 5, True)}  # page 2 of 3 a page
+    assert [i.product_id for i in store.impressions(since_ms=1_500)] == ["c", "a"]
+    store.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
+from uuid import uuid4
 
 import numpy as np
 import pytest
@@ -255,3 +256,98 @@ def test_encoder_batches_never_hold_a_query_or_a_product_twice() -> None:
     random.Random(1).shuffle(plain)
     assert sum(len({q for q, _ in plain[i : i + 32]}) < 32 for i in range(0, len(plain), 32)) > 0.9 * len(plain) / 32
     assert distinct_batches(pairs, 32, random.Random(1)) == batches  # the seed decides
+
+
+def logged_clicks(database: Path, moved: bool) -> None:
+    """Searches of the sample queries with clicks on judged products, as a service logs them; `moved`: half the
+    searches show the products in reverse, as a second ranker in an A/B test would."""
+    from events import Event, EventStore, SearchRecord
+
+    queries, qrels = read_queries(SAMPLE / "queries.tsv"), read_qrels(SAMPLE / "qrels.tsv")
+    rng = random.Random(11)
+    searches, events = [], []
+    for qid, text in queries.items():
+        shown = sorted(qrels[qid], key=lambda product: -qrels[qid][product])[:10]
+        for session in range(4):
+            order = shown[::-1] if moved and session % 2 else shown
+            record = SearchRecord(
+                uuid4().hex,
+                session,
+                None,
+                "api",
+                text,
+                text,
+                "hybrid",
+                "v1",
+                "[]",
+                "{}",
+                len(order),
+                1,
+                10,
+                tuple(order),
+                1.0,
+            )
+            searches.append(record)
+            events += [
+                Event(session, None, "api", "click", record.search_id, product, position)
+                for position, product in enumerate(order, start=1)
+                if rng.random() < qrels[qid][product] / 3 / position
+            ]
+    store = EventStore(str(database))
+    store.write(searches, events)
+    store.close()
+
+
+def test_a_reranker_learns_from_logged_clicks_corrected_for_position(sample_index: Path, tmp_path: Path) -> None:
+    arguments = ["--max-pairs", "48", "--batch-size", "16", "--max-length", "64"]
+    logged_clicks(tmp_path / "moved.sqlite", moved=True)
+    out = tmp_path / "from-clicks"
+    result = prodsearch(
+        "train",
+        "reranker",
+        str(sample_index),
+        "--events",
+        str(tmp_path / "moved.sqlite"),
+        "--out",
+        str(out),
+        *arguments,
+        check=True,
+    )
+    assert "examination by position, estimated from the logs" in result.stdout
+    assert json.loads((out / "training.json").read_text())["pairs"] == 48 and (out / "reranking.json").is_file()
+
+    logged_clicks(tmp_path / "fixed.sqlite", moved=False)
+    result = prodsearch(
+        "train",
+        "reranker",
+        str(sample_index),
+        "--events",
+        str(tmp_path / "fixed.sqlite"),
+        "--out",
+        str(tmp_path / "x"),
+        "--no-debias",
+        *["--max-pairs", "16", "--batch-size", "16", "--max-length", "32"],  # one step: only the message matters
+        check=True,
+    )
+    assert "click rates taken as they are (--no-debias)" in result.stdout
+
+
+def test_logs_without_a_click_or_with_judgments_too_are_refused(sample_index: Path, tmp_path: Path) -> None:
+    from events import EventStore
+
+    EventStore(str(tmp_path / "empty.sqlite")).close()
+    result = prodsearch(
+        "train", "reranker", str(sample_index), "--events", str(tmp_path / "empty.sqlite"), "--out", str(tmp_path / "x")
+    )
+    assert result.returncode == 2 and "has a click: nothing to learn from yet" in result.stderr
+    result = prodsearch(
+        "train",
+        "reranker",
+        str(sample_index),
+        "--events",
+        str(tmp_path / "empty.sqlite"),
+        *JUDGMENTS,
+        "--out",
+        str(tmp_path / "x"),
+    )
+    assert result.returncode == 2 and "give --events or --queries/--qrels, not both" in result.stderr

@@ -1,0 +1,119 @@
+"""Judgments from shoppers' clicks, corrected for position bias: what `train --events` learns from.
+
+Shoppers click what is on top whatever it is, so a product's click-through rate says as much about
+where it was shown as about how good it is. The correction assumes the position-based click model
+(PBM; Chuklin, Markov and de Rijke, "Click Models for Web Search", 2015, ch. 3): a shown product is
+clicked when its position k is examined, with probability theta[k], and it is found relevant.
+theta is estimated from the logs by intervention harvesting (Agarwal, Zaitsev, Wang, Li, Najork
+and Joachims, "Estimating Position Bias without Intrusive Interventions", WSDM 2019): wherever one
+query showed the same product at two positions (two rankers in an A/B test, rerank beside hybrid,
+a new index version, a later page), its click rates there differ by the examination alone. Each
+product's relevance is then its inverse-propensity-weighted click rate (Joachims, Swaminathan and
+Schnabel, "Unbiased Learning-to-Rank with Biased Feedback", WSDM 2017): a click at position k
+counts theta[1] / theta[k], which makes the estimate unbiased however deep the click came; the
+weights are clipped at MAX_WEIGHT to bound their variance. Logs where no product ever moved
+cannot tell position from relevance, and are left uncorrected.
+
+The result has the shape of graded judgments, `(queries, qrels)` with grades 0..GRADES, so the
+trainers, `eval` and `tune` take it as they take a shop's own labels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+POSITIONS = 20  # positions whose examination is modelled; deeper impressions are left out
+GRADES = 10  # click judgments are graded 0..GRADES
+MAX_WEIGHT = 20.0  # largest inverse propensity a click may count for
+
+
+@dataclass(frozen=True)
+class Impression:
+    query: str  # as the shopper typed it
+    product_id: str
+    position: int  # 1-based, over all pages
+    clicked: bool
+
+
+@dataclass(frozen=True)
+class ClickJudgments:
+    queries: dict[str, str]
+    qrels: dict[str, dict[str, int]]
+    examination: tuple[float, ...]  # theta[k] / theta[1] for k = 1..POSITIONS; 1.0 everywhere without debiasing
+    impressions: int
+    clicks: int
+
+
+def query_key(query: str) -> str:
+    return " ".join(query.casefold().split())
+
+
+def examination(impressions: list[Impression], positions: int = POSITIONS) -> np.ndarray:
+    """theta[k] / theta[1] of the position-based model for k = 1..positions, harvested from the products that
+    one query showed at two positions: their click rates there differ only by the positions' examination.
+
+    For positions k and j, summing each such product's click rate at k over the products shown at both
+    gives theta[k] x (their summed relevance), and at j theta[j] x the same sum, so the ratio of the two
+    sums estimates theta[k] / theta[j] (Agarwal et al. 2019). The log ratios of every pair of positions
+    are then fitted by least squares, each weighted by the clicks behind it. A position never linked to
+    the first by such products gets the smallest examination found (its clicks count the most)."""
+    seen: defaultdict[tuple[str, str], defaultdict[int, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for impression in impressions:
+        if impression.position <= positions:
+            counts = seen[(query_key(impression.query), impression.product_id)][impression.position - 1]
+            counts[0] += impression.clicked
+            counts[1] += 1
+    rate_sums = np.zeros((positions, positions))  # [k, j]: summed click rate at k of the products also shown at j
+    for at in seen.values():
+        rates = {k: clicks / shown for k, (clicks, shown) in at.items()}
+        for k in rates:
+            for j in rates:
+                if k != j:
+                    rate_sums[k, j] += rates[k]
+    rows, targets, weights = [], [], []
+    for k in range(positions):
+        for j in range(k + 1, positions):
+            if rate_sums[k, j] > 0 and rate_sums[j, k] > 0:
+                row = np.zeros(positions)
+                row[k], row[j] = 1.0, -1.0
+                rows.append(row)
+                targets.append(np.log(rate_sums[k, j] / rate_sums[j, k]))
+                weights.append(np.sqrt(min(rate_sums[k, j], rate_sums[j, k])))
+    theta = np.ones(positions)
+    if rows:
+        design = np.array(rows)[:, 1:] * np.array(weights)[:, None]  # log theta[0] = 0: the first is the unit
+        fitted, *_ = np.linalg.lstsq(design, np.array(targets) * weights, rcond=None)
+        linked = np.abs(np.array(rows)[:, 1:]).sum(axis=0) > 0
+        theta[1:] = np.where(linked, np.exp(fitted), np.nan)
+        theta = np.where(np.isnan(theta), np.nanmin(theta), theta)
+    return theta
+
+
+def click_judgments(impressions: Iterable[Impression], debias: bool = True) -> ClickJudgments:
+    """Graded judgments from impressions: each (query, product) shown gets round(GRADES x its click rate,
+    inverse-propensity weighted when `debias`), capped at GRADES; queries without a click are left out."""
+    impressions = [i for i in impressions if i.position <= POSITIONS]
+    theta = examination(impressions) if debias else np.ones(POSITIONS)
+    weight = np.minimum(1.0 / np.maximum(theta, 1e-9), MAX_WEIGHT)
+    shown: Counter[tuple[str, str]] = Counter()
+    credit: defaultdict[tuple[str, str], float] = defaultdict(float)
+    typed: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    for impression in impressions:
+        key = (query_key(impression.query), impression.product_id)
+        shown[key] += 1
+        typed[key[0]][impression.query] += 1
+        if impression.clicked:
+            credit[key] += float(weight[impression.position - 1])
+    ids = {query: "c" + hashlib.sha1(query.encode()).hexdigest()[:12] for query, _ in credit}
+    queries = {ids[query]: typed[query].most_common(1)[0][0] for query in sorted(ids)}
+    qrels: dict[str, dict[str, int]] = {qid: {} for qid in queries}
+    for (query, product_id), count in shown.items():
+        if query in ids:
+            qrels[ids[query]][product_id] = round(GRADES * min(1.0, credit[(query, product_id)] / count))
+    clicks = sum(i.clicked for i in impressions)
+    return ClickJudgments(queries, qrels, tuple(map(float, theta)), len(impressions), clicks)
