@@ -3,9 +3,12 @@
     python -m benchmarks.suggest /tmp/suggest-hd ../shared/data/homedepot/queries.tsv --popular 2000
     python -m benchmarks.suggest /tmp/zh/qb2 ../shared/data/qbqtc/queries.tsv --popular 2000
 
-What a shopper sends while typing: the first 1, 2, ... characters of each query of the files, every distinct
-prefix timed once (so never from the suggester's cache), in random order. --popular of the queries, with made-up
-search and click counts, stand in for the queries that worked that the events store will pass.
+What a shopper sends while typing: the first 1, 2, ... characters of each query of the files, every distinct prefix
+timed once a pass, in random order, the suggester's cache cleared between passes. The first pass is what a shopper
+meets on this machine now; the fastest of the passes, for each prefix, is the code's own cost less the noise of other
+work on the machine. --popular of the queries, with made-up search and click counts, stand in for the queries that
+worked that the events store will pass. Memory is the growth of resident memory over the build, after the libraries
+it loads (jieba, pypinyin) were loaded by a small one.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ def main() -> None:
     parser.add_argument("--popular", type=int, default=2000, help="queries passed as queries that worked")
     parser.add_argument("--prefixes", type=int, default=20_000, help="prefixes timed, at most")
     parser.add_argument("--k", type=int, default=8)
+    parser.add_argument("--passes", type=int, default=3, help="times each prefix is timed, the cache cleared between")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
@@ -51,6 +55,9 @@ def main() -> None:
     version = open_index(args.index)
     queries = [query for path in args.queries for query in read_queries(path, 1_000_000)]
     popular = [(query, rng.randint(2, 500), rng.randint(1, 100)) for query in rng.sample(queries, args.popular)]
+    started = time.perf_counter()
+    Suggester(version.products[:200], popular[:10])  # loads what Chinese text needs (jieba, pypinyin) once
+    print(f"first 200 products, libraries loading: {time.perf_counter() - started:.2f} s, RSS {resident_mib():.0f} MiB")
     gc.collect()
     before, peak_before = resident_mib(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started = time.perf_counter()
@@ -63,23 +70,29 @@ def main() -> None:
     print(
         f"{args.index}: {version.manifest.products} products, {args.popular} popular queries -> "
         f"{len(suggester)} suggestions ({', '.join(f'{kinds[kind]} {kind}' for kind in KINDS)}), "
-        f"{suggester.starts} word starts, {len(suggester._top)} prefixes ranked ahead"
+        f"{suggester.starts} word starts, {suggester.ranked_ahead} prefixes ranked ahead"
     )
     print(f"build: {built:.2f} s; memory kept {retained:.0f} MiB, peak RSS grew {peak:.0f} MiB")
 
     typed = prefixes(queries)
     rng.shuffle(typed)
     typed = typed[: args.prefixes]
-    milliseconds, answered = [], 0
-    for text in typed:
-        started = time.perf_counter()
-        found = suggester.suggest(text, args.k)
-        milliseconds.append((time.perf_counter() - started) * 1000)
-        answered += bool(found)
-    print(f"{len(typed)} prefixes, k={args.k}, each once: {percentiles(milliseconds)}, max {max(milliseconds):.2f} ms")
-    print(f"  answered with at least one suggestion: {answered / len(typed):.1%}")
-    slowest = sorted(zip(milliseconds, typed, strict=True), reverse=True)[:5]
-    print("  slowest: " + ", ".join(f"{text!r} {ms:.1f} ms" for ms, text in slowest))
+    passes, answered = [], 0
+    for _ in range(args.passes):
+        suggester._found.cache_clear()  # every pass asks the suggester anew, never its cache
+        milliseconds = []
+        for text in typed:
+            started = time.perf_counter()
+            found = suggester.suggest(text, args.k)
+            milliseconds.append((time.perf_counter() - started) * 1000)
+            answered += bool(found)
+        passes.append(milliseconds)
+    print(f"{len(typed)} prefixes, k={args.k}, each once: {percentiles(passes[0])}, max {max(passes[0]):.2f} ms")
+    fastest = [min(times) for times in zip(*passes, strict=True)]
+    print(f"  the fastest of {args.passes} for each (less the machine's noise): {percentiles(fastest)}")
+    print(f"  answered with at least one suggestion: {answered / len(typed) / args.passes:.1%}")
+    slowest = sorted(zip(fastest, typed, strict=True), reverse=True)[:5]
+    print("  slowest at their fastest: " + ", ".join(f"{text!r} {ms:.2f} ms" for ms, text in slowest))
     for text in ("k", "ke", "kett", "kettel", "stainles", "whirlpool micro", "蓝", "蓝牙耳", "lyej"):
         shown = [suggestion.text for suggestion in suggester.suggest(text, 3)]
         print(f"  {text!r}: {shown}")

@@ -80,6 +80,7 @@ TAGS = re.compile(r"【[^】]*】|\[[^\]]*\]")
 DETAIL = re.compile(r"\s[-–—|]\s|[,，;；(（]|\s(?:in|with)\s(?=[A-Z])")
 LAST = "\U0010ffff"  # sorts after every character a text holds
 START_BITS, FORM_BITS = 8, 2  # a word start is entry << 10 | form << 8 | offset
+OFFSET_MASK, FORM_MASK = (1 << START_BITS) - 1, (1 << FORM_BITS) - 1
 ZERO_INITIAL = "aeo"  # pinyin syllables that start with these have no initial
 
 
@@ -120,7 +121,7 @@ class Suggester:
         starts.sort(key=self._key)
         self._starts = np.array(starts, dtype=np.int64)
         self._entries = (self._starts >> (FORM_BITS + START_BITS)).astype(np.int32)
-        later = (self._starts & ((1 << (FORM_BITS + START_BITS)) - 1)) > 0  # not the text's own first word
+        later = (self._starts & ~(-1 << (FORM_BITS + START_BITS))) > 0  # another form, or not the text's first word
         tier = 2 * (self._entries >= self.queries) + later
         self._rank = (tier * max(len(self.texts), 1) + self._entries).astype(np.int32)  # < 4 x texts
         self._top = self._rank_big_prefixes()
@@ -138,6 +139,11 @@ class Suggester:
     def starts(self) -> int:
         """Word starts indexed, each text's and its pinyin forms'."""
         return len(self._starts)
+
+    @property
+    def ranked_ahead(self) -> int:
+        """Prefixes of more than `big` word starts, whose best texts were ranked when the suggester was built."""
+        return len(self._top)
 
     @classmethod
     def of(cls, backend: Backend, queries: Iterable[tuple[str, int, int]] = ()) -> Suggester:
@@ -167,7 +173,7 @@ class Suggester:
 
     def _key(self, start: int) -> str:
         """The text from a word start on: what the word starts are sorted by."""
-        return self._forms[start >> (FORM_BITS + START_BITS)][(start >> START_BITS) & 3][start & 255 :]
+        return self._forms[start >> (FORM_BITS + START_BITS)][(start >> START_BITS) & FORM_MASK][start & OFFSET_MASK :]
 
     def _range(self, prefix: str) -> tuple[int, int]:
         low = bisect.bisect_left(self._starts, prefix, key=self._key)
@@ -262,30 +268,28 @@ class Suggester:
 def worked_queries(queries: Iterable[tuple[str, int, int]]) -> list[str]:
     """The queries searched and clicked often enough, as typed (spaces tidied), most clicked first."""
     kept = [
-        (-clicks, -searches, " ".join(text.split()))
+        (-clicks, -searches, tidy(text))
         for text, searches, clicks in queries
-        if searches >= MIN_SEARCHES and clicks >= MIN_CLICKS and text.strip()
+        if searches >= MIN_SEARCHES and clicks >= MIN_CLICKS
     ]
-    return [text for *_, text in sorted(kept)]
+    return [text for *_, text in sorted(kept) if text]
 
 
 def catalogue_phrases(products: Iterable[Product]) -> list[tuple[str, str]]:
     """(text, kind) of category names, brands and title phrases, used by the most products first."""
     counts: Counter[tuple[str, str]] = Counter()
     for product in products:
-        found = {(name, "category") for name in product.category}
-        if product.brand and product.brand.strip():
-            found.add((product.brand.strip(), "brand"))
-        if phrase := title_phrase(product.title):
-            found.add((phrase, "title"))
-        counts.update(found)
+        found = {(tidy(name), "category") for name in product.category}
+        found.add((tidy(product.brand or ""), "brand"))
+        found.add((title_phrase(product.title), "title"))
+        counts.update(item for item in found if item[0])
     order = {"category": 0, "brand": 1, "title": 2}
     return sorted(counts, key=lambda item: (-counts[item], order[item[1]], len(item[0]), item[0]))
 
 
 def title_phrase(title: str) -> str:
     """The title without bracketed tags, up to its first detail, cut at a word end within TITLE_WIDTH."""
-    text = " ".join(TAGS.sub(" ", title).split())
+    text = tidy(TAGS.sub(" ", title))
     detail = next((match.start() for match in DETAIL.finditer(text) if match.start() >= MIN_PHRASE), len(text))
     text = text[:detail].rstrip(" -–—|/:")
     width = [0, *accumulate(2 if CHINESE.match(character) else 1 for character in text)]  # of text[:end]
@@ -300,6 +304,21 @@ def title_phrase(title: str) -> str:
         ends.update(run.start() + end for end in _word_ends(run.group()))
     fitting = [end for end in ends if end > 0 and width[end] <= TITLE_WIDTH]
     return text[: max(fitting)].rstrip(" -–—|/:,") if fitting else ""
+
+
+def tidy(text: str) -> str:
+    """The text as it is shown: control characters as spaces, invisible ones (zero-width space) dropped, runs of
+    spaces as one."""
+    if not text.isprintable():  # rare: the character by character pass only where it is needed
+        text = "".join(_shown(character) for character in text)
+    return " ".join(text.split())
+
+
+def _shown(character: str) -> str:
+    category = unicodedata.category(character)
+    if category == "Cc":  # tab, newline, NUL
+        return " "
+    return "" if category[0] == "C" else character
 
 
 def normal(text: str) -> str:
@@ -372,7 +391,7 @@ def typed_terms(words: tuple[str, ...], going_on: bool) -> list[str]:
             terms.extend(_segmented(word))
         else:
             terms.append(word if going_on and at == len(words) - 1 else word + " ")
-    return terms
+    return terms[:MAX_TERMS]
 
 
 def catalogue(backend: Backend) -> Iterable[Product]:

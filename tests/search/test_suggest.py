@@ -125,6 +125,14 @@ def test_queries_that_worked_come_first_by_clicks_then_searches() -> None:
     assert not {"kettle lamp", "kettle noise"} & {suggestion.text for suggestion in found}
 
 
+def test_texts_are_shown_without_control_or_invisible_characters() -> None:
+    queries = [("kettle\x00 des\u200bcaler", 9, 3), ("\t\n", 9, 9)]
+    product = Product(id="9", title="Kettle\tPro\u200b 2", brand="\u200b", category=("Home\n", "\x00"))
+    found = Suggester([product], queries).suggest("k", MAX_K)
+    assert [(s.text, s.kind) for s in found] == [("kettle descaler", "query"), ("Kettle Pro 2", "title")]
+    assert Suggester([product]).texts == ["Home", "Kettle Pro 2"]
+
+
 def test_each_text_is_suggested_once_as_its_best_kind() -> None:
     found = Suggester(PRODUCTS, WORKED).suggest("kett", MAX_K)
     normalised = [suggestion.text.lower() for suggestion in found]
