@@ -41,6 +41,7 @@ from events.store import EventStore
 DAY_MS = 86_400_000
 POSITIONS = 20  # click-through rate is reported for positions 1..POSITIONS
 MAX_DAYS = 731  # the daily series keeps at most the latest two years
+CLOCK_MARGIN_MS = 3_600_000  # events this long before `since` are still read, in case of skewed clocks
 MAX_LIMIT = 1000  # queries in one list
 CHUNK = 500  # spellings in one IN (...): far below any database's limit on parameters
 AGE = re.compile(r"(\d+)\s*([mhdw])")
@@ -116,27 +117,32 @@ class Report:
 def report(store: EventStore, since: int | None, until: int, limit: int = 20, min_searches: int = 3) -> Report:
     """Every figure for searches made from `since` (None: all) up to now; `until` (epoch ms, normally now)
     ends the daily series. One transaction; a database that fails is EventsUnavailable."""
-    _check_bounds(limit, min_searches)
     with store.transaction() as connection:
-        groups = _query_groups(connection, since)
-        lists = [
-            _ranked(groups, "top", limit, min_searches),
-            _ranked(groups, "zero", limit, min_searches),
-            _ranked(groups, "unclicked", limit, min_searches),
-        ]
-        figures = _with_sessions(connection, since, [group for ranked in lists for group in ranked])
+        top, zero, unclicked = query_lists(connection, since, limit, min_searches)
         return Report(
             since=since,
             until=until,
             limit=limit,
             min_searches=min_searches,
             totals=totals(connection, since),
-            top=tuple(figures[group.key] for group in lists[0]),
-            zero_results=tuple(figures[group.key] for group in lists[1]),
-            unclicked=tuple(figures[group.key] for group in lists[2]),
+            top=top,
+            zero_results=zero,
+            unclicked=unclicked,
             positions=tuple(positions(connection, since)),
             days=tuple(days(connection, since, until)),
         )
+
+
+def query_lists(
+    connection: Connection, since: int | None, limit: int = 20, min_searches: int = 3
+) -> tuple[tuple[QueryFigures, ...], tuple[QueryFigures, ...], tuple[QueryFigures, ...]]:
+    """(top, zero-result, unclicked) queries from one pass over the period's searches."""
+    _check_bounds(limit, min_searches)
+    groups = _query_groups(connection, since)
+    lists = [_ranked(groups, kind, limit, min_searches) for kind in ("top", "zero", "unclicked")]
+    figures = _with_sessions(connection, since, [group for ranked in lists for group in ranked])
+    top, zero, unclicked = (tuple(figures[group.key] for group in ranked) for ranked in lists)
+    return top, zero, unclicked
 
 
 def top_queries(connection: Connection, since: int | None, limit: int = 20) -> list[QueryFigures]:
@@ -279,11 +285,19 @@ class _Group:
 
 
 def _per_search(since: int | None):
-    """One row a search: its query, time, total, and how many clicks, add-to-carts and purchases it got."""
+    """One row a search: its query, time, total, and how many clicks, add-to-carts and purchases it got.
+
+    The events are summed by search first and joined after: there are fewer of them than searches, and the
+    searches then need no grouping. An event is stored after its search (the service stamps both), so events
+    from before `since`, less a margin for servers whose clocks disagree, belong to no search counted."""
 
     def of_type(kind: str):
-        return func.coalesce(func.sum(case((EVENTS.c.type == kind, 1), else_=0)), 0)
+        return func.sum(case((EVENTS.c.type == kind, 1), else_=0)).label(kind)
 
+    actions = select(EVENTS.c.search_id, of_type("click"), of_type("add_to_cart"), of_type("purchase"))
+    if since is not None:
+        actions = actions.where(EVENTS.c.at >= since - CLOCK_MARGIN_MS)
+    summed = actions.group_by(EVENTS.c.search_id).subquery()
     return (
         select(
             SEARCHES.c.search_id,
@@ -291,13 +305,12 @@ def _per_search(since: int | None):
             SEARCHES.c.at,
             SEARCHES.c.total,
             SEARCHES.c.shown,
-            of_type("click").label("clicks"),
-            of_type("add_to_cart").label("add_to_carts"),
-            of_type("purchase").label("purchases"),
+            func.coalesce(summed.c.click, 0).label("clicks"),
+            func.coalesce(summed.c.add_to_cart, 0).label("add_to_carts"),
+            func.coalesce(summed.c.purchase, 0).label("purchases"),
         )
-        .select_from(SEARCHES.outerjoin(EVENTS, EVENTS.c.search_id == SEARCHES.c.search_id))
+        .select_from(SEARCHES.outerjoin(summed, summed.c.search_id == SEARCHES.c.search_id))
         .where(_since(since))
-        .group_by(SEARCHES.c.search_id, SEARCHES.c.query, SEARCHES.c.at, SEARCHES.c.total, SEARCHES.c.shown)
     )
 
 

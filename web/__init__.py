@@ -71,6 +71,7 @@ def close_app(app: Flask) -> None:
 def create_app(config: ServiceConfig | None = None, live: LiveSearch | FixedSearch | None = None) -> Flask:
     """The whole service: without `live`, it opens the index with its tuned settings and follows new versions
     (a daemon thread; `app.extensions["prodsearch.live"].stop()` ends it). A `live` given is the caller's to run."""
+    from web.analytics import analytics
     from web.api import api, heavy_lane
     from web.events import events_api
     from web.page import page
@@ -93,6 +94,7 @@ def create_app(config: ServiceConfig | None = None, live: LiveSearch | FixedSear
     app.register_blueprint(events_api)
     app.register_blueprint(suggest_api)  # after prodsearch.live: it builds the first suggester from it
     app.register_blueprint(page)
+    app.register_blueprint(analytics)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[Response, int]:

@@ -27,6 +27,7 @@ class ServiceConfig:
     # where searches and shoppers' events go: a SQLite path, a postgresql:// URL, or "off"; None: events_location()
     events_db: str | None = None
     events_token: str | None = None  # what POST /api/events wants as its bearer token; None: it takes none
+    analytics_token: str | None = None  # what /analytics wants (bearer, or a Basic password); None: the page is off
 
     def events_location(self) -> str | None:
         """The events database: as configured, else INDEX/events.sqlite beside the index's versions (for an
@@ -39,11 +40,20 @@ class ServiceConfig:
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> ServiceConfig:
-        """PRODSEARCH_INDEX, _BACKEND, _RERANKER_DIR, _DEFAULT_MODE, _RELOAD_INTERVAL, _EVENTS_DB, _EVENTS_TOKEN
-        (and ES_* for the cluster)."""
+        """PRODSEARCH_INDEX, _BACKEND, _RERANKER_DIR, _DEFAULT_MODE, _RELOAD_INTERVAL, _EVENTS_DB, _EVENTS_TOKEN,
+        _ANALYTICS_TOKEN (and ES_* for the cluster)."""
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
-        names = ("index", "backend", "reranker_dir", "default_mode", "reload_interval", "events_db", "events_token")
+        names = (
+            "index",
+            "backend",
+            "reranker_dir",
+            "default_mode",
+            "reload_interval",
+            "events_db",
+            "events_token",
+            "analytics_token",
+        )
         for name in names:
             raw = environ.get(f"PRODSEARCH_{name.upper()}")
             if raw:
