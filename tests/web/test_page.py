@@ -164,3 +164,35 @@ def test_gibberish_gets_advice_instead_of_an_empty_list(browser, server: LiveSer
     assert page.locator("#summary b").count() == 0
     assert page.locator(".result").count() == 0 and page.locator("#understood .chip").count() == 0
     page.close()
+
+
+def test_opening_a_result_sends_a_click_the_service_stores_at_its_position(browser, sample_index, tmp_path) -> None:
+    import sqlite3
+    import time
+
+    from web import ServiceConfig, create_app
+
+    database = tmp_path / "events.sqlite"
+    server = LiveServer(create_app(ServiceConfig(index=str(sample_index), events_db=str(database))))
+    try:
+        page = browser.new_page()
+        page.goto(server.url + "/?q=kettle")
+        page.wait_for_selector(".result")
+        third = page.locator(".result").nth(2)
+        product = third.get_attribute("data-id")
+        with page.expect_navigation():
+            third.locator("h3 a").click()  # the English sample has no product pages: its record opens
+        assert page.url.endswith("/api/products/" + product)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with sqlite3.connect(database) as connection:
+                clicks = connection.execute("SELECT product_id, position, source, session FROM events").fetchall()
+                searches = connection.execute("SELECT source, session FROM searches").fetchall()
+            if clicks:
+                break
+            time.sleep(0.2)
+        assert [row[:3] for row in clicks] == [(product, 3, "page")]
+        assert searches == [("page", clicks[0][3])] and clicks[0][3]  # one tab, one hashed session
+        page.close()
+    finally:
+        server.close()

@@ -10,6 +10,25 @@ const COUNT = new Intl.NumberFormat(LOCALE);
 const MS = new Intl.NumberFormat(LOCALE, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 const LIST = new Intl.ListFormat(LOCALE, { type: "conjunction" });
 let currency = null; // of the results shown; price buckets and the price chip are written in it
+let searchId = null; // of the results shown: clicks on them are sent back with it (POST /api/beacon)
+const SESSION = session();
+
+// A random id for this tab's searches and clicks; the service stores only a keyed hash of it.
+function session() {
+  let id = sessionStorage.getItem("prodsearch-session");
+  if (!id) {
+    id = Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, "0")).join("");
+    sessionStorage.setItem("prodsearch-session", id);
+  }
+  return id;
+}
+
+// A shopper opened a result: the service learns from it (analytics, training from clicks). sendBeacon survives
+// the page being left for the product's page.
+function clicked(hit) {
+  if (!searchId) return;
+  navigator.sendBeacon("/api/beacon", JSON.stringify({ search_id: searchId, product_id: hit.id, session: SESSION }));
+}
 
 // A label with its {names} replaced by values (strings or nodes), as a list for replaceChildren.
 function fill(key, values = {}) {
@@ -84,7 +103,7 @@ async function run(pushHistory = true) {
   let response;
   let body;
   try {
-    response = await fetch("/api/search?" + query);
+    response = await fetch("/api/search?" + query, { headers: { "X-Prodsearch-Session": SESSION, "X-Prodsearch-Client": "page" } });
     body = await response.json();
   } catch {
     showError(text("error_network"));
@@ -95,6 +114,14 @@ async function run(pushHistory = true) {
     return;
   }
   render(body);
+}
+
+function productLink(hit) { // to the shop's product page (a web address only), else to the product's record
+  const page = /^https?:\/\//i.test(hit.url || "") ? hit.url : "/api/products/" + encodeURIComponent(hit.id);
+  const link = element("a", { href: page }, hit.title);
+  link.addEventListener("click", () => clicked(hit));
+  link.addEventListener("auxclick", (event) => { if (event.button === 1) clicked(hit); }); // opened in a new tab
+  return link;
 }
 
 function clearResults(message = "") {
@@ -127,10 +154,11 @@ function render(body) {
   let summary = body.no_match ? "no_match" : "no_results";
   if (body.total) summary = body.hits.length ? "summary_page" : "summary_total";
   $("summary").textContent = text(summary, { ...values, first: COUNT.format(first), last: COUNT.format(first + body.hits.length - 1) });
+  searchId = body.search_id;
   $("results").replaceChildren(...body.hits.map((hit) =>
     element("li", { class: "result", "data-id": hit.id },
       element("span", { class: "price" }, hit.price === null ? "" : money(hit.price, hit.currency)),
-      element("h3", {}, hit.title),
+      element("h3", {}, productLink(hit)),
       element("div", { class: "meta" }, [hit.brand, hit.category].filter(Boolean).join(" · ")),
       element("p", {}, hit.description))));
   renderFacet("facet-category", body.facets.category, (value) => value === state.category,
