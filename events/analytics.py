@@ -95,6 +95,14 @@ class DayFigures:
 
 
 @dataclass(frozen=True)
+class Overview:
+    totals: Totals
+    top: tuple[QueryFigures, ...]
+    zero_results: tuple[QueryFigures, ...]
+    unclicked: tuple[QueryFigures, ...]
+
+
+@dataclass(frozen=True)
 class Report:
     since: int | None
     until: int
@@ -118,31 +126,29 @@ def report(store: EventStore, since: int | None, until: int, limit: int = 20, mi
     """Every figure for searches made from `since` (None: all) up to now; `until` (epoch ms, normally now)
     ends the daily series. One transaction; a database that fails is EventsUnavailable."""
     with store.transaction() as connection:
-        top, zero, unclicked = query_lists(connection, since, limit, min_searches)
+        found = overview(connection, since, limit, min_searches)
         return Report(
             since=since,
             until=until,
             limit=limit,
             min_searches=min_searches,
-            totals=totals(connection, since),
-            top=top,
-            zero_results=zero,
-            unclicked=unclicked,
+            totals=found.totals,
+            top=found.top,
+            zero_results=found.zero_results,
+            unclicked=found.unclicked,
             positions=tuple(positions(connection, since)),
             days=tuple(days(connection, since, until)),
         )
 
 
-def query_lists(
-    connection: Connection, since: int | None, limit: int = 20, min_searches: int = 3
-) -> tuple[tuple[QueryFigures, ...], tuple[QueryFigures, ...], tuple[QueryFigures, ...]]:
-    """(top, zero-result, unclicked) queries from one pass over the period's searches."""
+def overview(connection: Connection, since: int | None, limit: int = 20, min_searches: int = 3) -> Overview:
+    """The totals and the three query lists from one pass over the period's searches."""
     _check_bounds(limit, min_searches)
     groups = _query_groups(connection, since)
     lists = [_ranked(groups, kind, limit, min_searches) for kind in ("top", "zero", "unclicked")]
     figures = _with_sessions(connection, since, [group for ranked in lists for group in ranked])
     top, zero, unclicked = (tuple(figures[group.key] for group in ranked) for ranked in lists)
-    return top, zero, unclicked
+    return Overview(_totals(connection, since, groups), top, zero, unclicked)
 
 
 def top_queries(connection: Connection, since: int | None, limit: int = 20) -> list[QueryFigures]:
@@ -160,35 +166,6 @@ def unclicked_queries(
 ) -> list[QueryFigures]:
     """Queries that showed products at least `min_searches` times and were never clicked: results nobody wanted."""
     return _listed(connection, since, "unclicked", limit, min_searches)
-
-
-def totals(connection: Connection, since: int | None) -> Totals:
-    per_search = _per_search(since).subquery()
-    row = connection.execute(
-        select(
-            func.count(),
-            _count_where(per_search.c.clicks > 0),
-            func.coalesce(func.sum(per_search.c.clicks), 0),
-            func.coalesce(func.sum(per_search.c.add_to_carts), 0),
-            func.coalesce(func.sum(per_search.c.purchases), 0),
-            _count_where(per_search.c.total == 0),
-        )
-    ).one()
-    sessions = connection.execute(
-        select(func.count(distinct(SEARCHES.c.session))).where(_since(since), SEARCHES.c.session.is_not(None))
-    ).scalar()
-    searches, clicked, clicks, carts, purchases, zero = (int(value or 0) for value in row)
-    return Totals(
-        searches,
-        int(sessions),
-        clicked,
-        clicks,
-        carts,
-        purchases,
-        zero,
-        _share(clicked, searches),
-        _share(zero, searches),
-    )
 
 
 def positions(connection: Connection, since: int | None) -> list[PositionFigures]:
@@ -368,6 +345,28 @@ def _with_sessions(connection: Connection, since: int | None, groups: list[_Grou
         for query, session in rows:
             sessions[normalised(query)].add(session)
     return {key: _figures(group, len(sessions[key])) for key, group in unique.items()}
+
+
+def _totals(connection: Connection, since: int | None, groups: list[_Group]) -> Totals:
+    """The sums over every query, and the distinct sessions, which no sum of the queries' counts gives."""
+    summed = Counter[str]()
+    for group in groups:
+        summed.update(group.counts)
+    sessions = connection.execute(
+        select(func.count(distinct(SEARCHES.c.session))).where(_since(since), SEARCHES.c.session.is_not(None))
+    ).scalar()
+    searches, clicked, zero = summed["searches"], summed["clicked"], summed["zero_results"]
+    return Totals(
+        searches=searches,
+        sessions=int(sessions),
+        clicked=clicked,
+        clicks=summed["clicks"],
+        add_to_carts=summed["add_to_carts"],
+        purchases=summed["purchases"],
+        zero_results=zero,
+        click_through=_share(clicked, searches),
+        zero_result_share=_share(zero, searches),
+    )
 
 
 def _figures(group: _Group, sessions: int) -> QueryFigures:

@@ -19,7 +19,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from flask.blueprints import BlueprintSetupState
 
 from events import EventLog, EventsError
-from events.analytics import MAX_LIMIT, DayFigures, days, parse_since, positions, query_lists, totals
+from events.analytics import MAX_LIMIT, DayFigures, days, overview, parse_since, positions
 from events.errors import EventsUnavailable
 from indexer.errors import ClusterUnavailable
 from web import PAGE_POLICY  # the search page's: this page's style, charts and links are all its own
@@ -105,8 +105,7 @@ def page() -> str:
     min_searches = _whole("min_searches", 3, 1, 1_000_000)
     locale, labels = _language()
     with _events().store.transaction() as connection:
-        top, zero, unclicked = query_lists(connection, since, limit, min_searches)
-        found = totals(connection, since)
+        found = overview(connection, since, limit, min_searches)
     return render_template(
         "analytics.html",
         locale=locale,
@@ -114,10 +113,10 @@ def page() -> str:
         periods=[(value, _period_label(value, None, labels)) for value in PERIODS],
         period=period,
         period_label=_period_label(period, since, labels),
-        totals=found,
-        top=top,
-        zero=zero,
-        unclicked=unclicked,
+        totals=found.totals,
+        top=found.top,
+        zero=found.zero_results,
+        unclicked=found.unclicked,
         unclicked_title=labels["unclicked"].format(min=min_searches),
         percent=_percent,
         count=lambda number: f"{number:,}",
