@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,6 +30,7 @@ from web.metrics import Metrics
 __all__ = ["ServerLimits", "ServiceConfig", "close_app", "create_app", "make_server"]
 
 log = logging.getLogger(__name__)
+POPULAR_DAYS = 90  # suggestions learn from the queries of this many days
 # The page loads its script, style and data from this origin only, and no other site may frame it.
 PAGE_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
@@ -61,6 +63,15 @@ def open_events(config: ServiceConfig) -> EventLog | None:
         raise ConfigError(f"events: {error} (PRODSEARCH_EVENTS_DB=off turns events off)") from None
 
 
+def popular_queries(store: EventStore) -> list[tuple[str, int, int]]:
+    """(query, searches, clicks) of the most searched queries of the last POPULAR_DAYS days, for suggestions."""
+    from events.analytics import DAY_MS, MAX_LIMIT, top_queries
+
+    since = int(time.time() * 1000) - POPULAR_DAYS * DAY_MS
+    with store.transaction() as connection:
+        return [(q.query, q.searches, q.clicks) for q in top_queries(connection, since, MAX_LIMIT)]
+
+
 def close_app(app: Flask) -> None:
     """Writes the events still queued and closes their database: on a clean shutdown nothing is lost."""
     events = app.extensions.get("prodsearch.events")
@@ -75,7 +86,7 @@ def create_app(config: ServiceConfig | None = None, live: LiveSearch | FixedSear
     from web.api import api, heavy_lane
     from web.events import events_api
     from web.page import page
-    from web.suggest import suggest_api
+    from web.suggest import POPULAR, suggest_api
 
     config = config or ServiceConfig.from_env()
     if live is None:
@@ -88,8 +99,10 @@ def create_app(config: ServiceConfig | None = None, live: LiveSearch | FixedSear
     app.extensions["prodsearch.live"] = live
     app.extensions["prodsearch.metrics"] = Metrics()
     app.extensions["prodsearch.heavy"] = heavy_lane()
-    app.extensions["prodsearch.events"] = open_events(config)
+    app.extensions["prodsearch.events"] = events = open_events(config)
     app.extensions["prodsearch.events_token"] = config.events_token
+    if events is not None:  # suggestions start with the queries that worked here
+        app.extensions[POPULAR] = lambda: popular_queries(events.store)
     app.register_blueprint(api)
     app.register_blueprint(events_api)
     app.register_blueprint(suggest_api)  # after prodsearch.live: it builds the first suggester from it

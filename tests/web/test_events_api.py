@@ -10,6 +10,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 import requests
@@ -171,3 +172,23 @@ def test_a_clean_stop_loses_nothing_and_a_crash_at_most_the_last_second(sample_i
     with sqlite3.connect(database) as connection:
         stored = {row[0] for row in connection.execute("SELECT search_id FROM searches")}
     assert stored == set(ids)
+
+
+def test_suggestions_learn_the_queries_that_worked_from_the_events(tmp_path: Path) -> None:
+    from events import Event, EventStore, SearchRecord
+    from web import popular_queries
+
+    now = int(time.time() * 1000)
+
+    def searched(query: str, shown: int) -> SearchRecord:
+        ids = tuple(f"p{n}" for n in range(shown))
+        return SearchRecord(
+            uuid4().hex, now, None, "page", query, query, "hybrid", "v1", "[]", "{}", shown, 1, 10, ids, 1.0
+        )
+
+    store = EventStore(str(tmp_path / "events.sqlite"))
+    worked = [searched("copper kettle", 3), searched("Copper Kettle", 3)]
+    store.write([*worked, searched("kettel", 0)], [Event(now, None, "page", "click", worked[0].search_id, "p1", 2)])
+    found = sorted((query.casefold(), searches, clicks) for query, searches, clicks in popular_queries(store))
+    assert found == [("copper kettle", 2, 1), ("kettel", 1, 0)]  # one query however it was typed
+    store.close()
