@@ -64,12 +64,12 @@ def open_events(config: ServiceConfig) -> EventLog | None:
 
 
 def popular_queries(store: EventStore) -> list[tuple[str, int, int]]:
-    """(query, searches, clicks) of the most searched queries of the last POPULAR_DAYS days, for suggestions."""
+    """(query, searches, searches with a click) of the most searched queries of the last POPULAR_DAYS days."""
     from events.analytics import DAY_MS, MAX_LIMIT, top_queries
 
     since = int(time.time() * 1000) - POPULAR_DAYS * DAY_MS
     with store.transaction() as connection:
-        return [(q.query, q.searches, q.clicks) for q in top_queries(connection, since, MAX_LIMIT)]
+        return [(q.query, q.searches, q.clicked) for q in top_queries(connection, since, MAX_LIMIT)]
 
 
 def close_app(app: Flask) -> None:
