@@ -26,7 +26,6 @@ Definitions, the same in the command, the JSON and the page:
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -35,6 +34,7 @@ from typing import Any
 from sqlalchemy import Connection, case, distinct, func, select, true
 
 from events.errors import EventsError
+from events.records import normalised
 from events.schema import EVENTS, SEARCHES
 from events.store import EventStore
 
@@ -242,11 +242,6 @@ def parse_since(text: str, now: int) -> int | None:
         raise EventsError(
             f"since: {text!r} is neither an age (30d, 12w, 36h, 90m), a date (2026-11-01) nor 'all'"
         ) from None
-
-
-def normalised(query: str) -> str:
-    """How queries are grouped: NFKC, case-folded, spaces trimmed and collapsed."""
-    return " ".join(unicodedata.normalize("NFKC", query).casefold().split())
 
 
 COUNTS = ("searches", "with_results", "clicked", "clicks", "add_to_carts", "purchases", "zero_results")

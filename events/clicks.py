@@ -12,7 +12,9 @@ product's relevance is then its inverse-propensity-weighted click rate (Joachims
 Schnabel, "Unbiased Learning-to-Rank with Biased Feedback", WSDM 2017): a click at position k
 counts theta[1] / theta[k], which makes the estimate unbiased however deep the click came; the
 weights are clipped at MAX_WEIGHT to bound their variance. Logs where no product ever moved
-cannot tell position from relevance, and are left uncorrected.
+cannot tell position from relevance, and are left uncorrected. Only searches without filters are
+taken (events.store.EventStore.impressions): a shopper who filtered by a brand moved that brand's
+products up and chose them, which is not the same relevance at another position.
 
 The result has the shape of graded judgments, `(queries, qrels)` with grades 0..GRADES, so the
 trainers, `eval` and `tune` take it as they take a shop's own labels.
@@ -27,9 +29,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from events.records import normalised
+
 POSITIONS = 20  # positions whose examination is modelled; deeper impressions are left out
 GRADES = 10  # click judgments are graded 0..GRADES
 MAX_WEIGHT = 20.0  # largest inverse propensity a click may count for
+MIN_CLICKS = 5  # at each of two positions, for their ratio to count
+PRIOR_SHOWN = 1  # impressions without a click added to each (query, product): shrinks rates seen a few times
 
 
 @dataclass(frozen=True)
@@ -49,54 +55,65 @@ class ClickJudgments:
     clicks: int
 
 
-def query_key(query: str) -> str:
-    return " ".join(query.casefold().split())
-
-
 def examination(impressions: list[Impression], positions: int = POSITIONS) -> np.ndarray:
     """theta[k] / theta[1] of the position-based model for k = 1..positions, harvested from the products that
     one query showed at two positions: their click rates there differ only by the positions' examination.
 
     For positions k and j, summing each such product's click rate at k over the products shown at both
     gives theta[k] x (their summed relevance), and at j theta[j] x the same sum, so the ratio of the two
-    sums estimates theta[k] / theta[j] (Agarwal et al. 2019). The log ratios of every pair of positions
-    are then fitted by least squares, each weighted by the clicks behind it. A position never linked to
-    the first by such products gets the smallest examination found (its clicks count the most)."""
+    sums estimates theta[k] / theta[j] (Agarwal et al. 2019). A pair of positions counts once at least
+    MIN_CLICKS clicks at each end stand behind it; the log ratios of those pairs that connect to the first
+    position are fitted by least squares, each weighted by the square root of its clicks. A position not
+    connected to the first gets the smallest examination found (its clicks count the most)."""
     seen: defaultdict[tuple[str, str], defaultdict[int, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     for impression in impressions:
         if impression.position <= positions:
-            counts = seen[(query_key(impression.query), impression.product_id)][impression.position - 1]
+            counts = seen[(normalised(impression.query), impression.product_id)][impression.position - 1]
             counts[0] += impression.clicked
             counts[1] += 1
     rate_sums = np.zeros((positions, positions))  # [k, j]: summed click rate at k of the products also shown at j
+    click_sums = np.zeros((positions, positions))  # [k, j]: their clicks at k
     for at in seen.values():
-        rates = {k: clicks / shown for k, (clicks, shown) in at.items()}
-        for k in rates:
-            for j in rates:
+        for k, (clicks, shown) in at.items():
+            for j in at:
                 if k != j:
-                    rate_sums[k, j] += rates[k]
-    rows, targets, weights = [], [], []
-    for k in range(positions):
-        for j in range(k + 1, positions):
-            if rate_sums[k, j] > 0 and rate_sums[j, k] > 0:
-                row = np.zeros(positions)
-                row[k], row[j] = 1.0, -1.0
-                rows.append(row)
-                targets.append(np.log(rate_sums[k, j] / rate_sums[j, k]))
-                weights.append(np.sqrt(min(rate_sums[k, j], rate_sums[j, k])))
+                    rate_sums[k, j] += clicks / shown
+                    click_sums[k, j] += clicks
+    support = np.minimum(click_sums, click_sums.T)
+    edges = [(k, j) for k in range(positions) for j in range(k + 1, positions) if support[k, j] >= MIN_CLICKS]
+    linked = _connected(edges, positions)
+    edges = [(k, j) for k, j in edges if linked[k]]
     theta = np.ones(positions)
-    if rows:
-        design = np.array(rows)[:, 1:] * np.array(weights)[:, None]  # log theta[0] = 0: the first is the unit
-        fitted, *_ = np.linalg.lstsq(design, np.array(targets) * weights, rcond=None)
-        linked = np.abs(np.array(rows)[:, 1:]).sum(axis=0) > 0
-        theta[1:] = np.where(linked, np.exp(fitted), np.nan)
-        theta = np.where(np.isnan(theta), np.nanmin(theta), theta)
+    if not edges:
+        return theta
+    rows = np.zeros((len(edges), positions))
+    for row, (k, j) in enumerate(edges):
+        rows[row, k], rows[row, j] = 1.0, -1.0
+    targets = np.array([np.log(rate_sums[k, j] / rate_sums[j, k]) for k, j in edges])
+    weights = np.sqrt([support[k, j] for k, j in edges])
+    fitted, *_ = np.linalg.lstsq(rows[:, 1:] * weights[:, None], targets * weights, rcond=None)  # log theta[1] = 0
+    theta[1:] = np.exp(fitted)
+    theta[~linked] = theta[linked].min()
     return theta
+
+
+def _connected(edges: list[tuple[int, int]], positions: int) -> np.ndarray:
+    """Which positions the edges join to the first one."""
+    linked = np.zeros(positions, dtype=bool)
+    linked[0] = True
+    grew = True
+    while grew:
+        grew = False
+        for k, j in edges:
+            if linked[k] != linked[j]:
+                linked[k] = linked[j] = grew = True
+    return linked
 
 
 def click_judgments(impressions: Iterable[Impression], debias: bool = True) -> ClickJudgments:
     """Graded judgments from impressions: each (query, product) shown gets round(GRADES x its click rate,
-    inverse-propensity weighted when `debias`), capped at GRADES; queries without a click are left out."""
+    inverse-propensity weighted when `debias`), capped at GRADES, with PRIOR_SHOWN more impressions without a
+    click added, so one lucky click is not a top grade; queries without a click are left out."""
     impressions = [i for i in impressions if i.position <= POSITIONS]
     theta = examination(impressions) if debias else np.ones(POSITIONS)
     weight = np.minimum(1.0 / np.maximum(theta, 1e-9), MAX_WEIGHT)
@@ -104,7 +121,7 @@ def click_judgments(impressions: Iterable[Impression], debias: bool = True) -> C
     credit: defaultdict[tuple[str, str], float] = defaultdict(float)
     typed: defaultdict[str, Counter[str]] = defaultdict(Counter)
     for impression in impressions:
-        key = (query_key(impression.query), impression.product_id)
+        key = (normalised(impression.query), impression.product_id)
         shown[key] += 1
         typed[key[0]][impression.query] += 1
         if impression.clicked:
@@ -114,6 +131,7 @@ def click_judgments(impressions: Iterable[Impression], debias: bool = True) -> C
     qrels: dict[str, dict[str, int]] = {qid: {} for qid in queries}
     for (query, product_id), count in shown.items():
         if query in ids:
-            qrels[ids[query]][product_id] = round(GRADES * min(1.0, credit[(query, product_id)] / count))
+            rate = credit[(query, product_id)] / (count + PRIOR_SHOWN)
+            qrels[ids[query]][product_id] = round(GRADES * min(1.0, rate))
     clicks = sum(i.clicked for i in impressions)
     return ClickJudgments(queries, qrels, tuple(map(float, theta)), len(impressions), clicks)

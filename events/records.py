@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 EVENT_TYPES = ("click", "add_to_cart", "purchase")
+NO_FILTERS = '{"category": [], "brands": [], "price_min": null, "price_max": null, "attributes": []}'
+
+
+def normalised(query: str) -> str:
+    """How queries are grouped, in analytics and in training: NFKC, case-folded, spaces trimmed and collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", query).casefold().split())
+
+
+def first_position(page: int, size: int) -> int:
+    """The position of the first hit a page shows: pages after the first start further down."""
+    return (page - 1) * size + 1
+
+
 SOURCES = ("api", "page")
 
 
@@ -27,8 +41,7 @@ class SearchRecord:
     took_ms: float
 
     def first_position(self) -> int:
-        """The position of the first hit shown: pages after the first start further down."""
-        return (self.page - 1) * self.size + 1
+        return first_position(self.page, self.size)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from events.clicks import Impression
 from events.errors import EventsError, EventsUnavailable
-from events.records import Event, SearchRecord
+from events.records import NO_FILTERS, Event, SearchRecord, first_position
 from events.schema import EVENTS, SEARCHES, migrate
 
 POSTGRES = ("postgresql://", "postgres://")
@@ -74,22 +74,24 @@ class EventStore:
         columns = (SEARCHES.c.page, SEARCHES.c.size, SEARCHES.c.results)
         with self.transaction() as connection:
             found = connection.execute(select(*columns).where(SEARCHES.c.search_id == search_id)).first()
-        return None if found is None else ((found.page - 1) * found.size + 1, tuple(json.loads(found.results)))
+        return None if found is None else (first_position(found.page, found.size), tuple(json.loads(found.results)))
 
     def impressions(self, since_ms: int = 0) -> list[Impression]:
-        """Every product each logged search showed, where, and whether any event (a click, an add-to-cart, a
-        purchase) came back for it: what click judgments are made of."""
+        """Every product each logged search without filters showed, where, and whether any event (a click, an
+        add-to-cart, a purchase) came back for it: what click judgments are made of (events.clicks)."""
         columns = (SEARCHES.c.search_id, SEARCHES.c.query, SEARCHES.c.page, SEARCHES.c.size, SEARCHES.c.results)
+        unfiltered = (SEARCHES.c.at >= since_ms) & (SEARCHES.c.filters == NO_FILTERS)
         with self.transaction() as connection:
             acted = connection.execute(
                 select(EVENTS.c.search_id, EVENTS.c.product_id).distinct().where(EVENTS.c.at >= since_ms)
             ).all()
-            searches = connection.execute(select(*columns).where(SEARCHES.c.at >= since_ms)).all()
+            searches = connection.execute(select(*columns).where(unfiltered)).all()
         clicked = {(row.search_id, row.product_id) for row in acted}
         return [
-            Impression(row.query, product_id, (row.page - 1) * row.size + rank, (row.search_id, product_id) in clicked)
+            Impression(row.query, product_id, first + rank, (row.search_id, product_id) in clicked)
             for row in searches
-            for rank, product_id in enumerate(json.loads(row.results), start=1)
+            for first in [first_position(row.page, row.size)]
+            for rank, product_id in enumerate(json.loads(row.results))
         ]
 
     def prune(self, before_ms: int) -> tuple[int, int]:

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from events import Event, EventLog, EventsError, EventStore, SearchRecord
+from events.records import NO_FILTERS
 from events.schema import EVENTS, LATEST, SEARCHES, VERSION
 from tests.postgres_server import fresh_database
 
@@ -27,7 +28,9 @@ def location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield fresh_database(request.getfixturevalue("postgres"), f"events_{next(NAMES)}")
 
 
-def search(at: int, session: str | None = None, results: tuple[str, ...] = ("a", "b", "c"), page: int = 1):
+def search(
+    at: int, session: str | None = None, results: tuple[str, ...] = ("a", "b", "c"), page: int = 1, filters=NO_FILTERS
+):
     return SearchRecord(
         uuid.uuid4().hex,
         at,
@@ -38,7 +41,7 @@ def search(at: int, session: str | None = None, results: tuple[str, ...] = ("a",
         "hybrid",
         "v000001",
         "[]",
-        "{}",
+        filters,
         12,
         page,
         3,
@@ -128,13 +131,14 @@ def test_a_database_that_cannot_be_opened_is_named(tmp_path: Path) -> None:
 def test_impressions_pair_what_each_search_showed_with_what_came_back(location: str) -> None:
     store = EventStore(location)
     first, later = search(1_000, results=("a", "b")), search(2_000, results=("c", "a"), page=2)
+    filtered = search(2_000, results=("z",), filters=NO_FILTERS.replace('"brands": []', '"brands": ["Acme"]'))
     events = [
         Event(1_100, None, "page", "click", first.search_id, "b", 2),
         Event(1_200, None, "api", "purchase", first.search_id, "b", 2),  # one action or three: one click
         Event(2_100, None, "api", "add_to_cart", later.search_id, "a", None),
     ]
-    store.write([first, later], events)
-    found = {(i.product_id, i.position, i.clicked) for i in store.impressions()}
+    store.write([first, later, filtered], events)
+    found = {(i.product_id, i.position, i.clicked) for i in store.impressions()}  # not the filtered one
     assert found == {("a", 1, False), ("b", 2, True), ("c", 4, False), ("a", 5, True)}  # page 2 of 3 a page
     assert [i.product_id for i in store.impressions(since_ms=1_500)] == ["c", "a"]
     store.close()

@@ -262,6 +262,7 @@ def logged_clicks(database: Path, moved: bool) -> None:
     """Searches of the sample queries with clicks on judged products, as a service logs them; `moved`: half the
     searches show the products in reverse, as a second ranker in an A/B test would."""
     from events import Event, EventStore, SearchRecord
+    from events.records import NO_FILTERS
 
     queries, qrels = read_queries(SAMPLE / "queries.tsv"), read_qrels(SAMPLE / "qrels.tsv")
     rng = random.Random(11)
@@ -280,7 +281,7 @@ def logged_clicks(database: Path, moved: bool) -> None:
                 "hybrid",
                 "v1",
                 "[]",
-                "{}",
+                NO_FILTERS,
                 len(order),
                 1,
                 10,
