@@ -1,13 +1,17 @@
 """The service's side of events: request threads queue rows, one writer thread stores them in batches.
 
-A request never waits for the database: queueing is a put on a bounded queue, and a full queue
-(the database far behind) drops the row and counts it rather than slow the search. The writer
-takes what is queued at least every FLUSH_SECONDS and writes it in one transaction, so a crash of
-the process loses at most that much; `close()` writes everything queued before it returns.
+A request never waits for the database to write: queueing is a put on a bounded queue, and a full
+queue (the database far behind) drops a search's row and counts it rather than slow the search;
+shoppers' events are queued all together or refused, so a backend told they were accepted can rely
+on it. The writer takes what is queued at least every FLUSH_SECONDS and writes it in one
+transaction, so a crash of the process loses at most that much; a batch the database refuses as
+data (a row it cannot store) is written row by row so only that row is lost, and one it cannot
+reach is tried again RETRIES times. `close()` writes everything queued before it returns.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -15,7 +19,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from events.errors import EventsError
+from events.errors import EventsError, EventsUnavailable
 from events.records import Event, SearchRecord
 from events.store import EventStore, Shown
 
@@ -24,8 +28,8 @@ log = logging.getLogger(__name__)
 FLUSH_SECONDS = 0.5
 QUEUE_ROWS = 20_000
 BATCH_ROWS = 2_000
-RECENT_SEARCHES = 100_000  # searches whose shown ids are kept in memory, to check the page's clicks
-RETRIES = 3  # a batch the database refuses is tried again this often, a second apart, then counted lost
+RECENT_SEARCHES = 20_000  # searches whose shown ids are kept in memory, to check the page's clicks
+RETRIES = 3  # a batch the database does not answer is tried again this often, a second apart, then counted lost
 
 
 @dataclass
@@ -33,7 +37,7 @@ class Counts:
     queued: int = 0
     written: int = 0
     dropped: int = 0  # the queue was full
-    failed: int = 0  # the database refused them RETRIES times
+    failed: int = 0  # the database refused them, or did not answer RETRIES times
 
 
 class EventLog:
@@ -44,43 +48,72 @@ class EventLog:
         self.key = key
         self.flush_seconds = flush_seconds
         self.counts = Counts()
+        self._counting = threading.Lock()
         self._queue: queue.Queue[SearchRecord | Event | None] = queue.Queue(queue_rows)
-        self._recent: OrderedDict[str, Shown] = OrderedDict()
+        self._recent: OrderedDict[str, tuple[Shown, set[tuple[str, str]]]] = OrderedDict()
         self._recent_lock = threading.Lock()
         self._writer = threading.Thread(target=self._run, name="events-writer", daemon=True)
         self._writer.start()
 
     def search(self, record: SearchRecord) -> None:
         with self._recent_lock:
-            self._recent[record.search_id] = (record.first_position(), record.results)
+            self._recent[record.search_id] = ((record.first_position(), record.results), set())
             if len(self._recent) > RECENT_SEARCHES:
                 self._recent.popitem(last=False)
-        self._put(record)
+        if self._put(record):
+            self._count(queued=1)
+        else:
+            self._count(dropped=1)
 
-    def events(self, events: list[Event]) -> None:
-        for event in events:
-            self._put(event)
+    def events(self, events: list[Event]) -> bool:
+        """Queues all of them, or none (False) when the queue has no room for all."""
+        if self._queue.maxsize - self._queue.qsize() < len(events):
+            self._count(dropped=len(events))
+            return False
+        queued = sum(self._put(event) for event in events)
+        self._count(queued=queued, dropped=len(events) - queued)
+        return queued == len(events)
+
+    def first_time(self, search_id: str, product_id: str, kind: str) -> bool:
+        """False for an action this service already took for a recent search: a beacon sent twice counts once."""
+        with self._recent_lock:
+            found = self._recent.get(search_id)
+            if found is None:
+                return True
+            if (product_id, kind) in found[1]:
+                return False
+            found[1].add((product_id, kind))
+            return True
 
     def shown(self, search_id: str) -> Shown | None:
         """(position of the first, ids) a search showed: from memory for recent ones (the row may still be
         queued), else from the database; None for a search id neither has."""
         with self._recent_lock:
             found = self._recent.get(search_id)
-        return found if found is not None else self.store.shown(search_id)
+        return found[0] if found is not None else self.store.shown(search_id)
 
     def close(self, timeout: float = 10.0) -> None:
         """Writes what is queued, then stops the writer; once is enough, twice does no harm."""
         if self._writer.is_alive():
-            self._queue.put(None)
+            with contextlib.suppress(queue.Full):
+                self._queue.put(None, timeout=timeout)
             self._writer.join(timeout)
+        left = self._queue.qsize()
+        if left:
+            log.error("%d events not written: the writer did not finish within %g s", left, timeout)
         self.store.close()
 
-    def _put(self, row: SearchRecord | Event) -> None:
+    def _put(self, row: SearchRecord | Event) -> bool:
         try:
             self._queue.put_nowait(row)
-            self.counts.queued += 1
+            return True
         except queue.Full:
-            self.counts.dropped += 1
+            return False
+
+    def _count(self, **amounts: int) -> None:
+        with self._counting:
+            for name, amount in amounts.items():
+                setattr(self.counts, name, getattr(self.counts, name) + amount)
 
     def _run(self) -> None:
         stopping = False
@@ -98,7 +131,11 @@ class EventLog:
                     break
                 rows.append(row)
             if rows:
-                self._write(rows)
+                try:
+                    self._write(rows)
+                except Exception:  # the writer must outlive any one batch: it is the only one
+                    log.exception("%d events lost", len(rows))
+                    self._count(failed=len(rows))
 
     def _drain(self) -> list[SearchRecord | Event]:
         rows = []
@@ -111,16 +148,27 @@ class EventLog:
                 rows.append(row)
 
     def _write(self, rows: list[SearchRecord | Event]) -> None:
-        searches = [row for row in rows if isinstance(row, SearchRecord)]
-        events = [row for row in rows if isinstance(row, Event)]
         for attempt in range(RETRIES):
             try:
-                self.store.write(searches, events)
-                self.counts.written += len(rows)
+                self._store(rows)
+                self._count(written=len(rows))
                 return
-            except EventsError as error:
+            except EventsUnavailable as error:
                 if attempt == RETRIES - 1:
                     log.error("%d events lost: %s", len(rows), error)
-                    self.counts.failed += len(rows)
+                    self._count(failed=len(rows))
                     return
                 time.sleep(1.0)
+            except EventsError:  # a row the database will not take: find it, keep the others
+                if len(rows) == 1:
+                    log.error("an event the database refused was lost: %r", rows[0])
+                    self._count(failed=1)
+                    return
+                middle = len(rows) // 2
+                self._write(rows[:middle])
+                self._write(rows[middle:])
+                return
+
+    def _store(self, rows: list[SearchRecord | Event]) -> None:
+        searches = [row for row in rows if isinstance(row, SearchRecord)]
+        self.store.write(searches, [row for row in rows if isinstance(row, Event)])

@@ -23,7 +23,8 @@ MIN_KEY = 16  # characters of a key given in the environment
 MAX_SESSION = 200  # characters of a session id; longer ones are refused, not cut
 
 
-def session_key(location: str, environ: Mapping[str, str] | None = None) -> bytes:
+def session_key(location: str, environ: Mapping[str, str] | None = None, create: bool = True) -> bytes:
+    """The key session ids are hashed with; `create`: make DB.key if there is none (the service does, once)."""
     environ = os.environ if environ is None else environ
     given = environ.get(KEY_VARIABLE)
     if given:
@@ -34,10 +35,19 @@ def session_key(location: str, environ: Mapping[str, str] | None = None) -> byte
         raise EventsError(f"set {KEY_VARIABLE} to a long random secret: session ids are stored hashed with it")
     path = Path(location).expanduser().resolve().with_name(Path(location).name + ".key")
     if not path.exists():
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        if not create:
+            raise EventsError(f"no key at {path}: set {KEY_VARIABLE} to the key the service hashes session ids with")
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")  # whole or absent, never empty
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as file:
             file.write(secrets.token_hex(32))
-    return path.read_text(encoding="utf-8").strip().encode()
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    key = path.read_text(encoding="utf-8").strip()
+    if len(key) < 2 * MIN_KEY:
+        raise EventsError(f"{path} holds no usable key ({len(key)} characters); restore it, or set {KEY_VARIABLE}")
+    return key.encode()
 
 
 def hashed_session(key: bytes, session: str | None) -> str | None:

@@ -21,7 +21,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    inspect,
     select,
+    text,
 )
 
 from events.errors import EventsError
@@ -29,6 +31,13 @@ from events.errors import EventsError
 METADATA = MetaData()
 
 VERSION = Table("schema_version", METADATA, Column("version", Integer, nullable=False))
+
+META = Table(  # facts about the database itself, such as a check of the key its session ids were hashed with
+    "meta",
+    METADATA,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
 
 SEARCHES = Table(
     "searches",
@@ -71,7 +80,7 @@ EVENTS = Table(
 
 
 def _create_v1(connection: Connection) -> None:
-    for table in (SEARCHES, EVENTS):
+    for table in (SEARCHES, EVENTS, META):
         table.create(connection)
 
 
@@ -83,7 +92,10 @@ LATEST = MIGRATIONS[-1][0]
 
 
 def migrate(connection: Connection, where: str) -> int:
-    """Brings the database to LATEST; returns the version it was at (0: empty). Call inside a transaction."""
+    """Brings the database to LATEST; returns the version it was at (0: empty). Call inside a transaction;
+    on PostgreSQL, two services starting at once on an empty database take turns."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(7361097)"))  # any constant, the same for all
     VERSION.create(connection, checkfirst=True)
     found = connection.execute(select(VERSION.c.version)).scalar()
     current = found or 0
@@ -99,4 +111,16 @@ def migrate(connection: Connection, where: str) -> int:
         connection.execute(VERSION.insert().values(version=LATEST))
     elif current < LATEST:
         connection.execute(VERSION.update().values(version=LATEST))
+    return current
+
+
+def check_version(connection: Connection, where: str) -> int:
+    """The version of a database that a command reads or prunes, which must be LATEST: commands never migrate."""
+    if not inspect(connection).has_table(VERSION.name):
+        raise EventsError(f"{where} holds no events (no schema_version table); is it the service's events database?")
+    current = connection.execute(select(VERSION.c.version)).scalar() or 0
+    if current < LATEST:
+        raise EventsError(f"{where} is at events schema version {current}; start the service once to migrate it")
+    if current > LATEST:
+        raise EventsError(f"{where} is at events schema version {current}, newer than this release knows; upgrade")
     return current

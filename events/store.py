@@ -1,12 +1,18 @@
 """The events database: SQLite by default (WAL), PostgreSQL for a `postgresql://` URL, one schema (events.schema).
 
 Every write is one transaction of many rows (events.log batches them); readers never wait for it on
-either database. A password in a URL never reaches a message.
+either database, and no call waits on PostgreSQL longer than TIMEOUT seconds. A password in a URL
+never reaches a message. Only the service creates and migrates a database (`create=True`); the
+commands open one that exists, at the schema they know, so a typo in a path or a newer command line
+on an operator's machine changes nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -15,59 +21,69 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, delete, event, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, IntegrityError, SQLAlchemyError
 
 from events.clicks import Impression
 from events.errors import EventsError, EventsUnavailable
 from events.records import NO_FILTERS, Event, SearchRecord, first_position
-from events.schema import EVENTS, SEARCHES, migrate
+from events.schema import EVENTS, META, SEARCHES, check_version, migrate
 
-POSTGRES = ("postgresql://", "postgres://")
+SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.IGNORECASE)
+TIMEOUT = 3  # seconds: connecting to PostgreSQL, one statement there, waiting for a pooled connection
 Shown = tuple[int, tuple[str, ...]]  # (position of the first hit shown, the ids shown best first)
 
 
 def is_postgres(location: str) -> bool:
-    return location.startswith(POSTGRES)
+    scheme = SCHEME.match(location)
+    return bool(scheme) and scheme.group(1).lower() in ("postgresql", "postgres", "postgresql+psycopg")
 
 
 def redacted(location: str) -> str:
     """The location as it may be shown: a URL without its password."""
-    if not is_postgres(location):
+    if not SCHEME.match(location):
         return location
     try:
         return make_url(location).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "a malformed postgresql:// URL"
+    except (ArgumentError, ValueError):
+        return f"a malformed {SCHEME.match(location).group(1)}:// URL"
 
 
 class EventStore:
-    def __init__(self, location: str) -> None:
+    def __init__(self, location: str, create: bool = False) -> None:
+        """The database at `location`; `create`: make it if missing and bring it to this release's schema."""
         self.location = location
         self.where = redacted(location)
-        self.engine = _engine(location)
+        self.engine = _engine(location, create)
         try:
             with self.transaction() as connection:
-                self.migrated_from = migrate(connection, self.where)
+                if create:
+                    self.migrated_from = migrate(connection, self.where)
+                else:
+                    self.migrated_from = check_version(connection, self.where)
         except EventsError:
             self.engine.dispose()
             raise
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
-        """A connection in a transaction, committed at the end; a database error names the database."""
+        """A connection in a transaction, committed at the end. Data the database refuses (a NUL in text for
+        PostgreSQL, a duplicate id) raises EventsError; a database that fails otherwise (down, locked, damaged)
+        EventsUnavailable, worth another try; both name it."""
         try:
             with self.engine.begin() as connection:
                 yield connection
         except SQLAlchemyError as error:
             reason = str(error.orig if getattr(error, "orig", None) else error).splitlines()[0]
-            raise EventsUnavailable(f"events database {self.where}: {reason}") from None
+            message = f"events database {self.where}: {reason}"
+            refused = isinstance(error, IntegrityError | DataError) or not isinstance(error, DBAPIError)
+            raise (EventsError if refused else EventsUnavailable)(message) from None
 
     def write(self, searches: list[SearchRecord], events: list[Event]) -> None:
         with self.transaction() as connection:
             if searches:
                 connection.execute(SEARCHES.insert(), [_search_row(record) for record in searches])
             if events:
-                connection.execute(EVENTS.insert(), [asdict(record) for record in events])
+                connection.execute(EVENTS.insert(), [_storable(asdict(record)) for record in events])
 
     def shown(self, search_id: str) -> Shown | None:
         """(position of the first, ids best first) a logged search showed; None for an id the database lacks."""
@@ -75,6 +91,20 @@ class EventStore:
         with self.transaction() as connection:
             found = connection.execute(select(*columns).where(SEARCHES.c.search_id == search_id)).first()
         return None if found is None else (first_position(found.page, found.size), tuple(json.loads(found.results)))
+
+    def check_key(self, key: bytes, record: bool = False) -> None:
+        """Refuses a key that is not the one this database's session ids were hashed with (a service started
+        without PRODSEARCH_EVENTS_KEY, a delete run from another shell); `record`: note it if none is."""
+        check = hmac.new(key, b"prodsearch events key", hashlib.sha256).hexdigest()
+        with self.transaction() as connection:
+            found = connection.execute(select(META.c.value).where(META.c.name == "key_check")).scalar()
+            if found is None and record:
+                connection.execute(META.insert().values(name="key_check", value=check))
+        if found is not None and not hmac.compare_digest(found, check):
+            raise EventsError(
+                f"{self.where} was written with another session key than this one "
+                "(PRODSEARCH_EVENTS_KEY, else DB.key beside a SQLite database): use the service's key"
+            )
 
     def impressions(self, since_ms: int = 0) -> list[Impression]:
         """Every product each logged search without filters showed, where, and whether any event (a click, an
@@ -114,25 +144,51 @@ class EventStore:
 
 def _search_row(record: SearchRecord) -> dict[str, Any]:
     results = json.dumps(list(record.results), ensure_ascii=False)
-    return asdict(record) | {"results": results, "shown": len(record.results)}
+    return _storable(asdict(record) | {"results": results, "shown": len(record.results)})
 
 
-def _engine(location: str) -> Engine:
+def _storable(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with text every database stores: PostgreSQL refuses NUL, and no driver encodes a lone surrogate."""
+    return {
+        name: value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+        if isinstance(value, str)
+        else value
+        for name, value in row.items()
+    }
+
+
+def _engine(location: str, create: bool) -> Engine:
     if is_postgres(location):
         try:
             url = make_url(location).set(drivername="postgresql+psycopg")
-        except ArgumentError:
+            url.port  # noqa: B018 -- a port that is not a number raises here, not at the first query
+        except (ArgumentError, ValueError):
             raise EventsError(f"{redacted(location)}: give postgresql://USER:PASSWORD@HOST:PORT/DATABASE") from None
-        return create_engine(url, pool_pre_ping=True)
+        options = {"connect_timeout": TIMEOUT, "options": f"-c statement_timeout={TIMEOUT * 1000}"}
+        return create_engine(url, pool_pre_ping=True, pool_timeout=TIMEOUT, connect_args=options)
+    if SCHEME.match(location):
+        raise EventsError(f"{redacted(location)}: events go to a SQLite path or a postgresql:// URL")
     path = Path(location).expanduser().resolve()
     if not path.parent.is_dir():
         raise EventsError(f"no folder {path.parent} for the events database {path}; create it or set another path")
+    if not create and not path.is_file():
+        raise EventsError(f"no events database at {path}; the service makes it when it starts (PRODSEARCH_EVENTS_DB)")
+    if create and not path.exists():
+        path.touch(mode=0o600)  # what shoppers typed is readable by the database's owner only, like its key
     engine = create_engine(f"sqlite:///{path}")
     event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
 def _sqlite_pragmas(connection: Any, _: Any) -> None:
+    # the driver begins no transaction before CREATE TABLE: SQLAlchemy's recipe leaves beginning to it, so a
+    # migration that fails halfway leaves nothing behind (engine "begin" event: _sqlite_begin)
+    connection.isolation_level = None
     # WAL: readers (analytics, beacons) never wait for the writer; NORMAL sync loses no committed
     # transaction when the process dies, only when the machine does
     cursor = connection.cursor()

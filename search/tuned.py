@@ -37,8 +37,12 @@ class SettingsStore(Protocol):
 
 
 def parse_settings(record: dict[str, Any], where: str, reset_command: str) -> SearchSettings:
+    """The settings a record holds. Rerank depth and weight count only where `tune --reranker` chose them (the
+    record names the reranker): before models chose their own, every tuning wrote the defaults of the day."""
     try:
         known = {f.name for f in fields(SearchSettings)}
+        if "reranker" not in record:
+            known -= {"rerank_depth", "rerank_weight"}
         return SearchSettings(**{key: value for key, value in record["settings"].items() if key in known})
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise SearchError(f"{where} is not valid tuned settings ({error}); fix it or run '{reset_command}'") from None

@@ -153,8 +153,10 @@ def train_reranker(
     loss_function = _loss(model, settings.loss)
     check_every = math.ceil(len(epochs[0]) / settings.checks_per_epoch)  # the last check ends the epoch
 
-    # the untrained head is the floor any checkpoint must beat, and never counts as beating hybrid
-    choice = _choose(validation, qrels, model, settings) | {"beats_hybrid": False, "step": 0}
+    # the model as it starts is the floor any checkpoint must beat; a fresh head never counts as beating hybrid
+    choice = _choose(validation, qrels, model, settings) | {"step": 0}
+    if settings.init is None:
+        choice["beats_hybrid"] = False
     history = [{"step": 0, "ndcg@10": choice["reranked"]}]
     _save(model, choice, out)
     step = 0

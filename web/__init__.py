@@ -57,9 +57,18 @@ def open_events(config: ServiceConfig) -> EventLog | None:
     location = config.events_location()
     if location is None:
         return None
+    store = None
     try:
-        return EventLog(EventStore(location), session_key(location))
-    except EventsError as error:
+        store = EventStore(location, create=True)
+        key = session_key(location)
+        store.check_key(key, record=True)
+        return EventLog(store, key)
+    except (EventsError, OSError) as error:
+        if store is not None:
+            store.close()
+        if config.events_db is None:  # the default place cannot be written (a read-only index): search goes on
+            log.warning("events are off: %s (set PRODSEARCH_EVENTS_DB to a writable place)", error)
+            return None
         raise ConfigError(f"events: {error} (PRODSEARCH_EVENTS_DB=off turns events off)") from None
 
 

@@ -10,6 +10,8 @@ from typing import Any
 from search.indexes import IndexLocation
 from search.pipeline import SearchSettings
 
+MIN_TOKEN = 16  # characters of a token that guards shoppers' data (events in, analytics out)
+
 
 class ConfigError(ValueError):
     """A service setting that is missing or malformed; the message names the variable or flag."""
@@ -29,13 +31,26 @@ class ServiceConfig:
     events_token: str | None = None  # what POST /api/events wants as its bearer token; None: it takes none
     analytics_token: str | None = None  # what /analytics wants (bearer, or a Basic password); None: the page is off
 
+    def __post_init__(self) -> None:
+        # a token from an environment file may end in a newline; a short one is guessed
+        for name in ("events_token", "analytics_token"):
+            token = getattr(self, name)
+            if token is None:
+                continue
+            object.__setattr__(self, name, token.strip())
+            if len(token.strip()) < MIN_TOKEN:
+                hint = "use a long random string"
+                raise ConfigError(f"PRODSEARCH_{name.upper()} must be at least {MIN_TOKEN} characters; {hint}")
+
     def events_location(self) -> str | None:
         """The events database: as configured, else INDEX/events.sqlite beside the index's versions (for an
-        Elasticsearch alias, ALIAS-events.sqlite in the working directory); None when events are off."""
+        Elasticsearch alias, ALIAS-events.sqlite in ~/.local/state/prodsearch); None when events are off."""
         if self.events_db is not None:
             return None if self.events_db.lower() == "off" else self.events_db
         if self.backend == "elasticsearch":
-            return f"{self.index}-events.sqlite"
+            state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "prodsearch"
+            state.mkdir(parents=True, exist_ok=True)
+            return str(state / f"{self.index}-events.sqlite")
         return str(Path(self.index) / "events.sqlite")
 
     @classmethod

@@ -22,7 +22,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
 from events import Event, EventLog, SearchRecord, hashed_session
-from events.errors import EventsError
+from events.errors import EventsError, EventsUnavailable
 from events.privacy import MAX_SESSION
 from events.records import EVENT_TYPES
 from events.store import Shown
@@ -37,24 +37,26 @@ MAX_EVENTS = 1000  # in one request
 SESSION_HEADER = "X-Prodsearch-Session"
 CLIENT_HEADER = "X-Prodsearch-Client"  # "page" from the served page's own script
 SearchId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+# no control characters: a catalogue id cannot hold one (indexer.products), and a session id need not
+Printable = StringConstraints(pattern=r"^[^\x00-\x1f\x7f]+$")
 
 
 class EventIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: Literal[EVENT_TYPES]
     search_id: SearchId
-    product_id: str = Field(min_length=1, max_length=MAX_ID_CHARS)
+    product_id: Annotated[str, Printable] = Field(min_length=1, max_length=MAX_ID_CHARS)
     position: int | None = Field(default=None, ge=1, le=100_000)
-    session: str | None = Field(default=None, max_length=MAX_SESSION)
+    session: Annotated[str, Printable] | None = Field(default=None, max_length=MAX_SESSION)
 
 
 class BeaconIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: Literal["click"] = "click"
     search_id: SearchId
-    product_id: str = Field(min_length=1, max_length=MAX_ID_CHARS)
+    product_id: Annotated[str, Printable] = Field(min_length=1, max_length=MAX_ID_CHARS)
     position: int | None = Field(default=None, ge=1, le=100_000)  # ignored: the service knows where it showed it
-    session: str | None = Field(default=None, max_length=MAX_SESSION)
+    session: Annotated[str, Printable] | None = Field(default=None, max_length=MAX_SESSION)
 
 
 ONE_EVENT = TypeAdapter(EventIn)
@@ -69,9 +71,18 @@ class EventRefused(Exception):
 
 
 @events_api.errorhandler(EventRefused)
-def refused(error: EventRefused) -> tuple[Response, int]:
+def refused(error: EventRefused) -> tuple[Response, int] | tuple[Response, int, dict[str, str]]:
     body = {"error": error.error, "detail": error.detail} | ({"field": error.field} if error.field else {})
+    if error.status == 401:
+        return jsonify(body), 401, {"WWW-Authenticate": 'Bearer realm="prodsearch events"'}
+    if error.status == 503:
+        return jsonify(body), 503, {"Retry-After": "1"}
     return jsonify(body), error.status
+
+
+@events_api.errorhandler(EventsUnavailable)
+def unavailable(error: EventsUnavailable) -> tuple[Response, int, dict[str, str]]:
+    return jsonify(error="events database unavailable", detail=str(error)), 503, {"Retry-After": "5"}
 
 
 def log_search(search_request: SearchRequest, response: SearchResponse, version: str, took_ms: float) -> str | None:
@@ -79,7 +90,8 @@ def log_search(search_request: SearchRequest, response: SearchResponse, version:
     events: EventLog | None = current_app.extensions.get("prodsearch.events")
     if events is None:
         return None
-    session = hashed_session(events.key, request.headers.get(SESSION_HEADER, "")[:MAX_SESSION] or None)
+    given = request.headers.get(SESSION_HEADER, "")
+    session = hashed_session(events.key, given) if 0 < len(given) <= MAX_SESSION else None
     record = SearchRecord(
         search_id=uuid.uuid4().hex,
         at=_now(),
@@ -110,7 +122,8 @@ def post_events() -> tuple[Response, int]:
     items = _valid(MANY_EVENTS, body) if isinstance(body, list) else [_valid(ONE_EVENT, body)]
     shown = {search_id: events.shown(search_id) for search_id in {item.search_id for item in items}}
     rows = [_event(events, item, "api", shown[item.search_id]) for item in items]
-    events.events(rows)
+    if not events.events(rows):
+        raise EventRefused(503, "busy", "the events database is behind: nothing of this request was stored; retry")
     unknown = sorted(search_id for search_id, ids in shown.items() if ids is None)
     return jsonify(accepted=len(rows), unknown_search_ids=unknown), 202
 
@@ -119,8 +132,7 @@ def post_events() -> tuple[Response, int]:
 def post_beacon() -> tuple[Response, int]:
     """A click on the served page: accepted for a product the named search showed, from this origin only."""
     events = _events()
-    origin = request.headers.get("Origin")
-    if origin and urlsplit(origin).netloc != request.host:
+    if not _same_origin():
         raise EventRefused(403, "forbidden", "beacons are taken from the page this service serves only")
     item = _valid(ONE_BEACON, _json_body())
     shown = events.shown(item.search_id)
@@ -128,8 +140,21 @@ def post_beacon() -> tuple[Response, int]:
         raise EventRefused(400, "unknown search", "search_id: no search with that id was answered here", "search_id")
     if item.product_id not in shown[1]:
         raise EventRefused(400, "not shown", "product_id: that search did not show this product", "product_id")
-    events.events([_event(events, item, "page", shown)])
+    if not events.first_time(item.search_id, item.product_id, item.type):
+        return jsonify(accepted=0, unknown_search_ids=[]), 202  # sent twice: counted once
+    if not events.events([_event(events, item, "page", shown)]):
+        raise EventRefused(503, "busy", "the events database is behind; the click was not stored")
     return jsonify(accepted=1, unknown_search_ids=[]), 202
+
+
+def _same_origin() -> bool:
+    """Whether a beacon comes from this service's page. A browser says so itself in Sec-Fetch-Site, which a
+    page's script cannot set, and which holds behind a proxy that rewrites Host; older browsers send Origin."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    origin = request.headers.get("Origin")
+    return not origin or urlsplit(origin).netloc.lower() == request.host.lower()
 
 
 def _events() -> EventLog:
@@ -140,14 +165,13 @@ def _events() -> EventLog:
 
 
 def _check_token() -> None:
-    expected = current_app.extensions.get("prodsearch.events_token")
+    expected = (current_app.extensions.get("prodsearch.events_token") or "").strip()
     given = request.headers.get("Authorization", "")
     if not given:
         raise EventRefused(401, "unauthorized", f"send Authorization: Bearer <the token in {TOKEN_VARIABLE}>")
     scheme, _, token = given.partition(" ")
     if not expected or scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
-        detail = f"the bearer token is not the one in {TOKEN_VARIABLE}" if expected else f"{TOKEN_VARIABLE} is unset"
-        raise EventRefused(403, "forbidden", detail)
+        raise EventRefused(403, "forbidden", f"the bearer token is not the service's {TOKEN_VARIABLE}")
 
 
 def _json_body() -> Any:
@@ -155,6 +179,8 @@ def _json_body() -> Any:
         return json.loads(request.get_data(cache=False))
     except (ValueError, UnicodeDecodeError) as error:
         raise EventRefused(400, "invalid event", f"body: not JSON ({error})", "body") from None
+    except RecursionError:
+        raise EventRefused(400, "invalid event", "body: nested too deeply to be events", "body") from None
 
 
 def _valid(adapter: TypeAdapter, body: Any) -> Any:
@@ -169,9 +195,11 @@ def _valid(adapter: TypeAdapter, body: Any) -> Any:
 
 
 def _event(events: EventLog, item: EventIn | BeaconIn, source: str, shown: Shown | None) -> Event:
+    """The event as stored: at the position where the service showed the product, whatever the client says;
+    with no position for a product the search did not show, and the client's only for a search unknown here."""
     position = item.position
-    if shown is not None and item.product_id in shown[1]:  # where the service showed it, whatever the client says
-        position = shown[0] + shown[1].index(item.product_id)
+    if shown is not None:
+        position = shown[0] + shown[1].index(item.product_id) if item.product_id in shown[1] else None
     try:
         session = hashed_session(events.key, item.session)
     except EventsError as error:

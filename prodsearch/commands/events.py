@@ -44,8 +44,9 @@ def delete(db: str, session: str) -> None:
     """Delete every search and event of one shopper's session (their hashed id is found with the events key)."""
     from events import EventStore, hashed_session, session_key
 
-    key = session_key(db)
     store = EventStore(db)
+    key = session_key(db, create=False)
+    store.check_key(key)  # another key would find nothing and say so as if the shopper had no rows
     searches, actions = store.forget(hashed_session(key, session))
     store.close()
     click.echo(f"deleted {searches} searches and {actions} events of that session in {store.where}")

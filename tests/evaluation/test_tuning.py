@@ -112,3 +112,16 @@ def test_choose_rerank_keeps_a_model_only_where_it_beats_hybrid() -> None:
     harmful = {f"q{n}": (fused, {"bad": 0.9, "meh": 0.5, "good": 0.1}) for n in range(6)}
     choice = choose_rerank(harmful, qrels, max_depth=3)
     assert not choice["beats_hybrid"] and choice["reranked"] <= choice["hybrid"] and choice["rerank_weight"] > 0
+
+
+def test_rerank_settings_saved_before_models_chose_their_own_are_not_read_as_a_choice(tmp_path) -> None:
+    from search.tuned import FileSettings
+
+    old = {"settings": {"fusion": "rrf", "rrf_k": 10, "rerank_depth": 50, "rerank_weight": 1.0}, "metric": "ndcg@10"}
+    (tmp_path / "search-settings.json").write_text(json.dumps(old))
+    settings = FileSettings(tmp_path).load()
+    assert (settings.fusion, settings.rrf_k) == ("rrf", 10)
+    assert (settings.rerank_depth, settings.rerank_weight) == (None, None)  # the model's own choice applies
+    tuned = old | {"reranker": "/models/rr", "settings": old["settings"] | {"rerank_depth": 30, "rerank_weight": 0.5}}
+    (tmp_path / "search-settings.json").write_text(json.dumps(tuned))
+    assert (FileSettings(tmp_path).load().rerank_depth, FileSettings(tmp_path).load().rerank_weight) == (30, 0.5)

@@ -71,7 +71,7 @@ def shop(location: str) -> Iterator[EventStore]:
         Event(T + HOUR, "z", "api", "click", "f" * 32, "p0", 1),  # a search the database does not have
         Event(old.at + 1, "a", "page", "click", old.search_id, "p0", 1),  # before `since`
     ]
-    store = EventStore(location)
+    store = EventStore(location, create=True)
     store.write([s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, old], events)
     yield store
     store.close()
@@ -146,7 +146,7 @@ def test_an_empty_period_has_zeros_and_no_rates(shop: EventStore) -> None:
 
 
 def test_the_series_keeps_the_latest_days_only(location: str) -> None:
-    store = EventStore(location)
+    store = EventStore(location, create=True)
     store.write([search(0, None, "kettle", 1, 1)], [])
     days = report(store, since=None, until=1000 * DAY_MS).days
     store.close()
@@ -187,7 +187,7 @@ def test_queries_are_grouped_as_shoppers_mean_them() -> None:
 
 @pytest.mark.fast
 def test_a_limit_out_of_range_is_refused(tmp_path: Path) -> None:
-    store = EventStore(str(tmp_path / "events.sqlite"))
+    store = EventStore(str(tmp_path / "events.sqlite"), create=True)
     with pytest.raises(EventsError, match=r"limit: a number of queries within 1..1000, got 0"):
         report(store, None, 0, limit=0)
     with pytest.raises(EventsError, match="min_searches: at least 1, got 0"):

@@ -4,6 +4,7 @@ forgetting a session, and the writer that batches rows off the request threads."
 from __future__ import annotations
 
 import itertools
+import stat
 import time
 import uuid
 from collections.abc import Iterator
@@ -56,7 +57,7 @@ def count(store: EventStore, table) -> int:
 
 
 def test_a_new_database_is_migrated_once_and_a_newer_one_is_refused(location: str) -> None:
-    store = EventStore(location)
+    store = EventStore(location, create=True)
     assert store.migrated_from == 0
     again = EventStore(location)
     assert again.migrated_from == LATEST
@@ -70,7 +71,7 @@ def test_a_new_database_is_migrated_once_and_a_newer_one_is_refused(location: st
 
 
 def test_searches_and_events_round_trip_and_a_search_knows_what_it_showed(location: str) -> None:
-    store = EventStore(location)
+    store = EventStore(location, create=True)
     first, second = search(1_000), search(2_000, results=("x", "y", "z"), page=3)
     store.write([first, second], [Event(1_500, None, "page", "click", first.search_id, "b", 2)])
     assert store.shown(first.search_id) == (1, ("a", "b", "c"))
@@ -81,7 +82,7 @@ def test_searches_and_events_round_trip_and_a_search_knows_what_it_showed(locati
 
 
 def test_pruning_keeps_what_is_recent_and_forgetting_takes_one_session_only(location: str) -> None:
-    store = EventStore(location)
+    store = EventStore(location, create=True)
     old, new, other = search(1_000, "s1"), search(5_000, "s1"), search(5_000, "s2")
     events = [
         Event(1_100, "s1", "api", "click", old.search_id, "a", 1),
@@ -97,7 +98,7 @@ def test_pruning_keeps_what_is_recent_and_forgetting_takes_one_session_only(loca
 
 
 def test_the_writer_batches_and_writes_everything_queued_before_close(location: str) -> None:
-    log = EventLog(EventStore(location), b"k" * 32, flush_seconds=0.2)
+    log = EventLog(EventStore(location, create=True), b"k" * 32, flush_seconds=0.2)
     records = [search(n) for n in range(3_000)]  # more than one batch
     for record in records:
         log.search(record)
@@ -111,7 +112,8 @@ def test_the_writer_batches_and_writes_everything_queued_before_close(location: 
 
 
 def test_a_full_queue_drops_rows_rather_than_make_a_request_wait(tmp_path: Path) -> None:
-    log = EventLog(EventStore(str(tmp_path / "events.sqlite")), b"k" * 32, flush_seconds=0.2, queue_rows=10)
+    store = EventStore(str(tmp_path / "events.sqlite"), create=True)
+    log = EventLog(store, b"k" * 32, flush_seconds=0.2, queue_rows=10)
     started = time.perf_counter()
     for n in range(5_000):
         log.search(search(n))
@@ -123,13 +125,52 @@ def test_a_full_queue_drops_rows_rather_than_make_a_request_wait(tmp_path: Path)
 def test_a_database_that_cannot_be_opened_is_named(tmp_path: Path) -> None:
     with pytest.raises(EventsError, match="no folder .*missing"):
         EventStore(str(tmp_path / "missing" / "events.sqlite"))
-    with pytest.raises(EventsError, match=r"postgresql://u:\*\*\*@127.0.0.1:1/x") as raised:
-        EventStore("postgresql://u:secret@127.0.0.1:1/x")
-    assert "secret" not in str(raised.value)
+    for url in ("postgresql://u:secret@127.0.0.1:1/x", "POSTGRESQL+psycopg://u:secret@127.0.0.1:1/x"):
+        with pytest.raises(EventsError, match=r"://u:\*\*\*@127.0.0.1:1/x") as raised:
+            EventStore(url)
+        assert "secret" not in str(raised.value)
+    for url in ("mysql://u:secret@db/x", "postgresql://u:secret@db:port/x"):
+        with pytest.raises(EventsError) as raised:
+            EventStore(url)
+        assert "secret" not in str(raised.value)
+    with pytest.raises(EventsError, match="no events database at .*typo.sqlite; the service makes it"):
+        EventStore(str(tmp_path / "typo.sqlite"))  # a command never creates one
+    assert not (tmp_path / "typo.sqlite").exists()
+
+
+def test_a_key_other_than_the_one_the_sessions_were_hashed_with_is_refused(tmp_path: Path) -> None:
+    store = EventStore(str(tmp_path / "events.sqlite"), create=True)
+    store.check_key(b"k" * 32, record=True)
+    store.check_key(b"k" * 32)
+    with pytest.raises(EventsError, match="another session key"):
+        store.check_key(b"j" * 32)
+    assert stat.S_IMODE((tmp_path / "events.sqlite").stat().st_mode) == 0o600
+    store.close()
+
+
+def test_a_row_the_database_refuses_is_lost_alone(location: str, monkeypatch) -> None:
+    store = EventStore(location, create=True)
+    refused = search(2)
+    real_write = store.write
+
+    def picky(searches, events):  # a database that refuses one row, as PostgreSQL refused a NUL
+        if refused in searches:
+            raise EventsError("refused")
+        real_write(searches, events)
+
+    monkeypatch.setattr(store, "write", picky)
+    log = EventLog(store, b"k" * 32, flush_seconds=0.1)
+    for record in [search(1), refused, search(3), search(4)]:
+        log.search(record)
+    log.close()
+    assert (log.counts.written, log.counts.failed) == (3, 1)
+    reopened = EventStore(location)
+    assert count(reopened, SEARCHES) == 3
+    reopened.close()
 
 
 def test_impressions_pair_what_each_search_showed_with_what_came_back(location: str) -> None:
-    store = EventStore(location)
+    store = EventStore(location, create=True)
     first, later = search(1_000, results=("a", "b")), search(2_000, results=("c", "a"), page=2)
     filtered = search(2_000, results=("z",), filters=NO_FILTERS.replace('"brands": []', '"brands": ["Acme"]'))
     events = [

@@ -29,7 +29,7 @@ def database(tmp_path: Path) -> Path:
     kettles = [search(now - n * 1000, "kettle" if n else "Kettle", 5, f"s{n}") for n in range(3)]
     rows = [*kettles, search(now, "蓝牙耳机", 0, "s9"), search(now - 40 * DAY_MS, "toaster", 7, "s1")]
     path = tmp_path / "events.sqlite"
-    store = EventStore(str(path))
+    store = EventStore(str(path), create=True)
     store.write(rows, [Event(now, "s1", "page", "click", kettles[1].search_id, "b", 2)])
     store.close()
     return path

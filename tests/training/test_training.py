@@ -294,7 +294,7 @@ def logged_clicks(database: Path, moved: bool) -> None:
                 for position, product in enumerate(order, start=1)
                 if rng.random() < qrels[qid][product] / 3 / position
             ]
-    store = EventStore(str(database))
+    store = EventStore(str(database), create=True)
     store.write(searches, events)
     store.close()
 
@@ -336,7 +336,7 @@ def test_a_reranker_learns_from_logged_clicks_corrected_for_position(sample_inde
 def test_logs_without_a_click_or_with_judgments_too_are_refused(sample_index: Path, tmp_path: Path) -> None:
     from events import EventStore
 
-    EventStore(str(tmp_path / "empty.sqlite")).close()
+    EventStore(str(tmp_path / "empty.sqlite"), create=True).close()
     result = prodsearch(
         "train", "reranker", str(sample_index), "--events", str(tmp_path / "empty.sqlite"), "--out", str(tmp_path / "x")
     )

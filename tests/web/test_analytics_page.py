@@ -78,7 +78,7 @@ def shop(path: Path) -> Path:
         Event(T + HOUR + 2, "a", "api", "purchase", kettle_a.search_id, "p1", 2),
         Event(T + 2 * HOUR + 1, "b", "page", "click", kettle_b.search_id, "p0", 1),
     ]
-    store = EventStore(str(path))
+    store = EventStore(str(path), create=True)
     store.write(rows, events)
     store.close()
     return path

@@ -4,7 +4,6 @@ actions with its token, the page's clicks come back as beacons, and nothing queu
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import time
@@ -35,11 +34,13 @@ def service(sample_index: Path, tmp_path: Path) -> Iterator[tuple[LiveServer, Pa
 
 
 def rows(database: Path, sql: str) -> list[tuple]:
-    deadline = time.monotonic() + 5  # the writer takes what is queued twice a second
+    """The rows `sql` finds, once there are some (a count once it is above 0), or whatever is there after 5 s:
+    the writer takes what is queued twice a second."""
+    deadline = time.monotonic() + 5
     while True:
         with sqlite3.connect(database) as connection:
             found = connection.execute(sql).fetchall()
-        if found or time.monotonic() > deadline:
+        if (found and found != [(0,)]) or time.monotonic() > deadline:
             return found
         time.sleep(0.1)
 
@@ -102,9 +103,9 @@ def test_a_bad_event_is_a_400_naming_its_field_and_nothing_of_the_request_is_sto
     response = requests.post(server.url + "/api/events", json=body, headers=AUTH, timeout=10)
     assert response.status_code == 400 and response.json()["field"] == field, response.json()
     assert response.json()["detail"].startswith(f"{field}: ")
-    requests.post(server.url + "/api/events", data=b"{", headers=AUTH, timeout=10)
-    time.sleep(1.0)  # two flushes of the writer
-    assert rows(database, "SELECT COUNT(*) FROM events") == [(0,)]
+    broken = requests.post(server.url + "/api/events", data=b"{", headers=AUTH, timeout=10)
+    assert broken.status_code == 400 and broken.json()["field"] == "body"
+    assert rows(database, "SELECT COUNT(*) FROM events") == [(0,)]  # waited for: nothing came
 
 
 def test_the_page_beacon_takes_clicks_on_what_a_search_showed_from_this_origin_only(service) -> None:
@@ -135,16 +136,13 @@ def test_events_off_means_no_search_id_and_no_database(sample_index: Path, tmp_p
         server.close()
 
 
-def test_postgresql_gets_the_same_rows(sample_index: Path, postgres: str) -> None:
+def test_postgresql_gets_the_same_rows(sample_index: Path, postgres: str, monkeypatch) -> None:
     import psycopg
 
     url = fresh_database(postgres, "events_service")
     config = ServiceConfig(index=str(sample_index), events_db=url, events_token=TOKEN)
-    os.environ["PRODSEARCH_EVENTS_KEY"] = "a-long-random-test-secret"
-    try:
-        app = create_app(config)
-    finally:
-        del os.environ["PRODSEARCH_EVENTS_KEY"]
+    monkeypatch.setenv("PRODSEARCH_EVENTS_KEY", "a-long-random-test-secret")
+    app = create_app(config)
     server = LiveServer(app)
     try:
         body = search(server, "kettle", k=3)
@@ -186,9 +184,56 @@ def test_suggestions_learn_the_queries_that_worked_from_the_events(tmp_path: Pat
             uuid4().hex, now, None, "page", query, query, "hybrid", "v1", "[]", "{}", shown, 1, 10, ids, 1.0
         )
 
-    store = EventStore(str(tmp_path / "events.sqlite"))
+    store = EventStore(str(tmp_path / "events.sqlite"), create=True)
     worked = [searched("copper kettle", 3), searched("Copper Kettle", 3)]
     store.write([*worked, searched("kettel", 0)], [Event(now, None, "page", "click", worked[0].search_id, "p1", 2)])
     found = sorted((query.casefold(), searches, clicks) for query, searches, clicks in popular_queries(store))
     assert found == [("copper kettle", 2, 1), ("kettel", 1, 0)]  # one query however it was typed
     store.close()
+
+
+def test_a_beacon_through_a_proxy_that_rewrites_host_counts_once(service) -> None:
+    server, database = service
+    body = search(server, "kettle", k=3)
+    click = {"search_id": body["search_id"], "product_id": body["hits"][0]["id"]}
+    # nginx's default sends Host: 127.0.0.1:PORT while the browser's Origin is the shop's; the browser's own
+    # Sec-Fetch-Site says same-origin, and a second send of the same click is not a second click
+    headers = {"Origin": "https://shop.example", "Sec-Fetch-Site": "same-origin"}
+    answers = [requests.post(server.url + "/api/beacon", json=click, headers=headers, timeout=10) for _ in range(2)]
+    assert [a.status_code for a in answers] == [202, 202] and [a.json()["accepted"] for a in answers] == [1, 0]
+    cross = requests.post(server.url + "/api/beacon", json=click, headers={"Sec-Fetch-Site": "cross-site"}, timeout=10)
+    assert cross.status_code == 403
+    assert rows(database, "SELECT COUNT(*) FROM events") == [(1,)]
+
+
+def test_hostile_bodies_are_400s_and_an_unset_token_refuses_every_caller(service, sample_index, tmp_path) -> None:
+    server, _ = service
+    nested = requests.post(server.url + "/api/events", data=b"[" * 100_000, headers=AUTH, timeout=10)
+    assert nested.status_code == 400 and nested.json()["field"] == "body"
+    control = requests.post(server.url + "/api/events", json={**FINE, "product_id": "a\x00b"}, headers=AUTH, timeout=10)
+    assert control.status_code == 400 and control.json()["field"] == "product_id"
+    anonymous = requests.post(server.url + "/api/events", json=FINE, timeout=10)
+    assert anonymous.status_code == 401 and anonymous.headers["WWW-Authenticate"].startswith("Bearer")
+    closed = LiveServer(create_app(ServiceConfig(index=str(sample_index), events_db=str(tmp_path / "e.sqlite"))))
+    try:
+        answer = requests.post(closed.url + "/api/events", json=FINE, headers=AUTH, timeout=10)
+        assert answer.status_code == 403
+    finally:
+        closed.close()
+
+
+def test_a_query_with_a_nul_is_stored_on_postgresql_beside_the_others(
+    sample_index: Path, postgres: str, monkeypatch
+) -> None:
+    import psycopg
+
+    url = fresh_database(postgres, "events_nul")
+    monkeypatch.setenv("PRODSEARCH_EVENTS_KEY", "a-long-random-test-secret")
+    server = LiveServer(create_app(ServiceConfig(index=str(sample_index), events_db=url)))
+    try:
+        ids = [search(server, query)["search_id"] for query in ("kettle", "kettle\x00", "toaster")]
+    finally:
+        server.close()
+    with psycopg.connect(url) as connection:
+        stored = dict(connection.execute("SELECT search_id, query FROM searches").fetchall())
+    assert set(stored) == set(ids) and stored[ids[1]] == "kettle\ufffd"
