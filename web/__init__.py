@@ -26,16 +26,12 @@ from search.live import FixedSearch, LiveSearch
 from search.pipeline import SearchPipeline
 from web.config import SPARE_CONNECTIONS, ConfigError, ServerLimits, ServiceConfig
 from web.metrics import Metrics
+from web.page import PAGE_POLICY
 
 __all__ = ["ServerLimits", "ServiceConfig", "close_app", "create_app", "make_server"]
 
 log = logging.getLogger(__name__)
 POPULAR_DAYS = 90  # suggestions learn from the queries of this many days
-# The page loads its script, style and data from this origin only, and no other site may frame it.
-PAGE_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-)
 
 
 def open_live(config: ServiceConfig) -> LiveSearch | FixedSearch:

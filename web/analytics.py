@@ -21,10 +21,10 @@ from events import EventLog, EventsError
 from events.analytics import MAX_LIMIT, DayFigures, days, overview, parse_since, positions
 from events.errors import EventsUnavailable
 from indexer.errors import ClusterUnavailable
-from web import PAGE_POLICY  # the search page's: this page's style, charts and links are all its own
 from web.analytics_labels import LABELS
 from web.charts import HEIGHT, WIDTH, bar_chart, line_chart
 from web.labels import page_language
+from web.page import PAGE_POLICY  # the search page's: this page's style, charts and links are all its own
 
 analytics = Blueprint("analytics", __name__, template_folder="templates")
 

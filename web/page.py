@@ -7,6 +7,12 @@ from flask import Blueprint, current_app, render_template
 from web.labels import PAGE_MODES, count_text, page_language
 from web.params import MAX_QUERY
 
+# The page loads its script, style and data from this origin only, and no other site may frame it.
+PAGE_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+
 page = Blueprint("page", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
 
 
