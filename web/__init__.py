@@ -108,6 +108,7 @@ def create_app(config: ServiceConfig | None = None, live: LiveSearch | FixedSear
     app.extensions["prodsearch.events_token"] = config.events_token
     if events is not None:  # suggestions start with the queries that worked here
         app.extensions[POPULAR] = lambda: popular_queries(events.store)
+        app.extensions["prodsearch.metrics"].watch_events(events)
     app.register_blueprint(api)
     app.register_blueprint(events_api)
     app.register_blueprint(suggest_api)  # after prodsearch.live: it builds the first suggester from it

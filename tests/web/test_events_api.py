@@ -126,6 +126,15 @@ def test_the_page_beacon_takes_clicks_on_what_a_search_showed_from_this_origin_o
     assert rows(database, "SELECT type, product_id, position, source FROM events") == [("click", shown, 3, "page")]
 
 
+def test_the_events_rows_are_counted_in_the_metrics(service) -> None:
+    server, database = service
+    search(server, "kettle")
+    rows(database, "SELECT search_id FROM searches")
+    text = requests.get(server.url + "/metrics", timeout=10).text
+    assert 'prodsearch_events_rows_total{outcome="written"} 1.0' in text
+    assert 'prodsearch_events_rows_total{outcome="dropped"} 0.0' in text
+
+
 def test_events_off_means_no_search_id_and_no_database(sample_index: Path, tmp_path: Path) -> None:
     app = create_app(ServiceConfig(index=str(sample_index), events_db="off"))
     server = LiveServer(app)
