@@ -73,13 +73,17 @@ def openapi_document() -> dict[str, Any]:
         401: ERRORS[401],
         403: ERRORS[403],
         404: "The service logs no events (PRODSEARCH_EVENTS_DB=off).",
+        413: "The body is over 1 MiB.",
         500: ERRORS[500],
+        503: "The events database is behind or does not answer: nothing of the request was stored; retry.",
     }
     beacon_errors = {
         400: "Invalid, or not a product that the named search showed; `field` names which.",
         403: "Sent from another origin than the served page.",
         404: event_errors[404],
+        413: event_errors[413],
         500: ERRORS[500],
+        503: event_errors[503],
     }
     backend = (500, 503)  # every route that touches the index can find Elasticsearch down
     return {
