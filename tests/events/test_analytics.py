@@ -3,7 +3,6 @@ in the comments, so both databases must give exactly those numbers."""
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -23,20 +22,10 @@ from events.analytics import (
     unclicked_queries,
     zero_result_queries,
 )
-from tests.postgres_server import fresh_database
 
-NAMES = itertools.count()
 HOUR = 3_600_000
 T = int(datetime(2026, 11, 2, tzinfo=UTC).timestamp() * 1000)  # day 0 of the data, 00:00 UTC
 UNTIL = T + 3 * DAY_MS + 12 * HOUR  # 2026-11-05 12:00 UTC
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield str(tmp_path / "events.sqlite")
-    else:
-        yield fresh_database(request.getfixturevalue("postgres"), f"analytics_{next(NAMES)}")
 
 
 def search(at: int, session: str | None, query: str, total: int, shown: int, page: int = 1) -> SearchRecord:

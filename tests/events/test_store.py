@@ -3,11 +3,9 @@ forgetting a session, and the writer that batches rows off the request threads."
 
 from __future__ import annotations
 
-import itertools
 import stat
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,17 +14,6 @@ from sqlalchemy import func, select, update
 from events import Event, EventLog, EventsError, EventStore, SearchRecord
 from events.records import NO_FILTERS
 from events.schema import EVENTS, LATEST, SEARCHES, VERSION
-from tests.postgres_server import fresh_database
-
-NAMES = itertools.count()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield str(tmp_path / "events.sqlite")
-    else:
-        yield fresh_database(request.getfixturevalue("postgres"), f"events_{next(NAMES)}")
 
 
 def search(
