@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import unicodedata
 from dataclasses import dataclass
 
@@ -12,6 +13,11 @@ NO_FILTERS = '{"category": [], "brands": [], "price_min": null, "price_max": nul
 def normalised(query: str) -> str:
     """How queries are grouped, in analytics and in training: NFKC, case-folded, spaces trimmed and collapsed."""
     return " ".join(unicodedata.normalize("NFKC", query).casefold().split())
+
+
+def now_ms() -> int:
+    """The time as the events tables keep it: epoch milliseconds."""
+    return int(time.time() * 1000)
 
 
 def first_position(page: int, size: int) -> int:

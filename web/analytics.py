@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import time
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
@@ -20,6 +19,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from events import EventLog, EventsError
 from events.analytics import MAX_LIMIT, DayFigures, days, overview, parse_since, positions
 from events.errors import EventsUnavailable
+from events.records import now_ms
 from indexer.errors import ClusterUnavailable
 from web.analytics_labels import LABELS
 from web.charts import HEIGHT, WIDTH, bar_chart, line_chart
@@ -178,12 +178,12 @@ def _basic_password(credentials: str) -> str | None:
 def _period() -> tuple[int | None, str]:
     """(since in epoch ms, the period as asked) from ?since=, an age, a date or 'all' as the command takes."""
     period = request.args.get("since", DEFAULT_PERIOD).strip().lower() or DEFAULT_PERIOD
-    return parse_since(period, _now()), period
+    return parse_since(period, now_ms()), period
 
 
 def _days(since: int | None) -> list[DayFigures]:
     with _events().store.transaction() as connection:
-        return days(connection, since, _now())
+        return days(connection, since, now_ms())
 
 
 def _whole(name: str, default: int, low: int, high: int) -> int:
@@ -222,7 +222,3 @@ def _percent(share: float | None) -> str:
 
 def _svg(svg: str) -> Response:
     return Response(svg, mimetype="image/svg+xml")
-
-
-def _now() -> int:
-    return int(time.time() * 1000)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import time
 import uuid
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
@@ -24,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapte
 from events import Event, EventLog, SearchRecord, hashed_session
 from events.errors import EventsError, EventsUnavailable
 from events.privacy import MAX_SESSION
-from events.records import EVENT_TYPES
+from events.records import EVENT_TYPES, now_ms
 from events.store import Shown
 from indexer.products import MAX_ID_CHARS
 from search.pipeline import SearchRequest, SearchResponse
@@ -94,7 +93,7 @@ def log_search(search_request: SearchRequest, response: SearchResponse, version:
     session = hashed_session(events.key, given) if 0 < len(given) <= MAX_SESSION else None
     record = SearchRecord(
         search_id=uuid.uuid4().hex,
-        at=_now(),
+        at=now_ms(),
         session=session,
         source="page" if request.headers.get(CLIENT_HEADER) == "page" else "api",
         query=response.query,
@@ -204,8 +203,4 @@ def _event(events: EventLog, item: EventIn | BeaconIn, source: str, shown: Shown
         session = hashed_session(events.key, item.session)
     except EventsError as error:
         raise EventRefused(400, "invalid event", f"session: {error}", "session") from None
-    return Event(_now(), session, source, item.type, item.search_id, item.product_id, position)
-
-
-def _now() -> int:
-    return int(time.time() * 1000)
+    return Event(now_ms(), session, source, item.type, item.search_id, item.product_id, position)

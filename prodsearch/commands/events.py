@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import re
-import time
 from datetime import UTC, datetime
 
 import click
 
 DB_HELP = "The events database: a SQLite path or a postgresql:// URL [default: PRODSEARCH_EVENTS_DB]."
-UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 def db_option(command):
@@ -27,9 +24,9 @@ def events() -> None:
 def prune(db: str, older_than: str) -> None:
     """Delete the searches and events older than an age."""
     from events import EventStore
+    from events.records import now_ms
 
-    seconds = parse_age(older_than)
-    before = int((time.time() - seconds) * 1000)
+    before = now_ms() - parse_age(older_than)
     store = EventStore(db)
     searches, actions = store.prune(before)
     store.close()
@@ -52,9 +49,12 @@ def delete(db: str, session: str) -> None:
     click.echo(f"deleted {searches} searches and {actions} events of that session in {store.where}")
 
 
-def parse_age(text: str) -> float:
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*", text.lower())
-    if not match or float(match.group(1)) <= 0:
+def parse_age(text: str) -> int:
+    """Milliseconds of an age in the grammar `analytics --since` reads (90d, 12w, 36h, 30m)."""
+    from events.analytics import AGE, AGE_MS
+
+    match = AGE.fullmatch(text.strip().lower())
+    if not match or int(match.group(1)) <= 0:
         hint = "give a number and a unit, as in 90d, 12w, 36h or 30m"
         raise click.BadParameter(f"{text!r}: {hint}", param_hint="--older-than")
-    return float(match.group(1)) * UNITS[match.group(2)]
+    return int(match.group(1)) * AGE_MS[match.group(2)]
