@@ -3,16 +3,19 @@
 Both legs take the filters inside the query (the kNN leg in its `filter`, so k hits pass them);
 fusion, rerank and explain stay in our pipeline. Dense scores are turned back from Elasticsearch's
 (1 + cosine) / 2 into cosine, so fusion, the dense floor and explain read the same over both backends.
-Queries are embedded and analysed as the `_meta` of the physical index behind the alias says, again
-whenever a build moves the alias to an index written with another encoder or language.
+Each leg reads the physical index behind the alias once and searches that index, embedded and analysed
+as its `_meta` says, so a query never meets vectors of another encoder: when a build has moved the alias
+and deleted the index a leg read a moment ago, the leg looks behind the alias again and runs once more.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
-from typing import Any, NamedTuple
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple, TypeVar
+
+from elasticsearch import NotFoundError
 
 from indexer import Product, fields
 from indexer.analysis import Chinese, English
@@ -39,6 +42,8 @@ REFUSAL_SECONDS = 30.0  # how long an encoder that could not be loaded is not tr
 KEPT_ENCODERS = 3  # loaded encoders kept for a switch back, the longest loaded dropped first
 VOCABULARY_SECONDS = 30.0  # how often the vocabulary is checked for a build or an update
 VOCABULARY_TERMS = 20_000  # brands, category paths and attribute values read, each
+
+T = TypeVar("T")
 
 
 class Served(NamedTuple):
@@ -67,7 +72,7 @@ class ElasticBackend:
         with reachable(config):
             self._served = self._read(require_served(self.client, alias))
         self._checked = time.monotonic()
-        self._encoder_of(self._served)  # a mismatched encoder stops start-up, not the first query
+        self.encoder_of(self._served)  # a mismatched encoder stops start-up, not the first query
         self._vocabulary: Vocabulary | None = None
         self._vocabulary_stamp: tuple[Any, ...] = ()
         self._vocabulary_checked = 0.0
@@ -82,17 +87,27 @@ class ElasticBackend:
     @property
     def encoder(self) -> Encoder:
         """The encoder that embedded the index behind the alias now, loaded the first time it is served."""
-        return self._encoder_of(self._current())
+        return self.encoder_of(self._current())
 
     @property
     def analysis(self) -> English | Chinese:
         """The text analysis that the index behind the alias now was written with."""
         return self._current().analysis
 
-    def _current(self) -> Served:
-        if time.monotonic() - self._checked > LABEL_SECONDS:
+    def on_served(self, run: Callable[[Served], T]) -> T:
+        """`run` over the index served now; again over the alias's new index if a build deleted that one."""
+        served = self._current()
+        try:
+            return run(served)
+        except NotFoundError:
+            if self._current(fresh=True).index == served.index:
+                raise
+            return run(self._current())
+
+    def _current(self, fresh: bool = False) -> Served:
+        if fresh or time.monotonic() - self._checked > LABEL_SECONDS:
             with self._checking:
-                if time.monotonic() - self._checked > LABEL_SECONDS:  # not checked by another thread meanwhile
+                if fresh or time.monotonic() - self._checked > LABEL_SECONDS:  # not checked by another thread
                     with reachable(self.config):
                         index = require_served(self.client, self.alias)
                         if index != self._served.index:
@@ -104,7 +119,8 @@ class ElasticBackend:
         meta = index_meta(self.client, index)
         return Served(index, (meta["encoder"], meta["encoder_sha256"]), analysis_of(meta))
 
-    def _encoder_of(self, served: Served) -> Encoder:
+    def encoder_of(self, served: Served) -> Encoder:
+        """The encoder that embedded `served`, loaded once and kept for a switch back."""
         encoder = self._encoders.get(served.encoder)
         if encoder is not None:
             return encoder
@@ -124,9 +140,10 @@ class ElasticBackend:
             self._encoders[served.encoder] = encoder
             return encoder
 
-    def search(self, **body: Any) -> dict[str, Any]:
+    def search(self, served: Served | None = None, **body: Any) -> dict[str, Any]:
+        """Over the physical index `served` (the alias when none is given)."""
         with reachable(self.config):
-            return self.client.search(index=self.alias, **body)
+            return self.client.search(index=served.index if served else self.alias, **body)
 
     def products(self, ids: Sequence[str]) -> dict[str, Product]:
         with reachable(self.config):
@@ -224,14 +241,16 @@ class ElasticKeyword:
         self.backend = backend
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
-        analysis = self.backend.analysis
+        return self.backend.on_served(lambda served: self._search(served, query, k, filters))
+
+    def _search(self, served: Served, query: str, k: int, filters: Filters | None) -> list[Hit]:
         # English goes as typed to the cluster's english analyzer; other languages arrive segmented
-        text = query if isinstance(analysis, English) else " ".join(analysis.query_words(query))
+        text = query if isinstance(served.analysis, English) else " ".join(served.analysis.query_words(query))
         if not text.strip():
             return []
         match = {"multi_match": {"query": text, "fields": KEYWORD_FIELDS, "type": "most_fields"}}
         body = {"bool": {"must": match, "filter": filters.elastic_clauses() if filters else []}}
-        response = self.backend.search(query=body, size=k, source=False)
+        response = self.backend.search(served, query=body, size=k, source=False)
         return [Hit(hit["_id"], float(hit["_score"])) for hit in response["hits"]["hits"]]
 
 
@@ -249,7 +268,10 @@ class ElasticDense:
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
         if not query.strip():
             return []
-        vector = encode_queries(self.encoder, [query])[0]
+        return self.backend.on_served(lambda served: self._search(served, query, k, filters))
+
+    def _search(self, served: Served, query: str, k: int, filters: Filters | None) -> list[Hit]:
+        vector = encode_queries(self.backend.encoder_of(served), [query])[0]
         knn = {
             "field": fields.VECTOR,
             "query_vector": [float(x) for x in vector],
@@ -257,7 +279,7 @@ class ElasticDense:
             "num_candidates": min(10_000, max(100, k * self.candidates_per_hit)),
             "filter": filters.elastic_clauses() if filters else [],
         }
-        response = self.backend.search(knn=knn, size=k, source=False)
+        response = self.backend.search(served, knn=knn, size=k, source=False)
         return [Hit(hit["_id"], 2.0 * float(hit["_score"]) - 1.0) for hit in response["hits"]["hits"]]
 
 

@@ -29,9 +29,9 @@ def alias(elastic: ElasticConfig):
         client.indices.delete(index=index, ignore_unavailable=True)
 
 
-def dense_errors(backend: ElasticBackend, encoder) -> float:
+def dense_errors(backend: ElasticBackend, encoder, hits=None) -> float:
     """How far the cluster's dense scores are from the cosines of `encoder`'s query vector with the stored ones."""
-    hits = backend.dense.search(QUERY, 8)
+    hits = hits or backend.dense.search(QUERY, 8)
     stored = fetch_documents(backend.client, backend.alias, [hit.product_id for hit in hits], ["vector"])
     vector = encode_queries(encoder, [QUERY])[0]
     return max(abs(hit.score - float(np.dot(vector, stored[hit.product_id]["vector"]))) for hit in hits)
@@ -60,6 +60,24 @@ def test_a_rebuild_with_another_encoder_and_language_is_followed(
     assert backend.label == third.index
     assert backend.encoder is first and backend.analysis.language == "en"  # switching back loads nothing
     assert dense_errors(backend, first) < 1e-4
+
+
+def test_no_query_meets_another_encoders_vectors_in_the_moment_after_the_alias_moves(
+    elastic: ElasticConfig, alias: str, sample_records: list[dict], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("search.elastic.LABEL_SECONDS", 3600.0)  # the backend would not look behind the alias itself
+    catalogue = write_jsonl(tmp_path / "catalogue.jsonl", sample_records[:40])
+    build_elastic(catalogue, elastic, alias)
+    backend = ElasticBackend(elastic, alias)
+    first = backend.encoder
+    second = build_elastic(catalogue, elastic, alias, BuildSettings(language="zh", encoder=ONNX))
+
+    hits = backend.dense.search(QUERY, 8)  # the index it knew is deleted: it reads the alias again and reruns
+    assert backend.label == second.index and backend.encoder.name == ONNX
+    assert dense_errors(backend, backend.encoder, hits) < 1e-4
+    assert dense_errors(backend, first, hits) > 1e-3
+    build_elastic(catalogue, elastic, alias)
+    assert backend.keyword.search(QUERY, 5) and backend.analysis.language == "en"  # the keyword leg follows too
 
 
 def test_an_encoder_that_cannot_be_loaded_is_refused_clearly_and_not_reloaded_per_query(
