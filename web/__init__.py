@@ -24,7 +24,9 @@ from models.errors import ModelError
 from search.backend import EmbeddedBackend
 from search.live import FixedSearch, LiveSearch
 from search.pipeline import SearchPipeline
+from web import lane
 from web.config import SPARE_CONNECTIONS, ConfigError, ServerLimits, ServiceConfig
+from web.lane import HeavyLane
 from web.metrics import Metrics
 from web.page import PAGE_POLICY
 
@@ -88,7 +90,7 @@ def create_app(config: ServiceConfig | None = None, live: LiveSearch | FixedSear
     """The whole service: without `live`, it opens the index with its tuned settings and follows new versions
     (a daemon thread; `app.extensions["prodsearch.live"].stop()` ends it). A `live` given is the caller's to run."""
     from web.analytics import analytics
-    from web.api import api, heavy_lane
+    from web.api import api
     from web.events import events_api
     from web.page import page
     from web.suggest import POPULAR, suggest_api
@@ -103,7 +105,7 @@ def create_app(config: ServiceConfig | None = None, live: LiveSearch | FixedSear
     app.extensions["prodsearch.config"] = config
     app.extensions["prodsearch.live"] = live
     app.extensions["prodsearch.metrics"] = Metrics()
-    app.extensions["prodsearch.heavy"] = heavy_lane()
+    app.extensions["prodsearch.heavy"] = HeavyLane()
     app.extensions["prodsearch.events"] = events = open_events(config)
     app.extensions["prodsearch.events_token"] = config.events_token
     if events is not None:  # suggestions start with the queries that worked here
@@ -170,7 +172,9 @@ def create_app(config: ServiceConfig | None = None, live: LiveSearch | FixedSear
 
 
 def make_server(app: Flask, host: str, port: int, threads: int, limits: ServerLimits) -> Any:
-    """A waitress server for the app within `limits`; `.run()` serves until interrupted."""
+    """A waitress server for the app within `limits`, with `threads` request threads that heavy searches
+    cannot take (web.lane); `.run()` serves until interrupted."""
+    threads += lane.REQUEST_THREADS
     server = create_server(app, host=host, port=port, threads=threads, ident="prodsearch", **limits.waitress())
     # one listening socket gives that socket's server, several (a name with IPv4 and IPv6) a holder of their map
     listeners = [server] if isinstance(server, BaseWSGIServer) else list(server.map.values())

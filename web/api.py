@@ -2,44 +2,20 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from search.errors import RequestError
 from search.live import FixedSearch, LiveSearch
-from search.pipeline import SearchRequest
 from search.serialize import product_json, response_json
 from web.events import log_search
+from web.lane import Busy, is_heavy
 from web.metrics import CONTENT_TYPE
 from web.openapi import openapi_document
 from web.params import parse_search
 
 api = Blueprint("api", __name__)
-
-# A request this large costs several times a shopper's (a 512-character query of unknown words: 16 ms in process
-# against 5): such requests take turns in one lane, so a few clients sending them cannot take every core from the
-# others. One that waits longer than HEAVY_WAIT is answered 503 with Retry-After.
-HEAVY_QUERY_CHARS = 128
-HEAVY_FILTER_VALUES = 10
-HEAVY_WAIT = 5.0
-
-
-class Busy(Exception):
-    """The lane for heavy requests stayed taken: the client should come back in a moment."""
-
-
-def heavy_lane() -> threading.BoundedSemaphore:
-    return threading.BoundedSemaphore(1)
-
-
-def is_heavy(search_request: SearchRequest) -> bool:
-    filters = search_request.filters
-    values = len(filters.brands) + sum(len(values) for _, values in filters.attributes)
-    return len(search_request.query) > HEAVY_QUERY_CHARS or values > HEAVY_FILTER_VALUES
 
 
 def _live() -> LiveSearch | FixedSearch:
@@ -62,26 +38,14 @@ def search() -> Response:
     started = time.perf_counter()
     search_request = parse_search(request.args, current_app.extensions["prodsearch.config"].default_mode)
     pipeline = _live().pipeline  # one pipeline for the whole request, even if a reload swaps it meanwhile
-    with _admitted(current_app.extensions["prodsearch.heavy"] if is_heavy(search_request) else None):
+    if is_heavy(search_request):
+        response = current_app.extensions["prodsearch.heavy"].run(lambda: pipeline.search(search_request))
+    else:
         response = pipeline.search(search_request)
     took = time.perf_counter() - started
     current_app.extensions["prodsearch.metrics"].latency.labels(response.mode).observe(took)
     search_id = log_search(search_request, response, pipeline.backend.label, took * 1000)
     return jsonify(response_json(response, pipeline.backend.label) | {"search_id": search_id})
-
-
-@contextmanager
-def _admitted(lane: threading.BoundedSemaphore | None) -> Iterator[None]:
-    """Runs the block at once, or, for a heavy request, when the lane is free."""
-    if lane is None:
-        yield
-        return
-    if not lane.acquire(timeout=HEAVY_WAIT):
-        raise Busy(f"waited {HEAVY_WAIT:g} s")
-    try:
-        yield
-    finally:
-        lane.release()
 
 
 @api.get("/api/products/<path:product_id>")

@@ -17,7 +17,7 @@ from prodsearch.commands.search import serve
 from search.pipeline import SearchRequest, SearchResponse
 from tests.helpers import served
 from web import ServerLimits, ServiceConfig, create_app
-from web.api import HEAVY_QUERY_CHARS
+from web.lane import QUERY_CHARS
 from web.params import MAX_ATTRIBUTES, MAX_QUERY, MAX_VALUE, MAX_VALUES
 
 
@@ -95,7 +95,7 @@ def test_the_serve_flags_default_to_the_documented_limits() -> None:
 def test_heavy_searches_take_turns_and_one_kept_waiting_is_a_503(
     sample_index: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("web.api.HEAVY_WAIT", 0.2)
+    monkeypatch.setattr("web.lane.WAIT", 0.2)
     app = create_app(ServiceConfig(index=str(sample_index)))
     try:
         pipeline = app.extensions["prodsearch.live"].pipeline
@@ -103,7 +103,7 @@ def test_heavy_searches_take_turns_and_one_kept_waiting_is_a_503(
         search = pipeline.search
 
         def held(request: SearchRequest) -> SearchResponse:
-            if len(request.query) > HEAVY_QUERY_CHARS:  # the first heavy search stays in the lane until told
+            if len(request.query) > QUERY_CHARS:  # the first heavy search stays in the lane until told
                 inside.set()
                 leave.wait(10)
             return search(request)
