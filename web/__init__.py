@@ -21,6 +21,7 @@ from indexer.elastic import ElasticConfig
 from indexer.errors import ClusterUnavailable, IndexFormatError
 from models import load_cross_encoder
 from models.errors import ModelError
+from models.score_cache import CachedScores
 from search.backend import EmbeddedBackend
 from search.live import FixedSearch, LiveSearch
 from search.pipeline import SearchPipeline
@@ -37,15 +38,21 @@ POPULAR_DAYS = 90  # suggestions learn from the queries of this many days
 
 
 def open_live(config: ServiceConfig) -> LiveSearch | FixedSearch:
-    """The index the config names, with its reranker, kept up to date with the index's CURRENT or alias."""
+    """The index the config names, with its reranker, kept up to date with the index's CURRENT or alias.
+    The reranker's scores are remembered per index version (models.score_cache; over Elasticsearch, whose
+    updates change documents in place, for the service's life, keyed by the products' text as always)."""
     config = config.with_tuned_settings()
     reranker = load_cross_encoder(config.reranker_dir) if config.reranker_dir else None
+
+    def remembering() -> CachedScores | None:
+        return CachedScores(reranker) if reranker is not None else None
+
     location = config.location()
     if location.elastic is not None:
-        return FixedSearch(SearchPipeline(location.open(), reranker, config.search))
+        return FixedSearch(SearchPipeline(location.open(), remembering(), config.search))
     return LiveSearch(
         Path(config.index),
-        lambda version, encoder: SearchPipeline(EmbeddedBackend(version, encoder), reranker, config.search),
+        lambda version, encoder: SearchPipeline(EmbeddedBackend(version, encoder), remembering(), config.search),
         config.reload_interval,
     )
 

@@ -209,6 +209,42 @@ def test_create_app_alone_follows_new_versions_with_the_tuned_settings(tmp_path,
         live.stop()
 
 
+def test_reranker_scores_are_remembered_within_an_index_version_and_not_across(
+    tmp_path, sample_catalogue, pinned_reranker
+) -> None:
+    import time
+
+    from indexer import build_index, update_index
+    from tests.helpers import write_jsonl
+    from web import ServiceConfig, create_app
+
+    root = tmp_path / "index"
+    build_index(sample_catalogue, root)
+    config = ServiceConfig(index=str(root), reranker_dir=pinned_reranker, reload_interval=0.2, events_db="off")
+    app = create_app(config)
+    live, client = app.extensions["prodsearch.live"], app.test_client()
+    try:
+        first = client.get("/api/search?q=cork+yoga+mat&mode=rerank").get_json()
+        cache = live.pipeline.reranker
+        scored = cache.misses
+        assert scored > 0 and cache.hits == 0
+        assert client.get("/api/search?q=cork+yoga+mat&mode=rerank").get_json()["hits"] == first["hits"]
+        assert (cache.hits, cache.misses) == (scored, scored)  # the second time, nothing was scored
+
+        top = first["hits"][0]["id"]
+        renamed = {"id": top, "title": "Garden hose reel, 30 m", "price": 25}
+        update_index(root, write_jsonl(tmp_path / "delta.jsonl", [renamed]))
+        deadline = time.monotonic() + 10
+        while live.version != "v000002" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert live.version == "v000002" and live.pipeline.reranker is not cache  # a new version starts empty
+        after = client.get("/api/search?q=cork+yoga+mat&mode=rerank").get_json()
+        assert live.pipeline.reranker.hits == 0 and live.pipeline.reranker.misses > 0
+        assert after["hits"][0]["id"] != top  # the renamed product was scored again, as a garden hose reel
+    finally:
+        live.stop()
+
+
 def test_credentials_in_the_cluster_url_are_redacted() -> None:
     import socket
 
