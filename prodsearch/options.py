@@ -56,6 +56,21 @@ class Judgments:
             raise click.UsageError("give both --queries and --qrels")
         return load_judgments(self.queries_path, self.qrels_path, self.part, self.share, self.seed)
 
+    def load_queries(self) -> tuple[dict[str, str], dict[str, dict[str, int]] | None]:
+        """As `load`, and with --queries alone (queries): (the part's queries, split by query id, None)."""
+        from evaluation.judgments import read_queries, split_queries
+
+        if self.qrels_path is not None:
+            return self.load()
+        if self.queries_path is None:
+            raise click.UsageError("give --queries: the queries shoppers search (and --qrels to validate on)")
+        queries = read_queries(self.queries_path)
+        if self.part != "all":
+            train, held_out = split_queries(sorted(queries), self.share, self.seed)
+            keep = set(train if self.part == "train" else held_out)
+            queries = {qid: text for qid, text in queries.items() if qid in keep}
+        return queries, None
+
 
 def judgment_options(command):
     """--queries/--qrels and the seeded split that eval, tune and train share, handed over as `judgments`."""

@@ -158,7 +158,7 @@ def train_reranker(
     if settings.init is None:
         choice["beats_hybrid"] = False
     history = [{"step": 0, "ndcg@10": choice["reranked"]}]
-    _save(model, choice, out)
+    save_model(model, choice, out)
     step = 0
     with tqdm(total=total_steps, desc="training", unit="batch", disable=not progress) as bar:
         for epoch in epochs:
@@ -181,7 +181,7 @@ def train_reranker(
                     history.append({"step": step, "ndcg@10": checked["reranked"], "loss": round(loss.item(), 4)})
                     if checked["reranked"] > choice["reranked"]:
                         choice = checked
-                        _save(model, choice, out)
+                        save_model(model, choice, out)
     report = {
         "base_model": base,
         "start_from": start_from,
@@ -240,14 +240,20 @@ class _Pointwise:
 
 
 def _choose(validation: dict[str, Candidates], qrels: Qrels, model: Any, settings: TrainingSettings) -> dict[str, Any]:
-    """How the model is best used on the validation queries' hybrid top `rerank_depth` (choose_rerank)."""
+    return choose_usage(validation, qrels, model, settings.rerank_depth)
+
+
+def choose_usage(validation: dict[str, Candidates], qrels: Qrels, model: Any, depth: int) -> dict[str, Any]:
+    """How a sentence-transformers CrossEncoder is best used on the validation queries' hybrid top `depth`
+    (evaluation.tuning.choose_rerank)."""
     lists: dict[str, RerankList] = {}
     for qid, (query, items, fused) in validation.items():
         scores = model.predict([(query, text) for _, text in items], batch_size=64, show_progress_bar=False)
         lists[qid] = (fused, {product_id: float(score) for (product_id, _), score in zip(items, scores, strict=True)})
-    return choose_rerank(lists, qrels, settings.rerank_depth)
+    return choose_rerank(lists, qrels, depth)
 
 
-def _save(model: Any, choice: dict[str, Any], out: Path) -> None:
+def save_model(model: Any, choice: dict[str, Any], out: Path) -> None:
+    """The model folder with how it is to be used (models.cross_encoders.USAGE_FILE)."""
     model.save(str(out))
     (out / USAGE_FILE).write_text(json.dumps(choice, indent=2) + "\n", encoding="utf-8")

@@ -11,10 +11,12 @@ from models.cross_encoders import MAX_TOKENS, USAGE_FILE
 from prodsearch.options import Judgments, index_argument, judgment_options, print_report, whole_number
 from search.indexes import IndexLocation
 from training import EncoderTrainingSettings, TrainingSettings
+from training.distil import DistilSettings
 from training.mining import NEGATIVE_POOL
 from training.reranker import LOSSES
 
 RERANKER = TrainingSettings()  # the defaults the options show
+DISTIL = DistilSettings()
 
 
 @click.group()
@@ -162,6 +164,52 @@ def train_reranker_command(
             f"the model did not beat hybrid on its validation queries: the rerank mode will show hybrid's order "
             f"with it (more judged queries, --epochs or --init may help; {out / USAGE_FILE} records the choice)"
         )
+    else:
+        click.echo(f"for a search box, distil it: prodsearch train distil INDEX --teacher {out} --queries Q --out DIR")
+
+
+@train.command("distil")
+@index_argument
+@judgment_options
+@click.option(
+    "--teacher",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The trained cross-encoder to distil (from 'train reranker').",
+)
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Model directory to write.")
+@whole_number("--layers", 1, 24, DISTIL.layers, "Layers of the teacher the student keeps, spread evenly.")
+@whole_number("--max-length", 16, MAX_TOKENS, DISTIL.max_length, "Tokens of query and product the student reads.")
+@whole_number("--depth", 2, 200, DISTIL.depth, "Hybrid hits per query the teacher scores for the student.")
+@whole_number("--epochs", 1, 20, DISTIL.epochs, "Passes over the queries.")
+@whole_number("--max-queries", 1, 1_000_000, DISTIL.max_queries, "Distil on at most this many queries.")
+def train_distil_command(location: IndexLocation, judgments: Judgments, teacher: Path, out: Path, **options) -> None:
+    """Distil a trained reranker into a shallower student that reads fewer tokens, fast enough for a search box.
+
+    It learns the teacher's scores of the hybrid top hits of --queries: no judgments are needed. With
+    --qrels, held-out validation queries choose its depth and weight and say how much of the teacher's
+    gain it kept; without, it reranks as the teacher was chosen to."""
+    from search import SearchPipeline
+    from training.distil import distil_reranker
+
+    queries, qrels = judgments.load_queries()
+    out.mkdir(parents=True, exist_ok=True)
+    pipeline = SearchPipeline(location.open(), settings=location.settings().load())
+    settings = DistilSettings(seed=judgments.seed, **options)
+    report = distil_reranker(pipeline, teacher, queries, qrels, out, settings, progress=True)
+    done = f"{report['pairs']} pairs of {report['queries']} queries, {report['seconds']:.0f} s on {report['device']}"
+    usage, taught = report["usage"], report["teacher_usage"]
+    if taught is None:
+        shape = f"{len(report['layers'])} layers, {settings.max_length} tokens"
+        click.echo(f"{out}: {shape}; {done}; reranks as its teacher was chosen to")
+        return
+    click.echo(
+        f"{out}: validation nDCG@10 {usage['reranked']:.4f} against teacher {taught['reranked']:.4f} and hybrid "
+        f"{usage['hybrid']:.4f} on {usage['queries']} held-out queries (kept {report['kept_share_of_gain']} of the "
+        f"teacher's gain), reranking the top {usage['rerank_depth']} at weight {usage['rerank_weight']:.1f}; {done}"
+    )
+    if not usage["beats_hybrid"]:
+        click.echo("the student did not beat hybrid on its validation queries: rerank mode will show hybrid's order")
 
 
 @train.command("encoder")
