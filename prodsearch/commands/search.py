@@ -88,7 +88,13 @@ def search(
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option("--reranker", type=click.Path(path_type=Path), help="Cross-encoder model directory; enables rerank mode.")
-@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Request threads.")
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    default=4,
+    show_default=True,
+    help="Request threads; 3 more serve only long or heavily filtered searches, which take turns.",
+)
 @click.option(
     "--connections",
     type=click.IntRange(1),
