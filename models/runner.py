@@ -2,8 +2,9 @@
 
 Texts are sorted by token count before batching, so that a batch holds texts of one length and
 nothing is padded, and batches run on one single-threaded session per core: on two cores that
-beats one two-threaded session by about a sixth. A few texts are split evenly over the cores. A single batch (a query) gets every core, except
-in a thread marked by `modest_thread`: there it runs on that thread alone, at that thread's priority.
+beats one two-threaded session by about a sixth. A few texts are split evenly over the cores. A
+single batch (a query) gets every core, except in a thread marked by `modest_thread`: there it runs on
+that thread alone, at that thread's priority.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from tqdm import tqdm
 # What a batch's graph output becomes, one row per text: (output, attention mask) -> rows.
 Finish = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
+MIN_SPLIT = 8  # texts a batch keeps when a few are split over the workers
 _thread = threading.local()
 
 
@@ -44,11 +46,7 @@ class OnnxRunner:
     def run(self, encodings: Sequence[Encoding], batch_size: int, finish: Finish, progress: bool = False) -> np.ndarray:
         """finish(output) of every encoding, in their order; at least one encoding."""
         order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))  # batch mates of one length
-        # a few texts (a reranked page: 20 or 30 pairs) split evenly over the workers, not 16 + 4
-        batch_size = min(batch_size, -(-len(encodings) // self.workers))
-        batches = [
-            [encodings[i] for i in order[start : start + batch_size]] for start in range(0, len(order), batch_size)
-        ]
+        batches = [[encodings[i] for i in batch] for batch in batched(order, batch_size, self.workers)]
         if len(batches) == 1:
             rows = _run_batch(batches[0], self.one_batch_session(), finish)
         else:
@@ -67,6 +65,16 @@ class OnnxRunner:
 
     def one_batch_session(self):
         return self.session if in_modest_thread() else self.single_session
+
+
+def batched(items: list[int], batch_size: int, workers: int) -> list[list[int]]:
+    """`items` in order, in batches of `batch_size`; a few of them (a reranked page) split evenly over the
+    workers instead (30 on two: 15 + 15, not 16 + 14; 20: 10 + 10, not 16 + 4), in batches of MIN_SPLIT at
+    least, so that many cores do not each run a sliver."""
+    if len(items) <= batch_size * workers:
+        pieces = min(workers, -(-len(items) // MIN_SPLIT))
+        batch_size = max(1, -(-len(items) // max(1, pieces)))
+    return [items[start : start + batch_size] for start in range(0, len(items), batch_size)]
 
 
 def _run_batch(encodings: Sequence[Encoding], session, finish: Finish) -> np.ndarray:
