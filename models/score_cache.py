@@ -2,7 +2,7 @@
 
 Keys are a 16-byte BLAKE2b digest of the pair's text, so a product whose text an update changed is scored
 again, never served its old score; the least recently used pairs go first beyond `size` (100,000 pairs
-take about 15 MB). The service keeps one per index version (web.open_live), so a version switch starts
+take about 17 MB). The service keeps one per index version (web.open_live), so a version switch starts
 empty and the old scores go with the old version.
 """
 
@@ -58,4 +58,5 @@ class CachedScores:
 
 def _key(pair: Pair) -> bytes:
     query, text = pair
-    return hashlib.blake2b(f"{query}\x00{text}".encode(errors="surrogatepass"), digest_size=16).digest()
+    keyed = f"{len(query)}:{query}{text}"  # the query's length first: no two pairs read alike
+    return hashlib.blake2b(keyed.encode(errors="surrogatepass"), digest_size=16).digest()

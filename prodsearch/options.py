@@ -57,19 +57,17 @@ class Judgments:
         return load_judgments(self.queries_path, self.qrels_path, self.part, self.share, self.seed)
 
     def load_queries(self) -> tuple[dict[str, str], dict[str, dict[str, int]] | None]:
-        """As `load`, and with --queries alone (queries): (the part's queries, split by query id, None)."""
-        from evaluation.judgments import read_queries, split_queries
+        """As `load`, and with --queries alone (all of them, None): the parts split judged queries, so a
+        part needs the judgments that say which those are."""
+        from evaluation.judgments import read_queries
 
         if self.qrels_path is not None:
             return self.load()
         if self.queries_path is None:
             raise click.UsageError("give --queries: the queries shoppers search (and --qrels to validate on)")
-        queries = read_queries(self.queries_path)
         if self.part != "all":
-            train, held_out = split_queries(sorted(queries), self.share, self.seed)
-            keep = set(train if self.part == "train" else held_out)
-            queries = {qid: text for qid, text in queries.items() if qid in keep}
-        return queries, None
+            raise click.UsageError(f"--part {self.part} needs --qrels: the parts split the judged queries")
+        return read_queries(self.queries_path), None
 
 
 def judgment_options(command):

@@ -8,8 +8,9 @@ the teacher's offset per query (the margin-MSE of Hofstätter et al. 2020, "Impr
 Ranking Models with Cross-Architecture Knowledge Distillation", taken over all pairs of a query at once).
 Training needs no judgments, only queries a shop's shoppers search. With judgments, the held-out
 validation queries choose the depth and weight the student reranks with, as `train reranker` does, and
-the teacher is measured on the same queries to say how much of its gain the student kept; without
-them, the teacher's own choice is copied.
+the teacher is measured on the same queries to say how much of its gain the student kept (they are the
+teacher's own validation queries when the split is the same, which flatters the teacher: the share
+kept errs low); without them, the teacher's own choice is copied.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def distil_reranker(
     if qrels:
         judged = sorted(qid for qid in queries if qid in qrels)
         fit_ids, validation_ids = split_queries(judged, 1 - settings.validation_share, settings.seed)
-        fit_ids += sorted(qid for qid in queries if qid not in qrels)  # unjudged queries teach as well
+        fit_ids += sorted(qid for qid in queries if qid not in qrels)  # unjudged queries (--part all) teach too
         validation_ids = validation_ids[: settings.max_validation_queries]
     else:
         fit_ids, validation_ids = sorted(queries), []
@@ -96,6 +97,8 @@ def distil_reranker(
     teacher = CrossEncoder(str(teacher_dir), device="cuda" if torch.cuda.is_available() else "cpu")
     fit = hybrid_candidates(pipeline, {qid: queries[qid] for qid in fit_ids}, settings.depth)
     fit = {qid: candidates for qid, candidates in fit.items() if len(candidates.items) > 1}
+    if not fit:
+        raise TrainingError("no query found two products or more: there is no order to learn")
     targets = _teacher_logits(teacher, fit, progress)
 
     student = CrossEncoder(str(teacher_dir), max_length=settings.max_length, device=teacher.device)
@@ -137,6 +140,7 @@ def distil_reranker(
         usage, teacher_usage, kept = read_usage_record(teacher_dir), None, None
     if usage is None:
         student.save(str(out))
+        (out / USAGE_FILE).unlink(missing_ok=True)  # an earlier run's choice is not this student's
     else:
         save_model(student, usage, out)
     report = {

@@ -93,7 +93,7 @@ def search(
     type=click.IntRange(1, 64),
     default=4,
     show_default=True,
-    help="Request threads; 3 more serve only long or heavily filtered searches, which take turns.",
+    help="Request threads; 3 more are added, as long or heavily filtered searches may hold 3 while they take turns.",
 )
 @click.option(
     "--connections",

@@ -68,3 +68,9 @@ def test_without_judgments_the_student_reranks_as_its_teacher_was_chosen_to(
     teacher_usage = json.loads((pinned_reranker / USAGE_FILE).read_text())
     assert json.loads((out / USAGE_FILE).read_text()) == teacher_usage
     assert load_cross_encoder(out).usage.depth == teacher_usage["rerank_depth"]
+
+
+def test_a_part_of_the_queries_needs_the_judgments_that_split_them(sample_index: Path, tmp_path: Path) -> None:
+    queries = ["--queries", str(SAMPLE / "queries.tsv"), "--part", "train", "--out", str(tmp_path / "student")]
+    result = prodsearch("train", "distil", str(sample_index), "--teacher", str(tmp_path), *queries)
+    assert result.returncode == 2 and "--part train needs --qrels" in result.stderr

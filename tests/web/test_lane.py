@@ -1,4 +1,4 @@
-"""The heavy lane: one search at a time, in a thread scheduled after the others whose model batches stay on it."""
+"""The heavy lane: one search at a time, in a thread scheduled after the others; its model work shares that priority."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def niceness() -> int:
     return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
 
 
-def test_work_runs_in_a_lower_priority_thread_whose_batches_stay_on_it() -> None:
+def test_work_runs_in_a_lower_priority_thread_marked_modest() -> None:
     lane = HeavyLane()
     caller = niceness()
     assert lane.run(niceness) == min(19, caller + NICENESS)
