@@ -27,7 +27,6 @@ from search.live import FixedSearch, LiveSearch
 from search.pipeline import SearchPipeline
 from web import lane
 from web.config import SPARE_CONNECTIONS, ConfigError, ServerLimits, ServiceConfig
-from web.lane import HeavyLane
 from web.metrics import Metrics
 from web.page import PAGE_POLICY
 
@@ -112,7 +111,7 @@ def create_app(config: ServiceConfig | None = None, live: LiveSearch | FixedSear
     app.extensions["prodsearch.config"] = config
     app.extensions["prodsearch.live"] = live
     app.extensions["prodsearch.metrics"] = Metrics()
-    app.extensions["prodsearch.heavy"] = HeavyLane()
+    app.extensions["prodsearch.heavy"] = lane.HeavyLane()
     app.extensions["prodsearch.events"] = events = open_events(config)
     app.extensions["prodsearch.events_token"] = config.events_token
     if events is not None:  # suggestions start with the queries that worked here
