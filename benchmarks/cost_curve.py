@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.peers import measured
+from benchmarks.search_latency import in_process
 from evaluation.judgments import read_queries
 
 
@@ -52,7 +53,7 @@ def answer(index: Path, queries_path: Path, modes: list[str], reranker: Path | N
     the reranker), then each mode's p50 and p99 over the queries."""
     from indexer import open_index
     from models import load_cross_encoder
-    from search import EmbeddedBackend, SearchPipeline, SearchRequest
+    from search import EmbeddedBackend, SearchPipeline
 
     model = load_cross_encoder(reranker) if reranker else None
     started = time.perf_counter()
@@ -60,13 +61,7 @@ def answer(index: Path, queries_path: Path, modes: list[str], reranker: Path | N
     result: dict = {"load_seconds": time.perf_counter() - started, "dense": pipeline.backend.describe()["dense"]}
     queries = list(json.loads(queries_path.read_text(encoding="utf-8")).values())
     for mode in modes:
-        for text in queries[:20]:
-            pipeline.search(SearchRequest(text, mode))
-        latencies = []
-        for text in queries:
-            begun = time.perf_counter()
-            pipeline.search(SearchRequest(text, mode))
-            latencies.append((time.perf_counter() - begun) * 1000)
+        latencies = in_process(pipeline, queries, mode)
         result[mode] = [float(value) for value in np.percentile(latencies, [50, 99])]
     out.write_text(json.dumps(result), encoding="utf-8")
 
