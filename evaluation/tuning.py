@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from itertools import product
 from typing import Any
 
+import numpy as np
 from tqdm import tqdm
 
 from evaluation.judgments import Qrels, judged_queries
@@ -27,13 +28,15 @@ RRF_KS = (10, 30, 60, 100)
 WEIGHTS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 TOP = 100
 RERANK_WEIGHTS = tuple(step / 10 for step in range(11))
-RERANK_DEPTHS = (10, 20, 30, 50, 100)
-# Rerank time grows with its depth: a deeper setting is chosen only if it wins by more than this.
+RERANK_DEPTHS = (10, 15, 20, 30, 50, 100)
+# Rerank time grows with its depth: a deeper setting is chosen only if it wins by more than this, and by
+# more than one standard error of its per-query difference (cheapest_rerank).
 RERANK_TOLERANCE = 0.002
 RERANK_QUERIES = 500  # the cross-encoder is slow: weights are chosen on a seeded sample this large
 
 FusionResults = list[tuple[SearchSettings, float, dict[str, float]]]  # (settings, mean, per query), best first
-RerankResults = list[tuple[tuple[int, float], float]]  # ((rerank_depth, rerank_weight), mean), best first
+# ((rerank_depth, rerank_weight), mean, per-query values in one query order), best first
+RerankResults = list[tuple[tuple[int, float], float, list[float]]]
 RerankList = tuple[list[tuple[str, float]], dict[str, float]]  # (fused hits, cross-encoder score of the top ones)
 
 
@@ -133,7 +136,7 @@ def tune_rerank(
     seed: int = 13,
     progress: bool = False,
 ) -> RerankResults:
-    """((rerank_depth, rerank_weight), mean metric) best first: each query's fused top hits are
+    """((rerank_depth, rerank_weight), mean metric, per query) best first: each query's fused top hits are
     reranked once, as deep as the deepest setting, then cut and mixed at every depth and weight."""
     if pipeline.reranker is None:
         raise ValueError("tuning the rerank weight needs a reranker")
@@ -156,23 +159,34 @@ def rerank_grid(
     metrics: MetricSet = MetricSet(),
     depths: tuple[int, ...] = RERANK_DEPTHS,
 ) -> RerankResults:
-    """((rerank_depth, rerank_weight), mean metric) best first, for each query's fused hits and the
-    cross-encoder's scores of its top ones: every depth and weight mixed in memory."""
+    """((rerank_depth, rerank_weight), mean metric, per query) best first, for each query's fused hits and
+    the cross-encoder's scores of its top ones: every depth and weight mixed in memory."""
     results = []
     for depth, weight in product(depths, RERANK_WEIGHTS):
         run: Run = {}
         for qid, (fused, reranked) in lists.items():
             head = blend(fused[:depth], {pid: reranked[pid] for pid, _ in fused[:depth]}, weight)
             run[qid] = head + below(head, fused[depth:])
-        results.append(((depth, weight), mean(evaluate_run(run, qrels, metrics)[metric])))
+        values = evaluate_run(run, qrels, metrics)[metric]
+        results.append(((depth, weight), mean(values), [values[qid] for qid in sorted(values)]))
     return sorted(results, key=lambda item: (-item[1], item[0][0], -item[0][1]))
 
 
 def cheapest_rerank(results: RerankResults) -> tuple[tuple[int, float], float]:
-    """Of `tune_rerank`'s results, the shallowest (depth, weight) within RERANK_TOLERANCE of the best score."""
-    best = max(score for _, score in results)
-    close = [item for item in results if item[1] >= best - RERANK_TOLERANCE]
-    return min(close, key=lambda item: (item[0][0], -item[1]))
+    """Of `tune_rerank`'s results, the shallowest depth (at its best weight) that the best setting does not beat
+    by more than RERANK_TOLERANCE and one standard error of their per-query differences: the one-standard-error
+    rule (Breiman, Friedman, Olshen and Stone, "Classification and Regression Trees", 1984, 3.4.3). A few hundred
+    validation queries cannot tell settings that close apart, and a shallower one is faster for every shopper."""
+    best = max(results, key=lambda item: item[1])
+
+    def margin(values: list[float]) -> float:
+        differences = np.subtract(best[2], values)
+        error = differences.std(ddof=1) / np.sqrt(len(differences)) if len(differences) > 1 else 0.0
+        return max(RERANK_TOLERANCE, float(error))
+
+    close = [item for item in results if item[1] >= best[1] - margin(item[2])]
+    (depth, weight), score, _ = min(close, key=lambda item: (item[0][0], -item[1]))
+    return (depth, weight), score
 
 
 def choose_rerank(
@@ -232,6 +246,6 @@ def format_rerank(results: RerankResults, queries: int) -> str:
     """rerank_weight by rerank_depth, one row a depth."""
     lines = [f"rerank_weight by rerank_depth, on {queries} queries"]
     for depth in RERANK_DEPTHS:
-        row = sorted((weight, value) for (at, weight), value in results if at == depth)
+        row = sorted((weight, value) for (at, weight), value, _ in results if at == depth)
         lines.append(f"{depth:>4}  " + "  ".join(f"{weight:.1f}: {value:.4f}" for weight, value in row))
     return "\n".join(lines)

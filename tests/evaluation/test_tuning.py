@@ -68,10 +68,24 @@ def test_tune_with_a_reranker_chooses_its_depth_and_weight(sample_index: Path, s
 
 @pytest.mark.fast
 def test_a_deeper_rerank_must_win_by_more_than_the_tolerance() -> None:
+    steady = lambda score: [score] * 4  # noqa: E731 -- every query alike: no noise
     results = [((100, 0.5), 0.4395), ((30, 0.5), 0.4394), ((50, 0.6), 0.4390), ((30, 0.4), 0.4300)]
+    results = [(setting, score, steady(score)) for setting, score in results]
     assert cheapest_rerank(results) == ((30, 0.5), 0.4394)  # depth 100 is better by less than the tolerance
     results = [((100, 0.5), 0.4395 + RERANK_TOLERANCE), ((30, 0.5), 0.4394)]
+    results = [(setting, score, steady(score)) for setting, score in results]
     assert cheapest_rerank(results) == ((100, 0.5), 0.4395 + RERANK_TOLERANCE)
+
+
+@pytest.mark.fast
+def test_a_deeper_rerank_must_win_by_more_than_the_noise_of_the_validation_queries() -> None:
+    shallow = [0.5, 0.5, 0.5, 0.5]
+    lucky = [0.9, 0.1, 0.9, 0.2]  # mean +0.025 over the shallow one, but query by query all over the place
+    results = [((30, 0.5), 0.525, lucky), ((15, 0.5), 0.5, shallow)]
+    assert cheapest_rerank(results) == ((15, 0.5), 0.5)
+    steady = [0.53, 0.52, 0.53, 0.52]  # the same gain on every query
+    results = [((30, 0.5), 0.525, steady), ((15, 0.5), 0.5, shallow)]
+    assert cheapest_rerank(results) == ((30, 0.5), 0.525)
 
 
 def _results(best: dict[str, float], default: dict[str, float]) -> list:
