@@ -9,7 +9,9 @@ position bias can be measured from the logs). Each shopper clicks by the positio
 (Chuklin et al. 2015): position k of the first page is looked at with probability (1/k)^eta, and a
 product looked at is clicked with probability noise + (1 - noise) x grade / top grade (0 for a
 product nobody judged). Clicks are posted to /api/events with the service's token, as a shop's
-backend would. Prints what it sent, the click-through rate by position, and how long it took.
+backend would; --clients queries are searched at once, each query's shoppers drawn from a random stream of its
+own, so that a seed sends the same events at any --clients. Prints what it sent, the click-through rate by
+position, and how long it took.
 """
 
 from __future__ import annotations
@@ -17,9 +19,13 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import requests
 
 from benchmarks.search_latency import start_server
@@ -43,50 +49,72 @@ def main() -> None:
     parser.add_argument("--noise", type=float, default=0.1, help="click probability of an irrelevant product seen")
     parser.add_argument("--k", type=int, default=10, help="hits on the first page")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--clients", type=int, default=2, help="queries searched at once")
     args = parser.parse_args()
 
     queries, qrels = load_judgments(args.queries, args.qrels, args.part, args.share, args.split_seed)
     judged = {qid: text for qid, text in queries.items() if qid in qrels}
-    top = max(grade for grades in qrels.values() for grade in grades.values())
-    modes = args.modes.split(",")
-    rng = random.Random(args.seed)
+    shoppers = Shoppers(qrels, args.modes.split(","), args.eta, args.noise, args.k, args.sessions, args.seed)
     os.environ |= {"PRODSEARCH_EVENTS_DB": str(args.events_db), "PRODSEARCH_EVENTS_TOKEN": TOKEN}
     server, url = start_server(args.index)
-    http = requests.Session()
-    shown, clicked = [0] * args.k, [0] * args.k
-    searches = 0
     started = time.perf_counter()
     try:
-        for qid, text in judged.items():
-            for session in range(args.sessions):
-                mode = rng.choice(modes)
-                headers = {"X-Prodsearch-Session": f"{qid}-{session}"}
-                params = {"q": text, "k": args.k, "mode": mode}
-                body = http.get(url + "/api/search", params=params, headers=headers, timeout=60).json()
-                searches += 1
-                events = []
-                for position, hit in enumerate(body["hits"], start=1):
-                    shown[position - 1] += 1
-                    grade = max(qrels[qid].get(hit["id"], 0), 0)
-                    looked = rng.random() < (1 / position) ** args.eta
-                    if looked and rng.random() < args.noise + (1 - args.noise) * grade / top:
-                        clicked[position - 1] += 1
-                        events.append({"type": "click", "search_id": body["search_id"], "product_id": hit["id"]})
-                if events:
-                    answer = http.post(url + "/api/events", json=events, headers={"Authorization": f"Bearer {TOKEN}"})
-                    answer.raise_for_status()
+        with ThreadPoolExecutor(args.clients) as pool:
+            counts = list(pool.map(lambda item: shoppers.search(url, *item), judged.items()))
     finally:
         server.terminate()  # a clean stop: the service writes what it has queued
         server.wait(timeout=60)
     seconds = time.perf_counter() - started
+    shown = np.sum([shown for shown, _ in counts], axis=0)
+    clicked = np.sum([clicked for _, clicked in counts], axis=0)
+    searches = len(judged) * args.sessions
     print(
-        f"{searches} searches of {len(judged)} queries ({args.part}), {sum(clicked)} clicks, modes {modes}, "
+        f"{searches} searches of {len(judged)} queries ({args.part}), {sum(clicked)} clicks, modes {args.modes}, "
         f"examination (1/k)^{args.eta:g}, noise {args.noise:g}: {seconds:.0f} s, into {args.events_db}"
     )
     print(
         "click-through rate by position: "
         + ", ".join(f"{k}: {c / s:.3f}" for k, (c, s) in enumerate(zip(clicked, shown, strict=True), start=1) if s)
     )
+
+
+@dataclass
+class Shoppers:
+    """Each judged query's shoppers: their searches and position-biased clicks, drawn from a random stream of the
+    query's own, so that one seed sends the same events however many clients share the queries."""
+
+    qrels: dict[str, dict[str, int]]
+    modes: list[str]
+    eta: float
+    noise: float
+    k: int
+    sessions: int
+    seed: int
+    local: threading.local = field(default_factory=threading.local)
+
+    def search(self, url: str, qid: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(shown, clicked) counts by position, once the query's shoppers have searched and clicked."""
+        if not hasattr(self.local, "http"):
+            self.local.http = requests.Session()  # one connection per client thread
+        http, rng = self.local.http, random.Random(f"{self.seed}-{qid}")
+        top = max(grade for grades in self.qrels.values() for grade in grades.values())
+        shown, clicked = np.zeros(self.k, dtype=int), np.zeros(self.k, dtype=int)
+        for session in range(self.sessions):
+            headers = {"X-Prodsearch-Session": f"{qid}-{session}"}
+            params = {"q": text, "k": self.k, "mode": rng.choice(self.modes)}
+            body = http.get(url + "/api/search", params=params, headers=headers, timeout=60).json()
+            events = []
+            for position, hit in enumerate(body["hits"], start=1):
+                shown[position - 1] += 1
+                grade = max(self.qrels[qid].get(hit["id"], 0), 0)
+                looked = rng.random() < (1 / position) ** self.eta
+                if looked and rng.random() < self.noise + (1 - self.noise) * grade / top:
+                    clicked[position - 1] += 1
+                    events.append({"type": "click", "search_id": body["search_id"], "product_id": hit["id"]})
+            if events:
+                answer = http.post(url + "/api/events", json=events, headers={"Authorization": f"Bearer {TOKEN}"})
+                answer.raise_for_status()
+        return shown, clicked
 
 
 if __name__ == "__main__":
