@@ -50,6 +50,14 @@ def evaluate_run(run: Run, qrels: Qrels, metrics: MetricSet = MetricSet()) -> di
     return per_query
 
 
+def condensed(run: Run, qrels: Qrels) -> Run:
+    """The run with every product its query's judgments do not grade left out: the condensed list of Sakai
+    ("Alternatives to Bpref", SIGIR 2007), for judgments that grade only part of what a ranker can return,
+    such as clicks, which grade only what shoppers were shown. An ungraded product is then neither
+    relevant nor irrelevant, instead of counting as irrelevant."""
+    return {qid: [(doc, score) for doc, score in hits if doc in qrels.get(qid, {})] for qid, hits in run.items()}
+
+
 def mean(values: Mapping[str, float]) -> float:
     return sum(values.values()) / len(values) if values else 0.0
 

@@ -17,7 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from evaluation.judgments import Qrels, judged_queries
-from evaluation.metrics import SIGNIFICANCE, MetricSet, Run, evaluate_run, mean, paired_p_value
+from evaluation.metrics import SIGNIFICANCE, MetricSet, Run, condensed, evaluate_run, mean, paired_p_value
 from search import SearchPipeline, SearchRequest, SearchSettings
 from search.pipeline import above_floor, below, blend, fuse
 from search.retrievers import Hit
@@ -158,16 +158,18 @@ def rerank_grid(
     metric: str = "ndcg@10",
     metrics: MetricSet = MetricSet(),
     depths: tuple[int, ...] = RERANK_DEPTHS,
+    condense: bool = False,
 ) -> RerankResults:
     """((rerank_depth, rerank_weight), mean metric, per query) best first, for each query's fused hits and
-    the cross-encoder's scores of its top ones: every depth and weight mixed in memory."""
+    the cross-encoder's scores of its top ones: every depth and weight mixed in memory; with `condense`, over
+    the graded products only (evaluation.metrics.condensed)."""
     results = []
     for depth, weight in product(depths, RERANK_WEIGHTS):
         run: Run = {}
         for qid, (fused, reranked) in lists.items():
             head = blend(fused[:depth], {pid: reranked[pid] for pid, _ in fused[:depth]}, weight)
             run[qid] = head + below(head, fused[depth:])
-        values = evaluate_run(run, qrels, metrics)[metric]
+        values = evaluate_run(condensed(run, qrels) if condense else run, qrels, metrics)[metric]
         results.append(((depth, weight), mean(values), [values[qid] for qid in sorted(values)]))
     return sorted(results, key=lambda item: (-item[1], item[0][0], -item[0][1]))
 
@@ -190,22 +192,23 @@ def cheapest_rerank(results: RerankResults) -> tuple[tuple[int, float], float]:
 
 
 def choose_rerank(
-    lists: dict[str, RerankList], qrels: Qrels, max_depth: int, metric: str = "ndcg@10"
+    lists: dict[str, RerankList], qrels: Qrels, max_depth: int, metric: str = "ndcg@10", condense: bool = False
 ) -> dict[str, Any]:
     """How a cross-encoder is best used on these queries (its fused hits reranked as deep as `max_depth`):
     the cheapest depth and weight above zero, its score beside hybrid's order, and whether it beats that
     by more than RERANK_TOLERANCE, the paired p-value beside it. The record `train reranker` leaves in
-    the model folder (models.cross_encoders.USAGE_FILE)."""
+    the model folder (models.cross_encoders.USAGE_FILE). `condense`: judged on the graded products only, for
+    judgments that grade only what shoppers were shown (clicks)."""
     depths = tuple(depth for depth in RERANK_DEPTHS if depth < max_depth) + (max_depth,)
-    results = [item for item in rerank_grid(lists, qrels, metric, depths=depths) if item[0][1] > 0]
-    (depth, weight), score = cheapest_rerank(results)
-    fused = {qid: fused for qid, (fused, _) in lists.items()}
-    hybrid = evaluate_run(fused, qrels)[metric]
+    grid = rerank_grid(lists, qrels, metric, depths=depths, condense=condense)
+    (depth, weight), score = cheapest_rerank([item for item in grid if item[0][1] > 0])
+    judge = (lambda run: condensed(run, qrels)) if condense else (lambda run: run)
+    hybrid = evaluate_run(judge({qid: fused for qid, (fused, _) in lists.items()}), qrels)[metric]
     chosen: Run = {}
     for qid, (hits, reranked) in lists.items():
         head = blend(hits[:depth], {pid: reranked[pid] for pid, _ in hits[:depth]}, weight)
         chosen[qid] = head + below(head, hits[depth:])
-    per_query = evaluate_run(chosen, qrels)[metric]
+    per_query = evaluate_run(judge(chosen), qrels)[metric]
     return {
         "rerank_depth": depth,
         "rerank_weight": weight,

@@ -64,6 +64,8 @@ class TrainingSettings:
     loss: str = "lambda"
     init: str | None = None  # a cross-encoder folder to go on from, instead of a base model with a fresh head
     base: str | None = None  # a backbone name or folder; None: the index language's (models.backbones)
+    # validate on the graded products only: for judgments that grade only what shoppers were shown (clicks)
+    condensed: bool = False
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
@@ -240,17 +242,19 @@ class _Pointwise:
 
 
 def _choose(validation: dict[str, Candidates], qrels: Qrels, model: Any, settings: TrainingSettings) -> dict[str, Any]:
-    return choose_usage(validation, qrels, model, settings.rerank_depth)
+    return choose_usage(validation, qrels, model, settings.rerank_depth, settings.condensed)
 
 
-def choose_usage(validation: dict[str, Candidates], qrels: Qrels, model: Any, depth: int) -> dict[str, Any]:
+def choose_usage(
+    validation: dict[str, Candidates], qrels: Qrels, model: Any, depth: int, condense: bool = False
+) -> dict[str, Any]:
     """How a sentence-transformers CrossEncoder is best used on the validation queries' hybrid top `depth`
     (evaluation.tuning.choose_rerank)."""
     lists: dict[str, RerankList] = {}
     for qid, (query, items, fused) in validation.items():
         scores = model.predict([(query, text) for _, text in items], batch_size=64, show_progress_bar=False)
         lists[qid] = (fused, {product_id: float(score) for (product_id, _), score in zip(items, scores, strict=True)})
-    return choose_rerank(lists, qrels, depth)
+    return choose_rerank(lists, qrels, depth, condense=condense)
 
 
 def save_model(model: Any, choice: dict[str, Any], out: Path) -> None:

@@ -150,7 +150,9 @@ def train_reranker_command(
     from training import train_reranker
 
     pipeline, queries, qrels = training_inputs(location, out, judgments, events_db, not no_debias)
-    settings = TrainingSettings(seed=judgments.seed, init=str(init.resolve()) if init else None, **options)
+    start = str(init.resolve()) if init else None
+    # clicks grade only what shoppers were shown: validation leaves the products nobody saw out of its lists
+    settings = TrainingSettings(seed=judgments.seed, init=start, condensed=events_db is not None, **options)
     report = train_reranker(pipeline, queries, qrels, out, settings, progress=True)
     usage = report["usage"]
     click.echo(

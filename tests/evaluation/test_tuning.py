@@ -16,6 +16,7 @@ from evaluation.tuning import (
     choose_fusion,
     choose_rerank,
     format_fusion,
+    rerank_grid,
 )
 from search import SearchSettings
 from search.tuned import FILE, PREVIOUS, FileSettings
@@ -126,6 +127,19 @@ def test_choose_rerank_keeps_a_model_only_where_it_beats_hybrid() -> None:
     harmful = {f"q{n}": (fused, {"bad": 0.9, "meh": 0.5, "good": 0.1}) for n in range(6)}
     choice = choose_rerank(harmful, qrels, max_depth=3)
     assert not choice["beats_hybrid"] and choice["reranked"] <= choice["hybrid"] and choice["rerank_weight"] > 0
+
+
+@pytest.mark.fast
+def test_clicks_judge_a_rerank_only_by_the_products_shoppers_were_shown() -> None:
+    # shoppers saw "good" and "bad" (hybrid's top two) and clicked "good"; "unseen" was never shown
+    qrels = {f"q{n}": {"good": 9, "bad": 0} for n in range(6)}
+    fused = [("bad", 3.0), ("good", 2.0), ("unseen", 1.0)]
+    reranked = {f"q{n}": (fused, {"unseen": 0.9, "good": 0.8, "bad": 0.1}) for n in range(6)}
+    alone = lambda results: next(score for (_, weight), score, _ in results if weight == 1.0)  # noqa: E731
+    assert alone(rerank_grid(reranked, qrels, depths=(3,))) < 1.0  # the unseen product on top counts as irrelevant
+    assert alone(rerank_grid(reranked, qrels, depths=(3,), condense=True)) == 1.0  # it is left out
+    condensed = choose_rerank(reranked, qrels, max_depth=3, condense=True)
+    assert condensed["reranked"] == 1.0 and condensed["hybrid"] < 1.0 and condensed["beats_hybrid"]
 
 
 def test_rerank_settings_saved_before_models_chose_their_own_are_not_read_as_a_choice(tmp_path) -> None:
