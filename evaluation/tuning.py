@@ -196,9 +196,11 @@ def choose_rerank(
 ) -> dict[str, Any]:
     """How a cross-encoder is best used on these queries (its fused hits reranked as deep as `max_depth`):
     the cheapest depth and weight above zero, its score beside hybrid's order, and whether it beats that
-    by more than RERANK_TOLERANCE, the paired p-value beside it. The record `train reranker` leaves in
-    the model folder (models.cross_encoders.USAGE_FILE). `condense`: judged on the graded products only, for
-    judgments that grade only what shoppers were shown (clicks)."""
+    by more than RERANK_TOLERANCE and significantly (paired t-test, p < SIGNIFICANCE), the p-value beside
+    it. A model that cannot show on its validation queries that it helps is not used: a few validation
+    queries that happened to favour it would otherwise let rerank make results worse than hybrid. The
+    record `train reranker` leaves in the model folder (models.cross_encoders.USAGE_FILE). `condense`:
+    judged on the graded products only, for judgments that grade only what shoppers were shown (clicks)."""
     depths = tuple(depth for depth in RERANK_DEPTHS if depth < max_depth) + (max_depth,)
     grid = rerank_grid(lists, qrels, metric, depths=depths, condense=condense)
     (depth, weight), score = cheapest_rerank([item for item in grid if item[0][1] > 0])
@@ -209,15 +211,17 @@ def choose_rerank(
         head = blend(hits[:depth], {pid: reranked[pid] for pid, _ in hits[:depth]}, weight)
         chosen[qid] = head + below(head, hits[depth:])
     per_query = evaluate_run(judge(chosen), qrels)[metric]
+    p_value = paired_p_value(per_query, hybrid)
+    significant = p_value is not None and p_value < SIGNIFICANCE
     return {
         "rerank_depth": depth,
         "rerank_weight": weight,
-        "beats_hybrid": score >= mean(hybrid) + RERANK_TOLERANCE,
+        "beats_hybrid": score >= mean(hybrid) + RERANK_TOLERANCE and significant,
         "metric": metric,
         "queries": len(lists),
         "hybrid": round(mean(hybrid), 4),
         "reranked": round(score, 4),
-        "p_value": paired_p_value(per_query, hybrid),
+        "p_value": p_value,
     }
 
 

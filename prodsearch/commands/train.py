@@ -163,8 +163,9 @@ def train_reranker_command(
     )
     if not usage["beats_hybrid"]:
         click.echo(
-            f"the model did not beat hybrid on its validation queries: the rerank mode will show hybrid's order "
-            f"with it (more judged queries, --epochs or --init may help; {out / USAGE_FILE} records the choice)"
+            f"the model did not beat hybrid on its validation queries by enough to be sure (paired p "
+            f"{_p(usage['p_value'])}): the rerank mode will show hybrid's order with it (more judged queries, "
+            f"--epochs or --init may help; {out / USAGE_FILE} records the choice)"
         )
     else:
         click.echo(f"for a search box, distil it: prodsearch train distil INDEX --teacher {out} --queries Q --out DIR")
@@ -265,3 +266,7 @@ def train_encoder_command(
         )
     if reembed:
         print_report(reembed_index(Path(location.name), str(out.resolve()), progress=True), location.name)
+
+
+def _p(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2g}"

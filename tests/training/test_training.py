@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from evaluation import read_qrels, read_queries
+from evaluation.metrics import SIGNIFICANCE
 from evaluation.tuning import RERANK_TOLERANCE
 from indexer import open_index
 from models.cross_encoders import (
@@ -60,7 +61,9 @@ def test_training_chooses_how_its_model_is_used(sample_index: Path, sample_reran
     assert usage["reranked"] == max(check["ndcg@10"] for check in report["history"])
     assert 1 <= usage["rerank_depth"] <= 30 and 0 < usage["rerank_weight"] <= 1
     # the untrained head (step 0) is kept when no checkpoint beats it, and never counts as beating hybrid
-    assert usage["beats_hybrid"] == (usage["step"] > 0 and usage["reranked"] >= usage["hybrid"] + RERANK_TOLERANCE)
+    significant = usage["p_value"] is not None and usage["p_value"] < SIGNIFICANCE
+    gain = usage["reranked"] >= usage["hybrid"] + RERANK_TOLERANCE
+    assert usage["beats_hybrid"] == (usage["step"] > 0 and gain and significant)
     assert f"reranking the top {usage['rerank_depth']} at weight {usage['rerank_weight']:.1f}" in result.stdout
     assert ("did not beat hybrid" in result.stdout) != usage["beats_hybrid"]
 
