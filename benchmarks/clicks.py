@@ -92,12 +92,14 @@ class Shoppers:
     seed: int
     local: threading.local = field(default_factory=threading.local)
 
+    def __post_init__(self) -> None:
+        self.top = max(grade for grades in self.qrels.values() for grade in grades.values())
+
     def search(self, url: str, qid: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(shown, clicked) counts by position, once the query's shoppers have searched and clicked."""
         if not hasattr(self.local, "http"):
             self.local.http = requests.Session()  # one connection per client thread
         http, rng = self.local.http, random.Random(f"{self.seed}-{qid}")
-        top = max(grade for grades in self.qrels.values() for grade in grades.values())
         shown, clicked = np.zeros(self.k, dtype=int), np.zeros(self.k, dtype=int)
         for session in range(self.sessions):
             headers = {"X-Prodsearch-Session": f"{qid}-{session}"}
@@ -108,7 +110,7 @@ class Shoppers:
                 shown[position - 1] += 1
                 grade = max(self.qrels[qid].get(hit["id"], 0), 0)
                 looked = rng.random() < (1 / position) ** self.eta
-                if looked and rng.random() < self.noise + (1 - self.noise) * grade / top:
+                if looked and rng.random() < self.noise + (1 - self.noise) * grade / self.top:
                     clicked[position - 1] += 1
                     events.append({"type": "click", "search_id": body["search_id"], "product_id": hit["id"]})
             if events:

@@ -15,9 +15,9 @@ which is also the position-based model's maximum-likelihood relevance given thet
 examinations rather than impressions keeps one lucky click far down from counting as full relevance
 (on simulated logs of 8 sessions a query its grades agree with the true relevance at 0.63 against
 0.60, and 0.58 uncorrected); theta is floored at 1 / MAX_WEIGHT to bound the variance. Logs where no
-product ever moved cannot tell position from relevance, and are left uncorrected. Only searches without filters are
-taken (events.store.EventStore.impressions): a shopper who filtered by a brand moved that brand's
-products up and chose them, which is not the same relevance at another position.
+product ever moved cannot tell position from relevance, and are left uncorrected. Only searches
+without filters are taken (events.store.EventStore.impressions): a shopper who filtered by a brand
+moved that brand's products up and chose them, which is not the same relevance at another position.
 
 The result has the shape of graded judgments, `(queries, qrels)` with grades 0..GRADES, so the
 trainers, `eval` and `tune` take it as they take a shop's own labels.
