@@ -62,6 +62,11 @@ def mean(values: Mapping[str, float]) -> float:
     return sum(values.values()) / len(values) if values else 0.0
 
 
+def format_p(value: float | None) -> str:
+    """A paired_p_value as the reports print it."""
+    return "n/a" if value is None else f"{value:.2g}"
+
+
 def paired_p_value(first: Mapping[str, float], second: Mapping[str, float]) -> float | None:
     """Two-sided paired t-test over the queries both have; None where it is undefined."""
     from scipy import stats  # 1.2 s to import: only the commands that compare pay for it

@@ -17,7 +17,16 @@ import numpy as np
 from tqdm import tqdm
 
 from evaluation.judgments import Qrels, judged_queries
-from evaluation.metrics import SIGNIFICANCE, MetricSet, Run, condensed, evaluate_run, mean, paired_p_value
+from evaluation.metrics import (
+    SIGNIFICANCE,
+    MetricSet,
+    Run,
+    condensed,
+    evaluate_run,
+    format_p,
+    mean,
+    paired_p_value,
+)
 from search import SearchPipeline, SearchRequest, SearchSettings
 from search.pipeline import above_floor, below, blend, fuse
 from search.retrievers import Hit
@@ -241,10 +250,9 @@ def format_fusion(results: FusionResults, choice: FusionChoice, metric: str, que
     defaults = "(defaults) " + describe(choice.defaults)
     lines.append(f"{'':>4} {defaults:<42} {choice.default_score:.4f}   searched {len(results)} settings")
     if choice.overruled:
-        p_value = "n/a" if choice.p_value is None else f"{choice.p_value:.2g}"
         lines.append(
             f"the best setting beats the defaults by {choice.best_score - choice.default_score:+.4f}, "
-            f"not significantly on {queries} queries (paired p {p_value}): keeping the default fusion"
+            f"not significantly on {queries} queries (paired p {format_p(choice.p_value)}): keeping the default fusion"
         )
     return "\n".join(lines)
 

@@ -147,6 +147,7 @@ def train_reranker_command(
 ) -> None:
     """Fine-tune a cross-encoder on the judgments, with hybrid hard negatives, and choose how deep and with
     what weight it reranks on held-out validation queries (or that it should not, if it does not beat hybrid)."""
+    from evaluation.metrics import format_p
     from training import train_reranker
 
     pipeline, queries, qrels = training_inputs(location, out, judgments, events_db, not no_debias)
@@ -164,7 +165,7 @@ def train_reranker_command(
     if not usage["beats_hybrid"]:
         click.echo(
             f"the model did not beat hybrid on its validation queries by enough to be sure (paired p "
-            f"{_p(usage['p_value'])}): the rerank mode will show hybrid's order with it (more judged queries, "
+            f"{format_p(usage['p_value'])}): the rerank mode will show hybrid's order with it (more judged queries, "
             f"--epochs or --init may help; {out / USAGE_FILE} records the choice)"
         )
     else:
@@ -192,6 +193,7 @@ def train_distil_command(location: IndexLocation, judgments: Judgments, teacher:
     It learns the teacher's scores of the hybrid top hits of --queries: no judgments are needed. With
     --qrels, held-out validation queries choose its depth and weight and say how much of the teacher's
     gain it kept; without, it reranks as the teacher was chosen to."""
+    from evaluation.metrics import format_p
     from search import SearchPipeline
     from training.distil import distil_reranker
 
@@ -212,7 +214,10 @@ def train_distil_command(location: IndexLocation, judgments: Judgments, teacher:
         f"teacher's gain), reranking the top {usage['rerank_depth']} at weight {usage['rerank_weight']:.1f}; {done}"
     )
     if not usage["beats_hybrid"]:
-        click.echo("the student did not beat hybrid on its validation queries: rerank mode will show hybrid's order")
+        click.echo(
+            f"the student did not beat hybrid on its validation queries by enough to be sure (paired p "
+            f"{format_p(usage['p_value'])}): rerank mode will show hybrid's order"
+        )
 
 
 @train.command("encoder")
@@ -266,7 +271,3 @@ def train_encoder_command(
         )
     if reembed:
         print_report(reembed_index(Path(location.name), str(out.resolve()), progress=True), location.name)
-
-
-def _p(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2g}"
