@@ -5,7 +5,8 @@ Every query with judgments counts: a query whose run is empty scores 0, it is no
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import ir_measures
@@ -14,6 +15,7 @@ from ir_measures import RR, P, R, nDCG
 from evaluation.judgments import Qrels
 
 Run = dict[str, list[tuple[str, float]]]  # qid -> [(product_id, score)] best first
+Judge = Callable[[Run], dict[str, float]]  # a run -> its value for each query
 SIGNIFICANCE = 0.05  # a paired difference counts when p is below this
 
 
@@ -50,12 +52,35 @@ def evaluate_run(run: Run, qrels: Qrels, metrics: MetricSet = MetricSet()) -> di
     return per_query
 
 
-def condensed(run: Run, qrels: Qrels) -> Run:
+def condensed(run: Run, qrels: Mapping[str, Mapping[str, object]]) -> Run:
     """The run with every product its query's judgments do not grade left out: the condensed list of Sakai
     ("Alternatives to Bpref", SIGIR 2007), for judgments that grade only part of what a ranker can return,
     such as clicks, which grade only what shoppers were shown. An ungraded product is then neither
     relevant nor irrelevant, instead of counting as irrelevant."""
     return {qid: [(doc, score) for doc, score in hits if doc in qrels.get(qid, {})] for qid, hits in run.items()}
+
+
+def by_judgments(qrels: Qrels, metric: str = "ndcg@10", metrics: MetricSet = MetricSet()) -> Judge:
+    """Runs judged by one metric of `metrics` on graded judgments."""
+    return lambda run: evaluate_run(run, qrels, metrics)[metric]
+
+
+def by_clicks(rates: Mapping[str, Mapping[str, float]], k: int = 10) -> Judge:
+    """Runs judged by what shoppers' clicks say of them: DCG@k with linear gains, the products' estimated
+    relevance from clicks (events.clicks), over the condensed list of the products shoppers were shown.
+    A counterfactual estimate of the clicks a new order would get, in the spirit of Joachims et al. (WSDM
+    2017); it is linear in the estimates, so their noise averages out of the difference between two
+    orders, where nDCG divided each query by an ideal made of the same noisy estimates, and so made any
+    reordering of rarely seen products look worse than the logged order."""
+
+    def judge(run: Run) -> dict[str, float]:
+        return {
+            qid: sum(rates[qid][doc] / math.log2(rank + 2) for rank, (doc, _) in enumerate(hits[:k]))
+            for qid, hits in condensed(run, rates).items()
+            if qid in rates
+        }
+
+    return judge
 
 
 def mean(values: Mapping[str, float]) -> float:

@@ -19,9 +19,10 @@ from tqdm import tqdm
 from evaluation.judgments import Qrels, judged_queries
 from evaluation.metrics import (
     SIGNIFICANCE,
+    Judge,
     MetricSet,
     Run,
-    condensed,
+    by_judgments,
     evaluate_run,
     format_p,
     mean,
@@ -158,29 +159,27 @@ def tune_rerank(
         deepest = response.hits[: max(RERANK_DEPTHS)]
         scores = pipeline.reranker.score([(response.searched, hit.product.embedding_text()) for hit in deepest])
         lists[qid] = (fused, {hit.product.id: float(score) for hit, score in zip(deepest, scores, strict=True)})
-    return rerank_grid(lists, qrels, metric, metrics)
+    return rerank_grid(lists, by_judgments(qrels, metric, metrics))
 
 
-def rerank_grid(
-    lists: dict[str, RerankList],
-    qrels: Qrels,
-    metric: str = "ndcg@10",
-    metrics: MetricSet = MetricSet(),
-    depths: tuple[int, ...] = RERANK_DEPTHS,
-    condense: bool = False,
-) -> RerankResults:
-    """((rerank_depth, rerank_weight), mean metric, per query) best first, for each query's fused hits and
-    the cross-encoder's scores of its top ones: every depth and weight mixed in memory; with `condense`, over
-    the graded products only (evaluation.metrics.condensed)."""
+def rerank_grid(lists: dict[str, RerankList], judge: Judge, depths: tuple[int, ...] = RERANK_DEPTHS) -> RerankResults:
+    """((rerank_depth, rerank_weight), mean value, per query) best first, for each query's fused hits and the
+    cross-encoder's scores of its top ones: every depth and weight mixed in memory and judged by `judge`
+    (evaluation.metrics.by_judgments or by_clicks)."""
     results = []
     for depth, weight in product(depths, RERANK_WEIGHTS):
-        run: Run = {}
-        for qid, (fused, reranked) in lists.items():
-            head = blend(fused[:depth], {pid: reranked[pid] for pid, _ in fused[:depth]}, weight)
-            run[qid] = head + below(head, fused[depth:])
-        values = evaluate_run(condensed(run, qrels) if condense else run, qrels, metrics)[metric]
+        values = judge(reranked_run(lists, depth, weight))
         results.append(((depth, weight), mean(values), [values[qid] for qid in sorted(values)]))
     return sorted(results, key=lambda item: (-item[1], item[0][0], -item[0][1]))
+
+
+def reranked_run(lists: dict[str, RerankList], depth: int, weight: float) -> Run:
+    """Each query's fused hits with the top `depth` reordered by the cross-encoder's scores mixed in at `weight`."""
+    run: Run = {}
+    for qid, (fused, reranked) in lists.items():
+        head = blend(fused[:depth], {pid: reranked[pid] for pid, _ in fused[:depth]}, weight)
+        run[qid] = head + below(head, fused[depth:])
+    return run
 
 
 def cheapest_rerank(results: RerankResults) -> tuple[tuple[int, float], float]:
@@ -201,26 +200,20 @@ def cheapest_rerank(results: RerankResults) -> tuple[tuple[int, float], float]:
 
 
 def choose_rerank(
-    lists: dict[str, RerankList], qrels: Qrels, max_depth: int, metric: str = "ndcg@10", condense: bool = False
+    lists: dict[str, RerankList], judge: Judge, max_depth: int, metric: str = "ndcg@10"
 ) -> dict[str, Any]:
     """How a cross-encoder is best used on these queries (its fused hits reranked as deep as `max_depth`):
     the cheapest depth and weight above zero, its score beside hybrid's order, and whether it beats that
     by more than RERANK_TOLERANCE and significantly (paired t-test, p < SIGNIFICANCE), the p-value beside
     it. A model that cannot show on its validation queries that it helps is not used: a few validation
     queries that happened to favour it would otherwise let rerank make results worse than hybrid. The
-    record `train reranker` leaves in the model folder (models.cross_encoders.USAGE_FILE). `condense`:
-    judged on the graded products only, for judgments that grade only what shoppers were shown (clicks)."""
+    record `train reranker` leaves in the model folder (models.cross_encoders.USAGE_FILE); `metric` names
+    what `judge` measures."""
     depths = tuple(depth for depth in RERANK_DEPTHS if depth < max_depth) + (max_depth,)
-    grid = rerank_grid(lists, qrels, metric, depths=depths, condense=condense)
+    grid = rerank_grid(lists, judge, depths)
     (depth, weight), score = cheapest_rerank([item for item in grid if item[0][1] > 0])
-    judge = (lambda run: condensed(run, qrels)) if condense else (lambda run: run)
-    hybrid = evaluate_run(judge({qid: fused for qid, (fused, _) in lists.items()}), qrels)[metric]
-    chosen: Run = {}
-    for qid, (hits, reranked) in lists.items():
-        head = blend(hits[:depth], {pid: reranked[pid] for pid, _ in hits[:depth]}, weight)
-        chosen[qid] = head + below(head, hits[depth:])
-    per_query = evaluate_run(judge(chosen), qrels)[metric]
-    p_value = paired_p_value(per_query, hybrid)
+    hybrid = judge({qid: fused for qid, (fused, _) in lists.items()})
+    p_value = paired_p_value(judge(reranked_run(lists, depth, weight)), hybrid)
     significant = p_value is not None and p_value < SIGNIFICANCE
     return {
         "rerank_depth": depth,

@@ -25,6 +25,7 @@ from typing import Any
 from tqdm import tqdm
 
 from evaluation.judgments import Qrels, split_queries
+from evaluation.metrics import by_judgments
 from models.cross_encoders import USAGE_FILE, read_usage
 from search import SearchPipeline
 from training.errors import TrainingError
@@ -132,8 +133,8 @@ def distil_reranker(
 
     validation = hybrid_candidates(pipeline, {qid: queries[qid] for qid in validation_ids}, settings.depth)
     if validation:
-        usage = choose_usage(validation, qrels, student, settings.depth)
-        teacher_usage = choose_usage(validation, qrels, teacher, settings.depth)
+        usage = choose_usage(validation, by_judgments(qrels), student, settings.depth)
+        teacher_usage = choose_usage(validation, by_judgments(qrels), teacher, settings.depth)
         gain = teacher_usage["reranked"] - teacher_usage["hybrid"]
         kept = (usage["reranked"] - usage["hybrid"]) / gain if gain > 0 else None
     else:  # the teacher's choice, copied, or none: the search settings decide

@@ -7,8 +7,9 @@ the unjudged top hits are the hardest negatives there are, and `negatives_from_r
 loss is listwise (LambdaLoss with the NDCG-Loss2++ weighting, from sentence-transformers): it
 orders each query's group as nDCG would; "bce" scores every pair on its own instead. A share of
 the queries is held out; a few times per epoch the model reranks their hybrid top 30, mixed with
-the fused score at every depth and weight (evaluation.tuning.choose_rerank), and the best checkpoint
-is kept as a standard sentence-transformers CrossEncoder folder with that choice beside it
+the fused score at every depth and weight (evaluation.tuning.choose_rerank), judged by nDCG@10, or
+for judgments made from clicks by the clicks each order would get (evaluation.metrics.by_clicks),
+and the best checkpoint is kept as a standard sentence-transformers CrossEncoder folder with that choice beside it
 (models.cross_encoders.USAGE_FILE): serving reranks as deep and with the weight it was validated
 at, and not at all when no checkpoint beat hybrid's order.
 """
@@ -26,6 +27,7 @@ from typing import Any
 from tqdm import tqdm
 
 from evaluation.judgments import Qrels
+from evaluation.metrics import Judge, by_clicks, by_judgments
 from evaluation.tuning import RerankList, choose_rerank
 from models.backbones import backbone_dir
 from models.cross_encoders import USAGE_FILE
@@ -42,6 +44,7 @@ from training.mining import (
 )
 
 LOSSES = ("lambda", "bce")
+CLICK_DCG = "click dcg@10"  # what validation on clicks measures (evaluation.metrics.by_clicks)
 
 Group = tuple[str, list[tuple[str, float]]]  # (query, [(product text, label)])
 
@@ -64,8 +67,6 @@ class TrainingSettings:
     loss: str = "lambda"
     init: str | None = None  # a cross-encoder folder to go on from, instead of a base model with a fresh head
     base: str | None = None  # a backbone name or folder; None: the index language's (models.backbones)
-    # validate on the graded products only: for judgments that grade only what shoppers were shown (clicks)
-    condensed: bool = False
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
@@ -129,8 +130,11 @@ def train_reranker(
     out: Path,
     settings: TrainingSettings = TrainingSettings(),
     progress: bool = False,
+    click_rates: dict[str, dict[str, float]] | None = None,
 ) -> dict[str, Any]:
-    """Trains, keeps the best checkpoint in `out`, and returns what happened (also in out/training.json)."""
+    """Trains, keeps the best checkpoint in `out`, and returns what happened (also in out/training.json).
+    Judgments made from clicks bring `click_rates` (events.clicks.ClickJudgments.rates): validation then
+    measures what the clicks say of each order (evaluation.metrics.by_clicks) rather than nDCG."""
     import torch
     from sentence_transformers import CrossEncoder
     from transformers import get_linear_schedule_with_warmup
@@ -142,6 +146,7 @@ def train_reranker(
     torch.manual_seed(settings.seed)
     groups = make_groups(pipeline, {q: queries[q] for q in fit_ids}, qrels, settings, rng, progress)
     validation = hybrid_candidates(pipeline, {q: queries[q] for q in validation_ids}, settings.rerank_depth)
+    judge, metric = (by_judgments(qrels), "ndcg@10") if click_rates is None else (by_clicks(click_rates), CLICK_DCG)
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     base = base_model(pipeline, settings.base)
@@ -156,7 +161,7 @@ def train_reranker(
     check_every = math.ceil(len(epochs[0]) / settings.checks_per_epoch)  # the last check ends the epoch
 
     # the model as it starts is the floor any checkpoint must beat; a fresh head never counts as beating hybrid
-    choice = _choose(validation, qrels, model, settings) | {"step": 0}
+    choice = choose_usage(validation, judge, model, settings.rerank_depth, metric) | {"step": 0}
     if settings.init is None:
         choice["beats_hybrid"] = False
     history = [{"step": 0, "ndcg@10": choice["reranked"]}]
@@ -179,7 +184,7 @@ def train_reranker(
                 bar.update(1)
                 bar.set_postfix(loss=f"{loss.item():.3f}", best=f"{choice['reranked']:.4f}")
                 if step % check_every == 0 or step == total_steps:
-                    checked = _choose(validation, qrels, model, settings) | {"step": step}
+                    checked = choose_usage(validation, judge, model, settings.rerank_depth, metric) | {"step": step}
                     history.append({"step": step, "ndcg@10": checked["reranked"], "loss": round(loss.item(), 4)})
                     if checked["reranked"] > choice["reranked"]:
                         choice = checked
@@ -190,8 +195,9 @@ def train_reranker(
         "pairs": sum(len(group) for _, group in groups),
         "fit_queries": len(fit_ids),
         "validation_queries": len(validation_ids),
-        "validation_hybrid_ndcg@10": choice["hybrid"],
-        "best_validation_ndcg@10": choice["reranked"],
+        "validation_metric": metric,
+        "validation_hybrid": choice["hybrid"],
+        "best_validation": choice["reranked"],
         "usage": choice,
         "history": history,
         "seconds": round(time.perf_counter() - started, 1),
@@ -241,12 +247,8 @@ class _Pointwise:
         return self.loss([queries, [docs[0] for docs in documents]], torch.cat(labels))
 
 
-def _choose(validation: dict[str, Candidates], qrels: Qrels, model: Any, settings: TrainingSettings) -> dict[str, Any]:
-    return choose_usage(validation, qrels, model, settings.rerank_depth, settings.condensed)
-
-
 def choose_usage(
-    validation: dict[str, Candidates], qrels: Qrels, model: Any, depth: int, condense: bool = False
+    validation: dict[str, Candidates], judge: Judge, model: Any, depth: int, metric: str = "ndcg@10"
 ) -> dict[str, Any]:
     """How a sentence-transformers CrossEncoder is best used on the validation queries' hybrid top `depth`
     (evaluation.tuning.choose_rerank)."""
@@ -254,7 +256,7 @@ def choose_usage(
     for qid, (query, items, fused) in validation.items():
         scores = model.predict([(query, text) for _, text in items], batch_size=64, show_progress_bar=False)
         lists[qid] = (fused, {product_id: float(score) for (product_id, _), score in zip(items, scores, strict=True)})
-    return choose_rerank(lists, qrels, depth, condense=condense)
+    return choose_rerank(lists, judge, depth, metric)
 
 
 def save_model(model: Any, choice: dict[str, Any], out: Path) -> None:

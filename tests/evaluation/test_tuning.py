@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from pathlib import Path
 
 import pytest
 
-from evaluation.metrics import SIGNIFICANCE
+from evaluation.metrics import SIGNIFICANCE, by_clicks, by_judgments
 from evaluation.tuning import (
     RERANK_DEPTHS,
     RERANK_TOLERANCE,
@@ -121,25 +122,45 @@ def test_choose_rerank_keeps_a_model_only_where_it_beats_hybrid() -> None:
     qrels = {f"q{n}": {"good": 2} for n in range(6)}
     fused = [("bad", 3.0), ("meh", 2.0), ("good", 1.0)]
     helpful = {f"q{n}": (fused, {"bad": 0.1, "meh": 0.2, "good": 0.9}) for n in range(6)}
-    choice = choose_rerank(helpful, qrels, max_depth=3)
+    choice = choose_rerank(helpful, by_judgments(qrels), max_depth=3)
     assert choice["beats_hybrid"] and choice["reranked"] == 1.0 and choice["hybrid"] == 0.5
     assert choice["rerank_depth"] == 3 and choice["rerank_weight"] > 0 and choice["queries"] == 6
     harmful = {f"q{n}": (fused, {"bad": 0.9, "meh": 0.5, "good": 0.1}) for n in range(6)}
-    choice = choose_rerank(harmful, qrels, max_depth=3)
+    choice = choose_rerank(harmful, by_judgments(qrels), max_depth=3)
     assert not choice["beats_hybrid"] and choice["reranked"] <= choice["hybrid"] and choice["rerank_weight"] > 0
 
 
 @pytest.mark.fast
 def test_clicks_judge_a_rerank_only_by_the_products_shoppers_were_shown() -> None:
     # shoppers saw "good" and "bad" (hybrid's top two) and clicked "good"; "unseen" was never shown
-    qrels = {f"q{n}": {"good": 9, "bad": 0} for n in range(6)}
+    rates = {f"q{n}": {"good": 0.9, "bad": 0.1} for n in range(6)}
     fused = [("bad", 3.0), ("good", 2.0), ("unseen", 1.0)]
     reranked = {f"q{n}": (fused, {"unseen": 0.9, "good": 0.8, "bad": 0.1}) for n in range(6)}
     alone = lambda results: next(score for (_, weight), score, _ in results if weight == 1.0)  # noqa: E731
-    assert alone(rerank_grid(reranked, qrels, depths=(3,))) < 1.0  # the unseen product on top counts as irrelevant
-    assert alone(rerank_grid(reranked, qrels, depths=(3,), condense=True)) == 1.0  # it is left out
-    condensed = choose_rerank(reranked, qrels, max_depth=3, condense=True)
-    assert condensed["reranked"] == 1.0 and condensed["hybrid"] < 1.0 and condensed["beats_hybrid"]
+    qrels = {qid: {pid: round(10 * rate) for pid, rate in rated.items()} for qid, rated in rates.items()}
+    assert alone(rerank_grid(reranked, by_judgments(qrels), depths=(3,))) < 1.0  # the unseen product counts as bad
+    best = 0.9 + 0.1 / math.log2(3)  # DCG of good then bad: the unseen product is left out, not counted
+    assert alone(rerank_grid(reranked, by_clicks(rates), depths=(3,))) == pytest.approx(best)
+    choice = choose_rerank(reranked, by_clicks(rates), max_depth=3, metric="click dcg@10")
+    assert choice["reranked"] == pytest.approx(best, abs=1e-4) and choice["hybrid"] < choice["reranked"]
+    assert choice["beats_hybrid"] and choice["metric"] == "click dcg@10"
+
+
+@pytest.mark.fast
+def test_click_dcg_is_linear_in_the_rates_so_their_noise_averages_out() -> None:
+    # nDCG divides by an ideal made of the same noisy rates; DCG does not, so the mean difference of two
+    # orders over noisy rates is their difference over the true ones
+    run = {"q": [("a", 2.0), ("b", 1.0)]}
+    swapped = {"q": [("b", 2.0), ("a", 1.0)]}
+    truth = {"q": {"a": 0.3, "b": 0.2}}
+    noisy = [{"q": {"a": 0.3 + da, "b": 0.2 + db}} for da in (-0.2, 0.2) for db in (-0.15, 0.15)]
+    gap = lambda rates: by_clicks(rates)(run)["q"] - by_clicks(rates)(swapped)["q"]  # noqa: E731
+    assert sum(gap(rates) for rates in noisy) / len(noisy) == pytest.approx(gap(truth))
+    ndcg = lambda rates: (  # noqa: E731
+        by_judgments({"q": {p: round(100 * r) for p, r in rates["q"].items()}})(run)["q"]
+        - by_judgments({"q": {p: round(100 * r) for p, r in rates["q"].items()}})(swapped)["q"]
+    )
+    assert sum(ndcg(rates) for rates in noisy) / len(noisy) != pytest.approx(ndcg(truth), abs=1e-3)
 
 
 def test_rerank_settings_saved_before_models_chose_their_own_are_not_read_as_a_choice(tmp_path) -> None:

@@ -4,6 +4,7 @@ matches the simulated one, and the corrected judgments rank relevant products ab
 from __future__ import annotations
 
 import random
+from hashlib import sha1
 
 import numpy as np
 import pytest
@@ -82,4 +83,17 @@ def test_typed_variants_are_one_query_and_queries_without_a_click_are_left_out()
     ]
     judged = click_judgments(impressions, debias=False)
     assert list(judged.queries.values()) in (["Red Kettle"], ["red  kettle"])
-    assert list(judged.qrels.values()) == [{"a": GRADES // 2, "b": 0}]  # one click in one impression, and the prior's
+    # "a": one click in one examination, and one more at what position 1 usually gets (1 click in 2): 1.5 / 2
+    assert list(judged.rates.values()) == [{"a": 0.75, "b": 0.0}]
+    assert list(judged.qrels.values()) == [{"a": round(0.75 * GRADES), "b": 0}]
+
+
+def test_a_product_seen_a_few_times_is_shrunk_towards_what_its_positions_usually_get() -> None:
+    # position 1 is clicked half the time, position 9 a tenth; two products shown once there, neither clicked
+    impressions = [Impression(f"q{n}", f"p{n}", 1, n % 2 == 0) for n in range(40)]
+    impressions += [Impression(f"q{n}", f"low{n}", 9, n % 10 == 0) for n in range(40)]
+    impressions += [Impression("q0", "rare-top", 1, False), Impression("q0", "rare-low", 9, False)]
+    rates = click_judgments(impressions, debias=False).rates["c" + sha1(b"q0").hexdigest()[:12]]
+    usual_top, usual_low = 20 / 41, 4 / 41
+    assert rates["rare-top"] == pytest.approx(usual_top / 2) and rates["rare-low"] == pytest.approx(usual_low / 2)
+    assert rates["rare-top"] > rates["rare-low"] > 0  # unclicked, but not taken for irrelevant after one look

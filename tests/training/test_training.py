@@ -57,7 +57,7 @@ def test_training_chooses_how_its_model_is_used(sample_index: Path, sample_reran
     out, result = sample_reranker
     report = json.loads((out / "training.json").read_text())
     usage = json.loads((out / USAGE_FILE).read_text())
-    assert usage == report["usage"] and usage["reranked"] == report["best_validation_ndcg@10"]
+    assert usage == report["usage"] and usage["reranked"] == report["best_validation"]
     assert usage["reranked"] == max(check["ndcg@10"] for check in report["history"])
     assert 1 <= usage["rerank_depth"] <= 30 and 0 < usage["rerank_weight"] <= 1
     # the untrained head (step 0) is kept when no checkpoint beats it, and never counts as beating hybrid
@@ -318,7 +318,11 @@ def test_a_reranker_learns_from_logged_clicks_corrected_for_position(sample_inde
         check=True,
     )
     assert "examination by position, estimated from the logs" in result.stdout
-    assert json.loads((out / "training.json").read_text())["pairs"] == 48 and (out / "reranking.json").is_file()
+    report = json.loads((out / "training.json").read_text())
+    assert report["pairs"] == 48 and (out / "reranking.json").is_file()
+    # clicks validate by the click-estimated DCG of each order, on half the clicked queries
+    assert report["validation_metric"] == "click dcg@10" and "best validation click dcg@10" in result.stdout
+    assert abs(report["validation_queries"] - report["fit_queries"]) <= 1
 
     logged_clicks(tmp_path / "fixed.sqlite", moved=False)
     result = prodsearch(
