@@ -17,6 +17,7 @@ from evaluation.judgments import Qrels
 Run = dict[str, list[tuple[str, float]]]  # qid -> [(product_id, score)] best first
 Judge = Callable[[Run], dict[str, float]]  # a run -> its value for each query
 SIGNIFICANCE = 0.05  # a paired difference counts when p is below this
+CLICK_DCG = "click dcg@10"  # what by_clicks measures, as reports name it
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from typing import Any
 from tqdm import tqdm
 
 from evaluation.judgments import Qrels
-from evaluation.metrics import Run, evaluate_run, mean
+from evaluation.metrics import CLICK_DCG, Judge, Run, by_clicks, by_judgments, mean
 from indexer import Product
 from search import SearchPipeline
 from training.errors import TrainingError
@@ -99,7 +99,10 @@ def train_encoder(
     out: Path,
     settings: EncoderTrainingSettings = EncoderTrainingSettings(),
     progress: bool = False,
+    click_rates: dict[str, dict[str, float]] | None = None,
 ) -> dict[str, Any]:
+    """Trains, keeps the checkpoint that orders the validation queries' hybrid candidates best in `out`, and
+    returns what happened (also in out/training.json); with `click_rates`, validated as train_reranker is."""
     import torch
     from sentence_transformers import SentenceTransformer
 
@@ -120,6 +123,7 @@ def train_encoder(
     torch.manual_seed(settings.seed)
     validation = validation_ids[: settings.max_validation_queries]
     candidates = hybrid_candidates(pipeline, {qid: queries[qid] for qid in validation}, 50)
+    judge, metric = (by_judgments(qrels), "ndcg@10") if click_rates is None else (by_clicks(click_rates), CLICK_DCG)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     base = base_model(pipeline, settings.base)
     model = SentenceTransformer(str(backbone_dir(base)), device=device)
@@ -139,8 +143,8 @@ def train_encoder(
         features = {key: value.to(device) if hasattr(value, "to") else value for key, value in features.items()}
         return torch.nn.functional.normalize(model(features)["sentence_embedding"], dim=-1)
 
-    history = [{"step": 0, "ndcg@10": _rerank_score(model, candidates, qrels)}]
-    best = history[0]["ndcg@10"]
+    history = [{"step": 0, "validation": _rerank_score(model, candidates, judge)}]
+    best = history[0]["validation"]
     model.save(str(out))
     step = 0
     with tqdm(total=sum(map(len, epochs)), desc="training", unit="batch", disable=not progress) as bar:
@@ -164,8 +168,8 @@ def train_encoder(
                 bar.update(1)
                 if step % check_every == 0 and candidates:
                     model.eval()
-                    score = _rerank_score(model, candidates, qrels)
-                    history.append({"step": step, "ndcg@10": score, "loss": round(loss.item(), 4)})
+                    score = _rerank_score(model, candidates, judge)
+                    history.append({"step": step, "validation": score, "loss": round(loss.item(), 4)})
                     if score > best:
                         best = score
                         model.save(str(out))
@@ -179,8 +183,9 @@ def train_encoder(
         "queries_with_negatives": sum(1 for pool in negatives.values() if pool),
         "fit_queries": len(fit_ids),
         "validation_queries": len(candidates),
-        "validation_proxy": "hybrid top 50 reordered by cosine, nDCG@10",
-        "best_validation_ndcg@10": best,
+        "validation_proxy": f"hybrid top 50 reordered by cosine, {metric}",
+        "validation_metric": metric,
+        "best_validation": best,
         "history": history,
         "seconds": round(time.perf_counter() - started, 1),
         "device": device,
@@ -248,8 +253,8 @@ def negative_pools(
     return pools
 
 
-def _rerank_score(model: Any, candidates: dict[str, Candidates], qrels: Qrels) -> float | None:
-    """nDCG@10 of the candidates reordered by cosine; None without validation queries."""
+def _rerank_score(model: Any, candidates: dict[str, Candidates], judge: Judge) -> float | None:
+    """The candidates reordered by cosine, as `judge` values them; None without validation queries."""
     if not candidates:
         return None
     run: Run = {}
@@ -263,4 +268,4 @@ def _rerank_score(model: Any, candidates: dict[str, Candidates], qrels: Qrels) -
         scores = vectors[1:] @ vectors[0]
         order = sorted(range(len(items)), key=lambda i: -float(scores[i]))
         run[qid] = [(items[i][0], float(scores[i])) for i in order]
-    return round(mean(evaluate_run(run, qrels)["ndcg@10"]), 4)
+    return round(mean(judge(run)), 4)

@@ -27,7 +27,7 @@ from typing import Any
 from tqdm import tqdm
 
 from evaluation.judgments import Qrels
-from evaluation.metrics import Judge, by_clicks, by_judgments
+from evaluation.metrics import CLICK_DCG, Judge, by_clicks, by_judgments
 from evaluation.tuning import RerankList, choose_rerank
 from models.backbones import backbone_dir
 from models.cross_encoders import USAGE_FILE
@@ -44,7 +44,6 @@ from training.mining import (
 )
 
 LOSSES = ("lambda", "bce")
-CLICK_DCG = "click dcg@10"  # what validation on clicks measures (evaluation.metrics.by_clicks)
 
 Group = tuple[str, list[tuple[str, float]]]  # (query, [(product text, label)])
 
@@ -164,7 +163,7 @@ def train_reranker(
     choice = choose_usage(validation, judge, model, settings.rerank_depth, metric) | {"step": 0}
     if settings.init is None:
         choice["beats_hybrid"] = False
-    history = [{"step": 0, "ndcg@10": choice["reranked"]}]
+    history = [{"step": 0, "validation": choice["reranked"]}]
     save_model(model, choice, out)
     step = 0
     with tqdm(total=total_steps, desc="training", unit="batch", disable=not progress) as bar:
@@ -185,7 +184,7 @@ def train_reranker(
                 bar.set_postfix(loss=f"{loss.item():.3f}", best=f"{choice['reranked']:.4f}")
                 if step % check_every == 0 or step == total_steps:
                     checked = choose_usage(validation, judge, model, settings.rerank_depth, metric) | {"step": step}
-                    history.append({"step": step, "ndcg@10": checked["reranked"], "loss": round(loss.item(), 4)})
+                    history.append({"step": step, "validation": checked["reranked"], "loss": round(loss.item(), 4)})
                     if checked["reranked"] > choice["reranked"]:
                         choice = checked
                         save_model(model, choice, out)

@@ -264,16 +264,17 @@ def train_encoder_command(
         )
     unjudged = pseudo_queries and judgments.queries_path is None and judgments.qrels_path is None
     given = None if unjudged else judgments
-    pipeline, queries, qrels, _ = training_inputs(location, out, given, events_db, not no_debias)
-    settings = EncoderTrainingSettings(seed=judgments.seed, pseudo_queries=pseudo_queries or 0, **options)
-    report = train_encoder(pipeline, queries, qrels, out, settings, progress=True)
+    pipeline, queries, qrels, rates = training_inputs(location, out, given, events_db, not no_debias)
+    validation = CLICK_VALIDATION if rates is not None else {}
+    settings = EncoderTrainingSettings(seed=judgments.seed, pseudo_queries=pseudo_queries or 0, **validation, **options)
+    report = train_encoder(pipeline, queries, qrels, out, settings, progress=True, click_rates=rates)
     done = f"{report['pairs']} pairs from {report['pairs_from']}, {report['seconds']:.0f} s"
-    if report["best_validation_ndcg@10"] is None:
+    if report["best_validation"] is None:
         click.echo(f"{out}: trained without validation (no judgments); {done}")
     else:
         click.echo(
-            f"{out}: best validation nDCG@10 {report['best_validation_ndcg@10']:.4f} "
-            f"(untrained {report['history'][0]['ndcg@10']:.4f}, hybrid top 50 reordered by cosine) "
+            f"{out}: best validation {report['validation_metric']} {report['best_validation']:.4f} "
+            f"(untrained {report['history'][0]['validation']:.4f}, hybrid top 50 reordered by cosine) "
             f"on {report['validation_queries']} held-out queries; {done}"
         )
     if reembed:

@@ -58,7 +58,7 @@ def test_training_chooses_how_its_model_is_used(sample_index: Path, sample_reran
     report = json.loads((out / "training.json").read_text())
     usage = json.loads((out / USAGE_FILE).read_text())
     assert usage == report["usage"] and usage["reranked"] == report["best_validation"]
-    assert usage["reranked"] == max(check["ndcg@10"] for check in report["history"])
+    assert usage["reranked"] == max(check["validation"] for check in report["history"])
     assert 1 <= usage["rerank_depth"] <= 30 and 0 < usage["rerank_weight"] <= 1
     # the untrained head (step 0) is kept when no checkpoint beats it, and never counts as beating hybrid
     significant = usage["p_value"] is not None and usage["p_value"] < SIGNIFICANCE
@@ -147,7 +147,7 @@ def test_encoder_training_and_reembedding(sample_index: Path, tmp_path: Path) ->
         "--reembed",
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "best validation nDCG@10" in result.stdout and "serving v000002" in result.stdout
+    assert "best validation ndcg@10" in result.stdout and "serving v000002" in result.stdout
     report = json.loads((out / "training.json").read_text())
     # a query with ten hybrid hits or fewer has nothing below rank 10 to mine
     assert 0 < report["queries_with_negatives"] <= report["fit_queries"]
