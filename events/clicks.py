@@ -23,7 +23,7 @@ moved that brand's products up and chose them, which is not the same relevance a
 
 The result has the shape of graded judgments, `(queries, qrels)` with grades 0..GRADES, so the
 trainers, `eval` and `tune` take it as they take a shop's own labels; the rates themselves, unrounded
-and uncapped, are what validation on clicks measures with (evaluation.metrics.click_dcg).
+and uncapped, are what validation on clicks measures with (evaluation.metrics.by_clicks).
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ from training.mining import NEGATIVE_POOL
 from training.reranker import LOSSES
 
 RERANKER = TrainingSettings()  # the defaults the options show
-# A query's clicks say little (on Home Depot's simulated shoppers, 16 a query, a reranker that gains 0.011
-# nDCG@10 showed t = 3.2 on 2,439 queries, 1.8 on 1,200), but clicked queries are many: half validate.
+# A query's clicks say little (on Home Depot's simulated shoppers, 16 a query, a reranker that gains 0.008
+# nDCG@10 showed t = 3.2 on 2,439 queries, and t 0.7 to 2.2 on 1,200), but clicked queries are many: half validate.
 CLICK_VALIDATION = {"validation_share": 0.5, "max_validation_queries": 3000}
 DISTIL = DistilSettings()
 
