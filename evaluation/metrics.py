@@ -88,6 +88,12 @@ def mean(values: Mapping[str, float]) -> float:
     return sum(values.values()) / len(values) if values else 0.0
 
 
+def validation_judge(qrels: Qrels, click_rates: Mapping[str, Mapping[str, float]] | None) -> tuple[Judge, str]:
+    """(judge, its name) a trainer validates with: nDCG@10 of the judgments, or for judgments made from clicks,
+    what the clicks say of each order (by_clicks on their rates)."""
+    return (by_judgments(qrels), "ndcg@10") if click_rates is None else (by_clicks(click_rates), CLICK_DCG)
+
+
 def format_p(value: float | None) -> str:
     """A paired_p_value as the reports print it."""
     return "n/a" if value is None else f"{value:.2g}"

@@ -27,7 +27,7 @@ from typing import Any
 from tqdm import tqdm
 
 from evaluation.judgments import Qrels
-from evaluation.metrics import CLICK_DCG, Judge, Run, by_clicks, by_judgments, mean
+from evaluation.metrics import Judge, Run, mean, validation_judge
 from indexer import Product
 from search import SearchPipeline
 from training.errors import TrainingError
@@ -123,7 +123,7 @@ def train_encoder(
     torch.manual_seed(settings.seed)
     validation = validation_ids[: settings.max_validation_queries]
     candidates = hybrid_candidates(pipeline, {qid: queries[qid] for qid in validation}, 50)
-    judge, metric = (by_judgments(qrels), "ndcg@10") if click_rates is None else (by_clicks(click_rates), CLICK_DCG)
+    judge, metric = validation_judge(qrels, click_rates)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     base = base_model(pipeline, settings.base)
     model = SentenceTransformer(str(backbone_dir(base)), device=device)

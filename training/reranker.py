@@ -27,7 +27,7 @@ from typing import Any
 from tqdm import tqdm
 
 from evaluation.judgments import Qrels
-from evaluation.metrics import CLICK_DCG, Judge, by_clicks, by_judgments
+from evaluation.metrics import Judge, validation_judge
 from evaluation.tuning import RerankList, choose_rerank
 from models.backbones import backbone_dir
 from models.cross_encoders import USAGE_FILE
@@ -145,7 +145,7 @@ def train_reranker(
     torch.manual_seed(settings.seed)
     groups = make_groups(pipeline, {q: queries[q] for q in fit_ids}, qrels, settings, rng, progress)
     validation = hybrid_candidates(pipeline, {q: queries[q] for q in validation_ids}, settings.rerank_depth)
-    judge, metric = (by_judgments(qrels), "ndcg@10") if click_rates is None else (by_clicks(click_rates), CLICK_DCG)
+    judge, metric = validation_judge(qrels, click_rates)
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     base = base_model(pipeline, settings.base)

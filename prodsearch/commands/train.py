@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,6 +15,9 @@ from training import EncoderTrainingSettings, TrainingSettings
 from training.distil import DistilSettings
 from training.mining import NEGATIVE_POOL
 from training.reranker import LOSSES
+
+if TYPE_CHECKING:
+    from events.clicks import ClickJudgments
 
 RERANKER = TrainingSettings()  # the defaults the options show
 # A query's clicks say little (on Home Depot's simulated shoppers, 16 a query, a reranker that gains 0.008
@@ -67,7 +71,7 @@ def training_inputs(
     return SearchPipeline(location.open(), settings=location.settings().load()), queries, qrels, rates
 
 
-def click_judgments(events_db: str, debias: bool):
+def click_judgments(events_db: str, debias: bool) -> ClickJudgments:
     """Judgments from the clicks in an events database, saying what the logs held and how clicks were weighed."""
     from events import EventStore
     from events.clicks import click_judgments as judged_from
