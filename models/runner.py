@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 from tokenizers import Encoding
-from tqdm import tqdm
+
+from models.progress import bar as progress_bar
 
 # What a batch's graph output becomes, one row per text: (output, attention mask) -> rows.
 Finish = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -52,7 +53,7 @@ class OnnxRunner:
         else:
             with (
                 ThreadPoolExecutor(self.workers) as pool,
-                tqdm(total=len(encodings), desc="embedding", unit="text", disable=not progress) as bar,
+                progress_bar(total=len(encodings), desc="embedding", unit="text", disable=not progress) as bar,
             ):
                 parts = []
                 for part in pool.map(lambda batch: _run_batch(batch, self.session, finish), batches):
