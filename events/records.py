@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
-import unicodedata
 from dataclasses import dataclass
+
+from indexer.text import folded
 
 EVENT_TYPES = ("click", "add_to_cart", "purchase")
 NO_FILTERS = '{"category": [], "brands": [], "price_min": null, "price_max": null, "attributes": []}'
@@ -12,7 +13,7 @@ NO_FILTERS = '{"category": [], "brands": [], "price_min": null, "price_max": nul
 
 def normalised(query: str) -> str:
     """How queries are grouped, in analytics and in training: NFKC, case-folded, spaces trimmed and collapsed."""
-    return " ".join(unicodedata.normalize("NFKC", query).casefold().split())
+    return " ".join(folded(query).split())
 
 
 def now_ms() -> int:

@@ -15,24 +15,18 @@ Chinese catalogue holds most.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from functools import cache, lru_cache
 from importlib.resources import files
 
-from rapidfuzz.distance import OSA
 from symspellpy import SymSpell, Verbosity
 from symspellpy.abstract_distance_comparer import AbstractDistanceComparer
 from symspellpy.editdistance import DistanceAlgorithm, EditDistance
 
 from indexer import Product
-from indexer.analysis import has_chinese
+from indexer.text import MIN_TYPO, SPELLED_WORD, Correction, has_chinese, ranked_corrections, typo_distance, typo_edits
 
-# Runs of word characters, a run of Chinese characters apart from the Latin ones beside it ("苹果airpods")
-WORD = re.compile(r"[^\W\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-MIN_LENGTH = 4
-LONG_WORD = 8  # from this length on, two edits are allowed
 MAX_LENGTH = 30  # longer runs are codes, links or glued text, not typos
 MAX_WORDS = 32  # unknown words looked up per query; the rest stay as typed
 MIN_SPLIT_USES = 3  # each half of a split word must be used by this many products
@@ -46,7 +40,7 @@ def catalogue_words(products: Iterable[Product]) -> Counter[str]:
     counts: Counter[str] = Counter()
     for product in products:
         text = " ".join((product.title, product.description, product.brand or "", " ".join(product.category)))
-        counts.update(set(WORD.findall(text.lower())))
+        counts.update(set(SPELLED_WORD.findall(text.lower())))
     return counts
 
 
@@ -60,7 +54,7 @@ def english_words() -> frozenset[str]:
 class _Osa(AbstractDistanceComparer):
     # symspellpy's own OSA is pure Python and its fast one needs editdistpy; rapidfuzz's is in C and already here
     def distance(self, string_1: str | None, string_2: str | None, max_distance: int) -> int:
-        distance = OSA.distance(string_1 or "", string_2 or "", score_cutoff=max_distance)
+        distance = typo_distance(string_1 or "", string_2 or "", score_cutoff=max_distance)
         return distance if distance <= max_distance else -1
 
 
@@ -71,19 +65,21 @@ class Speller:
         self.index = SymSpell(2, PREFIX, distance_comparer=EditDistance(DistanceAlgorithm.USER_PROVIDED, _Osa()))
         for word, uses in counts.items():
             # Only words one or two edits from a correctable word can be its correction.
-            if MIN_LENGTH - 1 <= len(word) <= MAX_LENGTH + 2 and word.isalpha() and not has_chinese(word):
+            if MIN_TYPO - 1 <= len(word) <= MAX_LENGTH + 2 and word.isalpha() and not has_chinese(word):
                 self.index.create_dictionary_entry(word, uses)
         self._fix = lru_cache(maxsize=CACHE)(lambda word: self._closest(word) or self._split(word))
 
     def correct(self, query: str) -> str:
         """The query with each unknown non-word replaced by its correction; other text kept as typed."""
-        unknown = [word for word in dict.fromkeys(WORD.findall(query.lower())) if self._unknown(word)]
+        unknown = [word for word in dict.fromkeys(SPELLED_WORD.findall(query.lower())) if self._unknown(word)]
         fixes = {word: fix for word in unknown[:MAX_WORDS] if (fix := self._fix(word))}
-        return WORD.sub(lambda match: fixes.get(match.group().lower(), match.group()), query) if fixes else query
+        return (
+            SPELLED_WORD.sub(lambda match: fixes.get(match.group().lower(), match.group()), query) if fixes else query
+        )
 
     def _unknown(self, word: str) -> bool:
         return (
-            MIN_LENGTH <= len(word) <= MAX_LENGTH
+            MIN_TYPO <= len(word) <= MAX_LENGTH
             and word.isalpha()
             and word not in self.counts
             and word not in self.english
@@ -91,12 +87,9 @@ class Speller:
         )
 
     def _closest(self, word: str) -> str | None:
-        edits = 1 if len(word) < LONG_WORD else 2
-        near = self.index.lookup(word, Verbosity.CLOSEST, max_edit_distance=edits)
-        if not near:
-            return None
-        # Typos rarely hit the first letter: among equally close words, those that keep it come first.
-        return min(near, key=lambda match: (match.term[0] != word[0], -match.count, match.term)).term
+        near = self.index.lookup(word, Verbosity.CLOSEST, max_edit_distance=typo_edits(word))
+        ranked = ranked_corrections(word, (Correction(match.term, match.distance, match.count) for match in near))
+        return ranked[0] if ranked else None
 
     def _split(self, word: str) -> str | None:
         uses = self.counts.get

@@ -15,15 +15,16 @@ What is suggested, best first:
 Within each group, a text that starts with what was typed comes before one where a later word does (a match on
 pinyin initials counts as a later word). Texts that read alike once normalised are suggested once, as the higher.
 
-Matching. Texts and what was typed are normalised as the indexer's analysis reads text (NFKC, lower case,
-Traditional to Simplified) and reduced to their words, one space between, none between two Chinese runs, so
+Matching. Texts and what was typed are normalised as the indexer's analysis reads text (indexer.text.normal: NFKC,
+lower case, Traditional to Simplified) and reduced to their words, one space between, none between two Chinese runs, so
 蓝牙 耳机 and 蓝牙耳机 meet. What was typed must begin a text at one of its word starts: each Latin
 word, and inside a Chinese run each place jieba's search mode starts a word (耳 finds 蓝牙耳机, 牙 does not). A
 space typed after the last word asks for that word whole. When that finds fewer than k, the typed words in any order
 ("microwave whirlpool") must each begin a word of the text. When a Latin word of four letters or more begins no
 word at all, it is taken as a typo: compared with rapidfuzz's OSA (a swap of neighbours is one edit) to the
 catalogue's words (a finished word) or their beginnings of about its length (the word being typed), within one
-edit, two from LONG_TYPO letters on, keeping the first letter; the closest, most used stand in for it.
+edit, two from LONG_TYPO letters on, keeping the first letter; the closest, most used stand in for it (the rule
+is indexer.text's, which the speller follows too).
 Chinese texts also match by pinyin, read by pypinyin a word at a time (so 银行 is yh): the first letters of every
 syllable (lyej: 蓝牙耳机) and of the syllables that have an initial (lyj: 耳 'er' has none).
 
@@ -42,19 +43,26 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
-from typing import TYPE_CHECKING
 
 import numpy as np
 from rapidfuzz import process
-from rapidfuzz.distance import OSA
 
 from indexer import Product
-from indexer.analysis import has_chinese, simplified
-from search.backend import Backend, EmbeddedBackend
-from search.errors import RequestError, SearchError
-
-if TYPE_CHECKING:
-    from search.elastic import ElasticBackend
+from indexer.text import (
+    CHINESE_RUN,
+    MIN_TYPO,
+    TYPED_WORD,
+    Correction,
+    normal,
+    ranked_corrections,
+    search_starts,
+    segmented,
+    typo_distance,
+    typo_edits,
+    word_ends,
+)
+from search.backend import Backend
+from search.errors import RequestError
 
 KINDS = ("query", "title", "brand", "category")
 MAX_K = 20
@@ -67,14 +75,9 @@ MIN_CLICKS = 1
 BIG = 2048  # word starts of a prefix above which its best texts are ranked at build time
 TOP = 64  # texts kept for each such prefix
 MAX_TERMS = 8  # typed words matched in any order
-MIN_TYPO = 4  # shorter words are one edit from too many others
-LONG_TYPO = 8  # from this many letters on, two edits
 LONGEST_STEM = 16  # longer words being typed are not corrected
 CORRECTIONS = 3  # stand-ins tried for a word being typed
 CACHE = 10_000
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-WORD = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+")
-CHINESE = re.compile(rf"[{_CJK}]+")
 TAGS = re.compile(r"【[^】]*】|\[[^\]]*\]")
 # Where a title's details start: a dash or bar between spaces, a comma or bracket, or " in Chrome", " with Timer"
 DETAIL = re.compile(r"\s[-–—|]\s|[,，;；(（]|\s(?:in|with)\s(?=[A-Z])")
@@ -147,17 +150,17 @@ class Suggester:
 
     @classmethod
     def of(cls, backend: Backend, queries: Iterable[tuple[str, int, int]] = ()) -> Suggester:
-        return cls(catalogue(backend), queries)
+        return cls(backend.all_products(), queries)
 
     def suggest(self, typed: str, k: int = 8) -> list[Suggestion]:
         """At most k suggestions for what was typed, best first; none for blank text."""
         if not 1 <= k <= MAX_K:
             raise RequestError("k", f"k must be within 1..{MAX_K}, got {k}")
         text = normal(typed[:MAX_TYPED])
-        words = tuple(WORD.findall(text))
+        words = tuple(TYPED_WORD.findall(text))
         if not words:
             return []
-        going_on = WORD.fullmatch(text[-1]) is not None  # no space or punctuation after the last word
+        going_on = TYPED_WORD.fullmatch(text[-1]) is not None  # no space or punctuation after the last word
         return [Suggestion(self.texts[entry], KINDS[self.kinds[entry]]) for entry in self._found(words, going_on, k)]
 
     def _find(self, words: tuple[str, ...], going_on: bool, k: int) -> tuple[int, ...]:
@@ -224,7 +227,7 @@ class Suggester:
 
     def _stand_ins(self, word: str, whole: bool) -> list[str]:
         """Catalogue words (whole) or word beginnings (being typed) within the edits a word of its length may have."""
-        edits = 1 if len(word) < LONG_TYPO else 2
+        edits = typo_edits(word)
         if whole:
             lists = [self._words]
         elif len(word) <= LONGEST_STEM:
@@ -236,12 +239,12 @@ class Suggester:
             low = bisect.bisect_left(choices, word[0])
             high = bisect.bisect_left(choices, word[0] + LAST, low)
             for choice, distance, _ in process.extract(
-                word, choices[low:high], scorer=OSA.distance, score_cutoff=edits, limit=None
+                word, choices[low:high], scorer=typo_distance, score_cutoff=edits, limit=None
             ):
                 near[choice] = min(distance, near.get(choice, edits))
         closest = sorted(near, key=lambda choice: (near[choice], choice))[: 4 * CORRECTIONS]
         uses = {choice: self._uses(choice + " " if whole else choice) for choice in closest}
-        return sorted(closest, key=lambda choice: (near[choice], -uses[choice], choice))
+        return ranked_corrections(word, (Correction(choice, near[choice], uses[choice]) for choice in closest))
 
     def _uses(self, prefix: str) -> int:
         low, high = self._range(prefix)
@@ -292,7 +295,7 @@ def title_phrase(title: str) -> str:
     text = tidy(TAGS.sub(" ", title))
     detail = next((match.start() for match in DETAIL.finditer(text) if match.start() >= MIN_PHRASE), len(text))
     text = text[:detail].rstrip(" -–—|/:")
-    width = [0, *accumulate(2 if CHINESE.match(character) else 1 for character in text)]  # of text[:end]
+    width = [0, *accumulate(2 if CHINESE_RUN.match(character) else 1 for character in text)]  # of text[:end]
     if width[-1] <= TITLE_WIDTH:
         return text
     # between words where the title has a space, else between jieba's words of a Chinese run
@@ -300,8 +303,8 @@ def title_phrase(title: str) -> str:
     if spaces and width[spaces[-1]] >= TITLE_WIDTH // 2:
         return text[: spaces[-1]].rstrip(" -–—|/:,")
     ends = set(spaces)
-    for run in CHINESE.finditer(text):
-        ends.update(run.start() + end for end in _word_ends(run.group()))
+    for run in CHINESE_RUN.finditer(text):
+        ends.update(run.start() + end for end in word_ends(run.group()))
     fitting = [end for end in ends if end > 0 and width[end] <= TITLE_WIDTH]
     return text[: max(fitting)].rstrip(" -–—|/:,") if fitting else ""
 
@@ -321,23 +324,17 @@ def _shown(character: str) -> str:
     return "" if category[0] == "C" else character
 
 
-def normal(text: str) -> str:
-    """NFKC, lower case and Simplified Chinese, as the indexer's Chinese analysis reads text (and ㎏ as kg)."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    return simplified(text) if has_chinese(text) else text
-
-
 def matched_forms(text: str) -> list[tuple[str, list[int]]]:
     """The text as it is matched, with the offsets where its words start; for Chinese, also its pinyin forms.
 
     Each form ends with a space, so a word typed with a space after it matches a text's last word too."""
     key, starts, chinese = "", [], []
     previous = ""
-    for word in WORD.findall(normal(text)):
-        if key and not (CHINESE.match(word) and CHINESE.match(previous)):
+    for word in TYPED_WORD.findall(normal(text)):
+        if key and not (CHINESE_RUN.match(word) and CHINESE_RUN.match(previous)):
             key += " "
-        if CHINESE.match(word):
-            offsets = [len(key) + offset for offset in _chinese_starts(word)]
+        if CHINESE_RUN.match(word):
+            offsets = [len(key) + offset for offset in search_starts(word)]
             starts.extend(offsets)
             chinese.extend(offsets)
         else:
@@ -356,9 +353,9 @@ def pinyin_forms(key: str, chinese: list[int]) -> list[tuple[str, list[int]]]:
         return []
     letters = list(key)
     spoken: list[int] = []  # offsets of the letters that stand for characters
-    for run in CHINESE.finditer(key):
+    for run in CHINESE_RUN.finditer(key):
         at = run.start()
-        for word in _segmented(run.group()):
+        for word in segmented(run.group()):
             letters[at : at + len(word)] = _first_letters(word)
             at += len(word)
         spoken.extend(range(run.start(), run.end()))
@@ -377,74 +374,25 @@ def typed_key(words: tuple[str, ...], going_on: bool) -> str:
     """What was typed as a prefix of the matched forms: a finished last word ends with a space."""
     key = ""
     for at, word in enumerate(words):
-        if at and not (CHINESE.match(word) and CHINESE.match(words[at - 1])):
+        if at and not (CHINESE_RUN.match(word) and CHINESE_RUN.match(words[at - 1])):
             key += " "
         key += word
-    return key if going_on or CHINESE.match(words[-1]) else key + " "
+    return key if going_on or CHINESE_RUN.match(words[-1]) else key + " "
 
 
 def typed_terms(words: tuple[str, ...], going_on: bool) -> list[str]:
     """The typed words as prefixes to match in any order: Chinese runs as jieba's words, finished Latin words whole."""
     terms = []
     for at, word in enumerate(words[:MAX_TERMS]):
-        if CHINESE.match(word):
-            terms.extend(_segmented(word))
+        if CHINESE_RUN.match(word):
+            terms.extend(segmented(word))
         else:
             terms.append(word if going_on and at == len(words) - 1 else word + " ")
     return terms[:MAX_TERMS]
 
 
-def catalogue(backend: Backend) -> Iterable[Product]:
-    """Every product the backend serves: the embedded store as loaded, or a scroll over the Elasticsearch alias
-    that reads only ids, titles, brands and categories."""
-    if isinstance(backend, EmbeddedBackend):
-        return backend.version.products
-    from search.elastic import ElasticBackend
-
-    if isinstance(backend, ElasticBackend):
-        return _scrolled(backend)
-    raise SearchError(f"suggestions read an embedded or Elasticsearch backend, not {type(backend).__name__}")
-
-
-def _scrolled(backend: ElasticBackend) -> Iterator[Product]:
-    from elasticsearch.helpers import scan
-
-    from indexer import fields
-    from indexer.elastic import reachable
-
-    parts = [f"{fields.PRODUCT}.{name}" for name in ("id", "title", "brand", "category")]
-    with reachable(backend.config):
-        for hit in scan(backend.client, index=backend.alias, query={"query": {"match_all": {}}}, _source=parts):
-            record = hit["_source"][fields.PRODUCT]
-            category = tuple(record.get("category") or ())
-            yield Product(id=hit["_id"], title=record["title"], category=category, brand=record.get("brand"))
-
-
 def _correctable(word: str) -> bool:
     return word.isascii() and word.isalpha() and len(word) >= MIN_TYPO - 1
-
-
-def _chinese_starts(run: str) -> list[int]:
-    import rjieba
-
-    return sorted({start for _, start, _ in rjieba.tokenize(run, mode="search")})
-
-
-def _word_ends(run: str) -> list[int]:
-    """Offsets after each of jieba's words in a Chinese run."""
-    import rjieba
-
-    ends, at = [], 0
-    for word in rjieba.cut(run):
-        at += len(word)
-        ends.append(at)
-    return ends
-
-
-def _segmented(run: str) -> list[str]:
-    import rjieba
-
-    return rjieba.cut(run)
 
 
 @lru_cache(maxsize=100_000)

@@ -12,15 +12,13 @@ material) is ambiguous, and only boosts. "Around X" and X元左右 mean X +- 20 
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 
-from indexer.analysis import has_chinese, simplified, word_bounds
 from indexer.products import Product, join_category
+from indexer.text import TOKEN, has_chinese, normal_aligned, word_bounds
 from indexer.vocabulary import Vocabulary
 from search.filters import Filters
 from search.gibberish import is_gibberish
@@ -29,8 +27,6 @@ from search.prices import PriceSpan, find_prices
 FILTER, BOOST = "filter", "boost"
 PRICE = "price"
 LONGEST = 6  # tokens in the longest phrase looked for
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-TOKEN = re.compile(rf"[{_CJK}]|\d+(?:[.,]\d+)?|[^\W\d_{_CJK}]+")
 
 # Attribute keys by the role their values play, in the languages the engine speaks
 ROLES = {
@@ -235,7 +231,7 @@ class Understander:
         return dict(phrases)
 
     def understand(self, query: str) -> Understanding:
-        normal = normalise(query)
+        normal = normal_aligned(query)
         prices = find_prices(normal) if self.vocabulary.priced else []
         taken = [(price.start, price.end) for price in prices]
         spans = [self._price_span(query, price) for price in prices]
@@ -313,7 +309,7 @@ def role_of(key: str, values: Iterable[str]) -> str:
 def families_of(value: str) -> list[str]:
     """The colour families of a catalogue colour: those whose word it has as a word ("dark red"), or, in
     Chinese, ends with ("番茄红", "正红色"; not "蓝牙", Bluetooth)."""
-    normal = normalise(value)
+    normal = normal_aligned(value)
     latin = {word for _, _, word in tokens(normal)}
     bare = normal.removesuffix("色")
     return [
@@ -323,27 +319,12 @@ def families_of(value: str) -> list[str]:
     ]
 
 
-def normalise(text: str) -> str:
-    """NFKC, lower case and Simplified Chinese, one character for one, so offsets stay those of `text`."""
-    if text.isascii():
-        return text.lower()
-    characters = []
-    for character in text:
-        normal = unicodedata.normalize("NFKC", character).lower()
-        characters.append(normal if len(normal) == 1 else character)
-    normal = "".join(characters)
-    if has_chinese(normal):
-        converted = simplified(normal)
-        normal = converted if len(converted) == len(normal) else normal
-    return normal
-
-
 @lru_cache(maxsize=4096)
 def tokens(text: str) -> tuple[tuple[int, int, str], ...]:
     """(start, end, word) of each word, number and Chinese character of normalised text; numbers in one
     form (1,7 and 1.70 as 1.7), units after a number in one form (litres, L and 升 as l), plural -s dropped."""
     found: list[tuple[int, int, str]] = []
-    for match in TOKEN.finditer(normalise(text)):
+    for match in TOKEN.finditer(normal_aligned(text)):
         word = match.group()
         if word[0].isdecimal():
             word = _number(word)

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 
 from indexer import Product
-from indexer.analysis import Chinese, English, analysis_for, detect_language, words
+from indexer.analysis import Chinese, English, analysis_for, detect_language
 from indexer.errors import IndexerError
 from indexer.keyword import KeywordIndex, KeywordSettings
 from indexer.settings import BuildSettings
+from indexer.text import words
 
 pytestmark = pytest.mark.fast
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from indexer import Product
+from indexer.text import normal_aligned
 from indexer.vocabulary import Vocabulary
 from search import Filters
 from search.gibberish import is_gibberish
 from search.prices import find_prices
-from search.understanding import BOOST, FILTER, Understander, normalise
+from search.understanding import BOOST, FILTER, Understander
 
 pytestmark = pytest.mark.fast
 
@@ -65,7 +66,7 @@ def spans(query: str) -> list[tuple[str, str, tuple[str, ...], str]]:
     ],
 )
 def test_price_phrases(query: str, low: float | None, high: float | None) -> None:
-    (found,) = find_prices(normalise(query))
+    (found,) = find_prices(normal_aligned(query))
     assert (found.low, found.high) == (low, high)
 
 
@@ -73,7 +74,7 @@ def test_price_phrases(query: str, low: float | None, high: float | None) -> Non
     "query", ["under 10 cm", "1.7 l kettle", "WH-1000XM5", "2-3 person tent", "120 x 60 cm", "under 5 l", "40码"]
 )
 def test_numbers_that_are_not_prices(query: str) -> None:
-    assert find_prices(normalise(query)) == []
+    assert find_prices(normal_aligned(query)) == []
 
 
 def test_price_words_leave_the_searched_text_other_understood_words_stay() -> None:
