@@ -23,9 +23,10 @@ import numpy as np
 from evaluation.judgments import judged_queries, load_judgments
 from evaluation.metrics import MetricSet, Run, evaluate_run
 from indexer import open_index
+from indexer.text import SPELLED_WORD
 from search import EmbeddedBackend, Filters, Hit, SearchPipeline, SearchRequest
 from search.adaptive import CENTRE, SLOPE
-from search.spelling import WORD
+from search.stages import retrieve
 
 SHARES = tuple(step / 10 for step in range(11))
 DEPTH = 100
@@ -62,9 +63,9 @@ def features(pipeline: SearchPipeline, text: str) -> dict[str, float]:
     """What the query and its legs offer at search time, from the legs the pipeline fuses."""
     spelled = pipeline.spelled(text)
     understood = pipeline.understander.understand(spelled)
-    legs = pipeline._retrieve(understood.text, "hybrid", understood.filters(Filters()), {})
+    legs = retrieve(pipeline.execution(SearchRequest(spelled)), understood.text, understood.filters(Filters()))
     keyword, dense = [h.score for h in legs["keyword"]], [h.score for h in legs["dense"]]
-    words = WORD.findall(spelled.lower())
+    words = SPELLED_WORD.findall(spelled.lower())
     top10 = {h.product_id for h in legs["keyword"][:10]} & {h.product_id for h in legs["dense"][:10]}
     return {
         "words": len(words),

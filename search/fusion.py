@@ -1,6 +1,6 @@
-"""Fusion of ranked lists: reciprocal rank, and weighted sums of normalised scores.
+"""Fusion of ranked lists: reciprocal rank, weighted sums of normalised scores, a reranked head blended in.
 
-Pure functions over {key: score} mappings. Normalising and combining are separate steps, and
+Pure functions over {key: score} mappings and (key, score) lists. Normalising and combining are separate steps, and
 every zero denominator is guarded: a list whose scores are all equal normalises to 1 (min-max)
 or 0 (z-score).
 """
@@ -56,3 +56,20 @@ def weighted_sum(lists: Sequence[Mapping[K, float]], weights: Sequence[float]) -
 def ranked(scores: Mapping[K, float]) -> list[tuple[K, float]]:
     """(key, score) best first; equal scores in key order, so the order never depends on chance."""
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
+def blend(fused: Sequence[tuple[K, float]], reranked: Mapping[K, float], weight: float) -> list[tuple[K, float]]:
+    """The reranked keys best first: reranker scores alone (weight 1) or mixed with the fused ones, both min-max."""
+    if weight >= 1.0:
+        return ranked(reranked)
+    scores = [normalise(dict(fused), "minmax"), normalise(reranked, "minmax")]
+    mixed = weighted_sum(scores, [1.0 - weight, weight])
+    return ranked({key: score for key, score in mixed.items() if key in reranked})
+
+
+def below(head: Sequence[tuple[K, float]], tail: Sequence[tuple[K, float]]) -> list[tuple[K, float]]:
+    """The tail in its order, its scores shifted to start one point below the head's last, so scores keep falling."""
+    if not head or not tail:
+        return list(tail)
+    shift = head[-1][1] - 1.0 - tail[0][1]
+    return [(key, score + shift) for key, score in tail]

@@ -6,7 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 from indexer import Product
-from search.pipeline import ResultHit, SearchResponse
+from search.response import ResultHit, SearchResponse
 from search.understanding import Span, without
 
 DESCRIPTION_CHARS = 240

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from search.fusion import normalise, ranked, reciprocal_rank, weighted_sum
+from search.fusion import below, blend, normalise, ranked, reciprocal_rank, weighted_sum
 
 pytestmark = pytest.mark.fast
 
@@ -55,8 +55,6 @@ def test_weights_must_match_the_lists() -> None:
 
 
 def test_blend_mixes_normalised_fused_and_cross_encoder_scores() -> None:
-    from search.pipeline import blend
-
     fused = [("a", 0.9), ("b", 0.5), ("c", 0.1)]
     cross = {"a": -2.0, "b": 4.0, "c": 0.0}
     assert [key for key, _ in blend(fused, cross, 1.0)] == ["b", "c", "a"]
@@ -66,3 +64,9 @@ def test_blend_mixes_normalised_fused_and_cross_encoder_scores() -> None:
     assert [key for key, _ in mixed] == ["a", "b", "c"]
     assert dict(mixed) == pytest.approx({"a": 0.75, "b": 0.625, "c": 1 / 12})
     assert [key for key, _ in blend(fused, {"a": 1.0, "c": 2.0}, 0.5)] == ["a", "c"]  # b was not reranked
+
+
+def test_below_shifts_the_tail_to_start_one_point_under_the_head() -> None:
+    head, tail = [("a", 3.0), ("b", 2.5)], [("c", 10.0), ("d", 9.25)]
+    assert below(head, tail) == [("c", 1.5), ("d", 0.75)]  # shift 2.5 - 1 - 10 = -8.5; the gaps stay
+    assert below([], tail) == tail and below(head, []) == []

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import itertools
+from collections import Counter
+from dataclasses import replace
 
 import pytest
 
 from indexer import Product
 from models.cross_encoders import RerankUsage
 from search import Filters, SearchPipeline, SearchRequest, SearchSettings
+from search.execution import Execution, State
+from search.facets import Facets
 from search.pipeline import RERANK_DEFAULTS
 from search.retrievers import Hit
 from search.serialize import response_json
+from search.stages import STAGES, facets
 from tests.fakes import ByLength, FakeBackend
 
 pytestmark = pytest.mark.fast
@@ -189,3 +194,35 @@ def test_gibberish_that_no_product_has_a_word_of_gets_no_hits() -> None:
     assert response.no_match and response.total == 0 and response.hits == []
     assert fixed.search(SearchRequest("qnkykmxc", understand=False)).total == 3  # the dense leg's, over the floor
     assert not fixed.search(SearchRequest("byefold")).no_match  # word-like: a name the dense leg may know
+
+
+def test_timings_name_the_stages_that_ran() -> None:
+    hybrid = pipeline().search(SearchRequest("kettle")).timings_ms
+    assert hybrid.keys() == {"spelling", "understanding", "keyword", "dense", "fusion", "facets", "products", "total"}
+    reranked = pipeline(reranker=ByLength()).search(SearchRequest("kettle", "rerank", spelling=False)).timings_ms
+    assert "rerank" in reranked and "spelling" not in reranked
+    assert "products" not in reranked  # the reranker fetched every product the page shows
+    bm25 = pipeline().search(SearchRequest("kettle", "bm25", understand=False)).timings_ms
+    assert "dense" not in bm25 and "understanding" not in bm25
+
+
+def test_each_product_is_fetched_once_per_search() -> None:
+    search = pipeline(SearchSettings(rerank_depth=2), ByLength())
+    fetched: Counter[str] = Counter()
+    products = search.backend.products
+    search.backend.products = lambda ids: fetched.update(ids) or products(ids)
+    search.backend.facets = lambda ids, prefix: Facets([], [], [])  # the fake counts facets over its products
+    response = search.search(SearchRequest("outdoor kettle", "rerank", explain=True))  # boosts, reranks, pages
+    assert response.understood and response.rerank and len(response.hits) == 4
+    assert set(fetched) == {"a", "b", "c", "e"} and max(fetched.values()) == 1
+
+
+def test_a_stage_slots_in_without_changing_the_others() -> None:
+    def out_of_stock(state: State, execution: Execution) -> State:
+        return replace(state, scored=[(pid, score) for pid, score in state.scored if pid != "c"])
+
+    at = STAGES.index(facets)
+    search = SearchPipeline(FakeBackend(PRODUCTS, KEYWORD, DENSE), stages=STAGES[:at] + (out_of_stock,) + STAGES[at:])
+    response = search.search(SearchRequest("kettle"))
+    assert [hit.product.id for hit in response.hits] == ["a", "b", "e"] and response.total == 3
+    assert {(v.value, v.count) for v in response.facets.brand} == {("Acme", 1), ("Brite", 2)}
