@@ -7,7 +7,6 @@ by that name and refuses weights that differ, so queries and products are always
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -16,10 +15,6 @@ import numpy as np
 
 from models.errors import ModelError, loading
 from models.weights import directory_sha256, file_sha256, minilm_dir
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")  # weights come from installed packages, never a hub
-# Batches already run one per core; the tokenizer's own thread pool only fights them (-20 % here).
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 REFERENCE = "all-MiniLM-L6-v2"
 ONNX = "all-MiniLM-L6-v2-onnx"
@@ -101,7 +96,7 @@ class SentenceTransformerEncoder:
         self.directory = directory
         # the weights as loaded: a folder retrained in place later is another model, which this one is not
         self.sha256 = directory_sha256(directory)
-        self.model = SentenceTransformer(str(directory), device="cpu")
+        self.model = SentenceTransformer(str(directory), device="cpu", local_files_only=True)
         self.model.max_seq_length = min(self.model.max_seq_length or MAX_TOKENS, MAX_TOKENS)
         self.dimension = int(self.model.get_embedding_dimension())
 

@@ -26,6 +26,7 @@ RECIPE = "2"  # bump when a derivation below changes; it names the cached files
 
 
 def cache_dir() -> Path:
+    """Where derived graphs are kept: PRODSEARCH_CACHE (read here only), else ~/.cache/prodsearch."""
     return Path(os.environ.get("PRODSEARCH_CACHE", Path.home() / ".cache" / "prodsearch"))
 
 
@@ -87,7 +88,8 @@ def _export(directory: Path, target: Path, scores: bool) -> None:
     names = ["input_ids", "attention_mask", "token_type_ids"]
     output = "scores" if scores else "token_states"
     free = {0: "batch"} if scores else {0: "batch", 1: "tokens"}  # scores are (batch, 1)
-    model = (AutoModelForSequenceClassification if scores else AutoModel).from_pretrained(str(directory)).eval()
+    loader = AutoModelForSequenceClassification if scores else AutoModel
+    model = loader.from_pretrained(str(directory), local_files_only=True).eval()
     example = torch.ones(2, 8, dtype=torch.long)
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the tracer's notes on shapes it leaves dynamic

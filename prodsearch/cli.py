@@ -74,6 +74,9 @@ class Command(click.Group):
 @click.option("--debug", is_flag=True, envvar="PRODSEARCH_DEBUG", help="Show the traceback of any error.")
 def main(debug: bool) -> None:
     """Semantic product search: index a catalogue, search it, serve it."""
+    from models.weights import library_defaults
+
+    library_defaults()  # before any verb loads a model
 
 
 for command in (index, search, serve, evaluate, tune, intents, train, events, analytics):

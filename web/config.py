@@ -1,12 +1,14 @@
-"""Service configuration: defaults in code, then PRODSEARCH_* environment variables, then flags."""
+"""Service configuration: defaults in code, then the environment (read once, by from_env), then flags."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from indexer.elastic import ElasticConfig
 from search.indexes import IndexLocation
 from search.pipeline import SearchSettings
 
@@ -22,14 +24,17 @@ class ServiceConfig:
     index: str  # an index directory, or an Elasticsearch alias with backend "elasticsearch"
     backend: str = "embedded"
     es_url: str | None = None  # default: ES_URL
+    elastic: ElasticConfig | None = None  # the cluster (ES_*) as from_env read it; None: read when the index opens
     reranker_dir: Path | None = None
     default_mode: str = "hybrid"
     reload_interval: float = 1.0  # seconds between looks at the index's CURRENT pointer
     search: SearchSettings | None = None  # None: the index's tuned settings, else the defaults in code
     # where searches and shoppers' events go: a SQLite path, a postgresql:// URL, or "off"; None: events_location()
     events_db: str | None = None
+    events_key: str | None = field(default=None, repr=False)  # hashes session ids; None: events.privacy's default
     events_token: str | None = None  # what POST /api/events wants as its bearer token; None: it takes none
     analytics_token: str | None = None  # what /analytics wants (bearer, or a Basic password); None: the page is off
+    state_dir: Path | None = None  # where an alias's events go; None: state_dir() of the environment
 
     def __post_init__(self) -> None:
         # a token from an environment file may end in a newline; a short one is guessed
@@ -40,48 +45,40 @@ class ServiceConfig:
             object.__setattr__(self, name, token.strip())
             if len(token.strip()) < MIN_TOKEN:
                 hint = "use a long random string"
-                raise ConfigError(f"PRODSEARCH_{name.upper()} must be at least {MIN_TOKEN} characters; {hint}")
+                raise ConfigError(f"{PREFIX}{name.upper()} must be at least {MIN_TOKEN} characters; {hint}")
 
     def events_location(self) -> str | None:
         """The events database: as configured, else INDEX/events.sqlite beside the index's versions (for an
-        Elasticsearch alias, ALIAS-events.sqlite in ~/.local/state/prodsearch); None when events are off."""
+        Elasticsearch alias, ALIAS-events.sqlite in the state directory); None when events are off."""
         if self.events_db is not None:
             return None if self.events_db.lower() == "off" else self.events_db
         if self.backend == "elasticsearch":
-            state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "prodsearch"
+            state = self.state_dir or state_dir(os.environ)
             state.mkdir(parents=True, exist_ok=True)
             return str(state / f"{self.index}-events.sqlite")
         return str(Path(self.index) / "events.sqlite")
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> ServiceConfig:
-        """PRODSEARCH_INDEX, _BACKEND, _RERANKER_DIR, _DEFAULT_MODE, _RELOAD_INTERVAL, _EVENTS_DB, _EVENTS_TOKEN,
-        _ANALYTICS_TOKEN (and ES_* for the cluster)."""
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> ServiceConfig:
+        """The environment, read once at start-up: PRODSEARCH_<FIELD> for the fields in FROM_ENV, and for an
+        Elasticsearch alias ES_* and XDG_STATE_HOME; `overrides` (the command's flags) win where not None."""
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
-        names = (
-            "index",
-            "backend",
-            "reranker_dir",
-            "default_mode",
-            "reload_interval",
-            "events_db",
-            "events_token",
-            "analytics_token",
-        )
-        for name in names:
-            raw = environ.get(f"PRODSEARCH_{name.upper()}")
-            if raw:
-                values[name] = (
-                    _seconds(raw) if name == "reload_interval" else Path(raw) if name.endswith("_dir") else raw
-                )
+        for name in FROM_ENV:
+            if raw := environ.get(PREFIX + name.upper()):
+                values[name] = PARSERS.get(name, str)(raw)
         values.update({key: value for key, value in overrides.items() if value is not None})
         if "index" not in values:
-            raise ConfigError("no index: pass one to 'prodsearch serve INDEX' or set PRODSEARCH_INDEX")
+            raise ConfigError(f"no index: pass one to 'prodsearch serve INDEX' or set {PREFIX}INDEX")
+        if values.get("backend") == "elasticsearch":
+            values["elastic"] = ElasticConfig.from_env(environ, url=values.get("es_url"))
+            values["state_dir"] = state_dir(environ)
         known = {f.name for f in fields(cls)}
         return cls(**{key: value for key, value in values.items() if key in known})
 
     def location(self) -> IndexLocation:
+        if self.backend == "elasticsearch" and self.elastic is not None:
+            return IndexLocation(self.index, self.elastic)
         return IndexLocation.of(self.index, self.backend, self.es_url)
 
     def with_tuned_settings(self) -> ServiceConfig:
@@ -118,11 +115,32 @@ class ServerLimits:
 SPARE_CONNECTIONS = 100
 
 
+def state_dir(environ: Mapping[str, str]) -> Path:
+    """prodsearch's folder in XDG_STATE_HOME, by default ~/.local/state."""
+    return Path(environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "prodsearch"
+
+
 def _seconds(raw: str) -> float:
     try:
         seconds = float(raw)
     except ValueError:
         seconds = -1.0
     if not seconds > 0:
-        raise ConfigError(f"PRODSEARCH_RELOAD_INTERVAL must be seconds above 0, got {raw!r}")
+        raise ConfigError(f"{PREFIX}RELOAD_INTERVAL must be seconds above 0, got {raw!r}")
     return seconds
+
+
+PREFIX = "PRODSEARCH_"
+# the fields the environment sets, as PREFIX + the field's name in capitals; each read as a string unless parsed
+FROM_ENV = (
+    "index",
+    "backend",
+    "reranker_dir",
+    "default_mode",
+    "reload_interval",
+    "events_db",
+    "events_key",
+    "events_token",
+    "analytics_token",
+)
+PARSERS: dict[str, Callable[[str], Any]] = {"reload_interval": _seconds, "reranker_dir": Path}

@@ -7,7 +7,7 @@ pool threads it starts, which inherit its priority), so a few clients sending th
 nor a core's full share from the shoppers (numpy's BLAS threads, which a filtered exact scan may use, do not).
 At most WAITING wait for their turn, each at most WAIT seconds; one more, or one kept waiting longer, is
 answered 503 with Retry-After. So heavy searches hold at most
-REQUEST_THREADS of the server's request threads, and `serve` adds that many to the shoppers' (web.make_server).
+REQUEST_THREADS of the server's request threads, and `serve` adds that many to the shoppers' (web.server).
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ from indexer.products import split_category
 from prodsearch.options import backend_options, index_argument
 from search.indexes import IndexLocation
 from search.pipeline import MAX_K, MODES
+from web.config import ServerLimits, ServiceConfig
+from web.lane import REQUEST_THREADS
 
 
 @click.command()
@@ -93,19 +95,20 @@ def search(
     type=click.IntRange(1, 64),
     default=4,
     show_default=True,
-    help="Request threads; 3 more are added, as long or heavily filtered searches may hold 3 while they take turns.",
+    help=f"Request threads; {REQUEST_THREADS} more are added, as long or heavily filtered searches may hold"
+    f" {REQUEST_THREADS} while they take turns.",
 )
 @click.option(
     "--connections",
     type=click.IntRange(1),
-    default=1000,
+    default=ServerLimits.connections,
     show_default=True,
     help="Open connections; one more is answered 503 with Retry-After.",
 )
 @click.option(
     "--idle-timeout",
     type=click.FloatRange(min=0, min_open=True),
-    default=15.0,
+    default=ServerLimits.idle_timeout,
     show_default=True,
     help="Seconds a connection may send and receive nothing before it is closed.",
 )
@@ -123,7 +126,7 @@ def serve(
     """Serve the search page and JSON API for INDEX (follows new index versions by itself)."""
     import logging
 
-    from web import ServerLimits, ServiceConfig, close_app, create_app, make_server
+    from web import close_app, create_app, make_server
 
     config = ServiceConfig.from_env(index=index, backend=backend, es_url=es_url, reranker_dir=reranker)
     app = create_app(config)  # opens the index with its tuned settings and follows its new versions

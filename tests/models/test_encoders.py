@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +75,28 @@ def test_queries_are_embedded_to_query_tokens_at_most(name: str) -> None:
 def test_unknown_encoder_names_the_choices() -> None:
     with pytest.raises(ValueError, match="unknown encoder 'bert-huge'; use one of all-MiniLM-L6-v2"):
         load_encoder("bert-huge")
+
+
+OFFLINE_CHECK = """
+import os, socket, sys
+def refuse(sock, address):
+    raise AssertionError(f"a model load tried to connect to {address}")
+socket.socket.connect = refuse
+before = dict(os.environ)
+from models.encoders import encode_queries, load_encoder
+assert dict(os.environ) == before, "importing models.encoders changed the environment"
+for name in sys.argv[1:]:
+    assert encode_queries(load_encoder(name), ["red kettle"]).shape == (1, 384)
+"""
+
+
+def test_the_shipped_encoders_load_without_a_hub_or_a_change_to_the_environment() -> None:
+    # HF_HUB_OFFLINE unset and a hub that cannot answer: the weights come from installed packages
+    environ = {key: value for key, value in os.environ.items() if key != "TOKENIZERS_PARALLELISM"}
+    environ |= {"HF_HUB_OFFLINE": "", "HF_ENDPOINT": "http://127.0.0.1:9"}
+    command = [sys.executable, "-c", OFFLINE_CHECK, INT8, REFERENCE]
+    result = subprocess.run(command, capture_output=True, text=True, env=environ, cwd=Path(__file__).parents[2])
+    assert result.returncode == 0, result.stderr[-2000:]
 
 
 class Recording:

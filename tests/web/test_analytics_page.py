@@ -22,8 +22,9 @@ import requests
 from events import Event, EventStore, SearchRecord
 from tests.helpers import LiveServer
 from tests.web.chromium import launch
-from web import PAGE_POLICY, ServiceConfig, create_app
+from web import ServiceConfig, create_app
 from web.config import ConfigError
+from web.page import PAGE_POLICY
 
 TOKEN = "analytics-token-0123456789"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
