@@ -1,12 +1,7 @@
-"""Elasticsearch as the index: physical indices ALIAS-vNNNNNN behind the alias ALIAS.
+"""Elasticsearch as the index: physical indices ALIAS-vNNNNNN behind the alias ALIAS, written by `ElasticWriter`.
 
-A full build writes a new physical index and moves the alias to it in one atomic call, then deletes
-the indices it replaced; a build that fails deletes its own half-written index and leaves the alias
-as it was (a killed one leaves an orphan that the next build deletes). Updates write in place
-through the alias. Builds and updates of one alias take turns: each holds its write lock in the
-cluster (indexer.elastic_lock), so no job deletes or moves an index another is writing. Each document
-carries the product's canonical record, which is what search returns, beside the fields that exist
-for BM25, filters and facets.
+Builds write a new index and move the alias in one call; updates write in place; jobs on one alias take turns
+under a lock in the cluster (indexer.elastic_lock). Each document carries the product's record beside its fields.
 """
 
 from __future__ import annotations
@@ -18,24 +13,35 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, helpers
-from tqdm import tqdm
 
 import indexer.fields as fields
 from indexer.analysis import Chinese, English, analysis_for
-from indexer.catalogue import LineError, read_catalogue
 from indexer.elastic_lock import locked
-from indexer.errors import ClusterUnavailable, IndexerError, JobError
+from indexer.errors import ClusterUnavailable, IndexerError, IndexNotFoundError, JobError
 from indexer.fields import CATEGORY_LEVELS, attribute_term, brand_key, category_level
-from indexer.jobs import apply_delta, changed_anything, embed_products, read_delta
 from indexer.products import Product, join_category
 from indexer.reader import checked_encoder
 from indexer.settings import BuildSettings
+from indexer.writes import (
+    LIVE,
+    IndexInfo,
+    Source,
+    WriteReport,
+    apply_delta,
+    changed_anything,
+    check_delta,
+    elapsed,
+    embed_products,
+    prepare_build,
+    reuse_vectors,
+    unchanged,
+)
 from models import Encoder, load_encoder
+from models.progress import bar as progress_bar
 
 FORMAT_VERSION = 1
 ANALYZERS = {"en": "english", "zh": "whitespace"}
@@ -224,141 +230,165 @@ def document(product: Product, vector: np.ndarray, analysis: English | Chinese) 
     }
 
 
-@dataclass(frozen=True)
-class ElasticReport:
-    alias: str
-    index: str
-    products: int
-    seconds: float
-    changes: dict[str, int]
-    skipped: list[LineError] = field(default_factory=list)
-    ignored_fields: tuple[str, ...] = ()
-    unknown_deletes: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)  # indices deleted after the alias moved
-    published: bool = True
+class ElasticWriter:
+    """The `Writer` of an Elasticsearch alias: a build writes a new physical index and moves the alias to it,
+    keeping the newest `keep_versions` for `switch`; an update writes in place through the alias."""
 
+    def __init__(self, config: ElasticConfig, alias: str) -> None:
+        self.config = config
+        self.alias = alias
 
-def build_elastic(
-    catalogue_path: Path,
-    config: ElasticConfig,
-    alias: str,
-    settings: BuildSettings = BuildSettings(),
-    skip_invalid: bool = False,
-    encoding: str = "utf-8",
-    progress: bool = False,
-) -> ElasticReport:
-    """Indexes a whole catalogue into a new physical index and moves the alias to it."""
-    started = time.perf_counter()
-    catalogue = read_catalogue(catalogue_path, skip_invalid, encoding)
-    settings = settings.for_catalogue(product.embedding_text() for product in catalogue.products)
-    client = config.client()
-    with reachable(config), locked(client, alias, "build") as lock:
-        existing = physical_indices(client, alias)
-        served = served_index(client, alias)
-        if served is None and client.indices.exists(index=alias):
-            raise IndexerError(f"{alias!r} is an index, not an alias; pick another name or delete that index")
-        encoder = load_encoder(settings.encoder)
-        products = sorted(catalogue.products, key=lambda product: product.id)
-        vectors = embed_products(encoder, products, settings.batch_size, progress)
-        numbers = [int(name.rsplit("-v", 1)[1]) for name in existing]
-        name = physical_name(alias, max(numbers, default=0) + 1)
-        meta = {
-            "format_version": FORMAT_VERSION,
-            "job": "build",
-            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "language": settings.language,
-            "encoder": encoder.name,
-            "encoder_sha256": encoder.weights_sha256(),
-            "dimension": encoder.dimension,
-            "catalogue": str(Path(catalogue_path).resolve()),
-            "catalogue_sha256": catalogue.sha256,
-            "products": len(products),
-        }
-        lock.check()
-        client.indices.create(index=name, mappings=mapping(encoder.dimension, meta))
-        try:
-            write_documents(client, name, products, vectors, analysis_for(settings.language), progress)
-            count = client.count(index=name)["count"]
-            if count != len(products):
-                raise JobError(f"{name} holds {count} documents after the build, expected {len(products)}")
-            lock.check()  # whatever took the lock may be serving or deleting by now: leave the alias to it
-        except BaseException:
-            _delete_quietly(client, name)
-            raise
-        moves = [{"remove": {"index": old, "alias": alias}} for old in [served] if old]
-        client.indices.update_aliases(actions=[*moves, {"add": {"index": name, "alias": alias}}])
-        # no other job writes to this alias while we hold the lock: the others are orphans of killed builds
-        removed = [old for old in existing if old != name]
-        for old in removed:
-            client.indices.delete(index=old, ignore_unavailable=True)
-    changes = {"added": len(products)}
-    seconds = round(time.perf_counter() - started, 3)
-    return ElasticReport(
-        alias, name, len(products), seconds, changes, catalogue.skipped, catalogue.ignored_fields, removed=removed
-    )
+    def build(
+        self,
+        products: Sequence[Product],
+        settings: BuildSettings = BuildSettings(),
+        source: Source = LIVE,
+        progress: bool = False,
+    ) -> WriteReport:
+        started = time.perf_counter()
+        products, settings = prepare_build(products, settings)
+        client, alias = self.config.client(), self.alias
+        with reachable(self.config), locked(client, alias, "build") as lock:
+            existing = physical_indices(client, alias)
+            served = served_index(client, alias)
+            if served is None and client.indices.exists(index=alias):
+                raise IndexerError(f"{alias!r} is an index, not an alias; pick another name or delete that index")
+            encoder = load_encoder(settings.encoder)
+            vectors = embed_products(encoder, products, settings.batch_size, progress)
+            numbers = [int(name.rsplit("-v", 1)[1]) for name in existing]
+            name = physical_name(alias, max(numbers, default=0) + 1)
+            meta = {
+                "format_version": FORMAT_VERSION,
+                "job": "build",
+                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "language": settings.language,
+                "encoder": encoder.name,
+                "encoder_sha256": encoder.weights_sha256(),
+                "dimension": encoder.dimension,
+                "catalogue": source.name,
+                "catalogue_sha256": source.sha256,
+                "products": len(products),
+            }
+            lock.check()
+            client.indices.create(index=name, mappings=mapping(encoder.dimension, meta))
+            try:
+                write_documents(client, name, products, vectors, analysis_for(settings.language), progress)
+                count = client.count(index=name)["count"]
+                if count != len(products):
+                    raise JobError(f"{name} holds {count} documents after the build, expected {len(products)}")
+                lock.check()  # whatever took the lock may be serving or deleting by now: leave the alias to it
+            except BaseException:
+                _delete_quietly(client, name)
+                raise
+            self._serve(client, served, name)
+            removed = _prune(client, existing, served, settings.keep_versions)
+        return WriteReport(name, len(products), {"added": len(products)}, elapsed(started), removed=removed)
 
-
-def update_elastic(
-    config: ElasticConfig,
-    alias: str,
-    upsert_path: Path | None = None,
-    delete_path: Path | None = None,
-    skip_invalid: bool = False,
-    encoding: str = "utf-8",
-    progress: bool = False,
-    batch_size: int = BuildSettings.batch_size,
-) -> ElasticReport:
-    """Upserts and deletes in place in the index behind the alias; only changed texts are embedded."""
-    started = time.perf_counter()
-    delta = read_delta(upsert_path, delete_path, skip_invalid, encoding)
-    client = config.client()
-    with reachable(config), locked(client, alias, "update") as lock:
-        index = require_served(client, alias)
-        touched = [product.id for product in delta.upserts] + delta.deletes
-        stored = fetch_documents(client, index, touched, [fields.PRODUCT, "content_hash", fields.VECTOR])
-        by_id = {product_id: Product.from_record(source[fields.PRODUCT]) for product_id, source in stored.items()}
-        changes, unknown = apply_delta(by_id, delta)
-        if not changed_anything(changes):
+    def update(
+        self,
+        upserts: Sequence[Product] = (),
+        deletes: Sequence[str] = (),
+        source: Source = LIVE,
+        progress: bool = False,
+    ) -> WriteReport:
+        started = time.perf_counter()
+        deletes = check_delta(upserts, deletes)
+        client = self.config.client()
+        with reachable(self.config), locked(client, self.alias, "update") as lock:
+            index = require_served(client, self.alias)
+            touched = [product.id for product in upserts] + deletes
+            stored = fetch_documents(client, index, touched, [fields.PRODUCT, "content_hash", fields.VECTOR])
+            by_id = {product_id: Product.from_record(source[fields.PRODUCT]) for product_id, source in stored.items()}
+            changes, unknown = apply_delta(by_id, upserts, deletes)
+            if not changed_anything(changes):
+                return unchanged(index, client.count(index=index)["count"], changes, unknown)
+            encoder = encoder_of(client, index)
+            writes = [p for p in upserts if stored.get(p.id, {}).get(fields.PRODUCT) != p.to_record()]
+            kept = {i: (document["content_hash"], document[fields.VECTOR]) for i, document in stored.items()}
+            batch_size = BuildSettings.batch_size
+            vectors, changes["embedded"] = reuse_vectors(writes, kept, encoder, batch_size, progress)
+            lock.check()
+            write_documents(client, index, writes, vectors, analysis_of(index_meta(client, index)), progress)
+            deleted = [product_id for product_id in deletes if product_id in stored]
+            lock.check()
+            _bulk(client, ({"_op_type": "delete", "_index": index, "_id": i} for i in deleted), len(deleted), False)
+            client.indices.refresh(index=index)
             count = client.count(index=index)["count"]
-            return ElasticReport(
-                alias, index, count, 0.0, changes, delta.skipped, delta.ignored_fields, unknown, published=False
-            )
-        encoder = encoder_of(client, index)
-        writes = [p for p in delta.upserts if stored.get(p.id, {}).get(fields.PRODUCT) != p.to_record()]
-        stale = [p for p in writes if stored.get(p.id, {}).get("content_hash") != p.content_hash()]
-        fresh = dict(zip([p.id for p in stale], embed_products(encoder, stale, batch_size, progress), strict=True))
-        vectors = np.array(
-            [fresh[p.id] if p.id in fresh else stored[p.id][fields.VECTOR] for p in writes], dtype=np.float32
-        ).reshape(len(writes), encoder.dimension)
-        changes["embedded"] = len(stale)
-        lock.check()
-        write_documents(client, index, writes, vectors, analysis_of(index_meta(client, index)), progress)
-        deleted = [product_id for product_id in delta.deletes if product_id in stored]
-        lock.check()
-        _bulk(client, ({"_op_type": "delete", "_index": index, "_id": i} for i in deleted), len(deleted), False)
-        client.indices.refresh(index=index)
-        count = client.count(index=index)["count"]
-        meta = {
-            **index_meta(client, index),
-            "job": "update",
-            "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "products": count,
-        }
-        client.indices.put_mapping(index=index, meta=meta)
-    seconds = round(time.perf_counter() - started, 3)
-    return ElasticReport(alias, index, count, seconds, changes, delta.skipped, delta.ignored_fields, unknown)
+            meta = {
+                **index_meta(client, index),
+                "job": "update",
+                "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "products": count,
+            }
+            client.indices.put_mapping(index=index, meta=meta)
+        return WriteReport(index, count, changes, elapsed(started), unknown_deletes=unknown)
+
+    def switch(self, version: str) -> WriteReport:
+        started = time.perf_counter()
+        client = self.config.client()
+        with reachable(self.config), locked(client, self.alias, "switch") as lock:
+            served = require_served(client, self.alias)
+            kept = physical_indices(client, self.alias)
+            if version not in kept:
+                raise IndexNotFoundError(
+                    f"no index {version!r} behind the alias {self.alias!r}; the indices kept are {', '.join(kept)}"
+                )
+            if not complete(client, version):
+                raise IndexerError(
+                    f"{version} holds other products than its _meta counts (a job killed mid-write); "
+                    "it cannot be served"
+                )
+            lock.check()
+            self._serve(client, served, version)
+            count = client.count(index=version)["count"]
+        return WriteReport(version, count, {}, elapsed(started), published=served != version)
+
+    def _serve(self, client: Elasticsearch, served: str | None, index: str) -> None:
+        """Moves the alias from `served` to `index` in one atomic call."""
+        moves = [{"remove": {"index": old, "alias": self.alias}} for old in [served] if old and old != index]
+        client.indices.update_aliases(actions=[*moves, {"add": {"index": index, "alias": self.alias}}])
+
+    def info(self) -> IndexInfo:
+        client = self.config.client()
+        with reachable(self.config):
+            index = require_served(client, self.alias)
+            meta = index_meta(client, index)
+            count = client.count(index=index)["count"]
+            kept = physical_indices(client, self.alias)
+        return IndexInfo(
+            version=index,
+            products=count,
+            job=meta["job"],
+            written_at=meta.get("updated_at") or meta["created_at"],
+            language=analysis_of(meta).language,
+            encoder=meta["encoder"],
+            dimension=meta["dimension"],
+            encoder_sha256=meta["encoder_sha256"],
+            catalogue=meta["catalogue"],
+            catalogue_sha256=meta["catalogue_sha256"],
+            versions=kept,
+            details={"cluster": ElasticConfig.redacted(self.config.url)},
+            record={"alias": self.alias, "index": index, "documents": count, **meta},
+        )
 
 
-def elastic_info(config: ElasticConfig, alias: str) -> dict[str, Any]:
-    client = config.client()
-    with reachable(config):
-        index = require_served(client, alias)
-        return {
-            "alias": alias,
-            "index": index,
-            "documents": client.count(index=index)["count"],
-            **index_meta(client, index),
-        }
+def _prune(client: Elasticsearch, older: list[str], served: str | None, keep: int) -> list[str]:
+    """Deletes the indices a build replaced, all but the newest `keep` - 1 complete ones; returns their names.
+    The caller holds the lock, so no job is writing to an incomplete one: it is the orphan of a killed job."""
+    complete_ones = [old for old in older if old == served or complete(client, old)]
+    kept = complete_ones[-(keep - 1) :] if keep > 1 else []
+    removed = [old for old in older if old not in kept]
+    for old in removed:
+        client.indices.delete(index=old, ignore_unavailable=True)
+    return removed
+
+
+def complete(client: Elasticsearch, index: str) -> bool:
+    """Whether `index` holds all the products its `_meta` counts (a build killed mid-write leaves fewer)."""
+    try:
+        return client.count(index=index)["count"] == index_meta(client, index).get("products")
+    except IndexerError:  # not written by prodsearch, or by a build killed before its mapping was set
+        return False
 
 
 def fetch_documents(
@@ -393,7 +423,7 @@ def _bulk(client: Elasticsearch, actions: Iterator[dict[str, Any]], total: int, 
     if not total:
         return
     errors = []
-    bar = tqdm(total=total, desc="writing", unit="doc", disable=not progress)
+    bar = progress_bar(total=total, desc="writing", unit="doc", disable=not progress)
     for ok, item in helpers.streaming_bulk(
         client.options(request_timeout=BULK_TIMEOUT),
         actions,

@@ -9,21 +9,21 @@ from pathlib import Path
 import click
 
 from evaluation.judgments import PARTS
-from indexer.elastic import ElasticReport
-from indexer.jobs import JobReport
+from indexer.elastic import ElasticConfig
+from indexer.writes import WriteReport
 from search.indexes import BACKENDS, IndexLocation
+from web.config import ServiceConfig
 
 
 def backend_options(command):
     """--backend and --es-url; the cluster's credentials come from ES_API_KEY or ES_USERNAME/ES_PASSWORD."""
-    command = click.option(
-        "--es-url", envvar="ES_URL", help="Elasticsearch URL [default: ES_URL, else http://localhost:9200]."
-    )(command)
+    # no envvar: ElasticConfig.from_env reads ES_URL, where no --es-url is given
+    command = click.option("--es-url", help=f"Elasticsearch URL [default: ES_URL, else {ElasticConfig.url}].")(command)
     return click.option(
         "--backend",
         type=click.Choice(BACKENDS),
         envvar="PRODSEARCH_BACKEND",
-        default="embedded",
+        default=ServiceConfig.backend,
         show_default=True,
         help="Where the index lives: a directory, or an Elasticsearch alias.",
     )(command)
@@ -103,7 +103,7 @@ def whole_number(name: str, low: int, high: int, default: int, text: str):
     return click.option(name, type=click.IntRange(low, high), default=default, show_default=True, help=text)
 
 
-def print_report(report: JobReport | ElasticReport, where: str | Path) -> None:
+def print_report(report: WriteReport, where: str | Path) -> None:
     """What an indexing job did: skipped lines and fields on stderr, then the version served."""
     for problem in report.skipped:
         click.echo(f"skipped {problem}", err=True)
@@ -115,18 +115,10 @@ def print_report(report: JobReport | ElasticReport, where: str | Path) -> None:
             f"{', '.join(report.unknown_deletes[:10])}",
             err=True,
         )
-    if isinstance(report, ElasticReport):
-        version, products, changes, seconds = report.index, report.products, report.changes, report.seconds
-        gone = ("removed", report.removed)
-    else:
-        manifest = report.manifest
-        version, products, changes = manifest.version, manifest.products, manifest.changes
-        seconds = manifest.build_seconds
-        gone = ("pruned", report.pruned)
     if not report.published:
-        click.echo(f"{where}: nothing changed, still serving {version}")
+        click.echo(f"{where}: nothing changed, still serving {report.version}")
         return
-    listed = ", ".join(f"{key} {value}" for key, value in changes.items())
-    click.echo(f"{where}: serving {version} with {products} products ({listed}) in {seconds:.1f} s")
-    if gone[1]:
-        click.echo(f"{gone[0]} {', '.join(gone[1])}")
+    listed = f" ({', '.join(f'{key} {value}' for key, value in report.changes.items())})" if report.changes else ""
+    click.echo(f"{where}: serving {report.version} with {report.products} products{listed} in {report.seconds:.1f} s")
+    if report.removed:
+        click.echo(f"removed {', '.join(report.removed)}")

@@ -6,7 +6,7 @@ alias. Fusion, rerank, explain and paging stay in the pipeline, so they work ali
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import Any, Protocol
 
@@ -31,6 +31,10 @@ class Backend(Protocol):
 
     def products(self, ids: Sequence[str]) -> dict[str, Product]:
         """The products with these ids, by id; ids not in the index are left out."""
+        ...
+
+    def all_products(self) -> Iterable[Product]:
+        """Every product the index serves, read as it is iterated."""
         ...
 
     def facets(self, ids: Sequence[str], category_prefix: tuple[str, ...]) -> Facets: ...
@@ -66,6 +70,9 @@ class EmbeddedBackend:
     def products(self, ids: Sequence[str]) -> dict[str, Product]:
         row_of, products = self.version.row_of, self.version.products
         return {product_id: products[row_of[product_id]] for product_id in ids if product_id in row_of}
+
+    def all_products(self) -> list[Product]:
+        return self.version.products
 
     def facets(self, ids: Sequence[str], category_prefix: tuple[str, ...]) -> Facets:
         return count_facets(self.products(ids).values(), category_prefix)

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple, TypeVar
 
 from elasticsearch import NotFoundError
+from elasticsearch.helpers import scan
 
 from indexer import Product, fields
 from indexer.analysis import Chinese, English
@@ -149,6 +150,14 @@ class ElasticBackend:
         with reachable(self.config):
             found = fetch_documents(self.client, self.alias, list(ids))
         return {product_id: Product.from_record(source[fields.PRODUCT]) for product_id, source in found.items()}
+
+    def all_products(self) -> Iterator[Product]:
+        """A scroll over the alias, products in the cluster's order."""
+        with reachable(self.config):
+            for hit in scan(
+                self.client, index=self.alias, query={"query": {"match_all": {}}}, _source=[fields.PRODUCT]
+            ):
+                yield Product.from_record(hit["_source"][fields.PRODUCT])
 
     def facets(self, ids: Sequence[str], category_prefix: tuple[str, ...]) -> Facets:
         if not ids:

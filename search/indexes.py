@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from indexer import open_index
-from indexer.elastic import ElasticConfig
+from indexer import DirectoryWriter, Writer, open_index
+from indexer.elastic import ElasticConfig, ElasticWriter
 from models import Encoder
 from search.backend import Backend, EmbeddedBackend
 from search.errors import SearchError
@@ -38,6 +38,12 @@ class IndexLocation:
 
             return ElasticBackend(self.elastic, self.name, encoder)
         return EmbeddedBackend(open_index(Path(self.name)), encoder)
+
+    def writer(self) -> Writer:
+        """What builds, updates and switches the versions of this index."""
+        if self.elastic is not None:
+            return ElasticWriter(self.elastic, self.name)
+        return DirectoryWriter(Path(self.name))
 
     def settings(self) -> SettingsStore:
         if self.elastic is not None:

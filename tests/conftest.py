@@ -14,8 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from models.weights import library_defaults
 from tests.elastic_server import elasticsearch_url, unique_alias
 from tests.helpers import JUDGMENTS, SAMPLE, SAMPLE_ZH
+
+library_defaults()  # as the CLI and the service do before a model loads; the CLI run in subprocesses inherits them
 
 HEAVY_FIXTURES = frozenset(
     {
@@ -63,20 +66,20 @@ def sample_records(sample_catalogue: Path) -> list[dict]:
 @pytest.fixture(scope="session")
 def sample_index(tmp_path_factory: pytest.TempPathFactory, sample_catalogue: Path) -> Path:
     """The sample catalogue built once, through the library, with the default settings."""
-    from indexer import build_index
+    from indexer import DirectoryWriter, build_from_file
 
     root = tmp_path_factory.mktemp("sample-index")
-    build_index(sample_catalogue, root)
+    build_from_file(DirectoryWriter(root), sample_catalogue)
     return root
 
 
 @pytest.fixture(scope="session")
 def sample_zh_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The Chinese sample catalogue built once with the default settings (Chinese analysis, multilingual e5)."""
-    from indexer import build_index
+    from indexer import DirectoryWriter, build_from_file
 
     root = tmp_path_factory.mktemp("sample-zh-index")
-    build_index(SAMPLE_ZH / "products.jsonl", root)
+    build_from_file(DirectoryWriter(root), SAMPLE_ZH / "products.jsonl")
     return root
 
 
@@ -131,10 +134,11 @@ def elastic(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
 @pytest.fixture(scope="session")
 def elastic_sample(elastic, sample_catalogue: Path) -> Iterator[str]:
     """The sample catalogue built once into the test cluster; its alias."""
-    from indexer.elastic import build_elastic, physical_indices
+    from indexer import build_from_file
+    from indexer.elastic import ElasticWriter, physical_indices
 
     alias = unique_alias("sample")
-    build_elastic(sample_catalogue, elastic, alias)
+    build_from_file(ElasticWriter(elastic, alias), sample_catalogue)
     yield alias
     client = elastic.client()
     for index in physical_indices(client, alias):

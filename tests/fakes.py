@@ -48,6 +48,9 @@ class FakeBackend:
     def products(self, ids: Sequence[str]) -> dict[str, Product]:
         return {product_id: self.by_id[product_id] for product_id in ids if product_id in self.by_id}
 
+    def all_products(self) -> list[Product]:
+        return list(self.by_id.values())
+
     def facets(self, ids: Sequence[str], category_prefix: tuple[str, ...]) -> Facets:
         return count_facets(self.products(ids).values(), category_prefix)
 

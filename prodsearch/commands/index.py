@@ -1,23 +1,23 @@
-"""`prodsearch index build|update|reembed|info`: the indexing jobs and what an index holds."""
+"""`prodsearch index build|update|switch|reembed|info`: the indexing jobs and what an index holds."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from pathlib import Path
 
 import click
 
-from indexer import BuildSettings, build_index, open_index, update_index
+from indexer import BuildSettings, DirectoryWriter
 from indexer.analysis import AUTO, LANGUAGES
 from indexer.dense import KINDS
+from indexer.writes import build_from_file, update_from_files
 from prodsearch.options import backend_options, index_argument, print_report
 from search.indexes import IndexLocation
 
 
 @click.group()
 def index() -> None:
-    """Build, update and inspect an index directory."""
+    """Build, update, switch and inspect an index (a directory, or an Elasticsearch alias)."""
 
 
 @index.command()
@@ -50,14 +50,8 @@ def build(
 ) -> None:
     """Index CATALOG (JSONL or CSV) as a new version of OUT."""
     settings = BuildSettings().with_overrides(**overrides)
-    location = IndexLocation.of(out, backend, es_url)
-    if location.elastic is not None:
-        from indexer.elastic import build_elastic
-
-        report = build_elastic(catalog, location.elastic, out, settings, skip_invalid, encoding, progress=True)
-    else:
-        report = build_index(catalog, Path(out), settings, skip_invalid, encoding, progress=True)
-    print_report(report, out)
+    writer = IndexLocation.of(out, backend, es_url).writer()
+    print_report(build_from_file(writer, catalog, settings, skip_invalid, encoding, progress=True), out)
 
 
 @index.command()
@@ -75,13 +69,16 @@ def update(
     location: IndexLocation, upsert: Path | None, delete: Path | None, skip_invalid: bool, encoding: str
 ) -> None:
     """Upsert and delete products; only changed texts are embedded again."""
-    if location.elastic is not None:
-        from indexer.elastic import update_elastic
-
-        report = update_elastic(location.elastic, location.name, upsert, delete, skip_invalid, encoding, True)
-    else:
-        report = update_index(Path(location.name), upsert, delete, skip_invalid, encoding, progress=True)
+    report = update_from_files(location.writer(), upsert, delete, skip_invalid, encoding, progress=True)
     print_report(report, location.name)
+
+
+@index.command()
+@index_argument
+@click.argument("version")
+def switch(location: IndexLocation, version: str) -> None:
+    """Serve VERSION of INDEX, one kept beside the served one (`index info` lists them): a rollback."""
+    print_report(location.writer().switch(version), location.name)
 
 
 @index.command()
@@ -89,45 +86,26 @@ def update(
 @click.option("--encoder", required=True, help="Encoder name or a sentence-transformers model directory.")
 def reembed(directory: Path, encoder: str) -> None:
     """Embed the served products again with ENCODER, as a new version (keyword index unchanged in content)."""
-    from indexer.jobs import reembed_index
-
-    print_report(reembed_index(directory, encoder, progress=True), directory)
+    print_report(DirectoryWriter(directory).reembed(encoder, progress=True), directory)
 
 
 @index.command()
 @index_argument
-@click.option("--json", "as_json", is_flag=True, help="Print the whole manifest as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print all the index records (its manifest) as JSON.")
 def info(location: IndexLocation, as_json: bool) -> None:
     """Summarise the served version of INDEX."""
-    if location.elastic is not None:
-        from indexer.elastic import ElasticConfig, elastic_info
-
-        summary = elastic_info(location.elastic, location.name)
-        if as_json:
-            click.echo(json.dumps(summary, indent=2, sort_keys=True))
-            return
-        click.echo(
-            f"{location.name}: index {summary['index']} at {ElasticConfig.redacted(location.elastic.url)} "
-            f"({summary['job']}, "
-            f"{summary.get('updated_at') or summary['created_at']})\n"
-            f"  products  {summary['documents']}\n"
-            f"  encoder   {summary['encoder']} ({summary['dimension']}-d, weights {summary['encoder_sha256'][:12]})\n"
-            f"  catalogue {summary['catalogue']} ({summary['catalogue_sha256'][:12]})"
-        )
-        return
-    directory = Path(location.name)
-    version = open_index(directory)
-    manifest = version.manifest
+    summary = location.writer().info()
     if as_json:
-        click.echo(json.dumps(asdict(manifest), indent=2, sort_keys=True))
+        click.echo(json.dumps(summary.record, indent=2, sort_keys=True))
         return
-    click.echo(
-        f"{directory}: version {manifest.version} "
-        f"({manifest.job}, {manifest.created_at}, {manifest.build_seconds:.1f} s)\n"
-        f"  products  {manifest.products}\n"
-        f"  language  {version.settings.language}\n"
-        f"  encoder   {manifest.encoder} ({manifest.dimension}-d, weights {manifest.encoder_sha256[:12]})\n"
-        f"  dense     {manifest.dense_kind}\n"
-        f"  catalogue {manifest.catalogue} ({manifest.catalogue_sha256[:12]})\n"
-        f"  changes   {', '.join(f'{key} {value}' for key, value in manifest.changes.items())}"
-    )
+    lines = {
+        "products": str(summary.products),
+        "language": summary.language,
+        "encoder": f"{summary.encoder} ({summary.dimension}-d, weights {summary.encoder_sha256[:12]})",
+        "catalogue": f"{summary.catalogue} ({summary.catalogue_sha256[:12]})",
+        **summary.details,
+        "versions": " ".join(summary.versions),
+    }
+    click.echo(f"{location.name}: serving {summary.version} ({summary.job}, {summary.written_at})")
+    for name, value in lines.items():
+        click.echo(f"  {name:<9} {value}")

@@ -17,14 +17,15 @@ from elasticsearch import NotFoundError
 import indexer.elastic
 from indexer.elastic import (
     ElasticConfig,
-    build_elastic,
+    ElasticWriter,
     fetch_documents,
     physical_indices,
     served_index,
-    update_elastic,
 )
 from indexer.elastic_lock import LOCKS
 from indexer.errors import JobError
+from indexer.settings import BuildSettings
+from indexer.writes import build_from_file, update_from_files
 from tests.elastic_server import unique_alias
 from tests.helpers import prodsearch, write_jsonl
 
@@ -85,20 +86,26 @@ def held_build(job: Callable[[], object], monkeypatch: pytest.MonkeyPatch) -> It
         thread.join(60)
 
 
-def test_a_rebuild_moves_the_alias_and_deletes_the_old_index(elastic, alias, small, tmp_path) -> None:
-    first = build_elastic(catalogue(tmp_path, small), elastic, alias)
+def test_a_rebuild_moves_the_alias_and_keeps_the_indices_asked_for(elastic, alias, small, tmp_path) -> None:
+    first = build_from_file(ElasticWriter(elastic, alias), catalogue(tmp_path, small))
     client = elastic.client()
-    assert first.index == f"{alias}-v000001" and served_index(client, alias) == first.index
+    assert first.version == f"{alias}-v000001" and served_index(client, alias) == first.version
     assert client.count(index=alias)["count"] == 40
 
-    second = build_elastic(catalogue(tmp_path, small[:30]), elastic, alias)
-    assert second.index == f"{alias}-v000002" and second.removed == [first.index]
-    assert served_index(client, alias) == second.index and physical_indices(client, alias) == [second.index]
+    second = build_from_file(ElasticWriter(elastic, alias), catalogue(tmp_path, small[:30]))
+    assert second.version == f"{alias}-v000002" and second.removed == []  # kept: the default keeps 3 versions
+    assert served_index(client, alias) == second.version
+    assert physical_indices(client, alias) == [first.version, second.version]
     assert client.count(index=alias)["count"] == 30
+
+    third = build_from_file(
+        ElasticWriter(elastic, alias), catalogue(tmp_path, small[:20]), BuildSettings(keep_versions=1)
+    )
+    assert third.removed == [first.version, second.version] and physical_indices(client, alias) == [third.version]
 
 
 def test_a_failed_build_leaves_the_served_index_alone(elastic, alias, small, tmp_path, monkeypatch) -> None:
-    served = build_elastic(catalogue(tmp_path, small), elastic, alias).index
+    served = build_from_file(ElasticWriter(elastic, alias), catalogue(tmp_path, small)).version
 
     bad = catalogue(tmp_path, [*small[:5], {"id": "", "title": "no id"}], "bad.jsonl")
     result = prodsearch(
@@ -111,7 +118,7 @@ def test_a_failed_build_leaves_the_served_index_alone(elastic, alias, small, tmp
 
     monkeypatch.setattr("indexer.elastic.write_documents", broken)
     with pytest.raises(RuntimeError, match="mid-write"):
-        build_elastic(catalogue(tmp_path, small[:10]), elastic, alias)
+        build_from_file(ElasticWriter(elastic, alias), catalogue(tmp_path, small[:10]))
     client = elastic.client()
     assert served_index(client, alias) == served and physical_indices(client, alias) == [served]
     assert client.count(index=alias)["count"] == 40
@@ -119,16 +126,16 @@ def test_a_failed_build_leaves_the_served_index_alone(elastic, alias, small, tmp
 
 
 def test_an_orphan_of_a_killed_build_is_deleted_by_the_next(elastic, alias, small, tmp_path) -> None:
-    build_elastic(catalogue(tmp_path, small), elastic, alias)
+    build_from_file(ElasticWriter(elastic, alias), catalogue(tmp_path, small))
     client = elastic.client()
     client.indices.create(index=f"{alias}-v000002")  # what a build killed mid-write leaves
-    report = build_elastic(catalogue(tmp_path, small), elastic, alias)
-    assert report.index == f"{alias}-v000003"
-    assert physical_indices(client, alias) == [report.index]
+    report = build_from_file(ElasticWriter(elastic, alias), catalogue(tmp_path, small))
+    assert report.version == f"{alias}-v000003" and report.removed == [f"{alias}-v000002"]
+    assert physical_indices(client, alias) == [f"{alias}-v000001", report.version]
 
 
 def test_an_update_writes_in_place_and_equals_a_full_build(elastic, alias, small, tmp_path) -> None:
-    build_elastic(catalogue(tmp_path, small), elastic, alias)
+    build_from_file(ElasticWriter(elastic, alias), catalogue(tmp_path, small))
     renamed = {**small[0], "title": "Zephyrine Kettle"}
     repriced = {**small[1], "price": 1.5}
     added = {"id": "NEW-1", "title": "Alpenware Trek Camping Stove", "price": 39}
@@ -136,14 +143,14 @@ def test_an_update_writes_in_place_and_equals_a_full_build(elastic, alias, small
     deletes = tmp_path / "deletes.txt"
     deletes.write_text(f"{small[3]['id']}\n{small[4]['id']}\nNOT-THERE\n")
 
-    report = update_elastic(elastic, alias, delta, deletes)
+    report = update_from_files(ElasticWriter(elastic, alias), delta, deletes)
     assert report.changes == {"added": 1, "changed": 2, "unchanged": 1, "deleted": 2, "embedded": 2}
-    assert report.unknown_deletes == ["NOT-THERE"] and report.index == f"{alias}-v000001"
+    assert report.unknown_deletes == ["NOT-THERE"] and report.version == f"{alias}-v000001"
 
     final = [renamed, repriced, *small[2:3], *small[5:], added]
     rebuilt = unique_alias()
     try:
-        build_elastic(catalogue(tmp_path, final, "final.jsonl"), elastic, rebuilt)
+        build_from_file(ElasticWriter(elastic, rebuilt), catalogue(tmp_path, final, "final.jsonl"))
         client = elastic.client()
         ids = [record["id"] for record in final]
         fields = ["product", "vector", "content_hash"]
@@ -157,7 +164,7 @@ def test_an_update_writes_in_place_and_equals_a_full_build(elastic, alias, small
         for index in physical_indices(elastic.client(), rebuilt):
             elastic.client().indices.delete(index=index)
 
-    again = update_elastic(elastic, alias, delta)
+    again = update_from_files(ElasticWriter(elastic, alias), delta)
     assert not again.published and again.changes["changed"] == 0
 
 
@@ -183,40 +190,42 @@ def test_no_alias_is_a_clear_error(elastic) -> None:
 
 def test_two_jobs_at_once_take_turns(elastic, alias, small, tmp_path, monkeypatch) -> None:
     monkeypatch.setattr("indexer.elastic_lock.TTL", 0.8)  # heartbeats every 0.2 s
-    served = build_elastic(catalogue(tmp_path, small), elastic, alias).index
+    served = build_from_file(ElasticWriter(elastic, alias), catalogue(tmp_path, small)).version
     delta = catalogue(tmp_path, [{**small[0], "title": "Zephyrine Kettle"}], "delta.jsonl")
     client = elastic.client()
     rebuild = catalogue(tmp_path, small[:30], "rebuild.jsonl")
-    with held_build(lambda: build_elastic(rebuild, elastic, alias), monkeypatch) as first:
+    with held_build(lambda: build_from_file(ElasticWriter(elastic, alias), rebuild), monkeypatch) as first:
         time.sleep(2.0)  # more than twice the TTL: the running job's heartbeats keep its lock
         holder = lock_of(elastic, alias)
         assert holder["job"] == "build" and holder["pid"] == os.getpid()
         refusal = rf"another job is writing to '{alias}': build on \S+ \(pid {os.getpid()}\) since "
         with pytest.raises(JobError, match=refusal) as refused:
-            build_elastic(catalogue(tmp_path, small), elastic, alias)
+            build_from_file(ElasticWriter(elastic, alias), catalogue(tmp_path, small))
         assert f"DELETE /{LOCKS}/_doc/{alias}" in str(refused.value)
         with pytest.raises(JobError, match=refusal):
-            update_elastic(elastic, alias, delta)
+            update_from_files(ElasticWriter(elastic, alias), delta)
         es = ["--backend", "elasticsearch", "--es-url", elastic.url]
         other = prodsearch("index", "update", alias, "--upsert", str(delta), *es)  # another process
         assert other.returncode == 1 and "another job is writing" in other.stderr, other.stderr
         assert physical_indices(client, alias) == [served] and client.count(index=alias)["count"] == 40
-    assert first["report"].index == f"{alias}-v000002" and first["report"].removed == [served]
+    assert first["report"].version == f"{alias}-v000002" and first["report"].removed == []
+    assert physical_indices(client, alias) == [served, first["report"].version]
     assert served_index(client, alias) == f"{alias}-v000002" and lock_of(elastic, alias) is None
-    assert update_elastic(elastic, alias, delta).changes["changed"] == 1  # its turn now
+    assert update_from_files(ElasticWriter(elastic, alias), delta).changes["changed"] == 1  # its turn now
     assert client.count(index=alias)["count"] == 30 and lock_of(elastic, alias) is None
 
 
 def test_a_job_whose_lock_was_taken_leaves_the_alias_to_the_taker(elastic, alias, small, tmp_path, monkeypatch):
-    build_elastic(catalogue(tmp_path, small), elastic, alias)
+    build_from_file(ElasticWriter(elastic, alias), catalogue(tmp_path, small))
     client = elastic.client()
     rebuild = catalogue(tmp_path, small[:30], "rebuild.jsonl")
-    with held_build(lambda: build_elastic(rebuild, elastic, alias), monkeypatch) as first:
+    with held_build(lambda: build_from_file(ElasticWriter(elastic, alias), rebuild), monkeypatch) as first:
         client.delete(index=LOCKS, id=alias)  # forced by hand, as the refusal says, though the job lives
-        second = build_elastic(catalogue(tmp_path, small[:20]), elastic, alias)
+        second = build_from_file(ElasticWriter(elastic, alias), catalogue(tmp_path, small[:20]))
     assert isinstance(first.get("error"), JobError), first
     assert f"lost its write lock on '{alias}' (its lock document was deleted)" in str(first["error"])
-    assert served_index(client, alias) == second.index and physical_indices(client, alias) == [second.index]
+    assert served_index(client, alias) == second.version
+    assert physical_indices(client, alias) == [f"{alias}-v000001", second.version]  # nothing of the first's
     assert client.count(index=alias)["count"] == 20
 
 
@@ -225,8 +234,8 @@ def test_a_dead_jobs_lock_is_taken_over_once_it_expires(elastic, alias, small, t
     dead = {"owner": "0" * 32, "job": "update", "host": "elsewhere", "pid": 1, "acquired_at": "2024-01-01T00:00:00"}
     client.index(index=LOCKS, id=alias, document={**dead, "expires_at": time.time() + 60, "expires": "soon"})
     with pytest.raises(JobError, match=rf"writing to '{alias}': update on elsewhere \(pid 1\)"):
-        build_elastic(catalogue(tmp_path, small), elastic, alias)
+        build_from_file(ElasticWriter(elastic, alias), catalogue(tmp_path, small))
     assert physical_indices(client, alias) == []
     client.index(index=LOCKS, id=alias, document={**dead, "expires_at": time.time() - 1, "expires": "passed"})
-    assert build_elastic(catalogue(tmp_path, small), elastic, alias).index == f"{alias}-v000001"
+    assert build_from_file(ElasticWriter(elastic, alias), catalogue(tmp_path, small)).version == f"{alias}-v000001"
     assert lock_of(elastic, alias) is None

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer import build_index, encoder_for, open_index
-from indexer.jobs import reembed_index
+from indexer import DirectoryWriter, build_from_file, encoder_for, open_index
 from indexer.settings import BuildSettings
 from models.weights import minilm_dir
 from tests.helpers import write_jsonl
@@ -23,8 +22,10 @@ def test_jobs_record_a_relative_encoder_folder_absolutely(
     catalogue = write_jsonl(tmp_path / "catalogue.jsonl", sample_records[:20])
     root = tmp_path / "index"
     monkeypatch.chdir(jobs)
-    built = build_index(catalogue, root, BuildSettings(encoder="./tuned")).manifest
-    reembedded = reembed_index(root, "tuned/").manifest
+    build_from_file(DirectoryWriter(root), catalogue, BuildSettings(encoder="./tuned"))
+    built = open_index(root).manifest
+    DirectoryWriter(root).reembed("tuned/")
+    reembedded = open_index(root).manifest
     expected = str(minilm_dir().resolve())
     for manifest in (built, reembedded):
         assert manifest.encoder == expected and manifest.settings["encoder"] == expected

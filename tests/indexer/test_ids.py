@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import requests
 
-from indexer import build_index
+from indexer import DirectoryWriter, build_from_file
 from tests.helpers import LiveServer
 from web import ServiceConfig, create_app
 
@@ -21,7 +21,7 @@ def test_accepted_ids_are_served_by_their_url(tmp_path: Path) -> None:
     catalogue = tmp_path / "ids.jsonl"
     records = [{"id": product_id, "title": f"Product {n}"} for n, product_id in enumerate(ACCEPTED)]
     catalogue.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
-    build_index(catalogue, tmp_path / "index")
+    build_from_file(DirectoryWriter(tmp_path / "index"), catalogue)
     server = LiveServer(create_app(ServiceConfig(index=str(tmp_path / "index"))))
     try:
         for product_id in ACCEPTED:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer import build_index, open_index, read_catalogue, update_index
+from indexer import DirectoryWriter, build_from_file, open_index, read_catalogue, update_from_files
 from indexer.manifest import FORMAT_VERSION
 from indexer.reader import open_version
 from indexer.vocabulary import Vocabulary
@@ -111,14 +111,17 @@ def _final_catalogue(records: list[dict]) -> tuple[list[dict], list[dict], list[
 def test_update_equals_full_rebuild(tmp_path: Path, sample_catalogue: Path, sample_records: list[dict]) -> None:
     final, delta, deleted = _final_catalogue(sample_records)
     incremental = tmp_path / "incremental"
-    build_index(sample_catalogue, incremental)
+    build_from_file(DirectoryWriter(incremental), sample_catalogue)
     (tmp_path / "deletes.txt").write_text("\n".join(deleted) + "\nSKU-NOPE\n", encoding="utf-8")
-    report = update_index(incremental, write_jsonl(tmp_path / "delta.jsonl", delta), tmp_path / "deletes.txt")
-    assert report.manifest.changes == {"added": 2, "changed": 3, "unchanged": 0, "deleted": 3, "embedded": 4}
-    assert report.unknown_deletes == ["SKU-NOPE"] and report.manifest.parent == "v000001"
+    report = update_from_files(
+        DirectoryWriter(incremental), write_jsonl(tmp_path / "delta.jsonl", delta), tmp_path / "deletes.txt"
+    )
+    assert report.changes == {"added": 2, "changed": 3, "unchanged": 0, "deleted": 3, "embedded": 4}
+    assert report.unknown_deletes == ["SKU-NOPE"] and open_index(incremental).manifest.parent == "v000001"
 
     full = tmp_path / "full"
-    build_index(write_jsonl(tmp_path / "final.jsonl", final[::-1]), full)  # order of the file must not matter
+    final_catalogue = write_jsonl(tmp_path / "final.jsonl", final[::-1])  # order of the file must not matter
+    build_from_file(DirectoryWriter(full), final_catalogue)
     updated, rebuilt = open_index(incremental), open_index(full)
     assert updated.products == rebuilt.products
     np.testing.assert_allclose(updated.dense.vectors(), rebuilt.dense.vectors(), atol=1e-5)
@@ -146,8 +149,8 @@ def test_update_without_changes_publishes_nothing(
     tmp_path: Path, sample_catalogue: Path, sample_records: list[dict]
 ) -> None:
     root = tmp_path / "index"
-    build_index(sample_catalogue, root)
-    report = update_index(root, write_jsonl(tmp_path / "same.jsonl", sample_records[:3]))
+    build_from_file(DirectoryWriter(root), sample_catalogue)
+    report = update_from_files(DirectoryWriter(root), write_jsonl(tmp_path / "same.jsonl", sample_records[:3]))
     assert not report.published and open_index(root).manifest.version == "v000001"
 
 
@@ -156,12 +159,16 @@ def test_update_refuses_an_id_both_upserted_and_deleted(
 ) -> None:
     (tmp_path / "deletes.txt").write_text(sample_records[0]["id"] + "\n", encoding="utf-8")
     with pytest.raises(ValueError, match="both upserted and deleted"):
-        update_index(sample_index, write_jsonl(tmp_path / "delta.jsonl", sample_records[:1]), tmp_path / "deletes.txt")
+        update_from_files(
+            DirectoryWriter(sample_index),
+            write_jsonl(tmp_path / "delta.jsonl", sample_records[:1]),
+            tmp_path / "deletes.txt",
+        )
 
 
 def test_bad_update_leaves_the_served_version_alone(tmp_path: Path, sample_catalogue: Path) -> None:
     root = tmp_path / "index"
-    build_index(sample_catalogue, root)
+    build_from_file(DirectoryWriter(root), sample_catalogue)
     bad = write_jsonl(tmp_path / "delta.jsonl", [{"id": "SKU-1001", "title": "Kettle", "price": "free"}])
     result = prodsearch("index", "update", str(root), "--upsert", str(bad))
     assert result.returncode == 2 and "line 1: field 'price'" in result.stderr
@@ -179,9 +186,9 @@ def test_hnsw_index_is_built_on_request_and_by_size(tmp_path: Path, sample_catal
         == 0
     )
     by_size = tmp_path / "auto"
-    build_index(sample_catalogue, by_size, BuildSettings(dense=DenseSettings(hnsw_threshold=100)))
+    build_from_file(DirectoryWriter(by_size), sample_catalogue, BuildSettings(dense=DenseSettings(hnsw_threshold=100)))
     exact = tmp_path / "flat"
-    build_index(sample_catalogue, exact, BuildSettings(dense=DenseSettings(kind="flat")))
+    build_from_file(DirectoryWriter(exact), sample_catalogue, BuildSettings(dense=DenseSettings(kind="flat")))
     versions = [open_index(root) for root in (by_flag, by_size, exact)]
     assert [version.manifest.dense_kind for version in versions] == ["hnsw", "hnsw", "flat"]
     query = encoder_for(versions[0].manifest).encode(["cork yoga mat"])[0]

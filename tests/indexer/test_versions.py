@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer import build_index, open_index
+from indexer import DirectoryWriter, build_from_file, open_index, update_from_files
 from indexer.errors import IndexFormatError, IndexNotFoundError, JobError
 from indexer.versions import IndexRoot
 from tests.helpers import prodsearch, write_jsonl
@@ -30,7 +30,7 @@ main()
 """
 
 KILL_POINTS = [
-    "indexer.jobs.embed_products",  # before anything is written
+    "indexer.writes.encode_passages",  # before anything is written (a build embeds all, an update what changed)
     "indexer.keyword:KeywordIndex.build",  # store and dense written, keyword not
     "indexer.versions:IndexRoot.point_to",  # version complete and renamed, pointer not switched
     "indexer.versions:IndexRoot.prune",  # new version served, old ones not yet pruned
@@ -40,7 +40,7 @@ KILL_POINTS = [
 @pytest.fixture
 def served(tmp_path: Path, sample_catalogue: Path) -> Path:
     root = tmp_path / "index"
-    build_index(sample_catalogue, root)
+    build_from_file(DirectoryWriter(root), sample_catalogue)
     return root
 
 
@@ -102,7 +102,7 @@ def test_kill_at_random_moments_of_a_build(tmp_path: Path, served: Path, sample_
 def test_old_versions_are_pruned(tmp_path: Path, sample_catalogue: Path) -> None:
     root = tmp_path / "index"
     for _ in range(4):
-        build_index(sample_catalogue, root)
+        build_from_file(DirectoryWriter(root), sample_catalogue)
     assert IndexRoot(root).names() == ["v000002", "v000003", "v000004"]
     assert open_index(root).manifest.version == "v000004"
 
@@ -137,3 +137,17 @@ def test_a_second_job_fails_at_once(served: Path) -> None:
     with IndexRoot(served).writing():  # noqa: SIM117  (the inner block must run while the outer lock is held)
         with pytest.raises(JobError, match="another indexing job is running"), IndexRoot(served).writing():
             pass
+
+
+def test_switch_serves_a_kept_version_and_refuses_others(served: Path, tmp_path: Path) -> None:
+    update_from_files(DirectoryWriter(served), _delta(tmp_path))
+    result = prodsearch("index", "switch", str(served), "v000001")
+    assert result.returncode == 0 and f"{served}: serving v000001 with 300 products in" in result.stdout
+    assert open_index(served).manifest.version == "v000001"
+    missing = prodsearch("index", "switch", str(served), "v000009")
+    assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1
+    assert "no version 'v000009'" in missing.stderr and "v000001, v000002" in missing.stderr
+    (served / "versions" / "v000002" / "dense.faiss").write_bytes(b"damaged")
+    with pytest.raises(IndexFormatError, match="dense.faiss"):
+        DirectoryWriter(served).switch("v000002")
+    assert open_index(served).manifest.version == "v000001"

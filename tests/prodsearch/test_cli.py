@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import prodsearch.commands.index
+from indexer import DirectoryWriter
 from prodsearch.cli import main
 from tests.helpers import write_jsonl
 
@@ -31,6 +31,11 @@ def test_a_missing_index_is_bad_input(tmp_path: Path) -> None:
     assert result.exit_code == 2 and result.output.startswith("error: ") and len(result.output.splitlines()) == 1
 
 
+def test_switching_a_missing_index_is_bad_input(tmp_path: Path) -> None:
+    result = run("index", "switch", str(tmp_path / "nowhere"), "v000001")
+    assert result.exit_code == 2 and result.output.startswith("error: no index at")
+
+
 def test_an_unknown_encoder_is_bad_input(tmp_path: Path) -> None:
     catalogue = write_jsonl(tmp_path / "shop.jsonl", [{"id": "1", "title": "Kettle"}])
     result = run("index", "build", str(catalogue), "--out", str(tmp_path / "index"), "--encoder", "bert-huge")
@@ -43,7 +48,7 @@ def test_a_bug_is_not_called_bad_input_and_debug_shows_its_traceback(
     def broken(*args, **kwargs):
         raise ValueError("an internal value went wrong")
 
-    monkeypatch.setattr(prodsearch.commands.index, "build_index", broken)
+    monkeypatch.setattr(DirectoryWriter, "build", broken)
     catalogue = write_jsonl(tmp_path / "shop.jsonl", [{"id": "1", "title": "Kettle"}])
     result = run("index", "build", str(catalogue), "--out", str(tmp_path / "index"))
     assert result.exit_code == 1

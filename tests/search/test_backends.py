@@ -1,20 +1,25 @@
-"""The backend contract, run against the embedded index and an Elasticsearch-API server alike.
+"""The backend contract, reads and writes, run against the embedded index and an Elasticsearch-API server alike.
 
-Each test takes `backend` twice over; the Elasticsearch run uses noida-db, or the cluster at ES_URL.
-The last tests hold the two backends against each other where they must agree exactly.
+Each test takes `backend` or `location` twice over; the Elasticsearch run uses noida-db, or the cluster at ES_URL.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from indexer import Product, open_index
+from indexer.elastic import physical_indices
+from indexer.errors import IndexerError, IndexNotFoundError
 from search import EmbeddedBackend, Filters, SearchPipeline, SearchRequest
 from search.backend import Backend
 from search.elastic import ElasticBackend
+from search.indexes import IndexLocation
+from tests.elastic_server import unique_alias
 
 QUERIES = [
     "blue running shoes",
@@ -92,6 +97,11 @@ def test_products_come_back_as_indexed(backend: Backend, catalogue) -> None:
     assert all(found[product_id] == catalogue[product_id] for product_id in found)
 
 
+def test_every_product_is_listed_once(backend: Backend, catalogue) -> None:
+    listed = list(backend.all_products())
+    assert len(listed) == len(catalogue) and {product.id: product for product in listed} == catalogue
+
+
 def test_facets_count_the_given_products(backend: Backend, catalogue) -> None:
     ids = [product_id for product_id, product in catalogue.items() if product.category[:1] == ("Home",)]
     facets = backend.facets(ids, ("Home",))
@@ -139,3 +149,66 @@ def test_both_backends_find_mostly_the_same_keyword_hits(embedded, elasticsearch
         there = {hit.product_id for hit in elasticsearch.keyword.search(query, 10)}
         overlaps.append(len(here & there) / max(len(here), 1))
     assert sum(overlaps) / len(overlaps) >= 0.8
+
+
+@pytest.fixture(params=["embedded", "elasticsearch"])
+def location(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[IndexLocation]:
+    """An empty index of each backend, to write to."""
+    if request.param == "embedded":
+        yield IndexLocation(str(tmp_path / "index"))
+        return
+    elastic = request.getfixturevalue("elastic")
+    monkeypatch.setattr("search.elastic.LABEL_SECONDS", 0.0)  # each search looks behind the alias: a switch shows
+    alias = unique_alias("writes")
+    yield IndexLocation(alias, elastic)
+    client = elastic.client()
+    for index in physical_indices(client, alias):
+        client.indices.delete(index=index, ignore_unavailable=True)
+
+
+def served(location: IndexLocation, embedded: EmbeddedBackend) -> dict[str, Product]:
+    """Every product the index serves now, as a fresh reader sees it."""
+    return {product.id: product for product in location.open(embedded.encoder).all_products()}
+
+
+def test_writes_build_update_delete_and_switch_alike(location: IndexLocation, embedded, catalogue) -> None:
+    first, second = list(catalogue.values())[:12], list(catalogue.values())[12:20]
+    writer = location.writer()
+    built = writer.build(first)
+    assert built.published and built.products == 12 and built.changes == {"added": 12}
+    assert served(location, embedded) == {product.id: product for product in first}
+
+    renamed = replace(first[0], title="Zephyrine Kettle")
+    added = Product(id="NEW-1", title="Alpenware Trek Camping Stove", price=39.0)
+    updated = writer.update([renamed, added, first[2]], [first[1].id, "NOT-THERE"])
+    assert updated.changes == {"added": 1, "changed": 1, "unchanged": 1, "deleted": 1, "embedded": 2}
+    assert updated.unknown_deletes == ["NOT-THERE"] and updated.products == 12 and updated.published
+    expected = {product.id: product for product in [renamed, added, *first[2:]]}
+    backend = location.open(embedded.encoder)
+    assert served(location, embedded) == expected
+    assert backend.keyword.search("zephyrine", 3)[0].product_id == renamed.id
+    assert added.id in [hit.product_id for hit in backend.dense.search("camping stove", 3)]
+    assert not writer.update([renamed]).published  # the same product again: nothing to write
+
+    serving = writer.info().version
+    with pytest.raises(IndexerError, match="both upserted and deleted"):
+        writer.update([added], [added.id])
+    with pytest.raises(IndexerError, match="no products"):
+        writer.build([])
+    assert served(location, embedded) == expected and writer.info().version == serving
+
+    rebuilt = writer.build(second)
+    assert served(location, embedded) == {product.id: product for product in second}
+    assert {serving, rebuilt.version} <= set(writer.info().versions)
+    back = writer.switch(serving)  # a rollback: the version served before the build
+    assert back.published and back.version == serving and back.products == 12
+    assert served(location, embedded) == expected
+    assert location.open(embedded.encoder).keyword.search("zephyrine", 3)[0].product_id == renamed.id
+    with pytest.raises(IndexNotFoundError, match="no-such-version"):
+        writer.switch("no-such-version")
+    assert writer.info().version == serving
+    assert writer.switch(rebuilt.version).products == 8 and served(location, embedded).keys() == {
+        product.id for product in second
+    }

@@ -11,7 +11,7 @@ import pytest
 
 from evaluation import MetricSet, evaluate_run, read_qrels, read_queries
 from evaluation.metrics import mean
-from indexer import build_index, open_index, update_index
+from indexer import DirectoryWriter, build_from_file, open_index, update_from_files
 from models.encoders import MULTILINGUAL
 from search import EmbeddedBackend, SearchPipeline, SearchRequest
 from search.elastic import ElasticBackend
@@ -62,11 +62,13 @@ def test_update_equals_full_rebuild(tmp_path: Path) -> None:
         del final[product_id]
 
     incremental, full = tmp_path / "incremental", tmp_path / "full"
-    build_index(SAMPLE_ZH / "products.jsonl", incremental)
+    build_from_file(DirectoryWriter(incremental), SAMPLE_ZH / "products.jsonl")
     (tmp_path / "deletes.txt").write_text("\n".join(deleted) + "\n", encoding="utf-8")
-    report = update_index(incremental, write_jsonl(tmp_path / "delta.jsonl", changed + added), tmp_path / "deletes.txt")
-    assert report.manifest.changes["embedded"] == 2  # the retitled product and the new one
-    build_index(write_jsonl(tmp_path / "final.jsonl", list(final.values())), full)
+    report = update_from_files(
+        DirectoryWriter(incremental), write_jsonl(tmp_path / "delta.jsonl", changed + added), tmp_path / "deletes.txt"
+    )
+    assert report.changes["embedded"] == 2  # the retitled product and the new one
+    build_from_file(DirectoryWriter(full), write_jsonl(tmp_path / "final.jsonl", list(final.values())))
     updated, rebuilt = open_index(incremental), open_index(full)
     assert updated.products == rebuilt.products and updated.settings == rebuilt.settings
     np.testing.assert_allclose(updated.dense.vectors(), rebuilt.dense.vectors(), atol=1e-5)
@@ -75,10 +77,10 @@ def test_update_equals_full_rebuild(tmp_path: Path) -> None:
 
 
 def test_both_backends_search_chinese_alike(elastic, pipeline: SearchPipeline) -> None:
-    from indexer.elastic import build_elastic
+    from indexer.elastic import ElasticWriter
 
     alias = unique_alias("zh")
-    build_elastic(SAMPLE_ZH / "products.jsonl", elastic, alias)
+    build_from_file(ElasticWriter(elastic, alias), SAMPLE_ZH / "products.jsonl")
     embedded = pipeline.backend
     remote = ElasticBackend(elastic, alias, embedded.encoder)
     assert remote.describe()["language"] == "zh"

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.elastic import ElasticConfig, build_elastic, fetch_documents, physical_indices
+from indexer import build_from_file
+from indexer.elastic import ElasticConfig, ElasticWriter, fetch_documents, physical_indices
 from indexer.reader import checked_encoder
 from indexer.settings import BuildSettings
 from models import encode_queries
@@ -42,22 +43,22 @@ def test_a_rebuild_with_another_encoder_and_language_is_followed(
 ) -> None:
     monkeypatch.setattr("search.elastic.LABEL_SECONDS", 0.0)  # every call looks behind the alias
     catalogue = write_jsonl(tmp_path / "catalogue.jsonl", sample_records[:40])
-    build_elastic(catalogue, elastic, alias)
+    build_from_file(ElasticWriter(elastic, alias), catalogue)
     backend = ElasticBackend(elastic, alias)
     first = backend.encoder
     assert first.name == INT8 and backend.analysis.language == "en"
 
     # the fp32 graph of the same model: another encoder by name, its vectors close to, not equal to, int8's
-    second = build_elastic(catalogue, elastic, alias, BuildSettings(language="zh", encoder=ONNX))
-    assert backend.label == second.index
+    second = build_from_file(ElasticWriter(elastic, alias), catalogue, BuildSettings(language="zh", encoder=ONNX))
+    assert backend.label == second.version
     assert backend.encoder.name == ONNX and backend.analysis.language == "zh"
     assert backend.describe()["encoder"] == ONNX and backend.describe()["language"] == "zh"
     assert dense_errors(backend, backend.encoder) < 1e-4  # the query was embedded by the new encoder
     assert dense_errors(backend, first) > 1e-3  # which the old one could not have done
     assert backend.keyword.search(QUERY, 5)  # the query is segmented as the new index's text was
 
-    third = build_elastic(catalogue, elastic, alias)
-    assert backend.label == third.index
+    third = build_from_file(ElasticWriter(elastic, alias), catalogue)
+    assert backend.label == third.version
     assert backend.encoder is first and backend.analysis.language == "en"  # switching back loads nothing
     assert dense_errors(backend, first) < 1e-4
 
@@ -67,16 +68,19 @@ def test_no_query_meets_another_encoders_vectors_in_the_moment_after_the_alias_m
 ) -> None:
     monkeypatch.setattr("search.elastic.LABEL_SECONDS", 3600.0)  # the backend would not look behind the alias itself
     catalogue = write_jsonl(tmp_path / "catalogue.jsonl", sample_records[:40])
-    build_elastic(catalogue, elastic, alias)
+    build_from_file(ElasticWriter(elastic, alias), catalogue)
     backend = ElasticBackend(elastic, alias)
     first = backend.encoder
-    second = build_elastic(catalogue, elastic, alias, BuildSettings(language="zh", encoder=ONNX))
+    only = {"keep_versions": 1}  # the index the backend knew is deleted, not kept for a switch back
+    second = build_from_file(
+        ElasticWriter(elastic, alias), catalogue, BuildSettings(language="zh", encoder=ONNX, **only)
+    )
 
     hits = backend.dense.search(QUERY, 8)  # the index it knew is deleted: it reads the alias again and reruns
-    assert backend.label == second.index and backend.encoder.name == ONNX
+    assert backend.label == second.version and backend.encoder.name == ONNX
     assert dense_errors(backend, backend.encoder, hits) < 1e-4
     assert dense_errors(backend, first, hits) > 1e-3
-    build_elastic(catalogue, elastic, alias)
+    build_from_file(ElasticWriter(elastic, alias), catalogue, BuildSettings(**only))
     assert backend.keyword.search(QUERY, 5) and backend.analysis.language == "en"  # the keyword leg follows too
 
 
@@ -85,10 +89,10 @@ def test_an_encoder_that_cannot_be_loaded_is_refused_clearly_and_not_reloaded_pe
 ) -> None:
     monkeypatch.setattr("search.elastic.LABEL_SECONDS", 0.0)
     catalogue = write_jsonl(tmp_path / "catalogue.jsonl", sample_records[:20])
-    build_elastic(catalogue, elastic, alias)
+    build_from_file(ElasticWriter(elastic, alias), catalogue)
     backend = ElasticBackend(elastic, alias)
     app = create_app(ServiceConfig(index=alias, backend="elasticsearch", es_url=elastic.url))
-    served = build_elastic(catalogue, elastic, alias).index
+    served = build_from_file(ElasticWriter(elastic, alias), catalogue).version
     client = elastic.client()
     meta = client.indices.get_mapping(index=served)[served]["mappings"]["_meta"]
     client.indices.put_mapping(index=served, meta={**meta, "encoder_sha256": "0" * 64})  # weights not installed here

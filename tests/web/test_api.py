@@ -187,20 +187,23 @@ def test_create_app_alone_follows_new_versions_with_the_tuned_settings(tmp_path,
     import time
     from dataclasses import replace
 
-    from indexer import build_index, update_index
+    from indexer import DirectoryWriter, build_from_file, update_from_files
     from search.pipeline import SearchSettings
     from search.tuned import FileSettings
     from tests.helpers import write_jsonl
     from web import ServiceConfig, create_app
 
     root = tmp_path / "index"
-    build_index(sample_catalogue, root)
+    build_from_file(DirectoryWriter(root), sample_catalogue)
     tuned = replace(SearchSettings(), fusion="rrf", rrf_k=20.0)
-    FileSettings(root).save(tuned, {"by": "test"})
+    FileSettings(root).save(tuned)
     live = create_app(ServiceConfig(index=str(root), reload_interval=0.2)).extensions["prodsearch.live"]
     try:
         assert live.pipeline.settings == tuned
-        update_index(root, write_jsonl(tmp_path / "delta.jsonl", [{"id": "NEW-1", "title": "Trek Stove", "price": 9}]))
+        update_from_files(
+            DirectoryWriter(root),
+            write_jsonl(tmp_path / "delta.jsonl", [{"id": "NEW-1", "title": "Trek Stove", "price": 9}]),
+        )
         deadline = time.monotonic() + 10
         while live.version != "v000002" and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -214,12 +217,12 @@ def test_reranker_scores_are_remembered_within_an_index_version_and_not_across(
 ) -> None:
     import time
 
-    from indexer import build_index, update_index
+    from indexer import DirectoryWriter, build_from_file, update_from_files
     from tests.helpers import write_jsonl
     from web import ServiceConfig, create_app
 
     root = tmp_path / "index"
-    build_index(sample_catalogue, root)
+    build_from_file(DirectoryWriter(root), sample_catalogue)
     config = ServiceConfig(index=str(root), reranker_dir=pinned_reranker, reload_interval=0.2, events_db="off")
     app = create_app(config)
     live, client = app.extensions["prodsearch.live"], app.test_client()
@@ -233,7 +236,7 @@ def test_reranker_scores_are_remembered_within_an_index_version_and_not_across(
 
         top = first["hits"][0]["id"]
         renamed = {"id": top, "title": "Garden hose reel, 30 m", "price": 25}
-        update_index(root, write_jsonl(tmp_path / "delta.jsonl", [renamed]))
+        update_from_files(DirectoryWriter(root), write_jsonl(tmp_path / "delta.jsonl", [renamed]))
         deadline = time.monotonic() + 10
         while live.version != "v000002" and time.monotonic() < deadline:
             time.sleep(0.1)

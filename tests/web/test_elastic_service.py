@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from indexer.elastic import ElasticConfig, build_elastic, physical_indices
+from indexer import build_from_file
+from indexer.elastic import ElasticConfig, ElasticWriter, physical_indices
 from tests.elastic_server import noida, unique_alias
 from tests.helpers import LiveServer, write_jsonl
 from web import ServiceConfig, create_app
@@ -71,7 +72,7 @@ def test_products_and_health(server: LiveServer, elastic_sample: str) -> None:
 def test_an_alias_swap_under_traffic_fails_no_request(elastic: ElasticConfig, sample_records, tmp_path) -> None:
     alias = unique_alias("swap")
     catalogue = write_jsonl(tmp_path / "catalogue.jsonl", sample_records[:60])
-    build_elastic(catalogue, elastic, alias)
+    build_from_file(ElasticWriter(elastic, alias), catalogue)
     live = service(elastic, alias)
     statuses: list[int] = []
     versions: set[str] = set()
@@ -90,7 +91,7 @@ def test_an_alias_swap_under_traffic_fails_no_request(elastic: ElasticConfig, sa
         for client in clients:
             client.start()
         time.sleep(0.5)
-        build_elastic(write_jsonl(tmp_path / "next.jsonl", sample_records[:50]), elastic, alias)
+        build_from_file(ElasticWriter(elastic, alias), write_jsonl(tmp_path / "next.jsonl", sample_records[:50]))
         time.sleep(2.5)  # the label follows the alias within a second
     finally:
         stop.set()
@@ -106,7 +107,7 @@ def test_an_alias_swap_under_traffic_fails_no_request(elastic: ElasticConfig, sa
 def test_a_cluster_that_goes_down_gives_503_with_json(sample_records, tmp_path: Path) -> None:
     with noida(tmp_path / "data") as (url, process):
         config = ElasticConfig(url=url, timeout=2.0, retries=0)
-        build_elastic(write_jsonl(tmp_path / "catalogue.jsonl", sample_records[:20]), config, "shop")
+        build_from_file(ElasticWriter(config, "shop"), write_jsonl(tmp_path / "catalogue.jsonl", sample_records[:20]))
         live = LiveServer(create_app(ServiceConfig(index="shop", backend="elasticsearch", es_url=url)))
         try:
             assert requests.get(live.url + "/api/search", params={"q": "kettle"}, timeout=30).status_code == 200

@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 import requests
 
-from indexer import build_index
+from indexer import DirectoryWriter, build_from_file
 from indexer.versions import IndexRoot
 from tests.helpers import LiveServer, prodsearch, write_jsonl
 from web import ServiceConfig, create_app
@@ -22,7 +22,7 @@ from web import ServiceConfig, create_app
 
 def test_update_is_served_within_seconds_without_failures(tmp_path: Path, sample_catalogue: Path) -> None:
     root = tmp_path / "index"
-    build_index(sample_catalogue, root)
+    build_from_file(DirectoryWriter(root), sample_catalogue)
     app = create_app(ServiceConfig(index=str(root), reload_interval=0.2))
     live = app.extensions["prodsearch.live"]
     live.start()

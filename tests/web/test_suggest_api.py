@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 import requests
 
-from indexer import build_index
+from indexer import DirectoryWriter, build_from_file
 from tests.helpers import LiveServer, prodsearch, write_jsonl
 from web import ServiceConfig, close_app, create_app
 from web.suggest import POPULAR, SUGGESTER
@@ -92,7 +92,7 @@ def test_queries_that_worked_come_first_and_a_failing_source_leaves_the_catalogu
 
 def test_a_new_index_version_is_suggested_from_after_a_reload(tmp_path: Path, sample_catalogue: Path) -> None:
     root = tmp_path / "index"
-    build_index(sample_catalogue, root)
+    build_from_file(DirectoryWriter(root), sample_catalogue)
     app = create_app(ServiceConfig(index=str(root), reload_interval=0.2, events_db="off"))
     server = LiveServer(app)
     try:
