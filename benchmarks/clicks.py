@@ -1,17 +1,6 @@
 """Shoppers simulated from judgments: searches and position-biased clicks, sent to a running service as real events.
 
-    python -m benchmarks.clicks INDEX --queries Q --qrels R --part train --events-db /tmp/clicks.sqlite
-
-`prodsearch serve INDEX` is started as a child process that logs its searches to --events-db. Each
-judged query of the part is searched by --sessions shoppers, each put at random into one of the
---modes (an A/B test between rankers: where they show a product at different positions, the
-position bias can be measured from the logs). Each shopper clicks by the position-based model
-(Chuklin et al. 2015): position k of the first page is looked at with probability (1/k)^eta, and a
-product looked at is clicked with probability noise + (1 - noise) x grade / top grade (0 for a
-product nobody judged). Clicks are posted to /api/events with the service's token, as a shop's
-backend would; --clients queries are searched at once, each query's shoppers drawn from a random stream of its
-own, so that a seed sends the same events at any --clients. Prints what it sent, the click-through rate by
-position, and how long it took.
+See docs/design.md#simulated-shoppers.
 """
 
 from __future__ import annotations

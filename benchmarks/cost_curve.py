@@ -1,16 +1,6 @@
 """What a catalogue costs as it grows: build time, memory, disk, load time and query latency per size.
 
-    python -m benchmarks.cost_curve ../shared/data/homedepot --sizes 10000,55000,250000,1000000 --reranker RR
-
-Catalogues are generated from DATA/products.jsonl by a seeded generator (`generated`): below the real
-count, a seeded sample of the real products; above it, every real product once, then variants: a real
-product drawn at random keeps its brand, category, price, attributes and description, and its title's
-last half is replaced by the last half of another drawn title (so titles stay product-like: "Hampton
-Bay 3-Light" + "Ceiling Fan with Remote"), under a new id. Each size is built by `prodsearch index build`
-with the default settings (so the dense index kind is chosen by size), in a child process whose wall
-time and peak resident memory are measured; then another child opens the index (load time) and answers
-DATA's queries one at a time in process in each mode (p50 and p99), and its peak memory is the serving
-memory. Nothing is kept: each size's files are deleted after it is measured.
+See docs/design.md#cost-curve.
 """
 
 from __future__ import annotations

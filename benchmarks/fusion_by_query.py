@@ -1,12 +1,6 @@
-"""Which dense share each query wants, and how well search.adaptive's rule finds it: per query, nDCG@10 at fixed dense
-shares 0, 0.1 .. 1 and with the adaptive share, through the real pipeline with each query's legs retrieved once.
+"""Which dense share each query wants, and how well search.adaptive's rule finds it (nDCG@10 per query).
 
-    python -m benchmarks.fusion_by_query NAME=INDEX,QUERIES,QRELS ... [--part train] [--sample 3000] [--features]
-
-Every set counts alike in the means, however many queries it has. --features prints, for each query-time
-feature, its quartiles in each set and the fixed share that does best in each quartile. The fit lines are the
-best (CENTRE, SLOPE) of a grid, each query's nDCG interpolated between the two nearest fixed shares, ranked by
-the worst set's gain over the better of its bm25 and its half-and-half hybrid (no set may lose), then the mean.
+See docs/design.md#fusion-by-query.
 """
 
 from __future__ import annotations

@@ -1,10 +1,6 @@
 """Full build, then an update of 100 changed and 10 deleted products, timed as a user runs them.
 
-    python -m benchmarks.index_build ../shared/data/homedepot/products.jsonl --workdir /tmp/bench-hd
-
-Each job runs as `prodsearch` in a child process: wall time and the child's peak resident memory
-are printed, then the encoder's fidelity to the reference model and a search that must see the
-update.
+See docs/design.md#index-build.
 """
 
 from __future__ import annotations

@@ -1,15 +1,6 @@
 """Load on a served index: well-behaved clients alone, then beside hostile ones, over loopback, bounded in time.
 
-    python -m benchmarks.load                    # the sample index (var/sample-index, else built in a temp dir)
-    python -m benchmarks.load INDEX --seconds 20 --clients 2,8 --hostile 4
-
-Starts `prodsearch serve INDEX` as a child process on a free loopback port. Each phase runs --seconds:
-well-behaved clients (keep-alive, the sample queries back to back) alone, then with --hostile clients beside
-them that send 512-character queries of unknown words, requests with many filters (past the bounds and at
-them), and hold idle connections. A probe opens a fresh connection for /healthz twice a second, as a load
-balancer does. Per phase: the well-behaved clients' requests/s, p50 and p99 and errors, what the hostile ones
-got, and the probe's p99 and failures; last, each well-behaved p99 beside hostile load over its p99 alone
-(the goal is at most 2, with no errors).
+See docs/design.md#load.
 """
 
 from __future__ import annotations

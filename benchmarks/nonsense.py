@@ -1,7 +1,6 @@
-"""Nonsense gets no hits, judged queries keep theirs: both counted through the pipeline on one index, and
-the best dense scores of each shown, which is why no dense floor decides it (see search.gibberish).
+"""Nonsense gets no hits, judged queries keep theirs: both counted through the pipeline on one index.
 
-    python -m benchmarks.nonsense INDEX QUERIES.tsv [--nonsense 300]
+See docs/design.md#nonsense-queries.
 """
 
 from __future__ import annotations

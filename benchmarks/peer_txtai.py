@@ -1,11 +1,6 @@
 """txtai's hybrid search over the products and queries benchmarks.peers hands it; run in txtai's own venv.
 
-    python benchmarks/peer_txtai.py PRODUCTS.jsonl MODEL_DIR QUERIES.json OUT.json
-
-PRODUCTS.jsonl: {"id", "text"} lines; QUERIES.json: {qid: query}. txtai indexes each text for BM25 and
-for the dense vectors of MODEL_DIR (hybrid=True: its BM25 scores and the cosines, combined as txtai
-does), then answers each query's top 10, one at a time. OUT.json gets the build time, each query's
-latency and hits. Only the standard library and txtai are imported here.
+See docs/design.md#peers.
 """
 
 from __future__ import annotations

@@ -1,17 +1,6 @@
 """prodsearch and txtai on the same products and queries in one run: nDCG@10, speed, build time and memory.
 
-    python -m benchmarks.peers ../shared/data/homedepot --queries 1000 --reranker RR
-
-DATA holds products.jsonl, queries.tsv and qrels.tsv; the queries are the first --queries of the held-out
-part (`--part held-out --share 0.7 --seed 13`, as `eval` splits). txtai (TXTAI, with the torch the product
-pins) is installed by this command in a virtual environment of its own (--venv, made once), never in the
-product's. It indexes the text prodsearch embeds (title and description) with the brand, in hybrid mode
-(its BM25 and the dense cosines), with the same all-MiniLM-L6-v2 weights (fp32 on torch; prodsearch runs
-them int8 on onnxruntime). Each system builds and answers in child processes, one query at a time, its
-top 10; peak memory is the child's maximum resident set, read by GNU time (txtai builds and answers in
-one process, which is its serving memory; prodsearch builds in one and serves in another). Build time is
-the indexing job's (prodsearch's manifest, txtai's `index()`), then the whole process's with start-up and
-model loading. queries/s is queries over the sum of their latencies.
+See docs/design.md#peers.
 """
 
 from __future__ import annotations

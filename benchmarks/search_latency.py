@@ -1,9 +1,6 @@
 """Search latency per mode, in process and over HTTP, and throughput with concurrent clients.
 
-    python -m benchmarks.search_latency /tmp/bench-hd/index ../shared/data/homedepot/queries.tsv --queries 1000
-
-In process: SearchPipeline.search, one query at a time. Over HTTP: `prodsearch serve` started as a
-child process on a free loopback port, one client, then --clients clients at once (queries/s).
+See docs/design.md#search-latency.
 """
 
 from __future__ import annotations

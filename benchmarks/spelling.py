@@ -1,11 +1,6 @@
 """Spelling correction: the speller's build time and memory, then correct() latency on short and pasted queries.
 
-    python -m benchmarks.spelling data/sample/products.jsonl --extra-words 190000
-
-The vocabulary is the catalogue's words plus --extra-words seeded random words, a stand-in for a big catalogue (random
-words share few deletes, so they give the index the most entries). Each query is timed once, so its words are not yet
-in the speller's cache: the real queries as typed, the same queries with one letter of one word replaced, and long
-queries of random unknown words cut to 512 characters.
+See docs/design.md#speller-cost.
 """
 
 from __future__ import annotations

@@ -1,14 +1,6 @@
-"""Suggestions as you type: the suggester's build time and memory over an index, then suggest() latency in process.
+"""Suggestions as you type: the suggester's build time and memory, then suggest() latency in process.
 
-    python -m benchmarks.suggest /tmp/suggest-hd ../shared/data/homedepot/queries.tsv --popular 2000
-    python -m benchmarks.suggest /tmp/zh/qb2 ../shared/data/qbqtc/queries.tsv --popular 2000
-
-What a shopper sends while typing: the first 1, 2, ... characters of each query of the files, every distinct prefix
-timed once a pass, in random order, the suggester's cache cleared between passes. The first pass is what a shopper
-meets on this machine now; the fastest of the passes, for each prefix, is the code's own cost less the noise of other
-work on the machine. --popular of the queries, with made-up search and click counts, stand in for the queries that
-worked that the events store will pass. Memory is the growth of resident memory over the build, after the libraries
-it loads (jieba, pypinyin) were loaded by a small one.
+See docs/design.md#suggester-cost.
 """
 
 from __future__ import annotations

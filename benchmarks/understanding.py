@@ -1,9 +1,6 @@
 """Query understanding's cost: building its phrase table from an index's vocabulary, and per query.
 
-    python -m benchmarks.understanding INDEX QUERIES.tsv [QUERIES.tsv ...]
-
-Per query: every query of the files as typed, then as many 512-character queries of random catalogue
-words and price phrases (the longest a request may send).
+See docs/design.md#understanding-cost.
 """
 
 from __future__ import annotations

@@ -112,10 +112,9 @@ def meets(product: Product, constraint: Constraint) -> bool:
 
 
 def share_met(intents: Sequence[Intent], search: Callable[[str], Sequence[Product]]) -> IntentReport:
-    """Each intent's query through `search` (its top k products): how many of the hits returned meet the constraint.
+    """How many of the hits each intent's query returns meet its constraint (1.0 when all do, 0.0 for none).
 
-    A query's share is met / hits returned, so a short but clean list scores 1.0; a query that returns no
-    hits scores 0.0 and is also listed in `IntentReport.empty`.
+    See docs/design.md#intents.
     """
     results = []
     for intent in intents:

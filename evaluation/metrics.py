@@ -54,10 +54,10 @@ def evaluate_run(run: Run, qrels: Qrels, metrics: MetricSet = MetricSet()) -> di
 
 
 def condensed(run: Run, qrels: Mapping[str, Mapping[str, object]]) -> Run:
-    """The run with every product its query's judgments do not grade left out: the condensed list of Sakai
-    ("Alternatives to Bpref", SIGIR 2007), for judgments that grade only part of what a ranker can return,
-    such as clicks, which grade only what shoppers were shown. An ungraded product is then neither
-    relevant nor irrelevant, instead of counting as irrelevant."""
+    """The run without the products its query's judgments do not grade: Sakai's condensed list.
+
+    See docs/design.md#metrics-on-partial-judgments.
+    """
     return {qid: [(doc, score) for doc, score in hits if doc in qrels.get(qid, {})] for qid, hits in run.items()}
 
 
@@ -67,12 +67,10 @@ def by_judgments(qrels: Qrels, metric: str = "ndcg@10", metrics: MetricSet = Met
 
 
 def by_clicks(rates: Mapping[str, Mapping[str, float]], k: int = 10) -> Judge:
-    """Runs judged by what shoppers' clicks say of them: DCG@k with linear gains, the products' estimated
-    relevance from clicks (events.clicks), over the condensed list of the products shoppers were shown.
-    A counterfactual estimate of the clicks a new order would get, in the spirit of Joachims et al. (WSDM
-    2017); it is linear in the estimates, so their noise averages out of the difference between two
-    orders, where nDCG divided each query by an ideal made of the same noisy estimates, and so made any
-    reordering of rarely seen products look worse than the logged order."""
+    """Runs judged by shoppers' clicks: DCG@k of the click estimates over the products shoppers were shown.
+
+    See docs/design.md#metrics-on-partial-judgments.
+    """
 
     def judge(run: Run) -> dict[str, float]:
         return {

@@ -1,26 +1,6 @@
 """What shoppers searched and what they did with the results, as figures a shop can act on.
 
-Reads only, through SQLAlchemy Core in SQL that SQLite and PostgreSQL answer alike: the databases
-count and sum, and Python does what they would do differently (case folding, dividing, days).
-
-Definitions, the same in the command, the JSON and the page:
-
-- A search is one page of results answered (a row of `searches`): a shopper who turns to page 2 or
-  clicks a facet searched again. `since` (epoch ms) keeps the searches made at or after it, and
-  each search brings every action on its results, whenever that came.
-- Queries are grouped as shoppers mean them: Unicode NFKC (full-width letters are the ASCII ones),
-  case-folded, spaces trimmed and collapsed, so "Kettle " and "kettle" are one query. Each group
-  is shown in the spelling its shoppers used most.
-- Click-through rate: the share of searches with at least one click. A shopper clicking twice,
-  or a click reported by both the page and the shop's backend, still counts that search once.
-- Zero-result share: the share of searches that found nothing (total 0).
-- Unclicked queries: queries whose searches showed products at least `min_searches` times and were
-  never clicked. A query that found nothing is in the zero-result list instead.
-- Click-through rate at position p (1..20): of the searches that showed position p, the share in
-  which the result at p was clicked. A search shows positions (page-1)*size+1 .. (page-1)*size+shown;
-  a click counts at its position only where its search showed that position.
-- Days are UTC days; the series runs from the first day asked for (or found) to `until`'s day, a
-  day without searches included with ratios None, at most MAX_DAYS days (the latest ones).
+See docs/design.md#analytics-queries.
 """
 
 from __future__ import annotations
@@ -259,9 +239,8 @@ class _Group:
 def _per_search(since: int | None):
     """One row a search: its query, time, total, and how many clicks, add-to-carts and purchases it got.
 
-    The events are summed by search first and joined after: there are fewer of them than searches, and the
-    searches then need no grouping. An event is stored after its search (the service stamps both), so events
-    from before `since`, less a margin for servers whose clocks disagree, belong to no search counted."""
+    See docs/design.md#analytics-queries.
+    """
 
     def of_type(kind: str):
         return func.sum(case((EVENTS.c.type == kind, 1), else_=0)).label(kind)

@@ -1,29 +1,6 @@
 """Judgments from shoppers' clicks, corrected for position bias: what `train --events` learns from.
 
-Shoppers click what is on top whatever it is, so a product's click-through rate says as much about
-where it was shown as about how good it is. The correction assumes the position-based click model
-(PBM; Chuklin, Markov and de Rijke, "Click Models for Web Search", 2015, ch. 3): a shown product is
-clicked when its position k is examined, with probability theta[k], and it is found relevant.
-theta is estimated from the logs by intervention harvesting (Agarwal, Zaitsev, Wang, Li, Najork
-and Joachims, "Estimating Position Bias without Intrusive Interventions", WSDM 2019): wherever one
-query showed the same product at two positions (two rankers in an A/B test, rerank beside hybrid,
-a new index version, a later page), its click rates there differ by the examination alone. Each
-product's relevance is then its clicks over the times it was examined, expected from its positions
-(sum of theta[k] over its impressions): the ratio form of the inverse-propensity-weighted click rate
-(Joachims, Swaminathan and Schnabel, "Unbiased Learning-to-Rank with Biased Feedback", WSDM 2017),
-which is also the position-based model's maximum-likelihood relevance given theta. A product seen a
-few times has a rate that is mostly luck, so PRIOR_EXAMINED examinations at a prior rate are added
-to its own (a Beta prior, the empirical-Bayes shrinkage of Efron and Morris, JASA 1975): the prior is
-the mean relevance, clicks over examinations, of the positions it was shown at. Shrinking towards
-zero instead marked every product shown low as irrelevant, which made the logged order look best to
-any validation on these grades; theta is floored at 1 / MAX_WEIGHT to bound the variance. Logs where no
-product ever moved cannot tell position from relevance, and are left uncorrected. Only searches
-without filters are taken (events.store.EventStore.impressions): a shopper who filtered by a brand
-moved that brand's products up and chose them, which is not the same relevance at another position.
-
-The result has the shape of graded judgments, `(queries, qrels)` with grades 0..GRADES, so the
-trainers, `eval` and `tune` take it as they take a shop's own labels; the rates themselves, unrounded
-and uncapped, are what validation on clicks measures with (evaluation.metrics.by_clicks).
+See docs/design.md#judgments-from-clicks.
 """
 
 from __future__ import annotations
@@ -63,15 +40,10 @@ class ClickJudgments:
 
 
 def examination(impressions: list[Impression], positions: int = POSITIONS) -> np.ndarray:
-    """theta[k] / theta[1] of the position-based model for k = 1..positions, harvested from the products that
-    one query showed at two positions: their click rates there differ only by the positions' examination.
+    """The position-based model's examination theta[k] / theta[1], harvested from products shown at two positions.
 
-    For positions k and j, summing each such product's click rate at k over the products shown at both
-    gives theta[k] x (their summed relevance), and at j theta[j] x the same sum, so the ratio of the two
-    sums estimates theta[k] / theta[j] (Agarwal et al. 2019). A pair of positions counts once at least
-    MIN_CLICKS clicks at each end stand behind it; the log ratios of those pairs that connect to the first
-    position are fitted by least squares, each weighted by the square root of its clicks. A position not
-    connected to the first gets the smallest examination found (its clicks count the most)."""
+    See docs/design.md#judgments-from-clicks.
+    """
     seen: defaultdict[tuple[str, str], defaultdict[int, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     for impression in impressions:
         if impression.position <= positions:
@@ -118,10 +90,10 @@ def _connected(edges: list[tuple[int, int]], positions: int) -> np.ndarray:
 
 
 def click_judgments(impressions: Iterable[Impression], debias: bool = True) -> ClickJudgments:
-    """Graded judgments from impressions: each (query, product) shown gets its clicks over its examinations,
-    shrunk towards the relevance usual at its positions by PRIOR_EXAMINED examinations at that rate, and the
-    grade round(GRADES x that rate), capped at GRADES. Examinations are the impressions' theta[k] when
-    `debias`, else the impressions themselves (raw click rates); queries without a click are left out."""
+    """Graded judgments from impressions: clicks over examinations, shrunk to their positions' usual rate.
+
+    See docs/design.md#judgments-from-clicks.
+    """
     impressions = [i for i in impressions if i.position <= POSITIONS]
     theta = examination(impressions) if debias else np.ones(POSITIONS)
     looked = np.maximum(theta, 1.0 / MAX_WEIGHT)

@@ -1,12 +1,6 @@
 """The service's side of events: request threads queue rows, one writer thread stores them in batches.
 
-A request never waits for the database to write: queueing is a put on a bounded queue, and a full
-queue (the database far behind) drops a search's row and counts it rather than slow the search;
-shoppers' events are queued all together or refused, so a backend told they were accepted can rely
-on it. The writer takes what is queued at least every FLUSH_SECONDS and writes it in one
-transaction, so a crash of the process loses at most that much; a batch the database refuses as
-data (a row it cannot store) is written row by row so only that row is lost, and one it cannot
-reach is tried again RETRIES times. `close()` writes everything queued before it returns.
+See docs/design.md#the-event-writer.
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
 """Shoppers are people: a session id is kept only as a keyed hash, and nothing about the device or address.
 
-The key is PRODSEARCH_EVENTS_KEY, else (for a SQLite database) a random key in DB.key beside the
-database, made on first use and readable by its owner only. Without the key the stored hashes
-cannot be tied back to a shop's session ids; with it, `prodsearch events delete --session ID`
-finds a person's rows to forget them.
+See docs/design.md#privacy.
 """
 
 from __future__ import annotations

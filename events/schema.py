@@ -1,9 +1,6 @@
 """The events database's tables, one schema for SQLite and PostgreSQL, and the migrations that build it.
 
-A database records the schema version it is at in `schema_version`; opening it applies the
-migrations after that in one transaction, so a database made by an older release is
-brought up to date and one made by a newer release is refused rather than misread. Times are epoch
-milliseconds (a BIGINT means the same on both databases); lists and objects are JSON text.
+See docs/design.md#the-events-database.
 """
 
 from __future__ import annotations

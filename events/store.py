@@ -1,10 +1,6 @@
 """The events database: SQLite by default (WAL), PostgreSQL for a `postgresql://` URL, one schema (events.schema).
 
-Every write is one transaction of many rows (events.log batches them); readers never wait for it on
-either database, and no call waits on PostgreSQL longer than TIMEOUT seconds. A password in a URL
-never reaches a message. Only the service creates and migrates a database (`create=True`); the
-commands open one that exists, at the schema they know, so a typo in a path or a newer command line
-on an operator's machine changes nothing.
+See docs/design.md#the-events-database.
 """
 
 from __future__ import annotations

@@ -1,12 +1,6 @@
 """Text analysis by catalogue language: one per index, recorded in its manifest and rebuilt from it at query time.
 
-English keeps tantivy's own `en_stem` analysis, so English indexes search exactly as before. Chinese
-runs of characters carry no spaces, and tantivy's default tokenizer would keep a whole run as one
-token; Chinese text is therefore normalised (indexer.text: NFKC turns full-width letters and digits
-half-width; lower case; Traditional characters to Simplified) and segmented for search by jieba's search mode
-(rjieba), which keeps Latin words, model numbers and quantities whole (`wh-1000xm5`, `1.7l`) and adds
-their parts and the shorter words inside long ones. The words are indexed through a whitespace
-analyzer, and queries are segmented the same way.
+See docs/design.md#text-analysis.
 """
 
 from __future__ import annotations

@@ -1,10 +1,6 @@
 """Checksums of a version's files: written into the manifest by the job, checked before a part is loaded.
 
-Every file of a version but the manifest itself is listed by its path inside the version
-("dense.faiss", "keyword/meta.json", ...), so a bit flipped on disk or a file edited by hand is
-refused by name instead of served. tantivy's bookkeeping is left out (its lock files and
-.managed.json, the list of files a writer may delete): searching reads none of it, and tantivy
-may write it when it opens an index.
+See docs/design.md#manifest-checksums-and-loading.
 """
 
 from __future__ import annotations

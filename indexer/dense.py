@@ -83,9 +83,7 @@ class DenseIndex:
     def search(self, query: np.ndarray, k: int, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(scores, rows) of the k nearest rows, best first, ties by row; only among `rows` if given.
 
-        Exact search is one matrix-vector product over FAISS's storage: for a single query that is
-        twice as fast here as IndexFlat.search. With `rows` (filters) it is always exact, so a
-        filtered query never comes up short; HNSW serves unfiltered queries on large catalogues.
+        See docs/design.md#dense-index.
         """
         query = np.asarray(query, dtype=np.float32).reshape(-1)
         if rows is None and self.kind == "hnsw":

@@ -1,7 +1,6 @@
-"""Elasticsearch as the index: physical indices ALIAS-vNNNNNN behind the alias ALIAS, written by `ElasticWriter`.
+"""Elasticsearch as the index: its Writer, over physical indices ALIAS-vNNNNNN behind the alias ALIAS.
 
-Builds write a new index and move the alias in one call; updates write in place; jobs on one alias take turns
-under a lock in the cluster (indexer.elastic_lock). Each document carries the product's record beside its fields.
+See docs/design.md#writing-to-elasticsearch.
 """
 
 from __future__ import annotations

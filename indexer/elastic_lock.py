@@ -1,11 +1,6 @@
 """One writer at a time for an Elasticsearch alias: a lock document in a small index of the cluster.
 
-A job creates the alias's document (op_type create: a second job gets a conflict and is refused with
-the holder's name and how to wait or force). While the job runs, a heartbeat pushes the expiry forward,
-each write checked against the document's sequence number, so a job whose lock was taken from it
-notices and stops before it touches the alias; a crashed job stops renewing, and its lock is taken
-over once it has expired. Expiry is wall-clock time: machines running jobs must agree on it to within
-a fraction of TTL.
+See docs/design.md#the-elasticsearch-write-lock.
 """
 
 from __future__ import annotations

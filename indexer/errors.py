@@ -1,7 +1,6 @@
 """The indexer's errors: what a user gave that cannot be indexed or served, and jobs that cannot run now.
 
-`IndexerError` and its subclasses are bad input (the CLI exits 2 and prints the message, which names
-the file or value and the fix); `JobError` is an operation that failed or must wait (exit 1).
+See docs/design.md#errors-and-exit-codes.
 """
 
 from __future__ import annotations

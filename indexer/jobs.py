@@ -1,10 +1,6 @@
-"""The index directory's writer: every build, update or re-embed is a new version, served by switching CURRENT.
+"""The index directory's Writer: builds, updates, re-embeds and switches versions under ROOT.
 
-Rows are sorted by product id, so a version depends only on the set of products it holds: an
-update yields the same rows, vectors and keyword documents as a full build of the final catalogue.
-Updates embed only products whose embedding text changed (content hash); every other vector is
-copied from the previous version, and the keyword index is rebuilt from the stored products so that
-its BM25 statistics are exactly those of a full build.
+See docs/design.md#build-and-update-jobs.
 """
 
 from __future__ import annotations

@@ -1,8 +1,6 @@
 """The keyword index: BM25 with tantivy (embedded, no server), title weighted above the rest.
 
-Each document carries its row number, so hits map to the same rows as the dense index and the
-store. Filter fields (category facet, brand, price, attributes) are indexed beside the text so
-that filters run inside retrieval. The text is analysed by the index's language (indexer.analysis).
+See docs/design.md#keyword-index.
 """
 
 from __future__ import annotations
@@ -99,9 +97,7 @@ class KeywordIndex:
     def parse(self, query: str) -> tantivy.Query | None:
         """The shopper's words as an OR of terms over the text fields; None when no word is left.
 
-        Words segmented by the analysis become term queries directly; English words (word characters
-        only, so no query syntax can come from a shopper's typing) go through tantivy's parser, which
-        stems them as the index did.
+        See docs/design.md#keyword-index.
         """
         words = self.analysis.query_words(query)
         if not words:

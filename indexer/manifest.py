@@ -1,8 +1,6 @@
 """manifest.json: what a version directory holds, written last so its presence means complete.
 
-Format 2 adds `checksums`, the sha256 of every file of the version, checked when it is loaded.
-Format 1 versions (before checksums) are still read: only their product store is checked, against
-`store_sha256`, and the reader logs that the other parts are not.
+See docs/design.md#manifest-checksums-and-loading.
 """
 
 from __future__ import annotations

@@ -48,9 +48,7 @@ class IndexVersion:
 def open_version(path: Path) -> IndexVersion:
     """A version directory, loaded and checked part by part against its manifest.
 
-    Every file is checked against its sha256 in the manifest before it is loaded (the product
-    store after it is parsed, so that a broken line is named by its row), and the counts of the
-    parts must agree: a damaged version is refused by file, never served.
+    See docs/design.md#manifest-checksums-and-loading.
     """
     manifest = Manifest.read(path)
     settings = BuildSettings.from_dict(manifest.settings)

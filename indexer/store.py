@@ -27,8 +27,7 @@ def read_products(directory: Path) -> list[Product]:
 def read_store(directory: Path) -> tuple[list[Product], str]:
     """Every stored product, in row order, and the sha256 of the bytes they were read from.
 
-    A line that is not a stored product is refused with its line and row, so a damaged store
-    names the place to look.
+    See docs/design.md#manifest-checksums-and-loading.
     """
     path = directory / FILE
     data = path.read_bytes()

@@ -1,7 +1,6 @@
 """Text as the whole engine reads it: normal forms, Chinese script, word patterns, segmentation and the typo rule.
 
-Index time and query time call the same functions here, so a product's text and the same text typed as a query
-normalise alike (tests/indexer/test_text.py checks it).
+Index time and query time call the same functions, so a product's text and the same text typed as a query agree.
 """
 
 from __future__ import annotations

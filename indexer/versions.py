@@ -1,12 +1,6 @@
 """The index root: version directories side by side and an atomic pointer to the served one.
 
-    ROOT/CURRENT            the served version's name, replaced by rename, never rewritten in place
-    ROOT/versions/v000007/  a complete version (manifest.json written last)
-    ROOT/versions/.tmp-*    a job in progress, or the leftovers of a killed one
-    ROOT/.lock              held by the one job that may write at a time
-
-A job builds in a temporary directory, renames it to its version name, then replaces CURRENT: a
-job killed at any moment leaves CURRENT naming the previous complete version.
+See docs/design.md#versions-and-the-current-pointer.
 """
 
 from __future__ import annotations

@@ -1,7 +1,6 @@
 """Writes behind one interface: build, update (upserts, deletes) and switch versions, over either backend.
 
-The file readers at the bottom are a thin layer above the `Writer` protocol; a live write path hands
-products and ids to the same methods.
+The file readers at the bottom are a thin layer above `Writer`; a live write path hands it products and ids.
 """
 
 from __future__ import annotations

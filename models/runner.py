@@ -1,10 +1,6 @@
 """A BERT graph on onnxruntime, run over tokenized texts (or text pairs) as fast as two cores allow.
 
-Texts are sorted by token count before batching, so that a batch holds texts of one length and
-nothing is padded, and batches run on one single-threaded session per core: on two cores that
-beats one two-threaded session by about a sixth. A few texts are split evenly over the cores. A
-single batch (a query) gets every core, except in a thread marked by `modest_thread`: there it runs on
-that thread alone, at that thread's priority.
+See docs/design.md#running-a-graph.
 """
 
 from __future__ import annotations

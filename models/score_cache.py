@@ -1,9 +1,6 @@
 """A cross-encoder's scores remembered per (query, product text): a shop's repeated queries are reranked once.
 
-Keys are a 16-byte BLAKE2b digest of the pair's text, so a product whose text an update changed is scored
-again, never served its old score; the least recently used pairs go first beyond `size` (100,000 pairs
-take about 17 MB). The service keeps one per index version (web.open_live), so a version switch starts
-empty and the old scores go with the old version.
+See docs/design.md#score-cache.
 """
 
 from __future__ import annotations

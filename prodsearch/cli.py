@@ -1,8 +1,6 @@
 """One console script, one verb per stage; the verbs live in prodsearch.commands, one module per group.
 
-The library raises its own errors; here they become one line on stderr and an exit code: 2 for bad
-input (a catalogue, a flag, a missing index or model), 1 for a job that could not run (a lock held,
-a cluster down) or for anything unexpected, whose traceback `--debug` shows.
+See docs/design.md#errors-and-exit-codes.
 """
 
 from __future__ import annotations
@@ -23,8 +21,8 @@ from prodsearch.commands.train import train
 def error_exit_code(error: Exception) -> int | None:
     """2 for bad input, 1 for a job that could not run, None for anything else (a bug).
 
-    The error classes are imported here, not at the top, so that a command does not load the
-    packages (Flask, the trainers) it does not use."""
+    See docs/design.md#errors-and-exit-codes.
+    """
     from evaluation.judgments import JudgmentsError
     from events.errors import EventsError, EventsUnavailable
     from indexer.errors import IndexerError, JobError

@@ -1,7 +1,6 @@
 """What the pipeline reads from an index, wherever the index lives: two retrievers, products, facets.
 
-The embedded backend reads a version directory in memory; `search.elastic` reads an Elasticsearch
-alias. Fusion, rerank, explain and paging stay in the pipeline, so they work alike over both.
+See docs/design.md#backends.
 """
 
 from __future__ import annotations

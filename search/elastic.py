@@ -1,11 +1,6 @@
 """The Elasticsearch backend: BM25 multi_match and kNN legs, products and facet aggregations over an alias.
 
-Both legs take the filters inside the query (the kNN leg in its `filter`, so k hits pass them);
-fusion, rerank and explain stay in our pipeline. Dense scores are turned back from Elasticsearch's
-(1 + cosine) / 2 into cosine, so fusion, the dense floor and explain read the same over both backends.
-Each leg reads the physical index behind the alias once and searches that index, embedded and analysed
-as its `_meta` says, so a query never meets vectors of another encoder: when a build has moved the alias
-and deleted the index a leg read a moment ago, the leg looks behind the alias again and runs once more.
+See docs/design.md#searching-elasticsearch.
 """
 
 from __future__ import annotations

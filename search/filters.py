@@ -1,7 +1,6 @@
 """Filters on category path, brand, price range and attribute values, applied inside retrieval.
 
-One `Filters` value compiles two ways that must agree (a test checks they do): to a tantivy clause
-for the keyword leg, and to a row mask for the dense leg, computed from postings kept in memory.
+See docs/design.md#filters.
 """
 
 from __future__ import annotations

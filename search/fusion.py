@@ -1,8 +1,6 @@
-"""Fusion of ranked lists: reciprocal rank, weighted sums of normalised scores, a reranked head blended in.
+"""Fusion of ranked lists: reciprocal rank, and weighted sums of normalised scores.
 
-Pure functions over {key: score} mappings and (key, score) lists. Normalising and combining are separate steps, and
-every zero denominator is guarded: a list whose scores are all equal normalises to 1 (min-max)
-or 0 (z-score).
+See docs/design.md#fusion.
 """
 
 from __future__ import annotations

@@ -1,13 +1,6 @@
 """Whether a query is gibberish ("asdfghjkl", "zzzzzzzz"): none of its words could be a word of English.
 
-A letter-trigram model of the English dictionary the speller ships with scores each word by the mean
-log-probability of its letters; made-up but word-like names ("byefold", "canapu") score like words,
-keyboard runs, runs of one letter and random letters do not. A query is answered with no hits only
-when it is gibberish and no product has any of its words (see search.pipeline), so the acronyms and
-typos that score low ("hdmi", "grqss") still find what the catalogue or the speller knows. The best
-dense score does not separate nonsense from real queries (on Home Depot, queries no product matches
-by keyword reach 0.28 to 0.44 with MiniLM, nonsense 0.20 to 0.53), so it is not used. Queries with
-digits or Chinese are never gibberish. Figures: benchmarks/nonsense.py, docs/relevance.md.
+See docs/design.md#gibberish.
 """
 
 from __future__ import annotations

@@ -1,13 +1,6 @@
 """What a service serves: the pipeline of the moment, and a watcher that keeps it current.
 
-For an index directory, a watcher thread polls ROOT/CURRENT; a new version is loaded beside the
-served one and swapped in with one assignment, so requests in flight finish on the pipeline they
-started with. An Elasticsearch alias needs no watcher: the cluster moves the alias atomically.
-
-When CURRENT cannot be read or names a version that cannot be served (missing, damaged), the
-service keeps serving what it has, logs the problem once, and reports it as `problem` (/healthz
-says "degraded") until CURRENT names a version it can serve again. A version that failed is tried
-again every RETRY_SECONDS, not at every poll.
+See docs/design.md#hot-reload.
 """
 
 from __future__ import annotations

@@ -1,7 +1,6 @@
-"""The search pipeline: a request run through the stages of search.stages, one after another, into a response.
+"""The search pipeline: runs a request through the stages of search.stages and answers a SearchResponse.
 
-Candidate depth is fixed per leg, whatever page is asked for, so the ranked candidate list is the
-same for every page of a query and no product can appear on two pages.
+See docs/design.md#the-pipeline.
 """
 
 from __future__ import annotations

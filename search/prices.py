@@ -1,8 +1,6 @@
 """Price phrases in English and Chinese queries: "under 50", "between €100 and 300", "50元以下", "300元左右".
 
-Read on normalised text (indexer.text.normal_aligned keeps offsets), so full-width digits and ￥
-are read like ASCII ones. A bare number after "under" is a price unless a unit follows it ("under 10
-cm" is a size). "Around" means within AROUND of the number, either way.
+See docs/design.md#prices.
 """
 
 from __future__ import annotations

@@ -1,16 +1,6 @@
 """Spelling correction: a query word that is neither a catalogue word nor an English word becomes a catalogue word.
 
-A query word no product uses cannot match by keyword, and a misspelled word embeds poorly; but a real word that no
-product uses ("gift for dad") is what the shopper meant, so a word of symspellpy's English dictionary stays as typed.
-An unknown non-word is replaced by the closest catalogue word, found in a precomputed-deletes index (SymSpell): within
-one edit, or two for words of eight letters or more (a swap of neighbours counts as one edit). Among equally close
-words, one that keeps the typed first letter wins, then the one the most products use. A word with no close match is
-split into two catalogue words where it can be ("outdoorfurniture"). Words under four letters or over thirty, words
-with digits, and the words of a query past its first 32 unknown ones are left as typed, so a pasted page costs no more
-than a short query. Chinese words are never corrected: an edit distance over characters rewrites meaning, not typos.
-Pinyin is not treated apart: it is Latin and not English, so an unknown pinyin word ("shouji") may become a catalogue
-word one edit away; a pinyin guard would also stop "huawai" -> "huawei", and Chinese brands are the Latin words a
-Chinese catalogue holds most.
+See docs/design.md#spelling-correction.
 """
 
 from __future__ import annotations

@@ -1,36 +1,6 @@
 """Suggestions as a shopper types: queries that worked, then the catalogue's own phrases, that go on from the text.
 
-What is suggested, best first:
-
-1. Queries that worked, as the caller counts them (the events store; nothing here reads a database): searched
-   at least MIN_SEARCHES times and clicked at least MIN_CLICKS times, so that one shopper's one-off query, perhaps
-   with a name in it, is never shown to others. Most clicks first, then most searches.
-2. The catalogue's phrases, most products first: category names (each level of a path: "Kitchen", "Kettles"),
-   brands, and title phrases. A whole title is too long for a list under a search box and too narrow to search
-   for, so a title phrase is the title without bracketed tags (【办公】), up to its first detail (" - Silver",
-   ", 1.7 l", "(2 pack)", " in Chrome", " with Timer"), cut at a word end within TITLE_WIDTH (a Chinese character
-   counts twice). Brand + category pairs are not made up: they multiply as brands x categories, name pairs that
-   may have no product, and the pairs shoppers do use arrive as queries that worked.
-
-Within each group, a text that starts with what was typed comes before one where a later word does (a match on
-pinyin initials counts as a later word). Texts that read alike once normalised are suggested once, as the higher.
-
-Matching. Texts and what was typed are normalised as the indexer's analysis reads text (indexer.text.normal: NFKC,
-lower case, Traditional to Simplified) and reduced to their words, one space between, none between two Chinese runs, so
-蓝牙 耳机 and 蓝牙耳机 meet. What was typed must begin a text at one of its word starts: each Latin
-word, and inside a Chinese run each place jieba's search mode starts a word (耳 finds 蓝牙耳机, 牙 does not). A
-space typed after the last word asks for that word whole. When that finds fewer than k, the typed words in any order
-("microwave whirlpool") must each begin a word of the text. When a Latin word of four letters or more begins no
-word at all, it is taken as a typo: compared with rapidfuzz's OSA (a swap of neighbours is one edit) to the
-catalogue's words (a finished word) or their beginnings of about its length (the word being typed), within one
-edit, two from LONG_TYPO letters on, keeping the first letter; the closest, most used stand in for it (the rule
-is indexer.text's, which the speller follows too).
-Chinese texts also match by pinyin, read by pypinyin a word at a time (so 银行 is yh): the first letters of every
-syllable (lyej: 蓝牙耳机) and of the syllables that have an initial (lyj: 耳 'er' has none).
-
-How. Each (text, word start) is one entry of an array sorted by the text from that start, a suffix array over word
-starts; what was typed is a range of it, found by binary search, and the range is ranked by one numpy sort. For a
-prefix that begins more than BIG word starts ("s"), its best TOP texts are ranked once, when the suggester is built.
+See docs/design.md#suggestions.
 """
 
 from __future__ import annotations

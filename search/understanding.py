@@ -1,13 +1,6 @@
-"""Query understanding: the parts of a query that are constraints (price, colour, size, material, brand,
-category), found with the catalogue's own vocabulary and turned into filters and boosts before retrieval.
+"""Query understanding: a query's constraints (price, colour, size, material, brand, category) as filters and boosts.
 
-Prices are read from phrasings in English and Chinese and become a price filter; their words leave the
-searched text, since "under 50" says nothing about what the product is. Colours, sizes, materials
-and brands are the catalogue's own values and become filters, their words kept in the searched text so
-that they still count in ranking. A colour word stands for every catalogue colour of its family ("red"
-finds "dark red", 红 finds 番茄红). Categories and other attributes are only boosts: "kettle descaler"
-must not be cut down to kettles. A phrase that names values of two kinds ("copper": a colour and a
-material) is ambiguous, and only boosts. "Around X" and X元左右 mean X +- 20 %.
+See docs/design.md#query-understanding.
 """
 
 from __future__ import annotations

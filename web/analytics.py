@@ -1,10 +1,6 @@
 """`/analytics`: the shop owner's page of what shoppers searched and did, behind PRODSEARCH_ANALYTICS_TOKEN.
 
-The token comes as `Authorization: Bearer TOKEN` (scripts) or as the password of HTTP Basic with any
-user name (a browser asks for it with its own prompt, then sends it with the page's charts too).
-The page is server-rendered under the search page's Content-Security-Policy; its charts are SVG
-documents drawn here (web.charts) at same-origin URLs behind the same token. Figures are defined in
-events.analytics.
+See docs/design.md#the-analytics-page.
 """
 
 from __future__ import annotations

@@ -1,7 +1,6 @@
 """The analytics page's words, one table per catalogue language, chosen as the search page chooses its own.
 
-Apart from web.labels so that the shop's page and the owner's page can change without each other.
-Every table has the same keys; `{name}` marks a value the page fills in.
+See docs/design.md#page-words.
 """
 
 from __future__ import annotations

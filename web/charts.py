@@ -1,8 +1,6 @@
 """Bar and line charts as small SVG documents, drawn here rather than by matplotlib.
 
-The analytics page shows them through <img>, under its strict Content-Security-Policy: so they hold
-presentation attributes only (no <style>, no script), their text is the browser's own font (Chinese
-included), and a chart of a year of days is a few kilobytes.
+See docs/design.md#the-analytics-page.
 """
 
 from __future__ import annotations

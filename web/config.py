@@ -88,10 +88,10 @@ class ServiceConfig:
 
 @dataclass(frozen=True)
 class ServerLimits:
-    """What one `prodsearch serve` process takes on at once, and how long it waits for a client (docs/performance.md).
+    """What one `prodsearch serve` process takes on at once, and how long it waits for a client.
 
-    An idle connection costs a few kilobytes and no thread, so the limit is high and idle ones are closed soon; a
-    connection beyond the limit is answered 503 with Retry-After at once rather than left waiting in the backlog."""
+    See docs/design.md#server-limits.
+    """
 
     connections: int = 1000
     idle_timeout: float = 15.0  # seconds a connection may send and receive nothing, mid-request or between requests

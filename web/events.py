@@ -1,11 +1,6 @@
 """Events over HTTP: every search answered is logged with a search id, and shoppers' actions come back to it.
 
-`POST /api/events` is for the shop's backend (clicks, add-to-carts, purchases) and needs
-`Authorization: Bearer PRODSEARCH_EVENTS_TOKEN`. The page cannot hold that token (anyone can read a
-page's script), so its clicks go to `POST /api/beacon` instead, which takes a click only, only on a
-product that the search it names showed, and only from this origin: the search id, 128 random bits
-returned with each search, is the proof that the click answers a search this service gave, and
-the position is the one the service showed, not what the client says.
+See docs/design.md#events-over-http.
 """
 
 from __future__ import annotations

@@ -1,7 +1,6 @@
 """The search page's words, one table per catalogue language, and the browser locale that formats its numbers.
 
-Every table has the same keys. `{name}` marks a value the page fills in (app.js does the same with
-its copy of the table, which the template embeds as JSON).
+See docs/design.md#page-words.
 """
 
 from __future__ import annotations

@@ -1,13 +1,6 @@
 """One lane for heavy searches: they take turns, in one thread that the kernel schedules after the others.
 
-A request this large costs several times a shopper's (a 512-character query of unknown words: 16 ms in process
-against 5). Such requests run one at a time, in a worker thread at a lower CPU priority (nice +10); its model
-work runs at that priority too (`models.runner.modest_thread`: a single batch in the thread itself, several in
-pool threads it starts, which inherit its priority), so a few clients sending them neither take every core
-nor a core's full share from the shoppers (numpy's BLAS threads, which a filtered exact scan may use, do not).
-At most WAITING wait for their turn, each at most WAIT seconds; one more, or one kept waiting longer, is
-answered 503 with Retry-After. So heavy searches hold at most
-REQUEST_THREADS of the server's request threads, and `serve` adds that many to the shoppers' (web.server).
+See docs/design.md#the-heavy-search-lane.
 """
 
 from __future__ import annotations

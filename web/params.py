@@ -181,9 +181,8 @@ def _attributes(args: MultiDict[str, str]) -> tuple[tuple[str, tuple[str, ...]],
 def _check_names(args: MultiDict[str, str]) -> None:
     """Refuses unknown names and single-valued parameters given twice, before any value is validated.
 
-    An unknown name is most likely a misspelt known one, so it is named before what it left missing; and it is
-    found here in one pass, where validation would report each of thousands. A second value would otherwise be
-    dropped silently."""
+    See docs/design.md#request-parameters.
+    """
     for name in args:
         if name not in SearchParams.model_fields and not _is_attribute(name):
             raise _unknown(name)

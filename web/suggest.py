@@ -1,10 +1,6 @@
 """GET /api/suggest: suggestions for what a shopper has typed, from the served index and the queries that worked.
 
-A suggester is built once per served index version, in a background thread: when the blueprint is registered,
-again when a reload swaps the pipeline, and every REFRESH_SECONDS where the app has a source of popular queries
-(`app.extensions[POPULAR]`, a callable answering (query, searches, clicks)), since those change without a new
-version. The suggester before keeps answering while the next one is built, so no request pays for a build; only
-the first requests after start-up wait for the first one, READY_WAIT at most.
+See docs/design.md#suggestions-over-http.
 """
 
 from __future__ import annotations
