@@ -1,8 +1,6 @@
 """Fusion and rerank tuning: every query's legs are retrieved once, then each setting is fused and scored in memory.
 
-A fusion setting replaces the defaults only when it beats them with a paired test on the tuning
-queries: on 89 crowdflower queries the best of 108 settings won by 0.009 there and lost by 0.020
-on held-out ones, which is what choosing among many settings on few queries does.
+See docs/design.md#tuning.
 """
 
 from __future__ import annotations
@@ -11,10 +9,8 @@ import random
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from itertools import product
-from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 from evaluation.judgments import Qrels, judged_queries
 from evaluation.metrics import (
@@ -28,9 +24,13 @@ from evaluation.metrics import (
     mean,
     paired_p_value,
 )
+from models.cross_encoders import RerankUsage
+from models.progress import bar
 from search import SearchPipeline, SearchRequest, SearchSettings
-from search.pipeline import above_floor, below, blend, fuse
+from search.fusion import below, blend
 from search.retrievers import Hit
+from search.stages import above_floor, fuse
+from search.tuned import Tuning
 
 DEPTHS = (50, 100, 200)
 FLOORS = (None, 0.6)
@@ -74,11 +74,11 @@ def tune_fusion(
     judged = judged_queries(queries, qrels)
     deepest = max(DEPTHS)
     legs: dict[str, tuple[list[Hit], list[Hit]]] = {}
-    for qid, text in tqdm(judged.items(), desc="retrieving", unit="query", disable=not progress):
+    for qid, text in bar(judged.items(), desc="retrieving", unit="query", disable=not progress):
         spelled = pipeline.spelled(text)
         legs[qid] = (pipeline.keyword.search(spelled, deepest), pipeline.dense.search(spelled, deepest))
     results = []
-    for settings in tqdm(candidate_settings(pipeline.settings), desc="fusing", unit="setting", disable=not progress):
+    for settings in bar(candidate_settings(pipeline.settings), desc="fusing", unit="setting", disable=not progress):
         run: Run = {
             qid: fuse(
                 {
@@ -122,18 +122,18 @@ def choose_fusion(results: FusionResults, defaults: SearchSettings = SearchSetti
     return FusionChoice(chosen, score, defaults, default_score, best, best_score, p_value)
 
 
-def tuning_record(choice: FusionChoice, metric: str, queries: int, part: str, index_version: str) -> dict[str, Any]:
+def tuning_record(choice: FusionChoice, metric: str, queries: int, part: str, index_version: str) -> Tuning:
     """What is saved beside the tuned settings: how they were chosen, on what, and when."""
-    return {
-        "metric": metric,
-        "score": round(choice.score, 4),
-        "default_score": round(choice.default_score, 4),
-        "queries": queries,
-        "part": part,
-        "index_version": index_version,
-        "tuned_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "p_value_against_defaults": None if choice.p_value is None else round(choice.p_value, 6),
-    }
+    return Tuning(
+        metric=metric,
+        score=round(choice.score, 4),
+        default_score=round(choice.default_score, 4),
+        queries=queries,
+        part=part,
+        index_version=index_version,
+        tuned_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        p_value_against_defaults=None if choice.p_value is None else round(choice.p_value, 6),
+    )
 
 
 def tune_rerank(
@@ -153,7 +153,7 @@ def tune_rerank(
     judged = sorted(judged_queries(queries, qrels))
     sample = random.Random(seed).sample(judged, min(most, len(judged)))
     lists = {}
-    for qid in tqdm(sample, desc="reranking", unit="query", disable=not progress):
+    for qid in bar(sample, desc="reranking", unit="query", disable=not progress):
         response = pipeline.search(SearchRequest(queries[qid], "hybrid", size=TOP))
         fused = [(hit.product.id, hit.score) for hit in response.hits]
         deepest = response.hits[: max(RERANK_DEPTHS)]
@@ -183,10 +183,10 @@ def reranked_run(lists: dict[str, RerankList], depth: int, weight: float) -> Run
 
 
 def cheapest_rerank(results: RerankResults) -> tuple[tuple[int, float], float]:
-    """Of `tune_rerank`'s results, the shallowest depth (at its best weight) that the best setting does not beat
-    by more than RERANK_TOLERANCE and one standard error of their per-query differences: the one-standard-error
-    rule (Breiman, Friedman, Olshen and Stone, "Classification and Regression Trees", 1984, 3.4.3). A few hundred
-    validation queries cannot tell settings that close apart, and a shallower one is faster for every shopper."""
+    """The shallowest rerank depth within tolerance of the best setting: the one-standard-error rule.
+
+    See docs/design.md#tuning.
+    """
     best = max(results, key=lambda item: item[1])
 
     def margin(values: list[float]) -> float:
@@ -199,32 +199,27 @@ def cheapest_rerank(results: RerankResults) -> tuple[tuple[int, float], float]:
     return (depth, weight), score
 
 
-def choose_rerank(
-    lists: dict[str, RerankList], judge: Judge, max_depth: int, metric: str = "ndcg@10"
-) -> dict[str, Any]:
-    """How a cross-encoder is best used on these queries (its fused hits reranked as deep as `max_depth`):
-    the cheapest depth and weight above zero, its score beside hybrid's order, and whether it beats that
-    by more than RERANK_TOLERANCE and significantly (paired t-test, p < SIGNIFICANCE), the p-value beside
-    it. A model that cannot show on its validation queries that it helps is not used: a few validation
-    queries that happened to favour it would otherwise let rerank make results worse than hybrid. The
-    record `train reranker` leaves in the model folder (models.cross_encoders.USAGE_FILE); `metric` names
-    what `judge` measures."""
+def choose_rerank(lists: dict[str, RerankList], judge: Judge, max_depth: int, metric: str = "ndcg@10") -> RerankUsage:
+    """How a cross-encoder is best used on these queries, and whether it beats hybrid's order significantly.
+
+    See docs/design.md#tuning.
+    """
     depths = tuple(depth for depth in RERANK_DEPTHS if depth < max_depth) + (max_depth,)
     grid = rerank_grid(lists, judge, depths)
     (depth, weight), score = cheapest_rerank([item for item in grid if item[0][1] > 0])
     hybrid = judge({qid: fused for qid, (fused, _) in lists.items()})
     p_value = paired_p_value(judge(reranked_run(lists, depth, weight)), hybrid)
     significant = p_value is not None and p_value < SIGNIFICANCE
-    return {
-        "rerank_depth": depth,
-        "rerank_weight": weight,
-        "beats_hybrid": score >= mean(hybrid) + RERANK_TOLERANCE and significant,
-        "metric": metric,
-        "queries": len(lists),
-        "hybrid": round(mean(hybrid), 4),
-        "reranked": round(score, 4),
-        "p_value": p_value,
-    }
+    return RerankUsage(
+        depth=depth,
+        weight=weight,
+        beats_hybrid=score >= mean(hybrid) + RERANK_TOLERANCE and significant,
+        metric=metric,
+        queries=len(lists),
+        hybrid=round(mean(hybrid), 4),
+        reranked=round(score, 4),
+        p_value=p_value,
+    )
 
 
 def describe(settings: SearchSettings) -> str:

@@ -1,18 +1,15 @@
 """Cross-encoders behind one narrow interface: `score(pairs)`, one relevance score per (query, text) pair.
 
-A trained BERT cross-encoder (what `prodsearch train reranker` writes) runs as an int8 ONNX graph,
-exported from its folder once and cached, like a fine-tuned encoder; other architectures run on
-torch through sentence-transformers. Training also leaves USAGE_FILE in the folder: how the model is
-best used beside the fused score, and whether it beat hybrid at all (`RerankUsage`).
+See docs/design.md#cross-encoders.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -27,12 +24,49 @@ Pair = tuple[str, str]  # (query, product text)
 
 @dataclass(frozen=True)
 class RerankUsage:
-    """What training chose on its validation queries: rerank the fused top `depth` hits, the model's
-    share `weight` beside the fused score; `beats_hybrid` False: that still did not beat hybrid's order."""
+    """How a cross-encoder is best used, as chosen on validation queries (evaluation.tuning.choose_rerank): rerank
+    the fused top `depth` hits, its share `weight` beside the fused score; `beats_hybrid` False: not worth it."""
 
     depth: int
     weight: float
     beats_hybrid: bool
+    metric: str = "ndcg@10"  # what `hybrid` and `reranked` measure
+    queries: int = 0  # validation queries it was chosen on
+    hybrid: float | None = None  # hybrid's order on them
+    reranked: float | None = None  # this usage on them
+    p_value: float | None = None  # paired, reranked against hybrid; None where undefined
+    step: int | None = None  # the training step of the checkpoint; None: not from a training loop
+
+    def __post_init__(self) -> None:
+        if self.depth < 1 or not 0.0 <= self.weight <= 1.0:
+            raise ValueError(
+                f"rerank_depth must be >= 1 and rerank_weight within 0..1, got {self.depth}, {self.weight}"
+            )
+
+    def to_json(self) -> dict[str, Any]:
+        """The USAGE_FILE record: every field, depth and weight named as the search settings name them."""
+        record = asdict(self)
+        return {"rerank_depth": record.pop("depth"), "rerank_weight": record.pop("weight"), **record}
+
+    @classmethod
+    def from_json(cls, record: dict[str, Any]) -> RerankUsage:
+        """The usage in a record `to_json` wrote; older records hold only depth, weight and beats_hybrid, or no step."""
+        p_value, step = record.get("p_value"), record.get("step")
+        return cls(
+            int(record["rerank_depth"]),
+            float(record["rerank_weight"]),
+            bool(record["beats_hybrid"]),
+            str(record.get("metric", "ndcg@10")),
+            int(record.get("queries", 0)),
+            _number(record.get("hybrid")),
+            _number(record.get("reranked")),
+            None if p_value is None else float(p_value),
+            None if step is None else int(step),
+        )
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 class CrossEncoder(Protocol):
@@ -48,14 +82,19 @@ def read_usage(directory: Path) -> RerankUsage | None:
     if not path.is_file():
         return None
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-        usage = RerankUsage(int(record["rerank_depth"]), float(record["rerank_weight"]), bool(record["beats_hybrid"]))
-    except (OSError, ValueError, KeyError, TypeError) as error:
+        return RerankUsage.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         fix = "delete it to use the model as the search settings say"
         raise ModelError(f"{path} is damaged ({error}); {fix}") from None
-    if usage.depth < 1 or not 0.0 <= usage.weight <= 1.0:
-        raise ModelError(f"{path}: rerank_depth must be >= 1 and rerank_weight within 0..1")
-    return usage
+
+
+def write_usage(directory: Path, usage: RerankUsage | None) -> None:
+    """Writes `usage` to `directory`'s USAGE_FILE; None removes the file (the search settings decide)."""
+    path = Path(directory) / USAGE_FILE
+    if usage is None:
+        path.unlink(missing_ok=True)
+    else:
+        path.write_text(json.dumps(usage.to_json(), indent=2) + "\n", encoding="utf-8")
 
 
 def load_cross_encoder(directory: Path) -> CrossEncoder:

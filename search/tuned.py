@@ -1,16 +1,13 @@
 """Tuned search settings, kept with an index, the previous ones beside them.
 
-An index directory keeps them in ROOT/search-settings.json (previous: search-settings.previous.json);
-an Elasticsearch alias ALIAS in the documents `current` and `previous` of the index ALIAS.settings.
-`serve`, `search` and `eval` start from them when present, so a tuning applies to every version of
-the index; `prodsearch tune --reset` goes back to the defaults in code.
+See docs/design.md#tuned-settings.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -24,10 +21,35 @@ FILE = "search-settings.json"
 PREVIOUS = "search-settings.previous.json"
 
 
+@dataclass(frozen=True)
+class Tuning:
+    """How tuned settings were chosen (`prodsearch tune`), saved beside them."""
+
+    metric: str
+    score: float  # of the settings chosen
+    default_score: float
+    queries: int
+    part: str  # of the judged queries
+    index_version: str
+    tuned_at: str  # ISO 8601, UTC
+    p_value_against_defaults: float | None  # paired, the best setting against the defaults; None where undefined
+    reranker: str | None = None  # the model `tune --reranker` chose rerank_depth and rerank_weight for
+    rerank_score: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, record: dict[str, Any]) -> Tuning:
+        """The tuning a saved record names; records without `reranker` came from `tune` without --reranker."""
+        names = {field.name for field in fields(cls)}
+        return cls(**{key: value for key, value in record.items() if key in names})
+
+
 class SettingsStore(Protocol):
     def load(self) -> SearchSettings: ...
 
-    def save(self, settings: SearchSettings, provenance: dict[str, Any]) -> str:
+    def save(self, settings: SearchSettings, tuning: Tuning | None = None) -> str:
         """Keeps the current settings as the previous ones, then writes these; returns where."""
         ...
 
@@ -41,11 +63,16 @@ def parse_settings(record: dict[str, Any], where: str, reset_command: str) -> Se
     record names the reranker): before models chose their own, every tuning wrote the defaults of the day."""
     try:
         known = {f.name for f in fields(SearchSettings)}
-        if "reranker" not in record:
+        if record.get("reranker") is None:
             known -= {"rerank_depth", "rerank_weight"}
         return SearchSettings(**{key: value for key, value in record["settings"].items() if key in known})
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise SearchError(f"{where} is not valid tuned settings ({error}); fix it or run '{reset_command}'") from None
+
+
+def record_of(settings: SearchSettings, tuning: Tuning | None) -> dict[str, Any]:
+    """What a store keeps: the settings, and how they were chosen beside them (None: set by hand)."""
+    return {"settings": asdict(settings), **(tuning.to_json() if tuning else {})}
 
 
 class FileSettings:
@@ -63,9 +90,9 @@ class FileSettings:
             raise SearchError(f"{self.path} is not valid tuned settings ({error}); fix it or run '{reset}'") from None
         return parse_settings(record, str(self.path), reset)
 
-    def save(self, settings: SearchSettings, provenance: dict[str, Any]) -> str:
+    def save(self, settings: SearchSettings, tuning: Tuning | None = None) -> str:
         temporary = self.path.with_suffix(".tmp")
-        record = {"settings": asdict(settings), **provenance}
+        record = record_of(settings, tuning)
         temporary.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
         if self.path.exists():
             os.replace(self.path, self.root / PREVIOUS)
@@ -107,11 +134,11 @@ class ElasticSettings:
         reset = f"prodsearch tune {self.alias} --backend elasticsearch --reset"
         return parse_settings(record, f"the document 'current' in {self.index}", reset)
 
-    def save(self, settings: SearchSettings, provenance: dict[str, Any]) -> str:
+    def save(self, settings: SearchSettings, tuning: Tuning | None = None) -> str:
         current = self._get("current")
         if current is not None:
             self._put("previous", current)
-        self._put("current", {"settings": asdict(settings), **provenance})
+        self._put("current", record_of(settings, tuning))
         return f"{ElasticConfig.redacted(self.config.url)} index {self.index}"
 
     def reset(self) -> bool:

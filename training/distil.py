@@ -1,34 +1,22 @@
 """Distilling a trained cross-encoder into a student that fits behind a search box.
 
-The student is the teacher's own checkpoint with fewer layers, spread over the teacher's (4 of 6 keeps
-layers 0, 1, 3 and 4; DistilBERT's student was initialised from every other layer of its teacher: Sanh
-et al. 2019), reading fewer tokens. It learns the teacher's logits over the hybrid top `depth` products of
-each query, centred on the query's mean: the student is taught the differences a ranking depends on, not
-the teacher's offset per query (the margin-MSE of Hofstätter et al. 2020, "Improving Efficient Neural
-Ranking Models with Cross-Architecture Knowledge Distillation", taken over all pairs of a query at once).
-Training needs no judgments, only queries a shop's shoppers search. With judgments, the held-out
-validation queries choose the depth and weight the student reranks with, as `train reranker` does, and
-the teacher is measured on the same queries to say how much of its gain the student kept (they are the
-teacher's own validation queries when the split is the same, which flatters the teacher: the share
-kept errs low); without them, the teacher's own choice is copied.
+See docs/design.md#distillation.
 """
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from evaluation.judgments import Qrels, split_queries
 from evaluation.metrics import by_judgments
-from models.cross_encoders import USAGE_FILE, read_usage
+from models.cross_encoders import RerankUsage, read_usage
 from search import SearchPipeline
 from training.errors import TrainingError
+from training.loop import MAX_GRAD_NORM, known, run, write_report
 from training.mining import Candidates, hybrid_candidates, sample_up_to
 from training.reranker import choose_usage, save_model
 
@@ -66,6 +54,41 @@ def centred_error(student: Any, teacher: Any, sizes: list[int]) -> Any:
     return torch.cat(errors).mean()
 
 
+@dataclass(frozen=True)
+class DistilReport:
+    """What `distil_reranker` did, written as out/training.json."""
+
+    teacher: str
+    layers: tuple[int, ...]  # the teacher's layers the student kept
+    queries: int
+    pairs: int
+    validation_queries: int
+    usage: RerankUsage | None  # the student's, also in its USAGE_FILE; None: the search settings decide
+    teacher_usage: RerankUsage | None  # the teacher's on the same validation queries; None without judgments
+    kept_share_of_gain: float | None
+    seconds: float
+    device: str
+    index_version: str
+    settings: DistilSettings
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self) | {"usage": _json(self.usage), "teacher_usage": _json(self.teacher_usage)}
+
+    @classmethod
+    def from_json(cls, record: dict[str, Any]) -> DistilReport:
+        usages = {name: _usage(record[name]) for name in ("usage", "teacher_usage")}
+        settings = DistilSettings(**known(DistilSettings, record["settings"]))
+        return cls(**known(cls, record) | usages | {"layers": tuple(record["layers"]), "settings": settings})
+
+
+def _json(usage: RerankUsage | None) -> dict[str, Any] | None:
+    return None if usage is None else usage.to_json()
+
+
+def _usage(record: dict[str, Any] | None) -> RerankUsage | None:
+    return None if record is None else RerankUsage.from_json(record)
+
+
 def distil_reranker(
     pipeline: SearchPipeline,
     teacher_dir: Path,
@@ -74,11 +97,10 @@ def distil_reranker(
     out: Path,
     settings: DistilSettings = DistilSettings(),
     progress: bool = False,
-) -> dict[str, Any]:
+) -> DistilReport:
     """Trains the student in `out` and returns what happened (also in out/training.json)."""
     import torch
     from sentence_transformers import CrossEncoder
-    from transformers import get_linear_schedule_with_warmup
 
     started = time.perf_counter()
     rng = random.Random(settings.seed)
@@ -114,59 +136,51 @@ def distil_reranker(
         for _ in range(settings.epochs)
         for start in range(0, len(order), settings.queries_per_step)
     ]
-    optimizer = torch.optim.AdamW(student.parameters(), lr=settings.learning_rate)
-    schedule = get_linear_schedule_with_warmup(optimizer, int(len(steps) * settings.warmup_share), len(steps))
-    for qids in tqdm(steps, desc="distilling", unit="step", disable=not progress):
-        student.train()
+
+    def loss_of(qids: list[str]) -> Any:
         pairs = [(fit[qid].query, text) for qid in qids for _, text in fit[qid].items]
         features = student.preprocess(pairs)
         features = {key: value.to(student.device) if hasattr(value, "to") else value for key, value in features.items()}
         scores = student(features)["scores"].view(-1)
         wanted = torch.cat([targets[qid] for qid in qids]).to(student.device)
-        loss = centred_error(scores, wanted, [len(fit[qid].items) for qid in qids])
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
-        optimizer.step()
-        schedule.step()
-        optimizer.zero_grad()
-    student.eval()
+        return centred_error(scores, wanted, [len(fit[qid].items) for qid in qids])
+
+    run(
+        student,
+        [steps],
+        loss_of,
+        settings.learning_rate,
+        warmup_share=settings.warmup_share,
+        clip=MAX_GRAD_NORM,
+        desc="distilling",
+        progress=progress,
+    )
 
     validation = hybrid_candidates(pipeline, {qid: queries[qid] for qid in validation_ids}, settings.depth)
     if validation:
         usage = choose_usage(validation, by_judgments(qrels), student, settings.depth)
         teacher_usage = choose_usage(validation, by_judgments(qrels), teacher, settings.depth)
-        gain = teacher_usage["reranked"] - teacher_usage["hybrid"]
-        kept = (usage["reranked"] - usage["hybrid"]) / gain if gain > 0 else None
+        gain = teacher_usage.reranked - teacher_usage.hybrid
+        kept = (usage.reranked - usage.hybrid) / gain if gain > 0 else None
     else:  # the teacher's choice, copied, or none: the search settings decide
-        usage, teacher_usage, kept = read_usage_record(teacher_dir), None, None
-    if usage is None:
-        student.save(str(out))
-        (out / USAGE_FILE).unlink(missing_ok=True)  # an earlier run's choice is not this student's
-    else:
-        save_model(student, usage, out)
-    report = {
-        "teacher": str(teacher_dir),
-        "layers": keep,
-        "queries": len(fit),
-        "pairs": sum(len(candidates.items) for candidates in fit.values()),
-        "validation_queries": len(validation),
-        "usage": usage,
-        "teacher_usage": teacher_usage,
-        "kept_share_of_gain": None if kept is None else round(kept, 3),
-        "seconds": round(time.perf_counter() - started, 1),
-        "device": str(student.device),
-        "index_version": pipeline.backend.label,
-        "settings": asdict(settings),
-    }
-    (out / "training.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        usage, teacher_usage, kept = read_usage(teacher_dir), None, None
+    save_model(student, usage, out)  # with no usage, an earlier run's USAGE_FILE goes: it is not this student's
+    report = DistilReport(
+        teacher=str(teacher_dir),
+        layers=tuple(keep),
+        queries=len(fit),
+        pairs=sum(len(candidates.items) for candidates in fit.values()),
+        validation_queries=len(validation),
+        usage=usage,
+        teacher_usage=teacher_usage,
+        kept_share_of_gain=None if kept is None else round(kept, 3),
+        seconds=round(time.perf_counter() - started, 1),
+        device=str(student.device),
+        index_version=pipeline.backend.label,
+        settings=settings,
+    )
+    write_report(out, report.to_json())
     return report
-
-
-def read_usage_record(directory: Path) -> dict[str, Any] | None:
-    """The USAGE_FILE record of a model folder as written, checked by models.cross_encoders.read_usage."""
-    if read_usage(directory) is None:
-        return None
-    return json.loads((directory / USAGE_FILE).read_text(encoding="utf-8"))
 
 
 def _teacher_logits(teacher: Any, fit: dict[str, Candidates], progress: bool) -> dict[str, Any]:

@@ -1,22 +1,10 @@
 """Fine-tuning the bi-encoder on (query, relevant product) pairs with in-batch and hard negatives.
 
-Multiple negatives ranking loss: in a batch of (query, product) pairs, each query must score its own
-product above every other product of the batch, and above the batch's hard negatives: for each
-pair, `negatives` unjudged products from its query's hybrid hits, from rank `negatives_from_rank` on.
-No batch holds a query or a product text twice (`distinct_batches`, as sentence-transformers'
-no-duplicates sampler does), and no hard negative is a positive of the batch: either would teach
-the model to push a relevant product away from its own query.
-Validation reorders the hybrid top 50 of held-out queries by the new encoder's cosine (re-embedding
-a whole catalogue per check would be too slow) and keeps the best checkpoint, a sentence-transformers
-folder that `index build/reembed --encoder` takes.
-
-A shop without judgments can train on pseudo-queries instead: short queries cut from each product's
-own title, category, brand and attributes (`pseudo_query`). Judgments, when given, then only validate.
+See docs/design.md#encoder-fine-tuning.
 """
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import time
@@ -24,13 +12,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from evaluation.judgments import Qrels
 from evaluation.metrics import Judge, Run, mean, validation_judge
 from indexer import Product
+from models.progress import bar
 from search import SearchPipeline
 from training.errors import TrainingError
+from training.loop import Check, Checkpoints, known, run, write_report
 from training.mining import (
     Candidates,
     base_model,
@@ -85,11 +73,42 @@ def pseudo_query(product: Product, rng: random.Random) -> str:
 
 def pseudo_pairs(pipeline: SearchPipeline, count: int, rng: random.Random) -> list[tuple[str, str]]:
     """(pseudo-query, product text) for `count` products of the index, drawn at random."""
-    version = getattr(pipeline.backend, "version", None)
-    if version is None:
-        raise TrainingError("pseudo-queries are drawn from an index directory's products, not from Elasticsearch")
-    products = rng.sample(list(version.products), min(count, len(version.products)))
+    catalogue = sorted(pipeline.backend.all_products(), key=lambda product: product.id)  # the same draw anywhere
+    products = rng.sample(catalogue, min(count, len(catalogue)))
     return [(pseudo_query(product, rng), product.embedding_text()) for product in products]
+
+
+@dataclass(frozen=True)
+class EncoderReport:
+    """What `train_encoder` did, written as out/training.json."""
+
+    base_model: str
+    pairs: int
+    pairs_without_company: int  # over all epochs: the last of a query's pairs once the others are used
+    pairs_from: str  # "judgments" or "pseudo-queries"
+    queries_with_negatives: int
+    fit_queries: int
+    validation_queries: int
+    validation_proxy: str
+    validation_metric: str
+    best_validation: float | None  # None: no validation queries
+    history: tuple[Check, ...]
+    seconds: float
+    device: str
+    settings: EncoderTrainingSettings
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, record: dict[str, Any]) -> EncoderReport:
+        return cls(
+            **known(cls, record)
+            | {
+                "history": tuple(Check.from_json(check) for check in record["history"]),
+                "settings": EncoderTrainingSettings(**known(EncoderTrainingSettings, record["settings"])),
+            }
+        )
 
 
 def train_encoder(
@@ -100,11 +119,12 @@ def train_encoder(
     settings: EncoderTrainingSettings = EncoderTrainingSettings(),
     progress: bool = False,
     click_rates: dict[str, dict[str, float]] | None = None,
-) -> dict[str, Any]:
+) -> EncoderReport:
     """Trains, keeps the checkpoint that orders the validation queries' hybrid candidates best in `out`, and
     returns what happened (also in out/training.json); with `click_rates`, validated as train_reranker is."""
     import torch
     from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
 
     from models.backbones import backbone_dir
 
@@ -130,68 +150,58 @@ def train_encoder(
     model.max_seq_length = settings.max_length
     # e5 reads "query: " and "passage: "; the prompts are saved with the model and read back when it serves
     query_prefix, passage_prefix = model.prompts.get("query", ""), model.prompts.get("passage", "")
-    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate)
-    loss_function = torch.nn.CrossEntropyLoss()
+    # in-batch softmax over cosine * scale; every product of the batch, hard negatives too, is a candidate
+    loss_function = MultipleNegativesRankingLoss(model, scale=settings.scale)
     # a batch of one has no in-batch negatives: the last of one query's many pairs, once the others are used
     epochs = [distinct_batches(pairs, settings.batch_size, rng) for _ in range(settings.epochs)]
     alone = sum(len(batch) for batches in epochs for batch in batches if len(batch) < 2)
     epochs = [[batch for batch in batches if len(batch) >= 2] for batches in epochs]
-    check_every = max(1, len(epochs[0]) // settings.checks_per_epoch)
+    every = max(1, len(epochs[0]) // settings.checks_per_epoch)
 
     def embed(texts: list[str]) -> torch.Tensor:
         features = model.tokenize(texts)
         features = {key: value.to(device) if hasattr(value, "to") else value for key, value in features.items()}
-        return torch.nn.functional.normalize(model(features)["sentence_embedding"], dim=-1)
+        return model(features)["sentence_embedding"]
 
-    history = [{"step": 0, "validation": _rerank_score(model, candidates, judge)}]
-    best = history[0]["validation"]
-    model.save(str(out))
-    step = 0
-    with tqdm(total=sum(map(len, epochs)), desc="training", unit="batch", disable=not progress) as bar:
-        for batches in epochs:
-            for batch in batches:
-                model.train()
-                positives = {p for _, p in batch}
-                drawn = [
-                    text
-                    for q, _ in batch
-                    for text in sample_up_to(negatives.get(q, []), settings.negatives, rng)
-                    if text not in positives
-                ]
-                products = embed([passage_prefix + p for _, p in batch] + [passage_prefix + t for t in drawn])
-                similarity = embed([query_prefix + q for q, _ in batch]) @ products.T * settings.scale
-                loss = loss_function(similarity, torch.arange(len(batch), device=device))
-                loss.backward()
-                optimizer.step()
-                optimizer.zero_grad()
-                step += 1
-                bar.update(1)
-                if step % check_every == 0 and candidates:
-                    model.eval()
-                    score = _rerank_score(model, candidates, judge)
-                    history.append({"step": step, "validation": score, "loss": round(loss.item(), 4)})
-                    if score > best:
-                        best = score
-                        model.save(str(out))
+    def loss_of(batch: list[tuple[str, str]]) -> torch.Tensor:
+        positives = {p for _, p in batch}
+        drawn = [
+            text
+            for q, _ in batch
+            for text in sample_up_to(negatives.get(q, []), settings.negatives, rng)
+            if text not in positives
+        ]
+        # products before queries, as dropout drew its masks before sentence-transformers' loss embedded them
+        products = embed([passage_prefix + p for _, p in batch] + [passage_prefix + t for t in drawn])
+        return loss_function.compute_loss_from_embeddings([embed([query_prefix + q for q, _ in batch]), products], None)
+
+    def validate(step: int) -> tuple[float | None, None]:
+        return _rerank_score(model, candidates, judge), None
+
+    checkpoints = Checkpoints(validate, lambda _: model.save(str(out)))
+    checkpoints.check(0)
+    # no check after the last batch unless it falls on `every`: checkpoints as they were chosen before the shared loop
+    check_at = set(range(every, sum(map(len, epochs)) + 1, every)) if candidates else set()
+    run(model, epochs, loss_of, settings.learning_rate, checkpoints=checkpoints, check_at=check_at, progress=progress)
     if not candidates:
         model.save(str(out))  # nothing to choose a checkpoint by: the last one
-    report = {
-        "base_model": base,
-        "pairs": len(pairs),
-        "pairs_without_company": alone,  # over all epochs
-        "pairs_from": "pseudo-queries" if settings.pseudo_queries else "judgments",
-        "queries_with_negatives": sum(1 for pool in negatives.values() if pool),
-        "fit_queries": len(fit_ids),
-        "validation_queries": len(candidates),
-        "validation_proxy": f"hybrid top 50 reordered by cosine, {metric}",
-        "validation_metric": metric,
-        "best_validation": best,
-        "history": history,
-        "seconds": round(time.perf_counter() - started, 1),
-        "device": device,
-        "settings": asdict(settings),
-    }
-    (out / "training.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    report = EncoderReport(
+        base_model=base,
+        pairs=len(pairs),
+        pairs_without_company=alone,
+        pairs_from="pseudo-queries" if settings.pseudo_queries else "judgments",
+        queries_with_negatives=sum(1 for pool in negatives.values() if pool),
+        fit_queries=len(fit_ids),
+        validation_queries=len(candidates),
+        validation_proxy=f"hybrid top 50 reordered by cosine, {metric}",
+        validation_metric=metric,
+        best_validation=checkpoints.best[0] if checkpoints.best else None,
+        history=tuple(checkpoints.history),
+        seconds=round(time.perf_counter() - started, 1),
+        device=device,
+        settings=settings,
+    )
+    write_report(out, report.to_json())
     return report
 
 
@@ -247,7 +257,7 @@ def negative_pools(
 ) -> dict[str, list[str]]:
     """query as searched -> product texts its pairs draw hard negatives from."""
     pools = {}
-    for qid in tqdm(fit_ids, desc="mining negatives", unit="query", disable=not progress):
+    for qid in bar(fit_ids, desc="mining negatives", unit="query", disable=not progress):
         searched, unjudged = unjudged_hits(pipeline, queries[qid], qrels[qid], settings.negatives_from_rank)
         pools[searched] = [product.embedding_text() for product in unjudged]
     return pools

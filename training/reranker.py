@@ -1,38 +1,26 @@
 """Fine-tuning the cross-encoder reranker from all-MiniLM-L6-v2 on a shop's graded judgments.
 
-Each training query brings a group: its judged products, labelled grade / top grade, and hard
-negatives, unjudged products from the hybrid retriever's top 50. By default they come from rank 11
-down, because shallow judgment pools leave relevant products unjudged at the top; with deep pools
-the unjudged top hits are the hardest negatives there are, and `negatives_from_rank=0` takes them. The default
-loss is listwise (LambdaLoss with the NDCG-Loss2++ weighting, from sentence-transformers): it
-orders each query's group as nDCG would; "bce" scores every pair on its own instead. A share of
-the queries is held out; a few times per epoch the model reranks their hybrid top 30, mixed with
-the fused score at every depth and weight (evaluation.tuning.choose_rerank), judged by nDCG@10, or
-for judgments made from clicks by the clicks each order would get (evaluation.metrics.by_clicks),
-and the best checkpoint is kept as a standard sentence-transformers CrossEncoder folder with that choice beside it
-(models.cross_encoders.USAGE_FILE): serving reranks as deep and with the weight it was validated
-at, and not at all when no checkpoint beat hybrid's order.
+See docs/design.md#reranker-training.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
-
-from tqdm import tqdm
 
 from evaluation.judgments import Qrels
 from evaluation.metrics import Judge, validation_judge
 from evaluation.tuning import RerankList, choose_rerank
 from models.backbones import backbone_dir
-from models.cross_encoders import USAGE_FILE
+from models.cross_encoders import RerankUsage, write_usage
+from models.progress import bar
 from search import SearchPipeline
 from training.errors import TrainingError
+from training.loop import MAX_GRAD_NORM, Check, Checkpoints, known, run, write_report
 from training.mining import (
     Candidates,
     base_model,
@@ -86,7 +74,7 @@ def make_groups(
     products = pipeline.backend.products(sorted({product_id for qid in queries for product_id in qrels[qid]}))
     groups, room = [], settings.max_pairs
     order = rng.sample(sorted(queries), len(queries))
-    for qid in tqdm(order, desc="mining negatives", unit="query", disable=not progress):
+    for qid in bar(order, desc="mining negatives", unit="query", disable=not progress):
         if room is not None and room <= 0:
             break
         judged = qrels[qid]
@@ -122,6 +110,40 @@ def batches(groups: list[Group], settings: TrainingSettings, rng: random.Random)
     return [batch for batch in result if batch]
 
 
+@dataclass(frozen=True)
+class RerankerReport:
+    """What `train_reranker` did, written as out/training.json."""
+
+    base_model: str
+    start_from: str
+    pairs: int
+    fit_queries: int
+    validation_queries: int
+    validation_metric: str
+    validation_hybrid: float | None
+    best_validation: float | None
+    usage: RerankUsage  # the kept checkpoint's, also in its USAGE_FILE
+    history: tuple[Check, ...]
+    seconds: float
+    device: str
+    index_version: str
+    settings: TrainingSettings
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self) | {"usage": self.usage.to_json()}
+
+    @classmethod
+    def from_json(cls, record: dict[str, Any]) -> RerankerReport:
+        return cls(
+            **known(cls, record)
+            | {
+                "usage": RerankUsage.from_json(record["usage"]),
+                "history": tuple(Check.from_json(check) for check in record["history"]),
+                "settings": TrainingSettings(**known(TrainingSettings, record["settings"])),
+            }
+        )
+
+
 def train_reranker(
     pipeline: SearchPipeline,
     queries: dict[str, str],
@@ -130,13 +152,12 @@ def train_reranker(
     settings: TrainingSettings = TrainingSettings(),
     progress: bool = False,
     click_rates: dict[str, dict[str, float]] | None = None,
-) -> dict[str, Any]:
+) -> RerankerReport:
     """Trains, keeps the best checkpoint in `out`, and returns what happened (also in out/training.json).
     Judgments made from clicks bring `click_rates` (events.clicks.ClickJudgments.rates): validation then
     measures what the clicks say of each order (evaluation.metrics.by_clicks) rather than nDCG."""
     import torch
     from sentence_transformers import CrossEncoder
-    from transformers import get_linear_schedule_with_warmup
 
     started = time.perf_counter()
     fit_ids, validation_ids = split_for_training(queries, qrels, settings.validation_share, settings.seed)
@@ -153,58 +174,53 @@ def train_reranker(
     model = CrossEncoder(start_from, num_labels=1, max_length=settings.max_length, device=device)
     _fresh_pooler(model, settings.seed)
     epochs = [batches(groups, settings, rng) for _ in range(settings.epochs)]
-    total_steps = sum(len(epoch) for epoch in epochs)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate)
-    schedule = get_linear_schedule_with_warmup(optimizer, int(total_steps * settings.warmup_share), total_steps)
+    total = sum(len(epoch) for epoch in epochs)
+    every = math.ceil(len(epochs[0]) / settings.checks_per_epoch)  # the last check ends the epoch
     loss_function = _loss(model, settings.loss)
-    check_every = math.ceil(len(epochs[0]) / settings.checks_per_epoch)  # the last check ends the epoch
 
-    # the model as it starts is the floor any checkpoint must beat; a fresh head never counts as beating hybrid
-    choice = choose_usage(validation, judge, model, settings.rerank_depth, metric) | {"step": 0}
-    if settings.init is None:
-        choice["beats_hybrid"] = False
-    history = [{"step": 0, "validation": choice["reranked"]}]
-    save_model(model, choice, out)
-    step = 0
-    with tqdm(total=total_steps, desc="training", unit="batch", disable=not progress) as bar:
-        for epoch in epochs:
-            for batch in epoch:
-                model.train()
-                labels = [torch.tensor([label for _, label in group], device=device) for _, group in batch]
-                loss = loss_function(
-                    [[query for query, _ in batch], [[t for t, _ in group] for _, group in batch]], labels
-                )
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                optimizer.step()
-                schedule.step()
-                optimizer.zero_grad()
-                step += 1
-                bar.update(1)
-                bar.set_postfix(loss=f"{loss.item():.3f}", best=f"{choice['reranked']:.4f}")
-                if step % check_every == 0 or step == total_steps:
-                    checked = choose_usage(validation, judge, model, settings.rerank_depth, metric) | {"step": step}
-                    history.append({"step": step, "validation": checked["reranked"], "loss": round(loss.item(), 4)})
-                    if checked["reranked"] > choice["reranked"]:
-                        choice = checked
-                        save_model(model, choice, out)
-    report = {
-        "base_model": base,
-        "start_from": start_from,
-        "pairs": sum(len(group) for _, group in groups),
-        "fit_queries": len(fit_ids),
-        "validation_queries": len(validation_ids),
-        "validation_metric": metric,
-        "validation_hybrid": choice["hybrid"],
-        "best_validation": choice["reranked"],
-        "usage": choice,
-        "history": history,
-        "seconds": round(time.perf_counter() - started, 1),
-        "device": device,
-        "index_version": pipeline.backend.label,
-        "settings": asdict(settings),
-    }
-    (out / "training.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    def loss_of(batch: list[Group]) -> Any:
+        labels = [torch.tensor([label for _, label in group], device=device) for _, group in batch]
+        return loss_function([[query for query, _ in batch], [[t for t, _ in group] for _, group in batch]], labels)
+
+    def validate(step: int) -> tuple[float | None, RerankUsage]:
+        usage = replace(choose_usage(validation, judge, model, settings.rerank_depth, metric), step=step)
+        if step == 0 and settings.init is None:  # a fresh head never counts as beating hybrid
+            usage = replace(usage, beats_hybrid=False)
+        return usage.reranked, usage
+
+    # the model as it starts is the floor any checkpoint must beat
+    checkpoints = Checkpoints(validate, lambda usage: save_model(model, usage, out))
+    checkpoints.check(0)
+    check_at = {step for step in range(1, total + 1) if step % every == 0 or step == total}
+    run(
+        model,
+        epochs,
+        loss_of,
+        settings.learning_rate,
+        warmup_share=settings.warmup_share,
+        clip=MAX_GRAD_NORM,
+        checkpoints=checkpoints,
+        check_at=check_at,
+        progress=progress,
+    )
+    usage = checkpoints.chosen
+    report = RerankerReport(
+        base_model=base,
+        start_from=start_from,
+        pairs=sum(len(group) for _, group in groups),
+        fit_queries=len(fit_ids),
+        validation_queries=len(validation_ids),
+        validation_metric=metric,
+        validation_hybrid=usage.hybrid,
+        best_validation=usage.reranked,
+        usage=usage,
+        history=tuple(checkpoints.history),
+        seconds=round(time.perf_counter() - started, 1),
+        device=device,
+        index_version=pipeline.backend.label,
+        settings=settings,
+    )
+    write_report(out, report.to_json())
     return report
 
 
@@ -248,7 +264,7 @@ class _Pointwise:
 
 def choose_usage(
     validation: dict[str, Candidates], judge: Judge, model: Any, depth: int, metric: str = "ndcg@10"
-) -> dict[str, Any]:
+) -> RerankUsage:
     """How a sentence-transformers CrossEncoder is best used on the validation queries' hybrid top `depth`
     (evaluation.tuning.choose_rerank)."""
     lists: dict[str, RerankList] = {}
@@ -258,7 +274,7 @@ def choose_usage(
     return choose_rerank(lists, judge, depth, metric)
 
 
-def save_model(model: Any, choice: dict[str, Any], out: Path) -> None:
-    """The model folder with how it is to be used (models.cross_encoders.USAGE_FILE)."""
+def save_model(model: Any, usage: RerankUsage | None, out: Path) -> None:
+    """The model folder with how it is to be used (models.cross_encoders.USAGE_FILE; None: no such file)."""
     model.save(str(out))
-    (out / USAGE_FILE).write_text(json.dumps(choice, indent=2) + "\n", encoding="utf-8")
+    write_usage(out, usage)

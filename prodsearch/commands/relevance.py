@@ -159,7 +159,7 @@ def tune(
         click.echo(format_rerank(weights, min(judged, RERANK_QUERIES)))
         (depth, weight), rerank_score = cheapest_rerank(weights)
         best = replace(best, rerank_depth=depth, rerank_weight=weight)
-        record |= {"reranker": str(reranker), "rerank_score": round(rerank_score, 4)}
+        record = replace(record, reranker=str(reranker), rerank_score=round(rerank_score, 4))
     path = store.save(best, record)
     rerank = ""
     if best.rerank_weight is not None:

@@ -24,6 +24,7 @@ RERANKER = TrainingSettings()  # the defaults the options show
 # nDCG@10 showed t = 3.2 on 2,439 queries, and t 0.7 to 2.2 on 1,200), but clicked queries are many: half validate.
 CLICK_VALIDATION = {"validation_share": 0.5, "max_validation_queries": 3000}
 DISTIL = DistilSettings()
+ENCODER = EncoderTrainingSettings()
 
 
 @click.group()
@@ -165,17 +166,16 @@ def train_reranker_command(
     validation = CLICK_VALIDATION if rates is not None else {}
     settings = TrainingSettings(seed=judgments.seed, init=start, **validation, **options)
     report = train_reranker(pipeline, queries, qrels, out, settings, progress=True, click_rates=rates)
-    usage = report["usage"]
+    usage = report.usage
     click.echo(
-        f"{out}: best validation {usage['metric']} {usage['reranked']:.4f} against hybrid {usage['hybrid']:.4f} "
-        f"on {usage['queries']} held-out queries, reranking the top {usage['rerank_depth']} "
-        f"at weight {usage['rerank_weight']:.1f}; {report['pairs']} pairs, "
-        f"{report['seconds']:.0f} s on {report['device']}"
+        f"{out}: best validation {usage.metric} {usage.reranked:.4f} against hybrid {usage.hybrid:.4f} "
+        f"on {usage.queries} held-out queries, reranking the top {usage.depth} "
+        f"at weight {usage.weight:.1f}; {report.pairs} pairs, {report.seconds:.0f} s on {report.device}"
     )
-    if not usage["beats_hybrid"]:
+    if not usage.beats_hybrid:
         click.echo(
             f"the model did not beat hybrid on its validation queries by enough to be sure (paired p "
-            f"{format_p(usage['p_value'])}): the rerank mode will show hybrid's order with it (more judged queries, "
+            f"{format_p(usage.p_value)}): the rerank mode will show hybrid's order with it (more judged queries, "
             f"--epochs or --init may help; {out / USAGE_FILE} records the choice)"
         )
     else:
@@ -200,9 +200,8 @@ def train_reranker_command(
 def train_distil_command(location: IndexLocation, judgments: Judgments, teacher: Path, out: Path, **options) -> None:
     """Distil a trained reranker into a shallower student that reads fewer tokens, fast enough for a search box.
 
-    It learns the teacher's scores of the hybrid top hits of --queries: no judgments are needed. With
-    --qrels, held-out validation queries choose its depth and weight and say how much of the teacher's
-    gain it kept; without, it reranks as the teacher was chosen to."""
+    No judgments needed; with --qrels, held-out queries choose its depth and weight (docs/design.md#distillation).
+    """
     from evaluation.metrics import format_p
     from search import SearchPipeline
     from training.distil import distil_reranker
@@ -212,21 +211,21 @@ def train_distil_command(location: IndexLocation, judgments: Judgments, teacher:
     pipeline = SearchPipeline(location.open(), settings=location.settings().load())
     settings = DistilSettings(seed=judgments.seed, **options)
     report = distil_reranker(pipeline, teacher, queries, qrels, out, settings, progress=True)
-    done = f"{report['pairs']} pairs of {report['queries']} queries, {report['seconds']:.0f} s on {report['device']}"
-    usage, taught = report["usage"], report["teacher_usage"]
-    if taught is None:
-        shape = f"{len(report['layers'])} layers, {settings.max_length} tokens"
+    done = f"{report.pairs} pairs of {report.queries} queries, {report.seconds:.0f} s on {report.device}"
+    usage, taught = report.usage, report.teacher_usage
+    if usage is None or taught is None:
+        shape = f"{len(report.layers)} layers, {settings.max_length} tokens"
         click.echo(f"{out}: {shape}; {done}; reranks as its teacher was chosen to")
         return
     click.echo(
-        f"{out}: validation nDCG@10 {usage['reranked']:.4f} against teacher {taught['reranked']:.4f} and hybrid "
-        f"{usage['hybrid']:.4f} on {usage['queries']} held-out queries (kept {report['kept_share_of_gain']} of the "
-        f"teacher's gain), reranking the top {usage['rerank_depth']} at weight {usage['rerank_weight']:.1f}; {done}"
+        f"{out}: validation nDCG@10 {usage.reranked:.4f} against teacher {taught.reranked:.4f} and hybrid "
+        f"{usage.hybrid:.4f} on {usage.queries} held-out queries (kept {report.kept_share_of_gain} of the "
+        f"teacher's gain), reranking the top {usage.depth} at weight {usage.weight:.1f}; {done}"
     )
-    if not usage["beats_hybrid"]:
+    if not usage.beats_hybrid:
         click.echo(
             f"the student did not beat hybrid on its validation queries by enough to be sure (paired p "
-            f"{format_p(usage['p_value'])}): rerank mode will show hybrid's order"
+            f"{format_p(usage.p_value)}): rerank mode will show hybrid's order"
         )
 
 
@@ -245,7 +244,8 @@ def train_distil_command(location: IndexLocation, judgments: Judgments, teacher:
     help="Train on this many catalogue products with queries cut from their own titles, categories, "
     "brands and attributes; no judgments needed (given, they only validate).",
 )
-@negative_options(EncoderTrainingSettings().negatives, "(query, product) pair")
+@whole_number("--max-length", 16, MAX_TOKENS, ENCODER.max_length, "Tokens of query and product the model reads.")
+@negative_options(ENCODER.negatives, "(query, product) pair")
 @base_option("Model to fine-tune")
 @click.option("--reembed", is_flag=True, help="Re-embed INDEX with the trained encoder afterwards (a new version).")
 def train_encoder_command(
@@ -259,7 +259,7 @@ def train_encoder_command(
     **options,
 ) -> None:
     """Fine-tune the bi-encoder on (query, relevant product) pairs with in-batch and hard negatives."""
-    from indexer.jobs import reembed_index
+    from indexer.jobs import DirectoryWriter
     from training import train_encoder
 
     if reembed and location.elastic is not None:
@@ -272,14 +272,14 @@ def train_encoder_command(
     validation = CLICK_VALIDATION if rates is not None else {}
     settings = EncoderTrainingSettings(seed=judgments.seed, pseudo_queries=pseudo_queries or 0, **validation, **options)
     report = train_encoder(pipeline, queries, qrels, out, settings, progress=True, click_rates=rates)
-    done = f"{report['pairs']} pairs from {report['pairs_from']}, {report['seconds']:.0f} s"
-    if report["best_validation"] is None:
+    done = f"{report.pairs} pairs from {report.pairs_from}, {report.seconds:.0f} s"
+    if report.best_validation is None:
         click.echo(f"{out}: trained without validation (no judgments); {done}")
     else:
         click.echo(
-            f"{out}: best validation {report['validation_metric']} {report['best_validation']:.4f} "
-            f"(untrained {report['history'][0]['validation']:.4f}, hybrid top 50 reordered by cosine) "
-            f"on {report['validation_queries']} held-out queries; {done}"
+            f"{out}: best validation {report.validation_metric} {report.best_validation:.4f} "
+            f"(untrained {report.history[0].validation:.4f}, hybrid top 50 reordered by cosine) "
+            f"on {report.validation_queries} held-out queries; {done}"
         )
     if reembed:
-        print_report(reembed_index(Path(location.name), str(out.resolve()), progress=True), location.name)
+        print_report(DirectoryWriter(Path(location.name)).reembed(str(out.resolve()), progress=True), location.name)

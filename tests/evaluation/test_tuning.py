@@ -19,8 +19,9 @@ from evaluation.tuning import (
     format_fusion,
     rerank_grid,
 )
+from models.cross_encoders import RerankUsage
 from search import SearchSettings
-from search.tuned import FILE, PREVIOUS, FileSettings
+from search.tuned import FILE, PREVIOUS, FileSettings, Tuning
 from tests.helpers import JUDGMENTS, prodsearch
 
 
@@ -33,6 +34,7 @@ def test_tune_saves_settings_that_search_uses(sample_index: Path, tmp_path: Path
     saved = json.loads((root / FILE).read_text())
     tuned = FileSettings(root).load()
     assert saved["score"] >= saved["default_score"] and saved["queries"] == 35
+    assert Tuning.from_json(saved).reranker is None  # tuned without --reranker: the models choose their own
     assert tuned == SearchSettings(**saved["settings"])
 
     # search and eval pick the tuned settings up: force a visibly different setting and compare rankings
@@ -66,6 +68,7 @@ def test_tune_with_a_reranker_chooses_its_depth_and_weight(sample_index: Path, s
     )
     assert f"{saved['settings']['rerank_weight']:.1f}: {saved['rerank_score']:.4f}" in row  # that cell was kept
     assert saved["reranker"] == str(sample_reranker[0]) and 0 < saved["rerank_score"] <= 1
+    assert Tuning.from_json(saved).rerank_score == saved["rerank_score"]
 
 
 @pytest.mark.fast
@@ -123,11 +126,12 @@ def test_choose_rerank_keeps_a_model_only_where_it_beats_hybrid() -> None:
     fused = [("bad", 3.0), ("meh", 2.0), ("good", 1.0)]
     helpful = {f"q{n}": (fused, {"bad": 0.1, "meh": 0.2, "good": 0.9}) for n in range(6)}
     choice = choose_rerank(helpful, by_judgments(qrels), max_depth=3)
-    assert choice["beats_hybrid"] and choice["reranked"] == 1.0 and choice["hybrid"] == 0.5
-    assert choice["rerank_depth"] == 3 and choice["rerank_weight"] > 0 and choice["queries"] == 6
+    assert choice.beats_hybrid and choice.reranked == 1.0 and choice.hybrid == 0.5
+    assert choice.depth == 3 and choice.weight > 0 and choice.queries == 6 and choice.step is None
+    assert RerankUsage.from_json(json.loads(json.dumps(choice.to_json()))) == choice  # as a model folder keeps it
     harmful = {f"q{n}": (fused, {"bad": 0.9, "meh": 0.5, "good": 0.1}) for n in range(6)}
     choice = choose_rerank(harmful, by_judgments(qrels), max_depth=3)
-    assert not choice["beats_hybrid"] and choice["reranked"] <= choice["hybrid"] and choice["rerank_weight"] > 0
+    assert not choice.beats_hybrid and choice.reranked <= choice.hybrid and choice.weight > 0
 
 
 @pytest.mark.fast
@@ -142,8 +146,8 @@ def test_clicks_judge_a_rerank_only_by_the_products_shoppers_were_shown() -> Non
     best = 0.9 + 0.1 / math.log2(3)  # DCG of good then bad: the unseen product is left out, not counted
     assert alone(rerank_grid(reranked, by_clicks(rates), depths=(3,))) == pytest.approx(best)
     choice = choose_rerank(reranked, by_clicks(rates), max_depth=3, metric="click dcg@10")
-    assert choice["reranked"] == pytest.approx(best, abs=1e-4) and choice["hybrid"] < choice["reranked"]
-    assert choice["beats_hybrid"] and choice["metric"] == "click dcg@10"
+    assert choice.reranked == pytest.approx(best, abs=1e-4) and choice.hybrid < choice.reranked
+    assert choice.beats_hybrid and choice.metric == "click dcg@10"
 
 
 @pytest.mark.fast

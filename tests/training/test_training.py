@@ -26,7 +26,7 @@ from models.errors import ModelError
 from search import EmbeddedBackend, SearchPipeline, SearchRequest
 from tests.helpers import JUDGMENTS, SAMPLE, SAMPLE_ZH, prodsearch
 from training.mining import NEGATIVE_POOL
-from training.reranker import TrainingSettings, make_groups
+from training.reranker import RerankerReport, TrainingSettings, make_groups
 
 TOLERANCE = 0.03  # int8 against float32 scores, each within 0..1 (0.013 at most on Home Depot pairs)
 
@@ -68,7 +68,8 @@ def test_training_chooses_how_its_model_is_used(sample_index: Path, sample_reran
     assert ("did not beat hybrid" in result.stdout) != usage["beats_hybrid"]
 
     reranker = load_cross_encoder(out)
-    assert reranker.usage == RerankUsage(usage["rerank_depth"], usage["rerank_weight"], usage["beats_hybrid"])
+    assert reranker.usage == RerankUsage.from_json(usage) and reranker.usage.step == usage["step"]
+    assert RerankerReport.from_json(report).usage == reranker.usage
     plan = SearchPipeline(EmbeddedBackend(open_index(sample_index)), reranker=reranker).rerank_plan()
     if usage["beats_hybrid"]:
         assert plan == (usage["rerank_depth"], usage["rerank_weight"])
@@ -84,6 +85,37 @@ def test_a_damaged_usage_record_names_its_file(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="rerank_depth must be >= 1"):
         read_usage(tmp_path)
     assert read_usage(tmp_path / "elsewhere") is None
+
+
+@pytest.mark.fast
+def test_records_written_before_they_were_typed_still_load() -> None:
+    from training.loop import Check
+
+    # model folders keep USAGE_FILE as training wrote it: three keys at first, later the whole choice and its step
+    assert RerankUsage.from_json({"rerank_depth": 50, "rerank_weight": 1, "beats_hybrid": True}) == RerankUsage(
+        50, 1.0, True
+    )
+    usage = {"rerank_depth": 20, "rerank_weight": 0.4, "beats_hybrid": False, "metric": "ndcg@10", "queries": 9}
+    usage |= {"hybrid": 0.61, "reranked": 0.6321, "p_value": 0.2, "step": 47}
+    assert RerankUsage.from_json(usage).to_json() == usage
+    settings = {"max_pairs": 1500, "max_length": 96, "loss": "lambda", "dropped_since": 1}
+    old = {"base_model": "all-MiniLM-L6-v2", "start_from": "/models/minilm", "pairs": 1500, "fit_queries": 80}
+    old |= {
+        "validation_queries": 9,
+        "validation_metric": "ndcg@10",
+        "validation_hybrid": 0.61,
+        "best_validation": 0.6321,
+    }
+    old |= {
+        "usage": usage,
+        "history": [{"step": 0, "validation": 0.5}, {"step": 47, "validation": 0.6321, "loss": 1.2}],
+    }
+    old |= {"seconds": 100.0, "device": "cpu", "index_version": "v000001", "settings": settings}
+    report = RerankerReport.from_json(old)
+    assert report.history == (Check(0, 0.5), Check(47, 0.6321, 1.2)) and report.usage.step == 47
+    assert report.settings == TrainingSettings(max_pairs=1500, max_length=96)
+    written = report.to_json()
+    assert written.keys() == old.keys() and written["usage"] == usage and RerankerReport.from_json(written) == report
 
 
 @pytest.mark.parametrize("from_rank", [0, 20])
@@ -144,13 +176,15 @@ def test_encoder_training_and_reembedding(sample_index: Path, tmp_path: Path) ->
         "3",
         "--negatives",
         "1",
+        "--max-length",
+        "32",
         "--reembed",
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "best validation ndcg@10" in result.stdout and "serving v000002" in result.stdout
     report = json.loads((out / "training.json").read_text())
     # a query with ten hybrid hits or fewer has nothing below rank 10 to mine
-    assert 0 < report["queries_with_negatives"] <= report["fit_queries"]
+    assert 0 < report["queries_with_negatives"] <= report["fit_queries"] and report["settings"]["max_length"] == 32
     version = open_index(root)
     assert version.manifest.job == "reembed" and version.manifest.encoder == str(out.resolve())
     encoder = encoder_for(version.manifest)  # query time loads the fine-tuned model named in the manifest
@@ -206,7 +240,8 @@ def test_pseudo_query_training_needs_no_judgments(sample_index: Path, tmp_path: 
     from models.encoders import REFERENCE, load_encoder
 
     out = tmp_path / "encoder"
-    result = prodsearch("train", "encoder", str(sample_index), "--pseudo-queries", "96", "--out", str(out))
+    arguments = ["--pseudo-queries", "96", "--max-length", "32", "--out", str(out)]
+    result = prodsearch("train", "encoder", str(sample_index), *arguments)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "trained without validation" in result.stdout and "96 pairs from pseudo-queries" in result.stdout
     tuned = load_encoder(str(out)).encode(["cork yoga mat"])
@@ -303,7 +338,7 @@ def logged_clicks(database: Path, moved: bool) -> None:
 
 
 def test_a_reranker_learns_from_logged_clicks_corrected_for_position(sample_index: Path, tmp_path: Path) -> None:
-    arguments = ["--max-pairs", "48", "--batch-size", "16", "--max-length", "64"]
+    arguments = ["--max-pairs", "32", "--batch-size", "16", "--max-length", "32"]
     logged_clicks(tmp_path / "moved.sqlite", moved=True)
     out = tmp_path / "from-clicks"
     result = prodsearch(
@@ -319,7 +354,7 @@ def test_a_reranker_learns_from_logged_clicks_corrected_for_position(sample_inde
     )
     assert "examination by position, estimated from the logs" in result.stdout
     report = json.loads((out / "training.json").read_text())
-    assert report["pairs"] == 48 and (out / "reranking.json").is_file()
+    assert report["pairs"] == 32 and (out / "reranking.json").is_file()
     # clicks validate by the click-estimated DCG of each order, on half the clicked queries
     assert report["validation_metric"] == "click dcg@10" and "best validation click dcg@10" in result.stdout
     assert abs(report["validation_queries"] - report["fit_queries"]) <= 1
