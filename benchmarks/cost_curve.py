@@ -48,7 +48,7 @@ def answer(index: Path, queries_path: Path, modes: list[str], reranker: Path | N
     model = load_cross_encoder(reranker) if reranker else None
     started = time.perf_counter()
     pipeline = SearchPipeline(EmbeddedBackend(open_index(index)), model)
-    result: dict = {"load_seconds": time.perf_counter() - started, "dense": pipeline.backend.describe()["dense"]}
+    result: dict = {"load_seconds": time.perf_counter() - started, "dense": pipeline.backend.describe().dense}
     queries = list(json.loads(queries_path.read_text(encoding="utf-8")).values())
     for mode in modes:
         latencies = in_process(pipeline, queries, mode)

@@ -6,6 +6,7 @@ See docs/design.md#backends.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from functools import cached_property
 from typing import Any, Protocol
 
@@ -16,6 +17,19 @@ from search.facets import Facets, count_facets
 from search.filters import FilterIndex
 from search.retrievers import DenseRetriever, KeywordRetriever, Retriever
 from search.spelling import catalogue_words
+
+
+@dataclass(frozen=True)
+class Description:
+    """What an index serves, as /healthz, the pages and the trainers read it."""
+
+    products: int
+    language: str  # the catalogue's analysis language: en or zh
+    encoder: str
+    dense: str  # the dense index kind, or where the vectors live
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 class Backend(Protocol):
@@ -48,7 +62,7 @@ class Backend(Protocol):
         """The catalogue's brands, categories, attribute values and currency, for query understanding."""
         ...
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> Description:
         """What /healthz shows: products, language, encoder, dense index kind."""
         ...
 
@@ -84,11 +98,6 @@ class EmbeddedBackend:
     def vocabulary(self) -> Vocabulary:
         return self.version.vocabulary
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> Description:
         manifest = self.version.manifest
-        return {
-            "products": manifest.products,
-            "language": self.version.settings.language,
-            "encoder": manifest.encoder,
-            "dense": manifest.dense_kind,
-        }
+        return Description(manifest.products, self.version.settings.language, manifest.encoder, manifest.dense_kind)

@@ -28,6 +28,7 @@ from indexer.products import split_category
 from indexer.reader import checked_encoder
 from indexer.vocabulary import Vocabulary
 from models import Encoder, encode_queries
+from search.backend import Description
 from search.facets import PRICE_EDGES, TOP, Facets, FacetValue, price_buckets
 from search.filters import Filters
 from search.retrievers import Hit
@@ -226,16 +227,11 @@ class ElasticBackend:
         """None known: queries go to Elasticsearch as typed (its own fuzzy matching is not switched on)."""
         return {}
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> Description:
         with reachable(self.config):
             count = self.client.count(index=self.alias)["count"]
         served = self._current()
-        return {
-            "products": count,
-            "language": served.analysis.language,
-            "encoder": served.encoder[0],
-            "dense": f"elasticsearch {self.alias}",
-        }
+        return Description(count, served.analysis.language, served.encoder[0], f"elasticsearch {self.alias}")
 
 
 class ElasticKeyword:

@@ -9,6 +9,7 @@ import numpy as np
 from indexer import Product
 from indexer.vocabulary import Vocabulary
 from models.cross_encoders import RerankUsage
+from search.backend import Description
 from search.facets import Facets, count_facets
 from search.filters import FilterIndex, Filters
 from search.retrievers import Hit
@@ -54,8 +55,8 @@ class FakeBackend:
     def facets(self, ids: Sequence[str], category_prefix: tuple[str, ...]) -> Facets:
         return count_facets(self.products(ids).values(), category_prefix)
 
-    def describe(self) -> dict:
-        return {"products": len(self.by_id), "language": "en", "encoder": "fake", "dense": "fake"}
+    def describe(self) -> Description:
+        return Description(len(self.by_id), "en", "fake", "fake")
 
 
 class ByLength:

@@ -65,4 +65,4 @@ def hybrid_candidates(pipeline: SearchPipeline, queries: dict[str, str], depth: 
 
 def base_model(pipeline: SearchPipeline, chosen: str | None) -> str:
     """The backbone a training starts from: the one chosen, else the index language's default."""
-    return chosen or DEFAULT_BACKBONES[pipeline.backend.describe()["language"]]
+    return chosen or DEFAULT_BACKBONES[pipeline.backend.describe().language]

@@ -195,10 +195,10 @@ def _language() -> tuple[str, dict[str, str]]:
     """(locale, labels) of the served catalogue's language, as the search page picks them; English when
     the cluster cannot say."""
     try:
-        described = current_app.extensions["prodsearch.live"].pipeline.backend.describe()
+        code = current_app.extensions["prodsearch.live"].pipeline.backend.describe().language
     except ClusterUnavailable:
-        described = {"language": "en"}
-    language = page_language(described["language"])
+        code = "en"
+    language = page_language(code)
     return language.locale, LABELS.get(language.code, LABELS["en"])
 
 

@@ -65,7 +65,7 @@ def health() -> Response:
     return jsonify(
         status="degraded" if problem else "ok",
         index_version=pipeline.backend.label,
-        **pipeline.backend.describe(),
+        **pipeline.backend.describe().to_json(),
         reranker="on" if pipeline.reranker is not None else "off",
         problem=problem,
     )

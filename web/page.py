@@ -20,13 +20,13 @@ page = Blueprint("page", __name__, template_folder="templates", static_folder="s
 def index() -> str:
     # Asked on every request: a reload can swap in an index of another catalogue.
     described = current_app.extensions["prodsearch.live"].pipeline.backend.describe()
-    language = page_language(described["language"])
+    language = page_language(described.language)
     labels = language.labels
     return render_template(
         "index.html",
         locale=language.locale,
         labels=labels,
-        placeholder=labels["placeholder"].format(products=count_text(described["products"])),
+        placeholder=labels["placeholder"].format(products=count_text(described.products)),
         modes=PAGE_MODES,
         default_mode=current_app.extensions["prodsearch.config"].default_mode,
         max_query=MAX_QUERY,

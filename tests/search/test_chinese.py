@@ -83,7 +83,7 @@ def test_both_backends_search_chinese_alike(elastic, pipeline: SearchPipeline) -
     build_from_file(ElasticWriter(elastic, alias), SAMPLE_ZH / "products.jsonl")
     embedded = pipeline.backend
     remote = ElasticBackend(elastic, alias, embedded.encoder)
-    assert remote.describe()["language"] == "zh"
+    assert remote.describe().language == "zh"
     for query in QUERIES:
         local = [hit.product_id for hit in embedded.dense.search(query, 10)]
         assert [hit.product_id for hit in remote.dense.search(query, 10)] == local, query

@@ -52,7 +52,7 @@ def test_a_rebuild_with_another_encoder_and_language_is_followed(
     second = build_from_file(ElasticWriter(elastic, alias), catalogue, BuildSettings(language="zh", encoder=ONNX))
     assert backend.label == second.version
     assert backend.encoder.name == ONNX and backend.analysis.language == "zh"
-    assert backend.describe()["encoder"] == ONNX and backend.describe()["language"] == "zh"
+    assert backend.describe().encoder == ONNX and backend.describe().language == "zh"
     assert dense_errors(backend, backend.encoder) < 1e-4  # the query was embedded by the new encoder
     assert dense_errors(backend, first) > 1e-3  # which the old one could not have done
     assert backend.keyword.search(QUERY, 5)  # the query is segmented as the new index's text was

@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from events import Event, EventStore, SearchRecord
+from search.backend import Description
 from tests.helpers import LiveServer
 from tests.web.chromium import launch
 from web import ServiceConfig, create_app
@@ -42,11 +43,12 @@ class FakeLive:
     """Stands in for LiveSearch: the page asks the served index for its language only."""
 
     def __init__(self, language: str) -> None:
-        self.described = {"products": 3, "language": language, "encoder": "fake", "dense": "fake"}
+        self.described = Description(3, language, "fake", "fake")
 
     @property
     def pipeline(self) -> Any:
-        return SimpleNamespace(backend=SimpleNamespace(label="v000001", describe=lambda: dict(self.described)))
+        backend = SimpleNamespace(label="v000001", describe=lambda: self.described, all_products=lambda: [])
+        return SimpleNamespace(backend=backend)
 
     def start(self) -> None:
         pass

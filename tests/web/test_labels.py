@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -12,6 +13,7 @@ from flask import render_template
 from flask.testing import FlaskClient
 
 from indexer.analysis import LANGUAGES as INDEX_LANGUAGES
+from search.backend import Description
 from search.pipeline import MODES
 from search.understanding import EFFECTS, SPAN_KINDS
 from web import ServiceConfig, create_app
@@ -26,11 +28,12 @@ class SwappableLive:
     """Stands in for LiveSearch: a backend that describes an index whose language a test can swap."""
 
     def __init__(self, language: str, products: int) -> None:
-        self.described = {"products": products, "language": language, "encoder": "fake", "dense": "fake"}
+        self.described = Description(products, language, "fake", "fake")
 
     @property
     def pipeline(self) -> Any:
-        return SimpleNamespace(backend=SimpleNamespace(label="v000001", describe=lambda: dict(self.described)))
+        backend = SimpleNamespace(label="v000001", describe=lambda: self.described, all_products=lambda: [])
+        return SimpleNamespace(backend=backend)
 
 
 def client(live: SwappableLive) -> FlaskClient:
@@ -76,7 +79,7 @@ def test_the_page_speaks_the_served_index_language_and_follows_a_swap() -> None:
     assert '<option value="hybrid" selected>综合</option>' in html
     assert embedded_labels(html) == CHINESE
 
-    live.described["language"] = "en"  # a reload served another catalogue's index
+    live.described = replace(live.described, language="en")  # a reload served another catalogue's index
     html = app.get("/").get_data(as_text=True)
     assert '<html lang="en">' in html and embedded_labels(html) == ENGLISH
 
