@@ -82,6 +82,7 @@ class DirectoryWriter:
     ) -> WriteReport:
         started = time.perf_counter()
         deletes = check_delta(upserts, deletes)
+        self.root.current_name()  # no index here: refused before the lock makes its folders
         with self.root.writing():
             previous = open_version(self.root.current())
             settings = previous.settings
@@ -105,6 +106,7 @@ class DirectoryWriter:
     def reembed(self, encoder_name: str, progress: bool = False) -> WriteReport:
         """Embeds the served version's products again with another encoder (e.g. a fine-tuned one)."""
         started = time.perf_counter()
+        self.root.current_name()  # no index here: refused before the lock makes its folders
         encoder = load_encoder(encoder_name)
         with self.root.writing():
             previous = open_version(self.root.current())
@@ -126,6 +128,7 @@ class DirectoryWriter:
 
     def switch(self, version: str) -> WriteReport:
         started = time.perf_counter()
+        self.root.current_name()  # no index here: refused before the lock makes its folders
         with self.root.writing():
             served, kept = self.root.current_name(), self.root.names()
             if version not in kept:

@@ -98,6 +98,8 @@ class Writer(Protocol):
 
 def check_delta(upserts: Sequence[Product], deletes: Sequence[str]) -> list[str]:
     """Refuses an update that names an id twice, before anything is read or written; returns the deletes, each once."""
+    if isinstance(deletes, str):  # one id given as a string would delete each of its characters as an id
+        raise IndexerError(f"deletes must be a list of product ids, not the string {deletes[:50]!r}")
     deletes = list(dict.fromkeys(deletes))
     repeated = sorted(product_id for product_id, count in Counter(p.id for p in upserts).items() if count > 1)
     if repeated:

@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 
 from indexer import DirectoryWriter, build_from_file, open_index, read_catalogue, update_from_files
+from indexer.errors import IndexerError
 from indexer.manifest import FORMAT_VERSION
 from indexer.reader import open_version
 from indexer.vocabulary import Vocabulary
+from indexer.writes import check_delta
 from models.encoders import DEFAULT_ENCODER
 from tests.helpers import SAMPLE, prodsearch, write_jsonl
 
@@ -236,3 +238,10 @@ def test_help_of_every_command_exits_0() -> None:
     ):
         result = prodsearch(*command)
         assert result.returncode == 0 and "Usage:" in result.stdout and not result.stderr, command
+
+
+def test_an_update_refuses_one_id_given_as_a_string() -> None:
+    # "ab" would otherwise delete the products "a" and "b"
+    with pytest.raises(IndexerError, match="list of product ids"):
+        check_delta((), "ab")
+    assert check_delta((), ["ab", "ab"]) == ["ab"]

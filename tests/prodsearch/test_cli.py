@@ -31,9 +31,16 @@ def test_a_missing_index_is_bad_input(tmp_path: Path) -> None:
     assert result.exit_code == 2 and result.output.startswith("error: ") and len(result.output.splitlines()) == 1
 
 
-def test_switching_a_missing_index_is_bad_input(tmp_path: Path) -> None:
-    result = run("index", "switch", str(tmp_path / "nowhere"), "v000001")
-    assert result.exit_code == 2 and result.output.startswith("error: no index at")
+def test_switching_or_updating_a_missing_index_is_bad_input_and_leaves_nothing(tmp_path: Path) -> None:
+    ids = tmp_path / "ids.txt"
+    ids.write_text("1\n", encoding="utf-8")
+    for verb in (
+        ["switch", str(tmp_path / "nowhere"), "v000001"],
+        ["update", str(tmp_path / "nowhere"), "--delete", str(ids)],
+    ):
+        result = run("index", *verb)
+        assert result.exit_code == 2 and result.output.startswith("error: no index at"), verb
+        assert not (tmp_path / "nowhere").exists(), verb  # a mistyped path gets no folders
 
 
 def test_an_unknown_encoder_is_bad_input(tmp_path: Path) -> None:
