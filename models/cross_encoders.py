@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from models.errors import ModelError, ModelNotFoundError, loading
+from models.weights import library_defaults
 
 MAX_TOKENS = 512
 USAGE_FILE = "reranking.json"
@@ -99,6 +100,7 @@ def write_usage(directory: Path, usage: RerankUsage | None) -> None:
 
 def load_cross_encoder(directory: Path) -> CrossEncoder:
     """The cross-encoder in `directory`, on onnxruntime where it is a one-label BERT."""
+    library_defaults()
     directory = Path(directory)
     config_path = directory / "config.json"
     if not config_path.is_file():

@@ -13,7 +13,7 @@ from typing import Protocol
 import numpy as np
 
 from models.errors import ModelError, loading
-from models.weights import directory_sha256, file_sha256, minilm_dir
+from models.weights import directory_sha256, file_sha256, library_defaults, minilm_dir
 
 REFERENCE = "all-MiniLM-L6-v2"
 ONNX = "all-MiniLM-L6-v2-onnx"
@@ -52,6 +52,7 @@ def load_encoder(name: str) -> Encoder:
     """The encoder called `name`: a shipped one, or a sentence-transformers model directory
     (on onnxruntime in int8 where it is a mean-pooled BERT, as fine-tuned encoders are), named by its
     absolute path."""
+    library_defaults()
     if name in ONNX_GRAPHS:
         return _shipped_onnx(name)
     if name == REFERENCE:

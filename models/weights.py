@@ -18,8 +18,8 @@ LIBRARY_DEFAULTS = {
 
 
 def library_defaults() -> None:
-    """Sets LIBRARY_DEFAULTS that are not set yet: the CLI, the service and the tests call it before any model
-    loads (huggingface_hub reads its variables once, when first imported)."""
+    """Sets LIBRARY_DEFAULTS that are not set yet: the CLI, the service, the tests and the model loaders call it
+    before a model loads (huggingface_hub reads its variables once, when first imported)."""
     for name, value in LIBRARY_DEFAULTS.items():
         os.environ.setdefault(name, value)
 

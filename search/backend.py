@@ -5,7 +5,7 @@ See docs/design.md#backends.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from typing import Any, Protocol
@@ -46,8 +46,9 @@ class Backend(Protocol):
         """The products with these ids, by id; ids not in the index are left out."""
         ...
 
-    def all_products(self) -> Iterable[Product]:
-        """Every product the index serves, read as it is iterated."""
+    def all_products(self, only: Collection[str] = ()) -> Iterable[Product]:
+        """Every product the index serves, read as it is iterated; `only` names the fields the caller reads (a
+        backend may leave the others at their defaults), none: every field."""
         ...
 
     def facets(self, ids: Sequence[str], category_prefix: tuple[str, ...]) -> Facets: ...
@@ -84,7 +85,7 @@ class EmbeddedBackend:
         row_of, products = self.version.row_of, self.version.products
         return {product_id: products[row_of[product_id]] for product_id in ids if product_id in row_of}
 
-    def all_products(self) -> list[Product]:
+    def all_products(self, only: Collection[str] = ()) -> list[Product]:
         return self.version.products
 
     def facets(self, ids: Sequence[str], category_prefix: tuple[str, ...]) -> Facets:

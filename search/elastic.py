@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any, NamedTuple, TypeVar
 
 from elasticsearch import NotFoundError
@@ -147,13 +147,13 @@ class ElasticBackend:
             found = fetch_documents(self.client, self.alias, list(ids))
         return {product_id: Product.from_record(source[fields.PRODUCT]) for product_id, source in found.items()}
 
-    def all_products(self) -> Iterator[Product]:
-        """A scroll over the alias, products in the cluster's order."""
+    def all_products(self, only: Collection[str] = ()) -> Iterator[Product]:
+        """A scroll over the alias, products in the cluster's order, reading only the fields `only` names (and ids)."""
+        parts = [f"{fields.PRODUCT}.{name}" for name in ("id", "title", *only)] if only else [fields.PRODUCT]
         with reachable(self.config):
-            for hit in scan(
-                self.client, index=self.alias, query={"query": {"match_all": {}}}, _source=[fields.PRODUCT]
-            ):
-                yield Product.from_record(hit["_source"][fields.PRODUCT])
+            for hit in scan(self.client, index=self.alias, query={"query": {"match_all": {}}}, _source=parts):
+                record = {"category": [], "attributes": {}} | hit["_source"][fields.PRODUCT]
+                yield Product.from_record(record)
 
     def facets(self, ids: Sequence[str], category_prefix: tuple[str, ...]) -> Facets:
         if not ids:

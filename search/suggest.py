@@ -120,7 +120,7 @@ class Suggester:
 
     @classmethod
     def of(cls, backend: Backend, queries: Iterable[tuple[str, int, int]] = ()) -> Suggester:
-        return cls(backend.all_products(), queries)
+        return cls(backend.all_products(only=("brand", "category")), queries)
 
     def suggest(self, typed: str, k: int = 8) -> list[Suggestion]:
         """At most k suggestions for what was typed, best first; none for blank text."""

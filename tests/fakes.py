@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 
@@ -49,7 +49,7 @@ class FakeBackend:
     def products(self, ids: Sequence[str]) -> dict[str, Product]:
         return {product_id: self.by_id[product_id] for product_id in ids if product_id in self.by_id}
 
-    def all_products(self) -> list[Product]:
+    def all_products(self, only: Collection[str] = ()) -> list[Product]:
         return list(self.by_id.values())
 
     def facets(self, ids: Sequence[str], category_prefix: tuple[str, ...]) -> Facets:

@@ -102,6 +102,14 @@ def test_every_product_is_listed_once(backend: Backend, catalogue) -> None:
     assert len(listed) == len(catalogue) and {product.id: product for product in listed} == catalogue
 
 
+def test_products_listed_with_some_fields_keep_those(backend: Backend, catalogue) -> None:
+    listed = {product.id: product for product in backend.all_products(only=("brand", "category"))}
+    assert listed.keys() == catalogue.keys()
+    for product_id, product in listed.items():
+        whole = catalogue[product_id]
+        assert (product.title, product.brand, product.category) == (whole.title, whole.brand, whole.category)
+
+
 def test_facets_count_the_given_products(backend: Backend, catalogue) -> None:
     ids = [product_id for product_id, product in catalogue.items() if product.category[:1] == ("Home",)]
     facets = backend.facets(ids, ("Home",))
