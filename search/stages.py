@@ -5,6 +5,7 @@ A new step (rules, sort, variants, stock) is a new stage in STAGES, not a branch
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import replace
 
 from indexer import Product
@@ -118,10 +119,10 @@ def page(state: State, execution: Execution) -> State:
     first = (request.page - 1) * request.size
     shown = state.scored[first : first + request.size]
     ids = [product_id for product_id, _ in shown]
-    if execution.products.missing(ids):  # timed only when the page needs products that no stage fetched
-        with execution.clock.time("products"):
-            execution.products.get(ids)
-    products = execution.products.get(ids)
+    # timed only when the page needs products that no stage fetched, as "products" always was
+    fetching = execution.clock.time("products") if execution.products.missing(ids) else nullcontext()
+    with fetching:
+        products = execution.products.get(ids)
     ranks = leg_ranks(state.legs) if request.explain else {}
     hits = [
         ResultHit(products[product_id], score, explain(product_id, ranks, state) if request.explain else None)
