@@ -15,7 +15,7 @@ import numpy as np
 
 from indexer.checksums import version_checksums
 from indexer.dense import DenseIndex
-from indexer.errors import IndexNotFoundError
+from indexer.errors import IndexFormatError, IndexNotFoundError
 from indexer.keyword import KeywordIndex
 from indexer.manifest import Manifest
 from indexer.products import Product
@@ -59,6 +59,8 @@ class DirectoryWriter:
         encoder = load_encoder(settings.encoder)
         with self.root.writing():
             vectors = embed_products(encoder, products, settings.batch_size, progress)
+            if source.sequence is None:  # live changes not yet folded into the served version replay on this one
+                source = replace(source, sequence=self._served_sequence())
             manifest = _publish(
                 self.root,
                 products,
@@ -88,7 +90,8 @@ class DirectoryWriter:
             settings = previous.settings
             by_id = {product.id: product for product in previous.products}
             changes, unknown = apply_delta(by_id, upserts, deletes)
-            if not changed_anything(changes):
+            folds = source.sequence is not None and source.sequence > previous.manifest.live_sequence
+            if not changed_anything(changes) and not folds:
                 return unchanged(previous.manifest.version, previous.manifest.products, changes, unknown)
 
             products = sorted(by_id.values(), key=lambda product: product.id)
@@ -97,6 +100,8 @@ class DirectoryWriter:
             kept = {p.id: (p.content_hash(), old_vectors[row]) for row, p in enumerate(previous.products)}
             vectors, changes["embedded"] = reuse_vectors(products, kept, encoder, settings.batch_size, progress)
             parent = previous.manifest.version
+            if source.sequence is None:
+                source = replace(source, sequence=previous.manifest.live_sequence)
             manifest = _publish(
                 self.root, products, vectors, encoder, settings, started, "update", parent, source, changes
             )
@@ -121,10 +126,18 @@ class DirectoryWriter:
                 started,
                 "reembed",
                 previous.manifest.version,
-                Source(previous.manifest.catalogue, previous.manifest.catalogue_sha256),
+                Source(
+                    previous.manifest.catalogue, previous.manifest.catalogue_sha256, previous.manifest.live_sequence
+                ),
                 {"embedded": len(previous.products)},
             )
             return _report(manifest, self.root.prune(settings.keep_versions))
+
+    def _served_sequence(self) -> int:
+        try:
+            return Manifest.read(self.root.current()).live_sequence
+        except (IndexNotFoundError, IndexFormatError):  # the first build, or a damaged version it replaces
+            return 0
 
     def switch(self, version: str) -> WriteReport:
         started = time.perf_counter()
@@ -204,6 +217,7 @@ def _publish(
             settings=settings.to_dict(),
             changes=changes,
             checksums=version_checksums(directory),  # every file is written by now; the manifest comes last
+            live_sequence=source.sequence or 0,
         )
         manifest.write(directory)
     return manifest

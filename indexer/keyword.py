@@ -5,6 +5,8 @@ See docs/design.md#keyword-index.
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,6 +125,37 @@ class KeywordIndex:
         hits = self.searcher.search(parsed, limit=k, count=False).hits
         rows = self.searcher.fast_field_values(fields.ROW, [address for _, address in hits])
         return [(int(row), float(score)) for (score, _), row in zip(hits, rows, strict=True)]
+
+
+class LiveKeyword:
+    """A private, writable copy of a version's keyword index (hard links to its segments, which tantivy never
+    changes), where live changes delete and add documents by row; the version's own files stay as built."""
+
+    def __init__(self, directory: Path, work: Path, settings: KeywordSettings) -> None:
+        work.mkdir(parents=True)
+        for entry in (directory / DIRECTORY).iterdir():
+            if entry.suffix == ".json" or entry.name.startswith("."):  # rewritten by tantivy: a copy of its own
+                shutil.copyfile(entry, work / entry.name)
+            else:
+                try:
+                    os.link(entry, work / entry.name)
+                except OSError:  # another file system
+                    shutil.copyfile(entry, work / entry.name)
+        self.settings = settings
+        self.analysis = analysis_for(settings.language)
+        self.index = _registered(tantivy.Index.open(str(work)))
+        self.writer = self.index.writer(heap_size=50_000_000, num_threads=1)
+
+    def apply(self, removed: Sequence[int], added: Sequence[tuple[int, Product]]) -> KeywordIndex:
+        """Deletes the documents of `removed` rows and adds (row, product) ones; the index returned sees them."""
+        if removed:  # by a query: a term of an int is signed, and would match nothing in the unsigned field
+            rows = tantivy.Query.term_set_query(self.index.schema, fields.ROW, sorted(set(removed)))
+            self.writer.delete_documents_by_query(rows)
+        for row, product in added:
+            self.writer.add_document(_document(row, product, self.analysis))
+        self.writer.commit()
+        self.index.reload()
+        return KeywordIndex(self.index, self.settings)
 
 
 def _registered(index: tantivy.Index) -> tantivy.Index:

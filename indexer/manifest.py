@@ -36,6 +36,7 @@ class Manifest:
     settings: dict[str, Any]
     changes: dict[str, int] = field(default_factory=dict)
     checksums: dict[str, str] = field(default_factory=dict)  # path inside the version -> sha256; {} in format 1
+    live_sequence: int = 0  # the last live change (indexer.changelog) this version holds; later ones replay on it
     format_version: int = FORMAT_VERSION
 
     def write(self, directory: Path) -> None:
@@ -63,7 +64,7 @@ class Manifest:
                 f"{' and '.join(map(str, READABLE_FORMATS))}; rebuild the index with this version"
             )
         names = {f.name for f in fields(cls)}
-        optional = {"checksums"} if record["format_version"] == 1 else set()
+        optional = {"live_sequence"} | ({"checksums"} if record["format_version"] == 1 else set())
         missing = sorted(names - optional - record.keys())
         if missing:
             raise IndexFormatError(f"{path} lacks {', '.join(missing)}; rebuild the index")

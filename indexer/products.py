@@ -196,22 +196,41 @@ def id_problem(product_id: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class FieldProblem:
+    field: str | None  # the field at fault (dotted below attributes), None: the record as a whole
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class RecordError(ValueError):
+    """One raw row that is not a product; `problems` holds one entry per bad field."""
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(map(str, problems)))
+
+
 def validate_record(record: dict[str, Any]) -> Product:
-    """A Product from one raw row, or ValueError with one message per bad field."""
+    """A Product from one raw row, or RecordError (a ValueError) with one problem per bad field."""
+    if not isinstance(record, dict):
+        raise RecordError([FieldProblem(None, f"a product is a JSON object, not {type(record).__name__}")])
     try:
         return ProductRecord.model_validate(record).to_product()
     except ValidationError as error:
-        raise ValueError("; ".join(_describe(problem) for problem in error.errors())) from None
+        raise RecordError([_describe(problem) for problem in error.errors()]) from None
 
 
-def _describe(problem: dict[str, Any]) -> str:
-    where = ".".join(str(part) for part in problem["loc"]) or "record"
+def _describe(problem: dict[str, Any]) -> FieldProblem:
+    where = ".".join(str(part) for part in problem["loc"])
     if problem["type"] == "missing":
-        return f"field '{where}' is required"
+        return FieldProblem(where, f"field '{where}' is required")
     seen = problem.get("input")
     shown = "" if isinstance(seen, (dict, list)) else f" (got {_short(repr(seen))})"
     message = problem["msg"].removeprefix("Value error, ")
-    return f"field '{where}': {message}{shown}"
+    return FieldProblem(where or None, f"field '{where or 'record'}': {message}{shown}")
 
 
 def _short(text: str, limit: int = 80) -> str:

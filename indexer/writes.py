@@ -23,10 +23,12 @@ from models import Encoder, encode_passages
 
 @dataclass(frozen=True)
 class Source:
-    """Where written products came from, as the index records it: a catalogue file and its sha256, or a live write."""
+    """Where written products came from, as the index records it: a catalogue file and its sha256, or live writes
+    (with `sequence`, the last change of the log they fold in; None: the version keeps its parent's)."""
 
     name: str
     sha256: str = ""
+    sequence: int | None = None
 
 
 LIVE = Source("live")

@@ -15,6 +15,7 @@ from indexer.vocabulary import Vocabulary
 from models import Encoder
 from search.facets import Facets, count_facets
 from search.filters import FilterIndex
+from search.live_index import Snapshot
 from search.retrievers import DenseRetriever, KeywordRetriever, Retriever
 from search.spelling import catalogue_words
 
@@ -71,10 +72,11 @@ class Backend(Protocol):
 class EmbeddedBackend:
     """An index version directory (tantivy, FAISS, product store), all in this process."""
 
-    def __init__(self, version: IndexVersion, encoder: Encoder | None = None) -> None:
+    def __init__(self, version: IndexVersion | Snapshot, encoder: Encoder | None = None) -> None:
         self.version = version
         self.keyword = KeywordRetriever(version)
-        self.dense = DenseRetriever(version, encoder, FilterIndex(version.products))
+        filter_index = version.filter_index if isinstance(version, Snapshot) else FilterIndex(version.products)
+        self.dense = DenseRetriever(version, encoder, filter_index)
         self.encoder = self.dense.encoder
 
     @property
@@ -85,14 +87,21 @@ class EmbeddedBackend:
         row_of, products = self.version.row_of, self.version.products
         return {product_id: products[row_of[product_id]] for product_id in ids if product_id in row_of}
 
+    @property
+    def sequence(self) -> int:
+        """The last live change served (search.live_index); 0: none."""
+        return self.version.sequence if isinstance(self.version, Snapshot) else self.version.manifest.live_sequence
+
     def all_products(self, only: Collection[str] = ()) -> list[Product]:
-        return self.version.products
+        return [product for product in self.version.products if product is not None]
 
     def facets(self, ids: Sequence[str], category_prefix: tuple[str, ...]) -> Facets:
         return count_facets(self.products(ids).values(), category_prefix)
 
     @cached_property
     def words(self) -> Mapping[str, int]:
+        if isinstance(self.version, Snapshot):
+            return self.version.words
         return catalogue_words(self.version.products)
 
     @property
@@ -101,4 +110,5 @@ class EmbeddedBackend:
 
     def describe(self) -> Description:
         manifest = self.version.manifest
-        return Description(manifest.products, self.version.settings.language, manifest.encoder, manifest.dense_kind)
+        products = len(self.version.row_of)
+        return Description(products, self.version.settings.language, manifest.encoder, manifest.dense_kind)

@@ -1,6 +1,6 @@
-"""What a service serves: the pipeline of the moment, and a watcher that keeps it current.
+"""What a service serves: the pipeline of the moment over the served version and the live changes after it.
 
-See docs/design.md#hot-reload.
+See docs/design.md#hot-reload and docs/design.md#live-writes.
 """
 
 from __future__ import annotations
@@ -8,27 +8,35 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from indexer import IndexVersion, encoder_for
+from indexer import IndexVersion, Product, encoder_for
+from indexer.changelog import Change, ChangeLog, Position
 from indexer.errors import IndexerError
 from indexer.manifest import Manifest
 from indexer.reader import open_version
 from indexer.versions import IndexRoot
 from models import Encoder
+from search.backend import EmbeddedBackend
+from search.compaction import Compactor
+from search.live_index import LiveIndex, Snapshot
 from search.pipeline import SearchPipeline
+from search.tasks import Tasks, WriterLock, WritesRefused
 
 log = logging.getLogger(__name__)
 
-PipelineFactory = Callable[[IndexVersion, Encoder], SearchPipeline]
+PipelineFactory = Callable[[IndexVersion | Snapshot, Encoder], SearchPipeline]
 RETRY_SECONDS = 60.0  # a version that failed to load is tried again this often, not every poll
+APPLY_POLL = 0.1  # seconds between looks at the log for changes another process wrote
+Prepare = Callable[[Callable[[str], Product | None]], tuple[Sequence[Product], Sequence[str]]]
 
 
 class FixedSearch:
     """One pipeline for the life of the service, over a backend that follows its index by itself."""
 
     problem: str | None = None  # the cluster moves the alias itself: nothing to fail here
+    tasks = Tasks()
 
     def __init__(self, pipeline: SearchPipeline) -> None:
         self.pipeline = pipeline
@@ -36,6 +44,15 @@ class FixedSearch:
     @property
     def version(self) -> str:
         return self.pipeline.backend.label
+
+    def write(self, prepare: Prepare) -> Change:
+        raise WritesRefused(
+            "this service searches an Elasticsearch alias, and writes over HTTP go to index directories only for "
+            "now; write with 'prodsearch index update --backend elasticsearch' or to the cluster"
+        )
+
+    def wait(self, sequence: int, timeout: float) -> bool:
+        return False
 
     def start(self) -> None:
         pass
@@ -45,22 +62,49 @@ class FixedSearch:
 
 
 class LiveSearch:
-    def __init__(self, root: Path, factory: PipelineFactory, interval: float = 1.0) -> None:
+    """The served version CURRENT names, with the live changes of the log applied in memory; with `writes`, this
+    process also takes writes (if no other holds the writer lock) and folds them into new versions."""
+
+    def __init__(
+        self,
+        root: Path,
+        factory: PipelineFactory,
+        interval: float = 1.0,
+        writes: bool = True,
+        compactor: Compactor | None = None,
+    ) -> None:
         self.root = IndexRoot(root)
         self.factory = factory
         self.interval = interval
+        self.log = ChangeLog(self.root.path)
+        self.tasks = Tasks()
+        self.lock = WriterLock(self.root.path) if writes else None
+        if self.lock is not None and self.lock.acquire():
+            self.log.open_for_writing()  # drops a torn tail before anything reads the log
+        self.compactor = compactor or Compactor()
         self.manifest: Manifest | None = None
-        self.pipeline = self._load(self.root.current_name(), None)
         self.problem: str | None = None  # why CURRENT is not what is served, while it is not
         self._failed: tuple[str, float] | None = None  # (version that failed to load, when to try it again)
+        self._applying = threading.Lock()  # one thread applies changes or swaps versions at a time
+        self._writing = threading.Lock()  # one write is resolved and logged at a time
+        self._pending: dict[str, tuple[int, Product | None]] = {}  # logged, not yet applied: id -> (sequence, product)
+        self._wake = threading.Event()
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+        self.index, self._position, self.pipeline = self._load(self.root.current_name(), None)
 
     @property
     def version(self) -> str:
         return self.pipeline.backend.label
 
-    def _load(self, name: str, previous: SearchPipeline | None) -> SearchPipeline:
+    @property
+    def writer(self) -> bool:
+        return self.lock is not None and self.lock.held
+
+    # -- loading versions -------------------------------------------------------------------------------------
+
+    def _load(self, name: str, previous: SearchPipeline | None) -> tuple[LiveIndex, Position, SearchPipeline]:
+        """The version `name` with every logged change after it applied, and its pipeline; not yet served."""
         version = open_version(self.root.versions / name)
         manifest, served = version.manifest, self.manifest
         same_encoder = (
@@ -68,33 +112,32 @@ class LiveSearch:
             and served is not None
             and (served.encoder, served.encoder_sha256) == (manifest.encoder, manifest.encoder_sha256)
         )
-        pipeline = self.factory(version, previous.encoder if same_encoder else encoder_for(manifest))
+        encoder = previous.encoder if same_encoder else encoder_for(manifest)
+        index = LiveIndex(version, encoder, self.root.path / "live" / "work")
+        changes, position = self.log.read(after=index.sequence)
+        index.apply(changes)
+        pipeline = self.factory(index.snapshot, encoder)
         self.manifest = manifest
-        return pipeline
+        return index, position, pipeline
+
+    def _serve(self, name: str) -> None:
+        """Loads `name` (slow, while the old version is served and takes changes), then catches it up and swaps."""
+        index, position, pipeline = self._load(name, self.pipeline)
+        with self._applying:
+            changes, position = self.log.read(after=index.sequence, position=position)
+            if changes:
+                pipeline = pipeline.over(EmbeddedBackend(index.apply(changes), pipeline.encoder))
+            self.index, self._position, self.pipeline = index, position, pipeline
+            self.tasks.applied_through(index.sequence)
+        log.info("serving index version %s (live changes through %d)", name, index.sequence)
 
     def refresh(self) -> bool:
         """Loads and serves the version CURRENT names, if it is not the one served; True if it switched."""
         name = self.root.current_name()
         if name == self.version:
             return False
-        self.pipeline = self._load(name, self.pipeline)
-        log.info("serving index version %s", name)
+        self._serve(name)
         return True
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._watch, name="index-watcher", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-
-    def _watch(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.check()
 
     def check(self) -> None:
         """One poll: serves a new version CURRENT names, or keeps the served one and reports why not."""
@@ -106,8 +149,7 @@ class LiveSearch:
                 return
             if self._failed is not None and self._failed[0] == name and time.monotonic() < self._failed[1]:
                 return  # loading it again would only hash and parse the same damaged files
-            self.pipeline = self._load(name, self.pipeline)
-            log.info("serving index version %s", name)
+            self._serve(name)
             self._failed = None
             self._report(None)
         except Exception as error:
@@ -131,3 +173,85 @@ class LiveSearch:
                 exc_info=not isinstance(error, IndexerError),
             )
         self.problem = problem
+
+    # -- live writes ------------------------------------------------------------------------------------------
+
+    def latest(self, product_id: str) -> Product | None:
+        """The product as the last acknowledged write left it, applied or not; None: no such product."""
+        pending = self._pending.get(product_id)
+        if pending is not None:
+            return pending[1]
+        return self.pipeline.backend.products([product_id]).get(product_id)
+
+    def write(self, prepare: Prepare) -> Change:
+        """Logs what `prepare` makes of the latest products (upserts, deletes) and returns the change once it is
+        on disk; it is applied in the background. WritesRefused: another process is the writer."""
+        if not self.writer:
+            raise WritesRefused(self.lock.refusal() if self.lock else "this service was started without writes")
+        with self._writing:
+            upserts, deletes = prepare(self.latest)
+            change = self.log.append(upserts, deletes)
+            for product_id in change.deletes:
+                self._pending[product_id] = (change.sequence, None)
+            for product in change.upserts:
+                self._pending[product.id] = (change.sequence, product)
+        self._wake.set()
+        return change
+
+    def roll_log(self) -> None:
+        """Ends the log's segment here (for compaction), between two writes."""
+        with self._writing:
+            self.log.roll()
+
+    def wait(self, sequence: int, timeout: float) -> bool:
+        """Waits until the change `sequence` is searchable here; False if it is not within `timeout` seconds."""
+        return self.tasks.wait(sequence, timeout)
+
+    def apply(self) -> int:
+        """Applies the changes logged since the last call; returns the last sequence applied."""
+        with self._applying:
+            changes, self._position = self.log.read(after=self.index.sequence, position=self._position)
+            if changes:
+                snapshot = self.index.apply(changes)
+                self.pipeline = self.pipeline.over(EmbeddedBackend(snapshot, self.pipeline.encoder))
+                self.tasks.applied_through(snapshot.sequence)
+                with self._writing:
+                    self._pending = {key: value for key, value in self._pending.items() if value[0] > snapshot.sequence}
+            return self.index.sequence
+
+    # -- threads ----------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if not self._threads:
+            self._threads = [
+                threading.Thread(target=self._watch, name="index-watcher", daemon=True),
+                threading.Thread(target=self._apply_loop, name="live-changes", daemon=True),
+            ]
+            for thread in self._threads:
+                thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join()
+        self._threads = []
+        self.log.close()
+        if self.lock is not None:
+            self.lock.release()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.check()
+            if self.writer:
+                self.compactor.maybe(self)
+
+    def _apply_loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(APPLY_POLL)
+            self._wake.clear()
+            try:
+                self.apply()
+            except Exception:  # the changes stay logged and are tried again; searches go on
+                log.exception("live changes could not be applied; trying again")
+                self._stop.wait(1.0)

@@ -5,6 +5,8 @@ See docs/design.md#the-pipeline.
 
 from __future__ import annotations
 
+import copy
+
 from models import CrossEncoder, Encoder
 from search.backend import Backend
 from search.execution import Execution, ProductCache, Stage, State
@@ -46,6 +48,15 @@ class SearchPipeline:
         self._understander = Understander(backend.vocabulary)
         if settings.understanding:  # built now, not on the first query
             self._understander.warm()
+
+    def over(self, backend: Backend) -> SearchPipeline:
+        """This pipeline over a later state of the same index (live changes applied): the models, speller and
+        query understanding are shared, the speller learning the words the changes brought."""
+        pipeline = copy.copy(self)
+        pipeline.backend, pipeline.keyword, pipeline.dense = backend, backend.keyword, backend.dense
+        if self.speller is not None:
+            self.speller.learn(backend.words)
+        return pipeline
 
     @property
     def encoder(self) -> Encoder:

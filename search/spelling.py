@@ -53,11 +53,22 @@ class Speller:
         self.counts = counts
         self.english = english_words()
         self.index = SymSpell(2, PREFIX, distance_comparer=EditDistance(DistanceAlgorithm.USER_PROVIDED, _Osa()))
+        self._add(counts)
+        self._fix = lru_cache(maxsize=CACHE)(lambda word: self._closest(word) or self._split(word))
+
+    def _add(self, counts: Mapping[str, int]) -> None:
         for word, uses in counts.items():
             # Only words one or two edits from a correctable word can be its correction.
             if MIN_TYPO - 1 <= len(word) <= MAX_LENGTH + 2 and word.isalpha() and not has_chinese(word):
                 self.index.create_dictionary_entry(word, uses)
-        self._fix = lru_cache(maxsize=CACHE)(lambda word: self._closest(word) or self._split(word))
+
+    def learn(self, counts: Mapping[str, int]) -> None:
+        """Takes `counts` (a superset of the words it knows: live changes add words) as its catalogue's words."""
+        if counts is self.counts or len(counts) == len(self.counts):
+            return
+        self._add({word: uses for word, uses in counts.items() if word not in self.counts})
+        self.counts = counts
+        self._fix.cache_clear()  # a word the catalogue now uses is no longer a typo
 
     def correct(self, query: str) -> str:
         """The query with each unknown non-word replaced by its correction; other text kept as typed."""

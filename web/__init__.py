@@ -68,11 +68,13 @@ def init_extensions(app: Flask, config: ServiceConfig, live: LiveSearch | FixedS
 def register_blueprints(app: Flask) -> None:
     from web.analytics import analytics
     from web.api import api
+    from web.documents import documents
     from web.events import events_api
     from web.page import page
     from web.suggest import suggest_api
 
     app.register_blueprint(api)
+    app.register_blueprint(documents)
     app.register_blueprint(events_api)
     app.register_blueprint(suggest_api)  # after prodsearch.live: it builds the first suggester from it
     app.register_blueprint(page)
@@ -102,6 +104,7 @@ def open_live(config: ServiceConfig) -> LiveSearch | FixedSearch:
         Path(config.index),
         lambda version, encoder: SearchPipeline(EmbeddedBackend(version, encoder), remembering(), config.search),
         config.reload_interval,
+        writes=config.admin_token is not None,
     )
 
 

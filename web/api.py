@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from search.errors import RequestError
 from search.live import FixedSearch, LiveSearch
 from search.serialize import product_json, response_json
+from web.documents import etag
 from web.events import log_search
 from web.lane import Busy, is_heavy
 from web.metrics import CONTENT_TYPE
@@ -54,7 +55,7 @@ def product(product_id: str) -> tuple[Response, int] | Response:
     found = backend.products([product_id])
     if product_id not in found:
         return jsonify(error="not found", detail=f"no product with id {product_id!r} in index {backend.label}"), 404
-    return jsonify(product_json(found[product_id], full=True))
+    return jsonify(product_json(found[product_id], full=True)), 200, {"ETag": etag(found[product_id])}
 
 
 @api.get("/healthz")
@@ -68,6 +69,8 @@ def health() -> Response:
         **pipeline.backend.describe().to_json(),
         reranker="on" if pipeline.reranker is not None else "off",
         problem=problem,
+        writes="on" if getattr(live, "writer", False) else "elsewhere" if getattr(live, "lock", None) else "off",
+        live_sequence=live.tasks.applied,
     )
 
 

@@ -34,11 +34,12 @@ class ServiceConfig:
     events_key: str | None = field(default=None, repr=False)  # hashes session ids; None: events.privacy's default
     events_token: str | None = None  # what POST /api/events wants as its bearer token; None: it takes none
     analytics_token: str | None = None  # what /analytics wants (bearer, or a Basic password); None: the page is off
+    admin_token: str | None = field(default=None, repr=False)  # what writes to /api/products want; None: no writes
     state_dir: Path | None = None  # where an alias's events go; None: state_dir() of the environment
 
     def __post_init__(self) -> None:
         # a token from an environment file may end in a newline; a short one is guessed
-        for name in ("events_token", "analytics_token"):
+        for name in ("events_token", "analytics_token", "admin_token"):
             token = getattr(self, name)
             if token is None:
                 continue
@@ -96,7 +97,7 @@ class ServerLimits:
     connections: int = 1000
     idle_timeout: float = 15.0  # seconds a connection may send and receive nothing, mid-request or between requests
     header_bytes: int = 64 * 1024  # request line and headers: every bounded parameter at its longest fits; else 431
-    body_bytes: int = 1024 * 1024  # POST /api/events: 1,000 events with every field at its longest fit; 413 beyond
+    body_bytes: int = 32 * 1024 * 1024  # a batch of products (web.documents); every other route takes 1 MiB
     retry_after: int = 1  # seconds a client refused at the limit is asked to wait
 
     def waitress(self) -> dict[str, Any]:
@@ -142,5 +143,6 @@ FROM_ENV = (
     "events_key",
     "events_token",
     "analytics_token",
+    "admin_token",
 )
 PARSERS: dict[str, Callable[[str], Any]] = {"reload_interval": _seconds, "reranker_dir": Path}

@@ -6,7 +6,7 @@ import logging
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, jsonify, redirect, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.routing import RequestRedirect
 
 from indexer.elastic import ElasticConfig
@@ -15,6 +15,7 @@ from models.errors import ModelError
 from web.page import PAGE_POLICY
 
 log = logging.getLogger("web")
+BODY_BYTES = 1024 * 1024
 
 
 def init_app(app: Flask) -> None:
@@ -24,6 +25,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(IndexFormatError, unservable)
     app.register_error_handler(ModelError, unservable)
     app.register_error_handler(Exception, unexpected)
+    app.before_request(bounded_body)
     app.before_request(relative_redirect)
     app.after_request(count)
     app.after_request(headers)
@@ -50,6 +52,16 @@ def unservable(error: Exception) -> tuple[Response, int]:
 def unexpected(error: Exception) -> tuple[Response, int]:
     log.exception("unexpected error on %s", request.full_path)
     return jsonify(error="internal error", detail="the search service failed on this request; it was logged"), 500
+
+
+def bounded_body() -> None:
+    """1 MiB a request (1,000 events at their longest fit), a batch of products 32 MiB: waitress takes the larger."""
+    from web.documents import MAX_BATCH_BYTES
+
+    limit = MAX_BATCH_BYTES if request.endpoint == "documents.batch" else BODY_BYTES
+    request.max_content_length = limit  # a chunked body, without Content-Length, is cut here as it is read
+    if request.content_length is not None and request.content_length > limit:
+        raise RequestEntityTooLarge(f"the body is {request.content_length:,} bytes; this route takes {limit:,} at most")
 
 
 def relative_redirect() -> Response | None:

@@ -143,6 +143,11 @@ class Health(Closed):
     dense: str = Field(description="The dense index kind, or the Elasticsearch alias.")
     reranker: Literal["on", "off"]
     problem: str | None = Field(description="Why the status is degraded, naming the file and the fix; null when ok.")
+    writes: Literal["on", "off", "elsewhere"] = Field(
+        description="on: this service takes writes; elsewhere: another process over the index does (this one reads "
+        "them); off: no PRODSEARCH_ADMIN_TOKEN, or an Elasticsearch alias."
+    )
+    live_sequence: int = Field(ge=0, description="The last live write searchable here (0: none since the index).")
 
 
 class Error(Closed):

@@ -1,0 +1,269 @@
+"""A served version and the live changes applied after it, read by searches one consistent snapshot at a time.
+
+See docs/design.md#live-changes-in-memory.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from indexer import IndexVersion, Product
+from indexer.changelog import Change
+from indexer.dense import DenseIndex
+from indexer.keyword import KeywordIndex, LiveKeyword
+from indexer.manifest import Manifest
+from indexer.settings import BuildSettings
+from indexer.vocabulary import Vocabulary
+from indexer.writes import embed_products
+from models import Encoder
+from search.filters import FilterIndex, Filters
+from search.spelling import catalogue_words
+
+
+class LiveDense:
+    """The version's dense index, less the rows of changed or deleted products, and the vectors of new texts
+    (searched exactly: there are few until the next compaction)."""
+
+    def __init__(self, base: DenseIndex, extra: np.ndarray, dead: np.ndarray) -> None:
+        self.base = base
+        self.extra = extra  # rows len(base).. in order
+        self.dead = dead  # by row, base and extra
+        self.kind = base.kind
+        self._base_dead = dead[: len(base)].nonzero()[0]
+
+    def __len__(self) -> int:
+        return len(self.base) + len(self.extra)
+
+    @property
+    def dimension(self) -> int:
+        return self.base.dimension
+
+    def search(self, query: np.ndarray, k: int, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, rows) of the k nearest live rows, best first; only among `rows` (all live) if given."""
+        query = np.asarray(query, dtype=np.float32).reshape(-1)
+        size = len(self.base)
+        if rows is None:
+            base_scores, base_rows = self._base_search(query, k)
+            extra_rows = np.arange(size, len(self))[~self.dead[size:]]
+        else:
+            base_scores, base_rows = self.base.search(query, k, rows[rows < size]) if (rows < size).any() else _none()
+            extra_rows = rows[rows >= size]
+        extra_scores = self.extra[extra_rows - size] @ query if len(extra_rows) else np.empty(0, np.float32)
+        scores = np.concatenate([base_scores, extra_scores])
+        found = np.concatenate([base_rows, extra_rows]).astype(np.int64)
+        order = np.lexsort((found, -scores))[:k]
+        return scores[order], found[order]
+
+    def _base_search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        if not len(self._base_dead):
+            return self.base.search(query, k)
+        if self.kind == "hnsw":  # the graph walks past the dead rows instead of returning them
+            selector = faiss.IDSelectorNot(faiss.IDSelectorBatch(self._base_dead))
+            parameters = faiss.SearchParametersHNSW(sel=selector, efSearch=self.base.index.hnsw.efSearch)
+            scores, found = self.base.index.search(query.reshape(1, -1), k, params=parameters)
+            keep = found[0] >= 0
+            return scores[0][keep], found[0][keep]
+        return self.base.search(query, k, (~self.dead[: len(self.base)]).nonzero()[0])
+
+
+def _none() -> tuple[np.ndarray, np.ndarray]:
+    return np.empty(0, np.float32), np.empty(0, np.int64)
+
+
+class LiveFilters:
+    """The version's filter postings for rows no change touched, and postings of the changed live rows."""
+
+    def __init__(self, base: FilterIndex, size: int, changed: np.ndarray, products: Sequence[Product | None]) -> None:
+        self.base = base
+        self.size = size
+        self.changed = changed  # every row a change touched: its base posting is stale
+        self.alive = np.array([row for row in changed if products[row] is not None], dtype=np.int64)
+        self.overlay = FilterIndex([products[row] for row in self.alive])
+
+    def mask(self, filters: Filters) -> np.ndarray:
+        mask = np.zeros(self.size, dtype=bool)
+        mask[: self.base.size] = self.base.mask(filters)
+        mask[self.changed] = False
+        if len(self.alive):
+            mask[self.alive[self.overlay.mask(filters)]] = True
+        return mask
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One state of a live index, as EmbeddedBackend reads an IndexVersion, with its filters and words."""
+
+    base: IndexVersion
+    sequence: int  # the last change applied
+    products: list[Product | None]  # by row; None: a deleted row, or the old row of a product whose text changed
+    row_of: dict[str, int]
+    keyword: KeywordIndex
+    dense: LiveDense | DenseIndex
+    filter_index: LiveFilters | FilterIndex
+    words: Counter[str]
+    vocabulary: Vocabulary
+    changed: int = 0  # products changed since the version: what a compaction would fold in
+
+    @property
+    def manifest(self) -> Manifest:
+        return self.base.manifest
+
+    @property
+    def settings(self) -> BuildSettings:
+        return self.base.settings
+
+    @property
+    def live(self) -> int:
+        return len(self.row_of)
+
+
+@dataclass
+class LiveIndex:
+    """Applies changes in sequence order to a version, in memory, and hands out a new Snapshot after each batch.
+    Only one thread applies; any number read snapshots."""
+
+    version: IndexVersion
+    encoder: Encoder
+    work: Path  # a private folder for the writable keyword copy, made at the first change
+    snapshot: Snapshot = field(init=False)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        version = self.version
+        self._products: list[Product | None] = list(version.products)
+        self._row_of = dict(version.row_of)
+        self._extra = np.empty((0, version.dense.dimension), dtype=np.float32)
+        self._extra_count = 0
+        self._dead = np.zeros(len(self._products), dtype=bool)
+        self._changed: set[int] = set()
+        self._keyword: LiveKeyword | None = None
+        self._base_filters = FilterIndex(version.products)
+        words = catalogue_words(version.products)
+        self.snapshot = Snapshot(
+            version,
+            version.manifest.live_sequence,
+            version.products,
+            version.row_of,
+            version.keyword,
+            version.dense,
+            self._base_filters,
+            words,
+            version.vocabulary,
+        )
+
+    @property
+    def sequence(self) -> int:
+        return self.snapshot.sequence
+
+    def apply(self, changes: Iterable[Change]) -> Snapshot:
+        """Applies the changes after the snapshot's sequence, last write per id winning; returns the new snapshot."""
+        with self._lock:
+            latest: dict[str, Product | None] = {}
+            sequence = self.sequence
+            for change in changes:
+                if change.sequence <= sequence:
+                    continue
+                sequence = change.sequence
+                latest.update((product_id, None) for product_id in change.deletes)
+                latest.update((product.id, product) for product in change.upserts)
+            if sequence == self.sequence:
+                return self.snapshot
+            self.snapshot = self._applied(latest, sequence)
+            return self.snapshot
+
+    def _applied(self, latest: dict[str, Product | None], sequence: int) -> Snapshot:
+        # new products and changed texts are embedded first: if that fails, nothing has changed
+        same_text = {}
+        for product_id, product in latest.items():
+            row = self._row_of.get(product_id)
+            if product is not None and row is not None and self._products[row].content_hash() == product.content_hash():
+                same_text[product_id] = row
+        new_texts = [p for key, p in latest.items() if p is not None and key not in same_text]
+        batch = self.version.settings.batch_size
+        vectors = embed_products(self.encoder, new_texts, batch, progress=False) if new_texts else None
+        removed: list[int] = []
+        added: list[tuple[int, Product]] = []
+        for product_id, product in latest.items():
+            row = self._row_of.get(product_id)
+            if product_id in same_text:  # fields only (price, stock, attributes): the row and its vector stay
+                self._products[row] = product
+                self._changed.add(row)
+                removed.append(row)
+                added.append((row, product))
+            elif row is not None:  # deleted, or its text changed: a new row below holds it
+                self._products[row] = None
+                self._dead[row] = True
+                self._changed.add(row)
+                del self._row_of[product_id]
+                removed.append(row)
+        self._append(new_texts, vectors, added)
+        if self._keyword is None:
+            self._keyword = LiveKeyword(self.version.path, self.work, self.version.settings.keyword)
+        keyword = self._keyword.apply(removed, added)
+        return self._snapshot(keyword, [product for product in latest.values() if product is not None], sequence)
+
+    def _append(self, products: list[Product], vectors: np.ndarray | None, added: list[tuple[int, Product]]) -> None:
+        """New rows at the end for new products and changed texts."""
+        if not products or vectors is None:
+            return
+        needed = self._extra_count + len(products)
+        if needed > len(self._extra):  # a new buffer: snapshots keep reading the old one
+            grown = np.empty((max(needed, 2 * len(self._extra), 1024), vectors.shape[1]), dtype=np.float32)
+            grown[: self._extra_count] = self._extra[: self._extra_count]
+            self._extra = grown
+        self._extra[self._extra_count : needed] = vectors
+        self._extra_count = needed
+        self._dead = np.concatenate([self._dead, np.zeros(len(products), dtype=bool)])
+        for product in products:
+            row = len(self._products)
+            self._products.append(product)
+            self._row_of[product.id] = row
+            self._changed.add(row)
+            added.append((row, product))
+
+    def _snapshot(self, keyword: KeywordIndex, written: list[Product], sequence: int) -> Snapshot:
+        previous = self.snapshot
+        products = list(self._products)
+        words = previous.words.copy()
+        words.update(word for word, _ in catalogue_words(written).items() if word not in words)
+        vocabulary = _merged(self.version.vocabulary, [products[row] for row in self._changed if products[row]])
+        if vocabulary == previous.vocabulary:
+            vocabulary = previous.vocabulary  # the same object: query understanding is not built again
+        changed = np.array(sorted(self._changed), dtype=np.int64)
+        dense = LiveDense(self.version.dense, self._extra[: self._extra_count], self._dead.copy())
+        return Snapshot(
+            self.version,
+            sequence,
+            products,
+            dict(self._row_of),
+            keyword,
+            dense,
+            LiveFilters(self._base_filters, len(products), changed, products),
+            words,
+            vocabulary,
+            len(changed),
+        )
+
+
+def _merged(base: Vocabulary, products: list[Product]) -> Vocabulary:
+    """The version's vocabulary with what the live products add (brands, categories, attribute values)."""
+    if not products:
+        return base
+    live = Vocabulary.of(products)
+    attributes = {
+        key: tuple(sorted(set(base.attributes.get(key, ())) | set(values))) for key, values in live.attributes.items()
+    }
+    return Vocabulary(
+        tuple(sorted(set(base.brands) | set(live.brands))),
+        tuple(sorted(set(base.categories) | set(live.categories))),
+        base.attributes | attributes,
+        base.currency or live.currency,
+        base.priced,
+    )
