@@ -146,6 +146,10 @@ class LiveKeyword:
         self.index = _registered(tantivy.Index.open(str(work)))
         self.writer = self.index.writer(heap_size=50_000_000, num_threads=1)
 
+    def close(self) -> None:
+        self.writer.rollback()  # nothing is pending; this releases tantivy's writer lock and threads
+        del self.writer
+
     def apply(self, removed: Sequence[int], added: Sequence[tuple[int, Product]]) -> KeywordIndex:
         """Deletes the documents of `removed` rows and adds (row, product) ones; the index returned sees them."""
         if removed:  # by a query: a term of an int is signed, and would match nothing in the unsigned field

@@ -5,14 +5,17 @@ See docs/design.md#hot-reload and docs/design.md#live-writes.
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
+import shutil
 import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from indexer import IndexVersion, Product, encoder_for
-from indexer.changelog import Change, ChangeLog, Position
+from indexer.changelog import DIRECTORY, Change, ChangeLog, Position
 from indexer.errors import IndexerError
 from indexer.manifest import Manifest
 from indexer.reader import open_version
@@ -30,6 +33,30 @@ PipelineFactory = Callable[[IndexVersion | Snapshot, Encoder], SearchPipeline]
 RETRY_SECONDS = 60.0  # a version that failed to load is tried again this often, not every poll
 APPLY_POLL = 0.1  # seconds between looks at the log for changes another process wrote
 Prepare = Callable[[Callable[[str], Product | None]], tuple[Sequence[Product], Sequence[str]]]
+
+
+def workspace(root: Path, version: str) -> Path:
+    """A folder of this process for a version's writable keyword copy; those of processes gone are removed."""
+    work = root / DIRECTORY / "work"
+    if work.is_dir():
+        for entry in work.iterdir():
+            pid = entry.name.split("-", 1)[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(entry, ignore_errors=True)
+    return work / f"{os.getpid()}-{version}-{next(_serial)}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+_serial = itertools.count(1)
 
 
 class FixedSearch:
@@ -113,7 +140,7 @@ class LiveSearch:
             and (served.encoder, served.encoder_sha256) == (manifest.encoder, manifest.encoder_sha256)
         )
         encoder = previous.encoder if same_encoder else encoder_for(manifest)
-        index = LiveIndex(version, encoder, self.root.path / "live" / "work")
+        index = LiveIndex(version, encoder, workspace(self.root.path, name))
         changes, position = self.log.read(after=index.sequence)
         index.apply(changes)
         pipeline = self.factory(index.snapshot, encoder)
@@ -127,8 +154,10 @@ class LiveSearch:
             changes, position = self.log.read(after=index.sequence, position=position)
             if changes:
                 pipeline = pipeline.over(EmbeddedBackend(index.apply(changes), pipeline.encoder))
+            replaced = self.index
             self.index, self._position, self.pipeline = index, position, pipeline
             self.tasks.applied_through(index.sequence)
+        replaced.close()
         log.info("serving index version %s (live changes through %d)", name, index.sequence)
 
     def refresh(self) -> bool:
@@ -237,6 +266,7 @@ class LiveSearch:
             thread.join()
         self._threads = []
         self.log.close()
+        self.index.close()
         if self.lock is not None:
             self.lock.release()
 

@@ -5,6 +5,7 @@ See docs/design.md#live-changes-in-memory.
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -161,6 +162,13 @@ class LiveIndex:
     @property
     def sequence(self) -> int:
         return self.snapshot.sequence
+
+    def close(self) -> None:
+        """Removes the writable keyword copy (searches still holding a snapshot keep their open files)."""
+        if self._keyword is not None:
+            self._keyword.close()
+            self._keyword = None
+        shutil.rmtree(self.work, ignore_errors=True)
 
     def apply(self, changes: Iterable[Change]) -> Snapshot:
         """Applies the changes after the snapshot's sequence, last write per id winning; returns the new snapshot."""
