@@ -73,9 +73,7 @@ def etag(product: Product) -> str:
 def put(product_id: str) -> tuple[Response, int, dict[str, str]]:
     record = _object()
     if record.get("id", product_id) != product_id:
-        raise Refused(
-            400, "invalid product", f"the body's id {record['id']!r} is not the URL's {product_id!r}", field="id"
-        )
+        raise _bad_id(product_id, f"the body's id {record['id']!r} is not the URL's {product_id!r}")
     product = _valid({**record, "id": product_id})
     return _write(product_id, lambda current: ([product], []))
 
@@ -84,9 +82,7 @@ def put(product_id: str) -> tuple[Response, int, dict[str, str]]:
 def patch(product_id: str) -> tuple[Response, int, dict[str, str]]:
     changes = _object()
     if changes.get("id", product_id) != product_id:
-        raise Refused(
-            400, "invalid product", "a patch cannot change a product's id; PUT it under the new id", field="id"
-        )
+        raise _bad_id(product_id, "a patch cannot change a product's id; PUT it under the new id")
 
     def patched(current: Product | None) -> tuple[list[Product], list[str]]:
         return [_valid(merge_patch(_existing(product_id, current).to_record(), changes))], []
@@ -200,6 +196,10 @@ def _valid(record: dict[str, Any]) -> Product:
     except RecordError as error:
         problems = [_problem(0, record.get("id"), p.field, p.message) for p in error.problems]
         raise Refused(400, "invalid product", str(error), items=problems) from None
+
+
+def _bad_id(product_id: str, message: str) -> Refused:
+    return Refused(400, "invalid product", message, items=[_problem(0, product_id, "id", message)])
 
 
 def _problem(position: int, product_id: Any, field: str | None, message: str) -> dict[str, Any]:

@@ -8,9 +8,10 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from web.documents import MAX_BATCH, MAX_BATCH_BYTES, NDJSON
 from web.events import MAX_EVENTS, BeaconIn, EventIn
 from web.params import ATTRIBUTE_DESCRIPTION, ATTRIBUTE_NAME, MAX_VALUE, MAX_VALUES, documented
-from web.schemas import RESPONSES, Accepted, Error, Health, Product, Search, Suggestions
+from web.schemas import RESPONSES, Accepted, Error, Health, Product, Search, Suggestions, Task, WriteError, Written
 from web.suggest import SuggestParams
 
 REF = "#/components/schemas/{model}"
@@ -98,10 +99,20 @@ def openapi_document() -> dict[str, Any]:
             ),
             "/api/suggest": _suggest(),
             "/api/products/{id}": _get(
-                "One product with every stored field",
+                "One product with every stored field (its ETag in the header)",
                 _json(Product, "The product."),
                 (404, *backend),
-                parameters=[{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                parameters=[ID],
+            )
+            | _writes(),
+            "/api/products": {"post": _write("Upsert a batch of whole products, all or nothing", _batch_body(), 413)},
+            "/api/tasks/{task}": _get(
+                "Whether a write is searchable here yet (bearer PRODSEARCH_ADMIN_TOKEN)",
+                _json(Task, "The write's state."),
+                (401, 403, 404, 500),
+                parameters=[
+                    {"name": "task", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+                ],
             ),
             "/api/events": _post("Shoppers' actions from the shop's backend (bearer token)", events_body, event_errors),
             "/api/beacon": _post(
@@ -123,6 +134,69 @@ def openapi_document() -> dict[str, Any]:
         },
         "components": {"schemas": schemas["$defs"]},
     }
+
+
+ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+WAIT = {
+    "name": "wait",
+    "in": "query",
+    "required": False,
+    "description": "true: answer 200 once the write is searchable (at most 10 s), instead of 202 at once.",
+    "schema": {"type": "boolean", "default": False},
+}
+WRITE_ERRORS = {
+    400: "The body, a product or a parameter is invalid; `items` lists every problem by position and field.",
+    401: "No `Authorization: Bearer` header.",
+    403: "The bearer token is not PRODSEARCH_ADMIN_TOKEN, or the service has none (writes are off).",
+    404: "No product with that id (PATCH, DELETE).",
+    409: "If-Match is not the product's ETag, or another process is the index's writer (the detail names it).",
+    413: f"More than {MAX_BATCH:,} products or {MAX_BATCH_BYTES // 2**20} MiB.",
+    500: ERRORS[500],
+    507: "The write could not be stored (disk full): nothing of it was kept; retry once there is room.",
+}
+PRODUCT_BODY = {
+    "type": "object",
+    "description": "A product as a catalogue line: title required; the id is the URL's.",
+    "required": ["title"],
+}
+
+
+def _write(summary: str, body: dict[str, Any] | None, *extra: int, parameters: list | None = None) -> dict[str, Any]:
+    ok = {"200": _json(Written, "Searchable (?wait=true)."), "202": _json(Written, "Stored; searchable within ~1 s.")}
+    statuses = (400, 401, 403, 409, 500, 507, *extra)
+    responses = ok | {str(status): _json(WriteError, WRITE_ERRORS[status]) for status in sorted(statuses)}
+    operation: dict[str, Any] = {"summary": summary, "parameters": [*(parameters or []), WAIT], "responses": responses}
+    if body is not None:
+        operation["requestBody"] = {"required": True, "content": body}
+    return operation
+
+
+def _writes() -> dict[str, Any]:
+    """PUT, PATCH and DELETE of one product (bearer PRODSEARCH_ADMIN_TOKEN; If-Match optional)."""
+    if_match = {
+        "name": "If-Match",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "The ETag the product must still have (from GET); 409 if it changed.",
+    }
+    whole = {"application/json": {"schema": PRODUCT_BODY}}
+    patch = {
+        "application/merge-patch+json": {"schema": {"type": "object"}},
+        "application/json": {"schema": {"type": "object"}},
+    }
+    return {
+        "put": _write("Create or replace a product", whole, parameters=[ID, if_match]),
+        "patch": _write(
+            "Change some fields (JSON merge patch: null removes one)", patch, 404, parameters=[ID, if_match]
+        ),
+        "delete": _write("Delete a product", None, 404, parameters=[ID, if_match]),
+    }
+
+
+def _batch_body() -> dict[str, Any]:
+    items = {"type": "array", "items": PRODUCT_BODY | {"required": ["id", "title"]}, "maxItems": MAX_BATCH}
+    return {"application/json": {"schema": items}, NDJSON: {"schema": {"type": "string"}}}
 
 
 def _suggest() -> dict[str, Any]:

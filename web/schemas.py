@@ -159,7 +159,41 @@ class Error(Closed):
     )
 
 
-RESPONSES = (Search, Product, Health, Error, Accepted)
+class ItemProblem(Closed):
+    position: int = Field(ge=0, description="The product's place in the batch, from 0 (0 for a single product).")
+    id: str | None = Field(description="The product's id, when it has a readable one.")
+    field: str | None = Field(description="The field at fault (attributes.colour), null: the product as a whole.")
+    message: str
+
+
+class WriteError(Closed):
+    error: str = Field(description="What went wrong, in a few words.")
+    detail: str = Field(description="The value seen and how to fix it.")
+    items: list[ItemProblem] | SkipJsonSchema[None] = Field(
+        None, description="On a 400: every problem of every bad product; nothing of the request was stored."
+    )
+    etag: str | None | SkipJsonSchema[None] = Field(None, description="On a 409 for If-Match: the product's ETag now.")
+    parameter: str | SkipJsonSchema[None] = Field(None, description="On a 400: the parameter at fault.")
+
+
+class Written(Closed):
+    task: int = Field(ge=1, description="The write's number; GET /api/tasks/{task} follows it.")
+    status: Literal["enqueued", "applied"] = Field(
+        description="enqueued: on disk, searchable within about a second; applied: searchable (?wait=true)."
+    )
+    id: str | SkipJsonSchema[None] = Field(None, description="The product written (not for a batch).")
+    etag: str | SkipJsonSchema[None] = Field(None, description="The ETag of the product as written (PUT, PATCH).")
+    count: int | SkipJsonSchema[None] = Field(None, ge=1, description="Products in the batch.")
+
+
+class Task(Closed):
+    task: int = Field(ge=1)
+    status: Literal["enqueued", "applied"] = Field(
+        description="enqueued: stored, not yet searchable here; applied: searchable here."
+    )
+
+
+RESPONSES = (Search, Product, Health, Error, Accepted, WriteError, Written, Task)
 
 
 # GET /api/suggest (web/suggest.py)

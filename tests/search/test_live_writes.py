@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from indexer.dense import DenseSettings
 from indexer.reader import open_version
 from indexer.versions import IndexRoot
 from search.backend import EmbeddedBackend
-from search.compaction import compact
+from search.compaction import Compactor, compact
 from search.filters import Filters
 from search.live import LiveSearch
 from search.pipeline import SearchPipeline, SearchRequest
@@ -159,3 +160,26 @@ def test_an_index_update_run_beside_live_writes_loses_none_of_them(root: Path, t
     assert live.refresh()
     # the live write is replayed over the job's version: per id the last acknowledged write wins
     assert live.latest("LIVE-1") == NEW and live.latest("SKU-1006").price == 1.0
+
+
+def test_the_service_compacts_in_the_background_while_writes_go_on(root: Path) -> None:
+    live = LiveSearch(
+        root,
+        lambda version, encoder: SearchPipeline(EmbeddedBackend(version, encoder)),
+        0.1,
+        compactor=Compactor(after_changes=3),
+    )
+    OPENED.append(live)
+    live.start()
+    written = []
+    deadline = time.monotonic() + 60
+    while live.version == "v000001" and time.monotonic() < deadline:
+        number = len(written)
+        product = Product(id=f"BG-{number}", title=f"Background widget {number}", price=float(number))
+        written.append(live.write(lambda latest, product=product: ([product], [])).sequence)
+        time.sleep(0.05)
+    assert live.version != "v000001", "no compaction within 60 s"
+    assert live.wait(written[-1], 5)
+    assert all(live.latest(f"BG-{number}") is not None for number in range(len(written)))
+    assert live.index.version.manifest.live_sequence >= 3
+    assert len(_ids(live, "background widget", "bm25")) == min(len(written), 50)

@@ -18,19 +18,28 @@ ERROR_STATUSES = {
     ("get", "/api/search"): {"400", "500", "503"},
     ("get", "/api/suggest"): {"400", "500", "503"},
     ("get", "/api/products/{id}"): {"404", "500", "503"},
+    ("put", "/api/products/{id}"): {"400", "401", "403", "409", "500", "507"},
+    ("patch", "/api/products/{id}"): {"400", "401", "403", "404", "409", "500", "507"},
+    ("delete", "/api/products/{id}"): {"400", "401", "403", "404", "409", "500", "507"},
+    ("post", "/api/products"): {"400", "401", "403", "409", "413", "500", "507"},
+    ("get", "/api/tasks/{task}"): {"401", "403", "404", "500"},
     ("post", "/api/events"): {"400", "401", "403", "404", "413", "500", "503"},
     ("post", "/api/beacon"): {"400", "403", "404", "413", "500", "503"},
     ("get", "/healthz"): {"500", "503"},
     ("get", "/metrics"): {"500"},
     ("get", "/api/openapi.json"): {"500"},
 }
-SUCCESS = {"get": "200", "post": "202"}
+SUCCESS = {"get": {"200"}, "post": {"202"}, "put": {"200", "202"}, "patch": {"200", "202"}, "delete": {"200", "202"}}
+WRITES = {("post", "/api/products"), ("put", "/api/products/{id}"), ("patch", "/api/products/{id}")}
+WRITES |= {("delete", "/api/products/{id}")}
 # absent rather than null when they do not apply; in request bodies, what a client may leave out
 OPTIONAL_KEYS = {
     "Hit": {"explain"},
     "Error": {"parameter", "field"},
     "EventIn": {"position", "session"},
     "BeaconIn": {"type", "position", "session"},
+    "WriteError": {"items", "etag", "parameter"},
+    "Written": {"id", "etag", "count"},
 }
 
 
@@ -70,10 +79,12 @@ def test_every_path_lists_its_error_statuses_with_the_error_schema(document: dic
     assert {(method, path) for path, item in document["paths"].items() for method in item} == set(ERROR_STATUSES)
     for (method, path), statuses in ERROR_STATUSES.items():
         responses = document["paths"][path][method]["responses"]
-        assert set(responses) - {SUCCESS[method]} == statuses, path
+        success = SUCCESS[method] | ({"200", "202"} if (method, path) in WRITES else set())
+        assert set(responses) - success == statuses, path
         for status in statuses:
             schema = responses[status]["content"]["application/json"]["schema"]
-            assert schema == {"$ref": "#/components/schemas/Error"}
+            error = "WriteError" if (method, path) in WRITES else "Error"
+            assert schema == {"$ref": f"#/components/schemas/{error}"}
             assert responses[status]["description"]
 
 
