@@ -86,7 +86,8 @@ class LiveFilters:
         self.size = size
         self.changed = changed  # every row a change touched: its base posting is stale
         self.alive = np.array([row for row in changed if products[row] is not None], dtype=np.int64)
-        self.overlay = FilterIndex([products[row] for row in self.alive])
+        self.products = [products[row] for row in self.alive]  # the live products, as they are now
+        self.overlay = FilterIndex(self.products)
 
     def mask(self, filters: Filters) -> np.ndarray:
         mask = np.zeros(self.size, dtype=bool)

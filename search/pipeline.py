@@ -42,6 +42,7 @@ class SearchPipeline:
         self.settings = settings
         self.reranker = reranker
         self.stages = stages
+        self.origin = self  # the pipeline this one was made from by over(): the same index version and models
         self.keyword = backend.keyword
         self.dense = backend.dense
         self.speller = Speller(backend.words) if settings.spelling and backend.words else None

@@ -19,7 +19,7 @@ from werkzeug.datastructures import MultiDict
 from indexer.errors import ClusterUnavailable
 from search.errors import RequestError
 from search.pipeline import SearchPipeline
-from search.suggest import MAX_K, MAX_TYPED, Suggester
+from search.suggest import MAX_K, MAX_TYPED, Suggester, Suggestion
 from web.params import Whole
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,7 @@ class LiveSuggester:
         self._lock = threading.Lock()
         self._building: threading.Thread | None = None
         self._tried = threading.Event()  # set once the first build has finished, well or not
+        self._layered: tuple[tuple[int, int], Layered] | None = None
 
     def start(self) -> None:
         """Builds the first suggester in the background."""
@@ -80,7 +81,7 @@ class LiveSuggester:
         served = self._served
         try:
             pipeline = self._pipeline()
-            stamp = (id(pipeline), pipeline.backend.label)
+            stamp = _stamp(pipeline)
         except ClusterUnavailable:
             if served is None:
                 raise
@@ -93,7 +94,18 @@ class LiveSuggester:
             served = self._served
         if served is None:
             raise self._error or NotReady(f"the first suggestions are still being built after {READY_WAIT:g} s")
-        return served[2]
+        return self._with_live(served[2], pipeline)
+
+    def _with_live(self, suggester: Suggester, pipeline: SearchPipeline) -> Suggester | Layered:
+        """The suggester, and one of the products written live since its version (small, built on demand)."""
+        written = getattr(pipeline.backend, "live_products", lambda: [])()
+        if not written:
+            return suggester
+        key = (id(suggester), pipeline.backend.sequence)
+        layered = self._layered
+        if layered is None or layered[0] != key:
+            layered = self._layered = (key, Layered(suggester, Suggester(written)))
+        return layered[1]
 
     def rebuild(self) -> Suggester:
         """Builds a suggester now, in this thread, and serves it."""
@@ -118,7 +130,7 @@ class LiveSuggester:
     def _build(self, pipeline: SearchPipeline | None) -> None:
         try:
             pipeline = pipeline or self._pipeline()
-            stamp = (id(pipeline), pipeline.backend.label)
+            stamp = _stamp(pipeline)
             started = time.monotonic()
             suggester = Suggester.of(pipeline.backend, self._queries())
             self._served = (stamp, time.monotonic(), suggester)
@@ -142,6 +154,22 @@ class LiveSuggester:
         except Exception as error:
             log.warning("suggestions are built without popular queries, which could not be read: %s", error)
             return []
+
+
+def _stamp(pipeline: SearchPipeline) -> tuple[int, str]:
+    """What a suggester is built for: a version's pipeline (live changes keep it; search.pipeline.over)."""
+    return id(getattr(pipeline, "origin", pipeline)), pipeline.backend.label
+
+
+class Layered:
+    """The version's suggestions, then those of products written live that it does not already offer."""
+
+    def __init__(self, version: Suggester, live: Suggester) -> None:
+        self.version, self.live = version, live
+
+    def suggest(self, typed: str, k: int = 8) -> list[Suggestion]:
+        found = self.version.suggest(typed, k)
+        return [*found, *(item for item in self.live.suggest(typed, k) if item not in found)][:k]
 
 
 @suggest_api.record_once

@@ -179,3 +179,10 @@ def test_a_full_disk_answers_507_and_acknowledges_nothing(service: str, monkeypa
     assert response.status_code == 507 and "No space left on device" in response.json()["detail"]
     after = requests.put(service + "/api/products/F-2?wait=true", json={"title": "Room"}, headers=AUTH, timeout=10)
     assert after.status_code == 200 and _get(service, "F-1").status_code == 404 and _get(service, "F-2").ok
+
+
+def test_suggestions_offer_a_product_written_a_moment_ago(service: str) -> None:
+    record = {"title": "Glimmerfax solar garden light", "brand": "Glimmerfax"}
+    assert requests.put(service + "/api/products/S-1?wait=true", json=record, headers=AUTH, timeout=10).ok
+    found = requests.get(service + "/api/suggest", params={"q": "glimmerf"}, timeout=10).json()["suggestions"]
+    assert {"text": "Glimmerfax", "kind": "brand"} in found and any("solar garden light" in s["text"] for s in found)
