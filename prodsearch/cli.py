@@ -13,6 +13,7 @@ from prodsearch.commands.analytics import analytics
 from prodsearch.commands.events import events
 from prodsearch.commands.index import index
 from prodsearch.commands.intents import intents
+from prodsearch.commands.products import products
 from prodsearch.commands.relevance import evaluate, tune
 from prodsearch.commands.search import search, serve
 from prodsearch.commands.train import train
@@ -77,5 +78,5 @@ def main(debug: bool) -> None:
     library_defaults()  # before any verb loads a model
 
 
-for command in (index, search, serve, evaluate, tune, intents, train, events, analytics):
+for command in (index, search, serve, evaluate, tune, intents, train, events, analytics, products):
     main.add_command(command)
