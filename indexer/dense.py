@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,14 @@ class DenseIndex:
     def __init__(self, index: faiss.Index, kind: str) -> None:
         self.index = index
         self.kind = kind
+        self.dead = np.empty(0, dtype=np.int64)  # rows of products an update deleted or re-embedded: never found
+
+    def exclude(self, rows: Sequence[int]) -> None:
+        self.dead = np.asarray(sorted(rows), dtype=np.int64)
+
+    def add(self, vectors: np.ndarray) -> None:
+        """Appends rows (an update's new products and changed texts); an HNSW graph links them in."""
+        self.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
 
     @classmethod
     def build(cls, vectors: np.ndarray, settings: DenseSettings) -> DenseIndex:
@@ -80,17 +89,27 @@ class DenseIndex:
         """A copy of every stored vector in row order (updates reuse them instead of embedding again)."""
         return self.matrix().copy()
 
-    def search(self, query: np.ndarray, k: int, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, rows) of the k nearest rows, best first, ties by row; only among `rows` if given.
+    def search(
+        self, query: np.ndarray, k: int, rows: np.ndarray | None = None, dead: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, rows) of the k nearest rows, best first, ties by row; only among `rows` if given, else among
+        all but the dead ones (`dead`, sorted; default: the version's own).
 
         See docs/design.md#dense-index.
         """
         query = np.asarray(query, dtype=np.float32).reshape(-1)
+        dead = self.dead if dead is None else dead
         if rows is None and self.kind == "hnsw":
-            scores, found = self.index.search(query.reshape(1, -1), k)
+            parameters = None
+            if len(dead):  # the graph walks past the dead rows instead of returning them
+                selector = faiss.IDSelectorNot(faiss.IDSelectorBatch(dead))
+                parameters = faiss.SearchParametersHNSW(sel=selector, efSearch=self.index.hnsw.efSearch)
+            scores, found = self.index.search(query.reshape(1, -1), k, params=parameters)
             keep = found[0] >= 0
             return scores[0][keep], found[0][keep]
         matrix = self.matrix()
+        if rows is None and len(dead):
+            rows = np.setdiff1d(np.arange(len(self)), dead, assume_unique=True)
         if rows is None:
             rows, scores = np.arange(len(self)), matrix @ query
         elif len(rows) * 8 < len(self):

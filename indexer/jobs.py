@@ -6,8 +6,8 @@ See docs/design.md#build-and-update-jobs.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from dataclasses import asdict, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,29 +16,36 @@ import numpy as np
 from indexer.checksums import version_checksums
 from indexer.dense import DenseIndex
 from indexer.errors import IndexFormatError, IndexNotFoundError
-from indexer.keyword import KeywordIndex
+from indexer.keyword import DIRECTORY as KEYWORD_DIRECTORY
+from indexer.keyword import KeywordCopy, KeywordIndex
 from indexer.manifest import Manifest
 from indexer.products import Product
-from indexer.reader import encoder_for, open_version
+from indexer.reader import IndexVersion, encoder_for, open_version
 from indexer.settings import BuildSettings
+from indexer.store import FILE as STORE_FILE
 from indexer.store import write_products
 from indexer.versions import IndexRoot
 from indexer.vocabulary import Vocabulary
 from indexer.writes import (
     LIVE,
     IndexInfo,
+    RowChanges,
     Source,
     WriteReport,
     apply_delta,
+    change_rows,
     changed_anything,
     check_delta,
     elapsed,
     embed_products,
+    latest_of,
     prepare_build,
     reuse_vectors,
     unchanged,
 )
 from models import Encoder, load_encoder
+
+REWRITE_SHARE = 0.2  # an update writes the version whole once this share of its rows would be deleted products
 
 
 class DirectoryWriter:
@@ -63,8 +70,7 @@ class DirectoryWriter:
                 source = replace(source, sequence=self._served_sequence())
             manifest = _publish(
                 self.root,
-                products,
-                vectors,
+                _whole(products, vectors, settings),
                 encoder,
                 settings,
                 started,
@@ -81,31 +87,34 @@ class DirectoryWriter:
         deletes: Sequence[str] = (),
         source: Source = LIVE,
         progress: bool = False,
+        known: Mapping[str, np.ndarray] | None = None,
     ) -> WriteReport:
+        """See Writer.update; `known`: vectors already embedded, by content hash (live writes' compaction)."""
         started = time.perf_counter()
         deletes = check_delta(upserts, deletes)
         self.root.current_name()  # no index here: refused before the lock makes its folders
         with self.root.writing():
             previous = open_version(self.root.current())
-            settings = previous.settings
             by_id = {product.id: product for product in previous.products}
             changes, unknown = apply_delta(by_id, upserts, deletes)
             folds = source.sequence is not None and source.sequence > previous.manifest.live_sequence
             if not changed_anything(changes) and not folds:
                 return unchanged(previous.manifest.version, previous.manifest.products, changes, unknown)
-
-            products = sorted(by_id.values(), key=lambda product: product.id)
-            encoder = encoder_for(previous.manifest)
-            old_vectors = previous.dense.vectors()
-            kept = {p.id: (p.content_hash(), old_vectors[row]) for row, p in enumerate(previous.products)}
-            vectors, changes["embedded"] = reuse_vectors(products, kept, encoder, settings.batch_size, progress)
-            parent = previous.manifest.version
             if source.sequence is None:
                 source = replace(source, sequence=previous.manifest.live_sequence)
+            parts, changes["embedded"] = _updated_parts(previous, by_id, upserts, deletes, known or {}, progress)
             manifest = _publish(
-                self.root, products, vectors, encoder, settings, started, "update", parent, source, changes
+                self.root,
+                parts,
+                encoder_for(previous.manifest),
+                previous.settings,
+                started,
+                "update",
+                previous.manifest.version,
+                source,
+                changes,
             )
-            report = _report(manifest, self.root.prune(settings.keep_versions))
+            report = _report(manifest, self.root.prune(previous.settings.keep_versions))
         return replace(report, unknown_deletes=unknown)
 
     def reembed(self, encoder_name: str, progress: bool = False) -> WriteReport:
@@ -119,8 +128,7 @@ class DirectoryWriter:
             vectors = embed_products(encoder, previous.products, settings.batch_size, progress)
             manifest = _publish(
                 self.root,
-                previous.products,
-                vectors,
+                _whole(previous.products, vectors, settings),
                 encoder,
                 settings,
                 started,
@@ -180,10 +188,86 @@ def _report(manifest: Manifest, pruned: list[str]) -> WriteReport:
     return WriteReport(manifest.version, manifest.products, manifest.changes, manifest.build_seconds, removed=pruned)
 
 
+@dataclass(frozen=True)
+class Parts:
+    """What a version's files are written from: every row (None: a deleted product's) and how to write them."""
+
+    rows: list[Product | None]
+    write: Callable[[Path], str]  # writes the store, dense and keyword indexes and vocabulary; returns the dense kind
+
+    @property
+    def products(self) -> int:
+        return sum(product is not None for product in self.rows)
+
+
+def _whole(products: list[Product], vectors: np.ndarray, settings: BuildSettings) -> Parts:
+    """Every part built from the products, in id order."""
+
+    def write(directory: Path) -> str:
+        write_products(products, directory)
+        dense = DenseIndex.build(vectors, settings.dense)
+        dense.save(directory)
+        KeywordIndex.build(products, directory, settings.keyword)
+        Vocabulary.of(products).write(directory)
+        return dense.kind
+
+    return Parts(list(products), write)
+
+
+def _on_top(previous: IndexVersion, changed: RowChanges, vectors: np.ndarray) -> Parts:
+    """The previous version's parts with the change applied: new rows at the end of the dense index, keyword
+    documents deleted and added in a copy of its keyword index. Its cost follows the change, except for the store
+    and the checksums, which are written and read whole."""
+    settings = previous.settings
+
+    def write(directory: Path) -> str:
+        write_products(changed.rows, directory)
+        dense = DenseIndex.load(previous.path, previous.manifest.dense_kind, settings.dense.ef_search)
+        if len(vectors):
+            dense.add(vectors)
+        dense.save(directory)
+        keyword = KeywordCopy(previous.path, directory / KEYWORD_DIRECTORY, settings.keyword)
+        keyword.apply(changed.removed, changed.added)
+        keyword.close()
+        Vocabulary.of(product for product in changed.rows if product is not None).write(directory)
+        return dense.kind
+
+    return Parts(changed.rows, write)
+
+
+def _updated_parts(
+    previous: IndexVersion,
+    by_id: dict[str, Product],
+    upserts: Sequence[Product],
+    deletes: Sequence[str],
+    known: Mapping[str, np.ndarray],
+    progress: bool,
+) -> tuple[Parts, int]:
+    """The parts of an update, on top of the previous version while few of its rows would be empty, else whole;
+    and how many products were embedded."""
+    settings, encoder = previous.settings, encoder_for(previous.manifest)
+    changed = change_rows(previous.rows, previous.row_of, latest_of(upserts, deletes))
+    empty = len(changed.rows) - len(changed.row_of)
+    same_kind = settings.dense.resolve(len(changed.row_of)) == previous.manifest.dense_kind
+    if empty <= REWRITE_SHARE * len(changed.rows) and same_kind:
+        kept = _known(changed.appended, known)
+        vectors, embedded = reuse_vectors(changed.appended, kept, encoder, settings.batch_size, progress)
+        return _on_top(previous, changed, vectors), embedded
+    products = sorted(by_id.values(), key=lambda product: product.id)
+    old = previous.dense.matrix()
+    kept = {p.id: (p.content_hash(), old[row]) for row, p in enumerate(previous.rows) if p is not None}
+    kept |= _known(products, known)
+    vectors, embedded = reuse_vectors(products, kept, encoder, settings.batch_size, progress)
+    return _whole(products, vectors, settings), embedded
+
+
+def _known(products: Sequence[Product], known: Mapping[str, np.ndarray]) -> dict[str, tuple[str, np.ndarray]]:
+    return {p.id: (p.content_hash(), known[p.content_hash()]) for p in products if p.content_hash() in known}
+
+
 def _publish(
     root: IndexRoot,
-    products: list[Product],
-    vectors: np.ndarray,
+    parts: Parts,
     encoder: Encoder,
     settings: BuildSettings,
     started: float,
@@ -192,32 +276,29 @@ def _publish(
     source: Source,
     changes: dict[str, int],
 ) -> Manifest:
-    """Writes products, dense and keyword indexes, the vocabulary and, last, the manifest with the checksums of
-    them all; then serves the version."""
+    """Writes the parts and, last, the manifest with the checksums of them all; then serves the version."""
     with root.staging() as (name, directory):
-        store_sha256 = write_products(products, directory)
-        dense = DenseIndex.build(vectors, settings.dense)
-        dense.save(directory)
-        KeywordIndex.build(products, directory, settings.keyword)
-        Vocabulary.of(products).write(directory)
+        dense_kind = parts.write(directory)
+        checksums = version_checksums(directory)  # every file is written by now; the manifest comes last
         manifest = Manifest(
             version=name,
             job=job,
             parent=parent,
             created_at=datetime.now(UTC).isoformat(timespec="seconds"),
             build_seconds=elapsed(started),
-            products=len(products),
+            products=parts.products,
             encoder=encoder.name,
             encoder_sha256=encoder.weights_sha256(),
             dimension=encoder.dimension,
-            dense_kind=dense.kind,
+            dense_kind=dense_kind,
             catalogue=source.name,
             catalogue_sha256=source.sha256,
-            store_sha256=store_sha256,
+            store_sha256=checksums[STORE_FILE],
             settings=settings.to_dict(),
             changes=changes,
-            checksums=version_checksums(directory),  # every file is written by now; the manifest comes last
+            checksums=checksums,
             live_sequence=source.sequence or 0,
+            rows=len(parts.rows),
         )
         manifest.write(directory)
     return manifest

@@ -127,7 +127,7 @@ class KeywordIndex:
         return [(int(row), float(score)) for (score, _), row in zip(hits, rows, strict=True)]
 
 
-class LiveKeyword:
+class KeywordCopy:
     """A private, writable copy of a version's keyword index (hard links to its segments, which tantivy never
     changes), where live changes delete and add documents by row; the version's own files stay as built."""
 
@@ -147,7 +147,8 @@ class LiveKeyword:
         self.writer = self.index.writer(heap_size=50_000_000, num_threads=1)
 
     def close(self) -> None:
-        self.writer.rollback()  # nothing is pending; this releases tantivy's writer lock and threads
+        """Lets tantivy finish its merges and releases its writer."""
+        self.writer.wait_merging_threads()
         del self.writer
 
     def apply(self, removed: Sequence[int], added: Sequence[tuple[int, Product]]) -> KeywordIndex:

@@ -14,8 +14,8 @@ from typing import Any
 from indexer.errors import IndexFormatError
 
 FILE = "manifest.json"
-FORMAT_VERSION = 2
-READABLE_FORMATS = (1, 2)  # 1: no per-file checksums
+FORMAT_VERSION = 3
+READABLE_FORMATS = (1, 2, 3)  # 1: no per-file checksums; 3: rows of deleted products may stay (see `rows`)
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class Manifest:
     changes: dict[str, int] = field(default_factory=dict)
     checksums: dict[str, str] = field(default_factory=dict)  # path inside the version -> sha256; {} in format 1
     live_sequence: int = 0  # the last live change (indexer.changelog) this version holds; later ones replay on it
+    rows: int = 0  # rows of the store and dense index, deleted products' included (0: as many as products)
     format_version: int = FORMAT_VERSION
 
     def write(self, directory: Path) -> None:
@@ -61,18 +62,25 @@ class Manifest:
         if record.get("format_version") not in READABLE_FORMATS:
             raise IndexFormatError(
                 f"{path} has format version {record.get('format_version')!r}, this prodsearch reads "
-                f"{' and '.join(map(str, READABLE_FORMATS))}; rebuild the index with this version"
+                f"{', '.join(map(str, READABLE_FORMATS[:-1]))} and {READABLE_FORMATS[-1]}; "
+                "rebuild the index with this version"
             )
         names = {f.name for f in fields(cls)}
-        optional = {"live_sequence"} | ({"checksums"} if record["format_version"] == 1 else set())
+        optional = {"live_sequence", "rows"} | ({"checksums"} if record["format_version"] == 1 else set())
         missing = sorted(names - optional - record.keys())
         if missing:
             raise IndexFormatError(f"{path} lacks {', '.join(missing)}; rebuild the index")
         return cls(**{key: value for key, value in record.items() if key in names})
 
-    def check_count(self, path: Path, count: int) -> None:
-        if count != self.products:
+    @property
+    def row_count(self) -> int:
+        return self.rows or self.products
+
+    def check_count(self, path: Path, count: int, rows: bool = False) -> None:
+        """Refuses a part holding another number of products (or of rows, deleted products' included)."""
+        expected, what = (self.row_count, "rows") if rows else (self.products, "products")
+        if count != expected:
             raise IndexFormatError(
-                f"{path} holds {count} products but {self.version}/{FILE} says {self.products}; "
+                f"{path} holds {count} {what} but {self.version}/{FILE} says {expected}; "
                 "the version is damaged: rebuild it or switch to another version"
             )

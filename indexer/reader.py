@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TypeVar
 
@@ -34,11 +35,16 @@ KEYWORD_META = f"{KEYWORD_DIRECTORY}/meta.json"  # tantivy's list of segments: t
 class IndexVersion:
     path: Path
     manifest: Manifest
-    products: list[Product]
+    rows: list[Product | None]  # by row, as the dense and keyword indexes number them; None: a deleted product
     dense: DenseIndex
     keyword: KeywordIndex
     row_of: dict[str, int]
     vocabulary: Vocabulary
+
+    @cached_property
+    def products(self) -> list[Product]:
+        """Every product, in row order."""
+        return [product for product in self.rows if product is not None]
 
     @property
     def settings(self) -> BuildSettings:
@@ -57,24 +63,26 @@ def open_version(path: Path) -> IndexVersion:
             raise IndexFormatError(f"{path / part} is missing; {DAMAGED}")
     expected = _expected_checksums(path, manifest)
     verify(path, expected, [name for name in expected if name != STORE_FILE])
-    products, store_sha256 = _part(path / STORE_FILE, lambda: read_store(path))
-    manifest.check_count(path / STORE_FILE, len(products))
+    rows, store_sha256 = _part(path / STORE_FILE, lambda: read_store(path))
+    manifest.check_count(path / STORE_FILE, len(rows), rows=True)
     check(path, STORE_FILE, store_sha256, expected[STORE_FILE])
+    manifest.check_count(path / STORE_FILE, sum(product is not None for product in rows))
     dense_index = _part(path / DENSE_FILE, lambda: DenseIndex.load(path, manifest.dense_kind, settings.dense.ef_search))
-    manifest.check_count(path / DENSE_FILE, len(dense_index))
+    manifest.check_count(path / DENSE_FILE, len(dense_index), rows=True)
+    dense_index.exclude([row for row, product in enumerate(rows) if product is None])
     if dense_index.dimension != manifest.dimension:
         raise IndexFormatError(
             f"{path / DENSE_FILE} has dimension {dense_index.dimension}, manifest says {manifest.dimension}"
         )
     keyword_index = _part(path / KEYWORD_DIRECTORY, lambda: KeywordIndex.load(path, settings.keyword))
     manifest.check_count(path / KEYWORD_DIRECTORY, len(keyword_index))
-    row_of = {product.id: row for row, product in enumerate(products)}
+    row_of = {product.id: row for row, product in enumerate(rows) if product is not None}
     vocabulary_path = path / VOCABULARY_FILE
     if vocabulary_path.exists():
         vocabulary = _part(vocabulary_path, lambda: Vocabulary.read(path))
     else:  # a version from before vocabularies
-        vocabulary = Vocabulary.of(products)
-    return IndexVersion(path, manifest, products, dense_index, keyword_index, row_of, vocabulary)
+        vocabulary = Vocabulary.of(product for product in rows if product is not None)
+    return IndexVersion(path, manifest, rows, dense_index, keyword_index, row_of, vocabulary)
 
 
 def _expected_checksums(path: Path, manifest: Manifest) -> dict[str, str]:

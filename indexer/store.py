@@ -1,4 +1,5 @@
-"""The product store: every field of every product, one JSON object a line, in row order."""
+"""The product store: every field of every product, one JSON object a line, in row order; `null` for the row
+of a product an update deleted."""
 
 from __future__ import annotations
 
@@ -13,19 +14,15 @@ from indexer.products import Product
 FILE = "products.jsonl"
 
 
-def write_products(products: Sequence[Product], directory: Path) -> str:
+def write_products(rows: Sequence[Product | None], directory: Path) -> str:
     """Writes the store and returns its sha256."""
-    data = "".join(product.to_json() + "\n" for product in products).encode("utf-8")
+    data = "".join(("null" if product is None else product.to_json()) + "\n" for product in rows).encode("utf-8")
     (directory / FILE).write_bytes(data)
     return hashlib.sha256(data).hexdigest()
 
 
-def read_products(directory: Path) -> list[Product]:
-    return read_store(directory)[0]
-
-
-def read_store(directory: Path) -> tuple[list[Product], str]:
-    """Every stored product, in row order, and the sha256 of the bytes they were read from.
+def read_store(directory: Path) -> tuple[list[Product | None], str]:
+    """Every row's product (None: deleted) in row order, and the sha256 of the bytes they were read from.
 
     See docs/design.md#manifest-checksums-and-loading.
     """
@@ -33,6 +30,9 @@ def read_store(directory: Path) -> tuple[list[Product], str]:
     data = path.read_bytes()
     products = []
     for row, line in enumerate(data.split(b"\n")[:-1] if data.endswith(b"\n") else data.split(b"\n")):
+        if line == b"null":
+            products.append(None)
+            continue
         try:
             products.append(Product.from_json(line.decode("utf-8")))
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:

@@ -136,6 +136,56 @@ def apply_delta(
     return changes, unknown
 
 
+@dataclass(frozen=True)
+class RowChanges:
+    """Rows after a change: a product whose text is the same keeps its row (and vector); one that is new or whose
+    text changed gets a row at the end; the row of a deleted or re-embedded product is left empty (None)."""
+
+    rows: list[Product | None]
+    row_of: dict[str, int]
+    appended: list[Product]  # the products of the new rows at the end, in order: they need vectors
+    removed: list[int]  # rows whose keyword documents go
+    added: list[tuple[int, Product]]  # keyword documents to add, by row
+    touched: list[int]  # every row whose product changed, went or came
+
+
+def change_rows(
+    rows: Sequence[Product | None], row_of: Mapping[str, int], latest: Mapping[str, Product | None]
+) -> RowChanges:
+    """The rows after `latest` (id -> the product now, None: deleted); `rows` and `row_of` are left as they are."""
+    rows, row_of = list(rows), dict(row_of)
+    appended: list[Product] = []
+    removed, added, touched = [], [], []
+    for product_id, product in latest.items():
+        row = row_of.get(product_id)
+        old = None if row is None else rows[row]
+        if old is not None and product is not None and old.content_hash() == product.content_hash():
+            if old != product:  # fields only (price, stock, attributes): the row and its vector stay
+                rows[row] = product
+                removed.append(row)
+                added.append((row, product))
+                touched.append(row)
+            continue
+        if old is not None:
+            rows[row] = None
+            del row_of[product_id]
+            removed.append(row)
+            touched.append(row)
+        if product is not None:
+            appended.append(product)
+    for product in appended:
+        row_of[product.id] = len(rows)
+        added.append((len(rows), product))
+        touched.append(len(rows))
+        rows.append(product)
+    return RowChanges(rows, row_of, appended, removed, added, touched)
+
+
+def latest_of(upserts: Sequence[Product], deletes: Sequence[str]) -> dict[str, Product | None]:
+    """An update as id -> the product it leaves (None: deleted)."""
+    return {product_id: None for product_id in deletes} | {product.id: product for product in upserts}
+
+
 def changed_anything(changes: dict[str, int]) -> bool:
     return any(changes[key] for key in ("added", "changed", "deleted"))
 

@@ -75,7 +75,7 @@ class EmbeddedBackend:
     def __init__(self, version: IndexVersion | Snapshot, encoder: Encoder | None = None) -> None:
         self.version = version
         self.keyword = KeywordRetriever(version)
-        filter_index = version.filter_index if isinstance(version, Snapshot) else FilterIndex(version.products)
+        filter_index = version.filter_index if isinstance(version, Snapshot) else FilterIndex(version.rows)
         self.dense = DenseRetriever(version, encoder, filter_index)
         self.encoder = self.dense.encoder
 
@@ -84,7 +84,7 @@ class EmbeddedBackend:
         return self.version.manifest.version
 
     def products(self, ids: Sequence[str]) -> dict[str, Product]:
-        row_of, products = self.version.row_of, self.version.products
+        row_of, products = self.version.row_of, self.version.rows
         return {product_id: products[row_of[product_id]] for product_id in ids if product_id in row_of}
 
     @property
@@ -93,7 +93,7 @@ class EmbeddedBackend:
         return self.version.sequence if isinstance(self.version, Snapshot) else self.version.manifest.live_sequence
 
     def all_products(self, only: Collection[str] = ()) -> list[Product]:
-        return [product for product in self.version.products if product is not None]
+        return self.version.products
 
     def live_products(self) -> list[Product]:
         """The products written live since the version (search.live_index), as they are now."""

@@ -67,7 +67,8 @@ def compact(live: LiveSearch) -> WriteReport:
     changes, _ = live.log.read(after=folded)
     upserts, deletes = net_effect(change for change in changes if change.sequence <= through)
     started = time.perf_counter()
-    report = DirectoryWriter(live.root.path).update(upserts, deletes, Source("live", sequence=through))
+    writer = DirectoryWriter(live.root.path)
+    report = writer.update(upserts, deletes, Source("live", sequence=through), known=snapshot.embedded())
     log.info(
         "compacted live changes %d..%d into %s in %.1f s",
         folded + 1,

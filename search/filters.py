@@ -82,9 +82,11 @@ class Filters:
 class FilterIndex:
     """Postings of category prefixes, brands and attribute values, and a price column, by row."""
 
-    def __init__(self, products: Sequence[Product]) -> None:
+    def __init__(self, products: Sequence[Product | None]) -> None:
         postings: dict[tuple[str, str], list[int]] = defaultdict(list)
         for row, product in enumerate(products):
+            if product is None:  # a deleted product's row passes no filter
+                continue
             for depth in range(1, len(product.category) + 1):
                 postings["category", facet_path(product.category[:depth])].append(row)
             if product.brand:
@@ -94,7 +96,9 @@ class FilterIndex:
                     postings["attribute", attribute_term(key, value)].append(row)
         self.size = len(products)
         self.postings = {key: np.array(rows, dtype=np.int64) for key, rows in postings.items()}
-        self.prices = np.array([math.nan if p.price is None else p.price for p in products], dtype=np.float64)
+        self.prices = np.array(
+            [math.nan if p is None or p.price is None else p.price for p in products], dtype=np.float64
+        )
 
     def _any_of(self, kind: str, keys: Sequence[str]) -> np.ndarray:
         mask = np.zeros(self.size, dtype=bool)

@@ -119,6 +119,7 @@ class LiveSearch:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.index, self._position, self.pipeline = self._load(self.root.current_name(), None)
+        self.tasks.applied_through(self.index.sequence)  # the log replayed at start is searchable
 
     @property
     def version(self) -> str:

@@ -10,19 +10,19 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
-import faiss
 import numpy as np
 
 from indexer import IndexVersion, Product
 from indexer.changelog import Change
 from indexer.dense import DenseIndex
-from indexer.keyword import KeywordIndex, LiveKeyword
+from indexer.keyword import KeywordCopy, KeywordIndex
 from indexer.manifest import Manifest
 from indexer.settings import BuildSettings
 from indexer.vocabulary import Vocabulary
-from indexer.writes import embed_products
+from indexer.writes import change_rows, embed_products
 from models import Encoder
 from search.filters import FilterIndex, Filters
 from search.spelling import catalogue_words
@@ -37,7 +37,7 @@ class LiveDense:
         self.extra = extra  # rows len(base).. in order
         self.dead = dead  # by row, base and extra
         self.kind = base.kind
-        self._base_dead = dead[: len(base)].nonzero()[0]
+        self._base_dead = dead[: len(base)].nonzero()[0]  # the version's own dead rows and those of live changes
 
     def __len__(self) -> int:
         return len(self.base) + len(self.extra)
@@ -63,15 +63,7 @@ class LiveDense:
         return scores[order], found[order]
 
     def _base_search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        if not len(self._base_dead):
-            return self.base.search(query, k)
-        if self.kind == "hnsw":  # the graph walks past the dead rows instead of returning them
-            selector = faiss.IDSelectorNot(faiss.IDSelectorBatch(self._base_dead))
-            parameters = faiss.SearchParametersHNSW(sel=selector, efSearch=self.base.index.hnsw.efSearch)
-            scores, found = self.base.index.search(query.reshape(1, -1), k, params=parameters)
-            keep = found[0] >= 0
-            return scores[0][keep], found[0][keep]
-        return self.base.search(query, k, (~self.dead[: len(self.base)]).nonzero()[0])
+        return self.base.search(query, k, dead=self._base_dead)
 
 
 def _none() -> tuple[np.ndarray, np.ndarray]:
@@ -104,7 +96,7 @@ class Snapshot:
 
     base: IndexVersion
     sequence: int  # the last change applied
-    products: list[Product | None]  # by row; None: a deleted row, or the old row of a product whose text changed
+    rows: list[Product | None]  # by row; None: a deleted row, or the old row of a product whose text changed
     row_of: dict[str, int]
     keyword: KeywordIndex
     dense: LiveDense | DenseIndex
@@ -116,6 +108,18 @@ class Snapshot:
     @property
     def manifest(self) -> Manifest:
         return self.base.manifest
+
+    @cached_property
+    def products(self) -> list[Product]:
+        return [product for product in self.rows if product is not None]
+
+    def embedded(self) -> dict[str, np.ndarray]:
+        """The vectors live changes embedded, by content hash: compaction folds them in without embedding again."""
+        if not isinstance(self.dense, LiveDense):
+            return {}
+        size = len(self.dense.base)
+        rows = enumerate(self.rows[size:], start=size)
+        return {product.content_hash(): self.dense.extra[row - size] for row, product in rows if product is not None}
 
     @property
     def settings(self) -> BuildSettings:
@@ -139,19 +143,19 @@ class LiveIndex:
 
     def __post_init__(self) -> None:
         version = self.version
-        self._products: list[Product | None] = list(version.products)
+        self._products: list[Product | None] = list(version.rows)
         self._row_of = dict(version.row_of)
         self._extra = np.empty((0, version.dense.dimension), dtype=np.float32)
         self._extra_count = 0
-        self._dead = np.zeros(len(self._products), dtype=bool)
+        self._dead = np.array([product is None for product in self._products], dtype=bool)
         self._changed: set[int] = set()
-        self._keyword: LiveKeyword | None = None
-        self._base_filters = FilterIndex(version.products)
+        self._keyword: KeywordCopy | None = None
+        self._base_filters = FilterIndex(version.rows)
         words = catalogue_words(version.products)
         self.snapshot = Snapshot(
             version,
             version.manifest.live_sequence,
-            version.products,
+            version.rows,
             version.row_of,
             version.keyword,
             version.dense,
@@ -188,58 +192,35 @@ class LiveIndex:
             return self.snapshot
 
     def _applied(self, latest: dict[str, Product | None], sequence: int) -> Snapshot:
-        # new products and changed texts are embedded first: if that fails, nothing has changed
-        same_text = {}
-        for product_id, product in latest.items():
-            row = self._row_of.get(product_id)
-            if product is not None and row is not None and self._products[row].content_hash() == product.content_hash():
-                same_text[product_id] = row
-        new_texts = [p for key, p in latest.items() if p is not None and key not in same_text]
+        changed = change_rows(self._products, self._row_of, latest)
+        # new products and changed texts are embedded before anything changes: if that fails, nothing has
         batch = self.version.settings.batch_size
-        vectors = embed_products(self.encoder, new_texts, batch, progress=False) if new_texts else None
-        removed: list[int] = []
-        added: list[tuple[int, Product]] = []
-        for product_id, product in latest.items():
-            row = self._row_of.get(product_id)
-            if product_id in same_text:  # fields only (price, stock, attributes): the row and its vector stay
-                self._products[row] = product
-                self._changed.add(row)
-                removed.append(row)
-                added.append((row, product))
-            elif row is not None:  # deleted, or its text changed: a new row below holds it
-                self._products[row] = None
-                self._dead[row] = True
-                self._changed.add(row)
-                del self._row_of[product_id]
-                removed.append(row)
-        self._append(new_texts, vectors, added)
+        vectors = embed_products(self.encoder, changed.appended, batch, progress=False) if changed.appended else None
         if self._keyword is None:
-            self._keyword = LiveKeyword(self.version.path, self.work, self.version.settings.keyword)
-        keyword = self._keyword.apply(removed, added)
+            self._keyword = KeywordCopy(self.version.path, self.work, self.version.settings.keyword)
+        keyword = self._keyword.apply(changed.removed, changed.added)
+        self._products, self._row_of = changed.rows, changed.row_of
+        if vectors is not None:
+            self._append(vectors)
+        self._dead = np.concatenate([self._dead, np.zeros(len(changed.rows) - len(self._dead), dtype=bool)])
+        for row in changed.touched:
+            self._dead[row] = changed.rows[row] is None
+            self._changed.add(row)
         return self._snapshot(keyword, [product for product in latest.values() if product is not None], sequence)
 
-    def _append(self, products: list[Product], vectors: np.ndarray | None, added: list[tuple[int, Product]]) -> None:
-        """New rows at the end for new products and changed texts."""
-        if not products or vectors is None:
-            return
-        needed = self._extra_count + len(products)
+    def _append(self, vectors: np.ndarray) -> None:
+        """The vectors of the new rows at the end."""
+        needed = self._extra_count + len(vectors)
         if needed > len(self._extra):  # a new buffer: snapshots keep reading the old one
             grown = np.empty((max(needed, 2 * len(self._extra), 1024), vectors.shape[1]), dtype=np.float32)
             grown[: self._extra_count] = self._extra[: self._extra_count]
             self._extra = grown
         self._extra[self._extra_count : needed] = vectors
         self._extra_count = needed
-        self._dead = np.concatenate([self._dead, np.zeros(len(products), dtype=bool)])
-        for product in products:
-            row = len(self._products)
-            self._products.append(product)
-            self._row_of[product.id] = row
-            self._changed.add(row)
-            added.append((row, product))
 
     def _snapshot(self, keyword: KeywordIndex, written: list[Product], sequence: int) -> Snapshot:
         previous = self.snapshot
-        products = list(self._products)
+        products = self._products  # a new list at every change (change_rows): this snapshot's own
         words = previous.words.copy()
         words.update(word for word, _ in catalogue_words(written).items() if word not in words)
         vocabulary = _merged(self.version.vocabulary, [products[row] for row in self._changed if products[row]])
@@ -251,7 +232,7 @@ class LiveIndex:
             self.version,
             sequence,
             products,
-            dict(self._row_of),
+            self._row_of,
             keyword,
             dense,
             LiveFilters(self._base_filters, len(products), changed, products),

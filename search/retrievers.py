@@ -29,8 +29,8 @@ class KeywordRetriever:
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
         keyword = self.version.keyword
         clauses = filters.tantivy_clauses(keyword.schema) if filters else []
-        products = self.version.products
-        return [Hit(products[row].id, score) for row, score in keyword.search(query, k, clauses)]
+        rows = self.version.rows
+        return [Hit(rows[row].id, score) for row, score in keyword.search(query, k, clauses)]
 
 
 class DenseRetriever:
@@ -41,7 +41,7 @@ class DenseRetriever:
     ) -> None:
         self.version = version
         self.encoder = encoder or encoder_for(version.manifest)
-        self.filter_index = filter_index or FilterIndex(version.products)
+        self.filter_index = filter_index or FilterIndex(version.rows)
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
         if not query.strip():
@@ -49,5 +49,5 @@ class DenseRetriever:
         vector = encode_queries(self.encoder, [query])[0]
         rows = self.filter_index.mask(filters).nonzero()[0] if filters else None
         scores, rows = self.version.dense.search(vector, k, rows)
-        products = self.version.products
+        products = self.version.rows
         return [Hit(products[row].id, float(score)) for score, row in zip(scores, rows, strict=True)]

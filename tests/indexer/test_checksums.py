@@ -116,8 +116,8 @@ def test_a_format_1_version_is_served_with_a_warning_and_its_store_still_checked
 
 
 def test_an_unknown_format_says_to_rebuild(root: Path) -> None:
-    edit_manifest(IndexRoot(root).current(), format_version=3)
-    with pytest.raises(IndexFormatError, match="format version 3, this prodsearch reads 1 and 2; rebuild"):
+    edit_manifest(IndexRoot(root).current(), format_version=4)
+    with pytest.raises(IndexFormatError, match="format version 4, this prodsearch reads 1, 2 and 3; rebuild"):
         open_index(root)
 
 

@@ -31,7 +31,7 @@ main()
 
 KILL_POINTS = [
     "indexer.writes.encode_passages",  # before anything is written (a build embeds all, an update what changed)
-    "indexer.keyword:KeywordIndex.build",  # store and dense written, keyword not
+    "indexer.vocabulary:Vocabulary.write",  # store, dense and keyword written, the vocabulary and manifest not
     "indexer.versions:IndexRoot.point_to",  # version complete and renamed, pointer not switched
     "indexer.versions:IndexRoot.prune",  # new version served, old ones not yet pruned
 ]

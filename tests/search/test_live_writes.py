@@ -183,3 +183,11 @@ def test_the_service_compacts_in_the_background_while_writes_go_on(root: Path) -
     assert all(live.latest(f"BG-{number}") is not None for number in range(len(written)))
     assert live.index.version.manifest.live_sequence >= 3
     assert len(_ids(live, "background widget", "bm25")) == min(len(written), 50)
+
+
+def test_compaction_embeds_nothing_the_live_changes_embedded(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    live = _live(root)
+    _write(live, [NEW])
+    monkeypatch.setattr("indexer.writes.encode_passages", lambda *args, **kwargs: pytest.fail("embedded again"))
+    report = compact(live)
+    assert report.changes["embedded"] == 0 and report.changes["added"] == 1
