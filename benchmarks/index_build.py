@@ -79,6 +79,7 @@ def main() -> None:
     parser.add_argument("--changed", type=int, default=100)
     parser.add_argument("--deleted", type=int, default=10)
     parser.add_argument("--fidelity-sample", type=int, default=1000)
+    parser.add_argument("--from-index", type=Path, help="copy this index of the catalogue instead of building one")
     args = parser.parse_args()
 
     shutil.rmtree(args.workdir, ignore_errors=True)
@@ -90,12 +91,17 @@ def main() -> None:
         + (["--encoder", args.encoder] if args.encoder else [])
         + (["--batch-size", str(args.batch_size)] if args.batch_size else [])
     )
-    wall, peak = run_job(build)
-    version = open_index(root)
-    print(
-        f"full build: {version.manifest.products} products, {wall:.1f} s wall, peak RSS {peak:.0f} MiB, "
-        f"encoder {version.manifest.encoder}, dense {version.manifest.dense_kind}"
-    )
+    if args.from_index:
+        shutil.copytree(args.from_index, root)
+        version = open_index(root)
+        print(f"copied {args.from_index}: {version.manifest.products} products, dense {version.manifest.dense_kind}")
+    else:
+        wall, peak = run_job(build)
+        version = open_index(root)
+        print(
+            f"full build: {version.manifest.products} products, {wall:.1f} s wall, peak RSS {peak:.0f} MiB, "
+            f"encoder {version.manifest.encoder}, dense {version.manifest.dense_kind}"
+        )
 
     upsert, delete, upserts, deletes = make_update(args.catalogue, args.workdir, args.changed, args.deleted, seed=7)
     wall, peak = run_job(["index", "update", str(root), "--upsert", str(upsert), "--delete", str(delete)])
@@ -106,7 +112,7 @@ def main() -> None:
     )
 
     probe = upserts[0]
-    found = [version.products[row].id for row, _ in version.keyword.search("zqxbench0", 3)]
+    found = [version.rows[row].id for row, _ in version.keyword.search("zqxbench0", 3)]
     seen = found[:1] == [probe["id"]]
     gone = not any(product_id in version.row_of for product_id in deletes)
     print(f"search sees the update: changed product found by its new word: {seen}; deleted products gone: {gone}")
