@@ -307,10 +307,15 @@ class ElasticWriter:
             batch_size = BuildSettings.batch_size
             vectors, changes["embedded"] = reuse_vectors(writes, kept, encoder, batch_size, progress)
             lock.check()
-            write_documents(client, index, writes, vectors, analysis_of(index_meta(client, index)), progress)
+            # live writes carry their sequence as the documents' external version: a write that arrives late
+            # never replaces a later one (Elasticsearch answers 409 for it, which is what it should do)
+            version = {} if source.sequence is None else {"version": source.sequence, "version_type": "external"}
+            analysis = analysis_of(index_meta(client, index))
+            write_documents(client, index, writes, vectors, analysis, progress, version)
             deleted = [product_id for product_id in deletes if product_id in stored]
             lock.check()
-            _bulk(client, ({"_op_type": "delete", "_index": index, "_id": i} for i in deleted), len(deleted), False)
+            removals = ({"_op_type": "delete", "_index": index, "_id": i, **version} for i in deleted)
+            _bulk(client, removals, len(deleted), False, superseded_ok=bool(version))
             client.indices.refresh(index=index)
             count = client.count(index=index)["count"]
             meta = {
@@ -408,17 +413,27 @@ def write_documents(
     vectors: np.ndarray,
     analysis: English | Chinese,
     progress: bool,
+    version: dict[str, Any] | None = None,
 ) -> None:
     actions = (
-        {"_op_type": "index", "_index": index, "_id": product.id, "_source": document(product, vector, analysis)}
+        {
+            "_op_type": "index",
+            "_index": index,
+            "_id": product.id,
+            "_source": document(product, vector, analysis),
+            **(version or {}),
+        }
         for product, vector in zip(products, vectors, strict=True)
     )
-    _bulk(client, actions, len(products), progress)
+    _bulk(client, actions, len(products), progress, superseded_ok=bool(version))
     client.indices.refresh(index=index)
 
 
-def _bulk(client: Elasticsearch, actions: Iterator[dict[str, Any]], total: int, progress: bool) -> None:
-    """Bulk writes with retries and backoff on rejections; item errors are collected and raised together."""
+def _bulk(
+    client: Elasticsearch, actions: Iterator[dict[str, Any]], total: int, progress: bool, superseded_ok: bool = False
+) -> None:
+    """Bulk writes with retries and backoff on rejections; item errors are collected and raised together, except
+    (with `superseded_ok`) an external version below the stored one: a later write is there already."""
     if not total:
         return
     errors = []
@@ -434,7 +449,7 @@ def _bulk(client: Elasticsearch, actions: Iterator[dict[str, Any]], total: int, 
         raise_on_exception=True,
     ):
         bar.update(1)
-        if not ok:
+        if not ok and not (superseded_ok and next(iter(item.values())).get("status") == 409):
             errors.append(item)
     bar.close()
     if errors:

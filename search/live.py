@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from indexer import IndexVersion, Product, encoder_for
+from indexer import IndexVersion, Product, Source, Writer, encoder_for
 from indexer.changelog import DIRECTORY, Change, ChangeLog, Position
 from indexer.errors import IndexerError
 from indexer.manifest import Manifest
@@ -60,26 +60,43 @@ _serial = itertools.count(1)
 
 
 class FixedSearch:
-    """One pipeline for the life of the service, over a backend that follows its index by itself."""
+    """One pipeline for the life of the service, over a backend that follows its index by itself (an
+    Elasticsearch alias); with a `writer`, writes go through it to the cluster, which keeps them durable."""
 
     problem: str | None = None  # the cluster moves the alias itself: nothing to fail here
-    tasks = Tasks()
 
-    def __init__(self, pipeline: SearchPipeline) -> None:
+    def __init__(self, pipeline: SearchPipeline, writer: Writer | None = None) -> None:
         self.pipeline = pipeline
+        self.tasks = Tasks()
+        self._writer = writer
+        self._writing = threading.Lock()
+        self._last = 0
 
     @property
     def version(self) -> str:
         return self.pipeline.backend.label
 
+    @property
+    def writer(self) -> bool:
+        return self._writer is not None
+
+    def latest(self, product_id: str) -> Product | None:
+        return self.pipeline.backend.products([product_id]).get(product_id)
+
     def write(self, prepare: Prepare) -> Change:
-        raise WritesRefused(
-            "this service searches an Elasticsearch alias, and writes over HTTP go to index directories only for "
-            "now; write with 'prodsearch index update --backend elasticsearch' or to the cluster"
-        )
+        """Writes through the alias and refreshes: searchable when this returns. The sequence, microseconds since
+        the epoch, is the documents' external version, so a late write never replaces a later one."""
+        if self._writer is None:
+            raise WritesRefused("this service was started without writes")
+        with self._writing:
+            upserts, deletes = prepare(self.latest)
+            self._last = sequence = max(time.time_ns() // 1000, self._last + 1)
+            self._writer.update(upserts, deletes, Source("live", sequence=sequence))
+        self.tasks.applied_through(sequence)
+        return Change(sequence, tuple(upserts), tuple(deletes))
 
     def wait(self, sequence: int, timeout: float) -> bool:
-        return False
+        return self.tasks.wait(sequence, timeout)
 
     def start(self) -> None:
         pass

@@ -99,7 +99,8 @@ def open_live(config: ServiceConfig) -> LiveSearch | FixedSearch:
 
     location = config.location()
     if location.elastic is not None:
-        return FixedSearch(SearchPipeline(location.open(), remembering(), config.search))
+        writer = location.writer() if config.admin_token is not None else None
+        return FixedSearch(SearchPipeline(location.open(), remembering(), config.search), writer)
     return LiveSearch(
         Path(config.index),
         lambda version, encoder: SearchPipeline(EmbeddedBackend(version, encoder), remembering(), config.search),

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from indexer.changelog import Change, LogFull
+from indexer.errors import JobError
 from indexer.products import Product, RecordError, validate_record
 from search.tasks import WritesRefused
 
@@ -43,6 +44,12 @@ def refused(error: Refused) -> tuple[Response, int, dict[str, str]]:
 @documents.errorhandler(WritesRefused)
 def not_the_writer(error: WritesRefused) -> tuple[Response, int]:
     return jsonify(error="not the writer", detail=str(error)), 409
+
+
+@documents.errorhandler(JobError)
+def busy(error: JobError) -> tuple[Response, int, dict[str, str]]:
+    # an indexing job holds the index (an Elasticsearch alias's lock): nothing was written; retry shortly
+    return jsonify(error="busy", detail=f"{error}; nothing was written: retry"), 503, {"Retry-After": "5"}
 
 
 @documents.errorhandler(LogFull)

@@ -152,6 +152,7 @@ WRITE_ERRORS = {
     409: "If-Match is not the product's ETag, or another process is the index's writer (the detail names it).",
     413: f"More than {MAX_BATCH:,} products or {MAX_BATCH_BYTES // 2**20} MiB.",
     500: ERRORS[500],
+    503: "An indexing job holds the index (an Elasticsearch alias's lock): nothing was written; retry.",
     507: "The write could not be stored (disk full): nothing of it was kept; retry once there is room.",
 }
 PRODUCT_BODY = {
@@ -163,7 +164,7 @@ PRODUCT_BODY = {
 
 def _write(summary: str, body: dict[str, Any] | None, *extra: int, parameters: list | None = None) -> dict[str, Any]:
     ok = {"200": _json(Written, "Searchable (?wait=true)."), "202": _json(Written, "Stored; searchable within ~1 s.")}
-    statuses = (400, 401, 403, 409, 500, 507, *extra)
+    statuses = (400, 401, 403, 409, 500, 503, 507, *extra)
     responses = ok | {str(status): _json(WriteError, WRITE_ERRORS[status]) for status in sorted(statuses)}
     operation: dict[str, Any] = {"summary": summary, "parameters": [*(parameters or []), WAIT], "responses": responses}
     if body is not None:

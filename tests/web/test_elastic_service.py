@@ -167,3 +167,34 @@ def test_a_silent_cluster_is_a_clear_cli_error_not_a_hang(silent_server: str) ->
         "check that the cluster is up and ES_URL is right, or raise ES_TIMEOUT"
     ]
     assert time.monotonic() - started < 30
+
+
+def test_writes_over_http_go_through_the_alias_and_are_searchable_at_once(
+    elastic: ElasticConfig, sample_catalogue: Path
+) -> None:
+    alias = unique_alias("http-writes")
+    build_from_file(ElasticWriter(elastic, alias), sample_catalogue)
+    token = "elastic-writes-token-0123"
+    settings = ServiceConfig(
+        index=alias, backend="elasticsearch", es_url=elastic.url, admin_token=token, events_db="off"
+    )
+    live = LiveServer(create_app(settings))
+    auth = {"Authorization": f"Bearer {token}"}
+    try:
+        assert requests.get(live.url + "/healthz", timeout=10).json()["writes"] == "on"
+        record = {"title": "Fennowick cedar plant stand", "price": 31.0}
+        put = requests.put(live.url + "/api/products/E-1", json=record, headers=auth, timeout=30)
+        assert put.status_code == 202 and put.json()["status"] == "enqueued"
+        hits = requests.get(live.url + "/api/search", params={"q": "fennowick", "mode": "bm25"}, timeout=30).json()
+        assert [hit["id"] for hit in hits["hits"]] == ["E-1"]  # refreshed before the 202
+        patched = requests.patch(live.url + "/api/products/E-1?wait=true", json={"price": 12.0}, headers=auth)
+        assert patched.status_code == 200 and requests.get(live.url + "/api/products/E-1").json()["price"] == 12.0
+        task = requests.get(f"{live.url}/api/tasks/{patched.json()['task']}", headers=auth, timeout=10).json()
+        assert task["status"] == "applied"
+        assert requests.delete(live.url + "/api/products/E-1?wait=true", headers=auth).status_code == 200
+        assert requests.get(live.url + "/api/products/E-1", timeout=10).status_code == 404
+    finally:
+        live.close()
+        client = elastic.client()
+        for index in physical_indices(client, alias):
+            client.indices.delete(index=index, ignore_unavailable=True)
