@@ -93,9 +93,7 @@ class DenseIndex:
         self, query: np.ndarray, k: int, rows: np.ndarray | None = None, dead: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """(scores, rows) of the k nearest rows, best first, ties by row; only among `rows` if given, else among
-        all but the dead ones (`dead`, sorted; default: the version's own).
-
-        See docs/design.md#dense-index.
+        all but the `dead` ones (sorted; default: the version's own). See docs/design.md#dense-index.
         """
         query = np.asarray(query, dtype=np.float32).reshape(-1)
         dead = self.dead if dead is None else dead
