@@ -35,6 +35,7 @@ def create_app(config: ServiceConfig | None = None, live: LiveSearch | FixedSear
     from web import responses
 
     config = config or ServiceConfig.from_env()
+    owns_live = live is None
     if live is None:
         library_defaults()  # before the index's models load
         config = config.with_tuned_settings()
@@ -43,6 +44,7 @@ def create_app(config: ServiceConfig | None = None, live: LiveSearch | FixedSear
     app = Flask(__name__)
     app.json.sort_keys = False
     init_extensions(app, config, live)
+    app.extensions["prodsearch.owns_live"] = owns_live
     register_blueprints(app)
     responses.init_app(app)
     return app
@@ -142,7 +144,10 @@ def popular_queries(store: EventStore) -> list[tuple[str, int, int]]:
 
 
 def close_app(app: Flask) -> None:
-    """Writes the events still queued and closes their database: on a clean shutdown nothing is lost."""
+    """Writes the events still queued and closes their database, and stops following the index (a compaction
+    under way finishes first; its lock and log are released): on a clean shutdown nothing is lost."""
     events = app.extensions.get("prodsearch.events")
     if events is not None:
         events.close()
+    if app.extensions.get("prodsearch.owns_live"):  # a `live` given to create_app is the caller's to stop
+        app.extensions["prodsearch.live"].stop()
