@@ -18,6 +18,7 @@ from pathlib import Path
 
 from indexer.errors import IndexerError, JobError
 from indexer.products import Product
+from indexer.versions import fsync_directory
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ class ChangeLog:
         if self._handle is not None:
             self._handle.close()
         self._handle = open(self.path(segment), "ab")  # noqa: SIM115 (open while this process writes)
-        _fsync_directory(self.directory)
+        fsync_directory(self.directory)
 
     def append(self, upserts: Sequence[Product], deletes: Sequence[str]) -> Change:
         """Writes one change and fsyncs it; returns it once it is on disk. On any failure the segment is cut
@@ -204,11 +205,3 @@ class ChangeLog:
         if self._handle is not None:
             self._handle.close()
             self._handle = None
-
-
-def _fsync_directory(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

@@ -72,7 +72,7 @@ class IndexRoot:
             yield name, work
             _fsync_tree(work)
             os.replace(work, self.versions / name)
-            _fsync_dir(self.versions)
+            fsync_directory(self.versions)
             self.point_to(name)
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
@@ -87,7 +87,7 @@ class IndexRoot:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, self.path / POINTER)
-        _fsync_dir(self.path)
+        fsync_directory(self.path)
 
     def prune(self, keep: int) -> list[str]:
         """Deletes all but the newest `keep` versions, never the served one."""
@@ -101,7 +101,7 @@ class IndexRoot:
         return doomed
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_directory(path: Path) -> None:
     descriptor = os.open(path, os.O_RDONLY)
     try:
         os.fsync(descriptor)
@@ -114,4 +114,4 @@ def _fsync_tree(root: Path) -> None:
         for name in files:
             with open(os.path.join(directory, name), "rb") as handle:
                 os.fsync(handle.fileno())
-        _fsync_dir(Path(directory))
+        fsync_directory(Path(directory))

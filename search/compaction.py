@@ -9,19 +9,28 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from indexer import DirectoryWriter, Product, Source, WriteReport
-from indexer.changelog import Change
+from indexer.changelog import Change, ChangeLog
 from indexer.errors import JobError
 from indexer.manifest import Manifest
-
-if TYPE_CHECKING:
-    from search.live import LiveSearch
+from indexer.versions import IndexRoot
+from search.live_index import LiveIndex
 
 log = logging.getLogger(__name__)
 BUSY_RETRY = 10.0  # seconds before trying again when an indexing job holds the index
 FAILED_RETRY = 60.0
+
+
+class Folded(Protocol):
+    """What compaction reads of the service (search.live.LiveSearch): the index root, its log, the live index."""
+
+    root: IndexRoot
+    log: ChangeLog
+    index: LiveIndex
+
+    def roll_log(self) -> None: ...
 
 
 @dataclass
@@ -34,7 +43,7 @@ class Compactor:
     _since: float | None = field(default=None, init=False)  # when unfolded changes were first seen
     _retry_at: float = field(default=0.0, init=False)
 
-    def maybe(self, live: LiveSearch) -> WriteReport | None:
+    def maybe(self, live: Folded) -> WriteReport | None:
         snapshot = live.index.snapshot
         if snapshot.sequence <= snapshot.manifest.live_sequence:
             self._since = None
@@ -58,7 +67,7 @@ class Compactor:
         return report
 
 
-def compact(live: LiveSearch) -> WriteReport:
+def compact(live: Folded) -> WriteReport:
     """Writes the served version with every applied live change as a new version, and drops log segments that
     every kept version holds."""
     snapshot = live.index.snapshot
