@@ -105,3 +105,26 @@ def served(index: Path | str, *flags: str) -> Iterator[str]:
     """The URL of `serving(index, *flags)`."""
     with serving(index, *flags) as (url, _):
         yield url
+
+
+def assert_same_by_id(updated, rebuilt, queries: list[str]) -> None:
+    """An updated version (rows kept, appended, emptied) holds what a rebuild of its catalogue holds, by id: the
+    products, their vectors, every keyword match (scores within 10 %: BM25 counts replaced documents until their
+    segment merges, as Lucene does) and the dense leg's order."""
+    import numpy as np
+
+    from indexer import encoder_for
+
+    assert sorted(updated.products, key=lambda product: product.id) == rebuilt.products
+    assert updated.settings == rebuilt.settings
+    ids = sorted(rebuilt.row_of)
+    by_id = [version.dense.matrix()[[version.row_of[i] for i in ids]] for version in (updated, rebuilt)]
+    np.testing.assert_allclose(by_id[0], by_id[1], atol=1e-5)
+    encoder = encoder_for(rebuilt.manifest)
+    for query in queries:
+        keyword = [{v.rows[row].id: score for row, score in v.keyword.search(query, 400)} for v in (updated, rebuilt)]
+        assert keyword[0].keys() == keyword[1].keys(), query  # every match, and only those
+        np.testing.assert_allclose([keyword[0][i] for i in keyword[1]], list(keyword[1].values()), rtol=0.1)
+        vector = encoder.encode([query])[0]
+        dense = [[v.rows[row].id for row in v.dense.search(vector, 20)[1]] for v in (updated, rebuilt)]
+        assert dense[0] == dense[1], query

@@ -160,6 +160,8 @@ def test_health_metrics_and_openapi(server: LiveServer) -> None:
         "/api/search",
         "/api/suggest",
         "/api/products/{id}",
+        "/api/products",
+        "/api/tasks/{task}",
         "/api/events",
         "/api/beacon",
         "/healthz",
