@@ -15,7 +15,7 @@ from indexer.vocabulary import Vocabulary
 from models import Encoder
 from search.facets import Facets, count_facets
 from search.filters import FilterIndex
-from search.live_index import LiveFilters, Snapshot
+from search.live_index import Snapshot
 from search.retrievers import DenseRetriever, KeywordRetriever, Retriever
 from search.spelling import catalogue_words
 
@@ -97,8 +97,7 @@ class EmbeddedBackend:
 
     def live_products(self) -> list[Product]:
         """The products written live since the version (search.live_index), as they are now."""
-        filters = getattr(self.version, "filter_index", None)
-        return filters.products if isinstance(filters, LiveFilters) else []
+        return self.version.live_products if isinstance(self.version, Snapshot) else []
 
     def facets(self, ids: Sequence[str], category_prefix: tuple[str, ...]) -> Facets:
         return count_facets(self.products(ids).values(), category_prefix)

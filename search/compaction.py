@@ -5,11 +5,18 @@ See docs/design.md#compaction.
 
 from __future__ import annotations
 
+import json
 import logging
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
+
+import numpy as np
 
 from indexer import DirectoryWriter, Product, Source, WriteReport
 from indexer.changelog import Change, ChangeLog
@@ -19,6 +26,8 @@ from indexer.versions import IndexRoot
 from search.live_index import LiveIndex
 
 log = logging.getLogger(__name__)
+KNOWN = "known.npz"  # the vectors live changes embedded, handed to the child by content hash
+BUSY = 3  # the child's exit code when an indexing job holds the index
 BUSY_RETRY = 10.0  # seconds before trying again when an indexing job holds the index
 FAILED_RETRY = 60.0
 
@@ -43,7 +52,7 @@ class Compactor:
     _since: float | None = field(default=None, init=False)  # when unfolded changes were first seen
     _retry_at: float = field(default=0.0, init=False)
 
-    def maybe(self, live: Folded) -> WriteReport | None:
+    def maybe(self, live: Folded) -> FoldReport | None:
         snapshot = live.index.snapshot
         if snapshot.sequence <= snapshot.manifest.live_sequence:
             self._since = None
@@ -67,17 +76,32 @@ class Compactor:
         return report
 
 
-def compact(live: Folded) -> WriteReport:
-    """Writes the served version with every applied live change as a new version, and drops log segments that
-    every kept version holds."""
+def compact(live: Folded) -> FoldReport:
+    """Writes the served version with every applied live change as a new version, in a child process (the
+    service's searches keep this one's interpreter to themselves), and drops log segments every kept version holds."""
     snapshot = live.index.snapshot
     through, folded = snapshot.sequence, snapshot.manifest.live_sequence
     live.roll_log()  # the changes up to here end a segment, which can go once every kept version holds them
-    changes, _ = live.log.read(after=folded)
-    upserts, deletes = net_effect(change for change in changes if change.sequence <= through)
     started = time.perf_counter()
-    writer = DirectoryWriter(live.root.path)
-    report = writer.update(upserts, deletes, Source("live", sequence=through), known=snapshot.embedded())
+    with tempfile.TemporaryDirectory(prefix=".compaction-", dir=live.log.directory) as work:
+        known = Path(work) / KNOWN
+        embedded = snapshot.embedded()
+        np.savez(known, hashes=np.array(list(embedded), dtype=str), vectors=np.array(list(embedded.values())))
+        command = [
+            sys.executable,
+            "-m",
+            "search.compaction",
+            str(live.root.path),
+            str(folded),
+            str(through),
+            str(known),
+        ]
+        result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        lines = result.stderr.strip().splitlines() or [f"exit code {result.returncode}"]
+        error = JobError if result.returncode == BUSY else RuntimeError
+        raise error(f"compaction of live changes {folded + 1}..{through} failed: {lines[-1]}")
+    report = FoldReport(**json.loads(result.stdout.strip().splitlines()[-1]))
     log.info(
         "compacted live changes %d..%d into %s in %.1f s",
         folded + 1,
@@ -91,6 +115,24 @@ def compact(live: Folded) -> WriteReport:
     return report
 
 
+@dataclass(frozen=True)
+class FoldReport:
+    """What a compaction wrote: the new version and the changes it folded in (indexer.writes.WriteReport's)."""
+
+    version: str
+    products: int
+    changes: dict[str, int]
+
+
+def fold(root: Path, folded: int, through: int, known: Path) -> WriteReport:
+    """The child's work: the changes after `folded` up to `through`, as one update of the index at `root`."""
+    changes, _ = ChangeLog(root).read(after=folded)
+    upserts, deletes = net_effect(change for change in changes if change.sequence <= through)
+    with np.load(known) as stored:
+        vectors = dict(zip(stored["hashes"].tolist(), stored["vectors"], strict=True))
+    return DirectoryWriter(root).update(upserts, deletes, Source("live", sequence=through), known=vectors)
+
+
 def net_effect(changes: Iterable[Change]) -> tuple[list[Product], list[str]]:
     """The upserts and deletes that leave the same products as the changes in order: the last write per id wins."""
     latest: dict[str, Product | None] = {}
@@ -98,3 +140,22 @@ def net_effect(changes: Iterable[Change]) -> tuple[list[Product], list[str]]:
         latest.update((product_id, None) for product_id in change.deletes)
         latest.update((product.id, product) for product in change.upserts)
     return [p for p in latest.values() if p is not None], [key for key, p in latest.items() if p is None]
+
+
+def main(arguments: list[str]) -> int:
+    """`python -m search.compaction ROOT FOLDED THROUGH KNOWN.npz`: prints the report as JSON; exit 3: busy."""
+    from models.weights import library_defaults
+
+    library_defaults()
+    root, folded, through, known = Path(arguments[0]), int(arguments[1]), int(arguments[2]), Path(arguments[3])
+    try:
+        report = fold(root, folded, through, known)
+    except JobError as error:  # `index build` or `update` holds the index
+        print(error, file=sys.stderr)
+        return BUSY
+    print(json.dumps({"version": report.version, "products": report.products, "changes": report.changes}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 PipelineFactory = Callable[[IndexVersion | Snapshot, Encoder], SearchPipeline]
 RETRY_SECONDS = 60.0  # a version that failed to load is tried again this often, not every poll
 APPLY_POLL = 0.1  # seconds between looks at the log for changes another process wrote
+APPLY_GAP = 0.05  # seconds at least between two applies: a stream of writes is applied in batches
 Prepare = Callable[[Callable[[str], Product | None]], tuple[Sequence[Product], Sequence[str]]]
 
 
@@ -300,6 +301,7 @@ class LiveSearch:
             self._wake.clear()
             try:
                 self.apply()
+                self._stop.wait(APPLY_GAP)  # writes meanwhile are applied together next time
             except Exception:  # the changes stay logged and are tried again; searches go on
                 log.exception("live changes could not be applied; trying again")
                 self._stop.wait(1.0)

@@ -70,23 +70,50 @@ def _none() -> tuple[np.ndarray, np.ndarray]:
     return np.empty(0, np.float32), np.empty(0, np.int64)
 
 
-class LiveFilters:
-    """The version's filter postings for rows no change touched, and postings of the changed live rows."""
+MAX_LAYERS = 16  # filter layers a live index stacks before it folds them into one
 
-    def __init__(self, base: FilterIndex, size: int, changed: np.ndarray, products: Sequence[Product | None]) -> None:
-        self.base = base
-        self.size = size
-        self.changed = changed  # every row a change touched: its base posting is stale
-        self.alive = np.array([row for row in changed if products[row] is not None], dtype=np.int64)
-        self.products = [products[row] for row in self.alive]  # the live products, as they are now
-        self.overlay = FilterIndex(self.products)
+
+@dataclass(frozen=True)
+class FilterLayer:
+    """Postings of the rows one apply touched: each passes the filters as its product now does (a deleted one never)."""
+
+    touched: np.ndarray
+    alive: np.ndarray  # the touched rows that hold a product, as `index` numbers them
+    index: FilterIndex
+
+    @classmethod
+    def of(cls, touched: Iterable[int], rows: Sequence[Product | None]) -> FilterLayer:
+        touched = np.unique(np.fromiter(touched, dtype=np.int64))
+        alive = np.array([row for row in touched if rows[row] is not None], dtype=np.int64)
+        return cls(touched, alive, FilterIndex([rows[row] for row in alive]))
+
+
+@dataclass(frozen=True)
+class LiveFilters:
+    """The version's filter postings, overridden row by row by the layers of live changes, oldest first."""
+
+    base: FilterIndex
+    size: int
+    layers: tuple[FilterLayer, ...] = ()
+
+    def changed(self, touched: Sequence[int], rows: Sequence[Product | None]) -> LiveFilters:
+        """These filters after an apply that touched `touched` rows; past MAX_LAYERS, one layer of all of them."""
+        layers = (*self.layers, FilterLayer.of(touched, rows))
+        if len(layers) > MAX_LAYERS:
+            layers = (FilterLayer.of(np.concatenate([layer.touched for layer in layers]), rows),)
+        return LiveFilters(self.base, len(rows), layers)
+
+    def touched(self) -> np.ndarray:
+        """Every row a live change touched, once."""
+        return np.unique(np.concatenate([layer.touched for layer in self.layers])) if self.layers else _none()[1]
 
     def mask(self, filters: Filters) -> np.ndarray:
         mask = np.zeros(self.size, dtype=bool)
         mask[: self.base.size] = self.base.mask(filters)
-        mask[self.changed] = False
-        if len(self.alive):
-            mask[self.alive[self.overlay.mask(filters)]] = True
+        for layer in self.layers:
+            mask[layer.touched] = False
+            if len(layer.alive):
+                mask[layer.alive[layer.index.mask(filters)]] = True
         return mask
 
 
@@ -100,10 +127,10 @@ class Snapshot:
     row_of: dict[str, int]
     keyword: KeywordIndex
     dense: LiveDense | DenseIndex
-    filter_index: LiveFilters | FilterIndex
+    filter_index: LiveFilters
     words: Counter[str]
     vocabulary: Vocabulary
-    changed: int = 0  # products changed since the version: what a compaction would fold in
+    changed: int = 0  # rows changes touched since the version (twice if twice): what a compaction would fold in
 
     @property
     def manifest(self) -> Manifest:
@@ -112,6 +139,11 @@ class Snapshot:
     @cached_property
     def products(self) -> list[Product]:
         return [product for product in self.rows if product is not None]
+
+    @cached_property
+    def live_products(self) -> list[Product]:
+        """The products live changes wrote since the version, as they are now."""
+        return [self.rows[row] for row in self.filter_index.touched() if self.rows[row] is not None]
 
     def embedded(self) -> dict[str, np.ndarray]:
         """The vectors live changes embedded, by content hash: compaction folds them in without embedding again."""
@@ -148,9 +180,7 @@ class LiveIndex:
         self._extra = np.empty((0, version.dense.dimension), dtype=np.float32)
         self._extra_count = 0
         self._dead = np.array([product is None for product in self._products], dtype=bool)
-        self._changed: set[int] = set()
         self._keyword: KeywordCopy | None = None
-        self._base_filters = FilterIndex(version.rows)
         words = catalogue_words(version.products)
         self.snapshot = Snapshot(
             version,
@@ -159,7 +189,7 @@ class LiveIndex:
             version.row_of,
             version.keyword,
             version.dense,
-            self._base_filters,
+            LiveFilters(FilterIndex(version.rows), len(version.rows)),
             words,
             version.vocabulary,
         )
@@ -205,8 +235,8 @@ class LiveIndex:
         self._dead = np.concatenate([self._dead, np.zeros(len(changed.rows) - len(self._dead), dtype=bool)])
         for row in changed.touched:
             self._dead[row] = changed.rows[row] is None
-            self._changed.add(row)
-        return self._snapshot(keyword, [product for product in latest.values() if product is not None], sequence)
+        written = [product for product in latest.values() if product is not None]
+        return self._snapshot(keyword, changed.touched, written, sequence)
 
     def _append(self, vectors: np.ndarray) -> None:
         """The vectors of the new rows at the end."""
@@ -218,27 +248,21 @@ class LiveIndex:
         self._extra[self._extra_count : needed] = vectors
         self._extra_count = needed
 
-    def _snapshot(self, keyword: KeywordIndex, written: list[Product], sequence: int) -> Snapshot:
+    def _snapshot(self, keyword: KeywordIndex, touched: list[int], written: list[Product], sequence: int) -> Snapshot:
         previous = self.snapshot
-        products = self._products  # a new list at every change (change_rows): this snapshot's own
-        words = previous.words.copy()
-        words.update(word for word, _ in catalogue_words(written).items() if word not in words)
-        vocabulary = _merged(self.version.vocabulary, [products[row] for row in self._changed if products[row]])
+        words = previous.words
+        new_words = [word for word in catalogue_words(written) if word not in words]
+        if new_words:  # a copy only when the catalogue has new words: the speller learns them
+            words = words.copy()
+            words.update(new_words)
+        vocabulary = _merged(previous.vocabulary, written)
         if vocabulary == previous.vocabulary:
             vocabulary = previous.vocabulary  # the same object: query understanding is not built again
-        changed = np.array(sorted(self._changed), dtype=np.int64)
         dense = LiveDense(self.version.dense, self._extra[: self._extra_count], self._dead.copy())
+        filters = previous.filter_index.changed(touched, self._products)
+        changed = previous.changed + len(touched)
         return Snapshot(
-            self.version,
-            sequence,
-            products,
-            self._row_of,
-            keyword,
-            dense,
-            LiveFilters(self._base_filters, len(products), changed, products),
-            words,
-            vocabulary,
-            len(changed),
+            self.version, sequence, self._products, self._row_of, keyword, dense, filters, words, vocabulary, changed
         )
 
 
