@@ -5,6 +5,7 @@ See docs/design.md#searching-elasticsearch.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
@@ -69,10 +70,12 @@ class ElasticBackend:
         with reachable(config):
             self._served = self._read(require_served(self.client, alias))
         self._checked = time.monotonic()
+        self.sequence = 0  # the last write this service made through the alias (search.live.FixedSearch)
+        self._written: dict[str, Product | None] = {}
         self.encoder_of(self._served)  # a mismatched encoder stops start-up, not the first query
         self._vocabulary: Vocabulary | None = None
         self._vocabulary_stamp: tuple[Any, ...] = ()
-        self._vocabulary_checked = 0.0
+        self._vocabulary_checked = -math.inf
         self.keyword = ElasticKeyword(self)
         self.dense = ElasticDense(self)
 
@@ -180,6 +183,18 @@ class ElasticBackend:
             _values(found["brand"]),
             price_buckets([bucket["doc_count"] for bucket in found["price"]["buckets"]]),
         )
+
+    def wrote(self, upserts: Sequence[Product], deletes: Sequence[str], sequence: int) -> None:
+        """Takes note of a write this service made: suggestions offer its products at once, and the vocabulary is
+        read again at the next query."""
+        self._written.update((product_id, None) for product_id in deletes)
+        self._written.update((product.id, product) for product in upserts)
+        self.sequence = sequence
+        self._vocabulary_checked = -math.inf
+
+    def live_products(self) -> list[Product]:
+        """The products this service wrote through the alias since it started, as they are now."""
+        return [product for product in self._written.values() if product is not None]
 
     @property
     def vocabulary(self) -> Vocabulary:

@@ -93,6 +93,7 @@ class FixedSearch:
             upserts, deletes = prepare(self.latest)
             self._last = sequence = max(time.time_ns() // 1000, self._last + 1)
             self._writer.update(upserts, deletes, Source("live", sequence=sequence))
+            self.pipeline.backend.wrote(upserts, deletes, sequence)
         self.tasks.applied_through(sequence)
         return Change(sequence, tuple(upserts), tuple(deletes))
 

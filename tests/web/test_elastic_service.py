@@ -182,11 +182,14 @@ def test_writes_over_http_go_through_the_alias_and_are_searchable_at_once(
     auth = {"Authorization": f"Bearer {token}"}
     try:
         assert requests.get(live.url + "/healthz", timeout=10).json()["writes"] == "on"
-        record = {"title": "Fennowick cedar plant stand", "price": 31.0}
+        record = {"title": "Fennowick cedar plant stand", "brand": "Fennowick", "price": 31.0}
         put = requests.put(live.url + "/api/products/E-1", json=record, headers=auth, timeout=30)
         assert put.status_code == 202 and put.json()["status"] == "enqueued"
-        hits = requests.get(live.url + "/api/search", params={"q": "fennowick", "mode": "bm25"}, timeout=30).json()
-        assert [hit["id"] for hit in hits["hits"]] == ["E-1"]  # refreshed before the 202
+        hits = requests.get(live.url + "/api/search", params={"q": "fennowick stand", "mode": "bm25"}, timeout=30)
+        assert [hit["id"] for hit in hits.json()["hits"]] == ["E-1"]  # refreshed before the 202
+        assert ("brand", "fennowick") in [(span["kind"], span["text"]) for span in hits.json()["understood"]]
+        typed = requests.get(live.url + "/api/suggest", params={"q": "fennow"}, timeout=30).json()["suggestions"]
+        assert {"text": "Fennowick", "kind": "brand"} in typed
         patched = requests.patch(live.url + "/api/products/E-1?wait=true", json={"price": 12.0}, headers=auth)
         assert patched.status_code == 200 and requests.get(live.url + "/api/products/E-1").json()["price"] == 12.0
         task = requests.get(f"{live.url}/api/tasks/{patched.json()['task']}", headers=auth, timeout=10).json()
