@@ -66,13 +66,26 @@ class Position:
     offset: int = 0
 
 
+class LogCut(IndexerError):
+    """The log is shorter than where a reader had read to: a write that failed was cut off after it was read."""
+
+
 class ChangeLog:
     """The segments of ROOT/live, read by every process that serves the index and appended to by one writer."""
 
     def __init__(self, root: Path) -> None:
         self.directory = Path(root) / DIRECTORY
-        self.last = 0  # the last sequence number written or read
-        self._handle = None  # the open segment of the writer
+        self.seen = 0  # the last sequence number read
+        self.appended = 0  # the writer's: the last sequence number on disk (fsync'd)
+        self._fd: int | None = None  # the writer's open segment, unbuffered: a failed write leaves nothing behind
+        self._segment = 0
+        self._size = 0  # bytes of the open segment that are on disk
+        self._broken = ""  # why the writer takes no more writes (a failed write could not be cut off)
+
+    @property
+    def last(self) -> int:
+        """The last sequence number this process knows is in the log."""
+        return max(self.seen, self.appended)
 
     def segments(self) -> list[int]:
         if not self.directory.is_dir():
@@ -86,25 +99,31 @@ class ChangeLog:
 
     def read(self, after: int = 0, position: Position = Position()) -> tuple[list[Change], Position]:
         """The whole records past `position` with a sequence above `after`, and where reading stopped. A torn
-        or damaged record ends the reading: the writer drops it when it opens the log (`open_for_writing`)."""
+        or damaged record ends the reading; in the writer, so does the end of what is fsync'd. LogCut: see it."""
         changes: list[Change] = []
+        seen = self.seen
         for segment in self.segments():
             if segment < position.segment:
                 continue
             offset = position.offset if segment == position.segment else 0
-            self.last = max(self.last, segment - 1)  # its name: the sequence after the last of dropped segments
-            for change, end in self._records(segment, offset):
-                offset = end
+            seen = max(seen, segment - 1)  # its name: the sequence after the last of dropped segments
+            end = self._size if self._fd is not None and segment == self._segment else None
+            for change, at in self._records(segment, offset, end):
+                offset = at
                 if change.sequence > after:
                     changes.append(change)
-                self.last = max(self.last, change.sequence)
+                seen = max(seen, change.sequence)
             position = Position(segment, offset)
+        self.seen = seen
         return changes, position
 
-    def _records(self, segment: int, offset: int) -> Iterator[tuple[Change, int]]:
+    def _records(self, segment: int, offset: int, end: int | None) -> Iterator[tuple[Change, int]]:
         with open(self.path(segment), "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if offset > size:
+                raise LogCut(f"{self.path(segment)} is {size} bytes, shorter than the {offset} read: a write was cut")
             handle.seek(offset)
-            data = handle.read()
+            data = handle.read() if end is None else handle.read(max(end - offset, 0))
         at = 0
         while at + FRAME.size <= len(data):
             length, checksum = FRAME.unpack_from(data, at)
@@ -114,16 +133,16 @@ class ChangeLog:
             try:
                 change = Change.from_bytes(payload)
             except (ValueError, KeyError, TypeError) as error:
-                log.error(
-                    "%s at byte %d holds a record that is not a change (%s)", self.path(segment), offset + at, error
-                )
+                where = f"{self.path(segment)} at byte {offset + at}"
+                log.error("%s holds a record that is not a change (%s)", where, error)
                 return
             at += FRAME.size + length
             yield change, offset + at
 
-    def open_for_writing(self) -> list[Change]:
+    def open_for_writing(self, floor: int = 0) -> list[Change]:
         """Opens the newest segment for appending, after dropping a torn tail (logged), and returns every whole
-        change the log holds. Only the process holding the live writer lock may call it."""
+        change the log holds; numbering goes on above `floor` (the versions' live_sequence) too. Only the process
+        holding the live writer lock may call it."""
         self.directory.mkdir(parents=True, exist_ok=True)
         changes, position = self.read()
         if position.segment:
@@ -135,61 +154,74 @@ class ChangeLog:
                     "it was never acknowledged",
                     path,
                     size - position.offset,
-                    self.last,
+                    self.seen,
                 )
                 with open(path, "r+b") as handle:
                     handle.truncate(position.offset)
                     os.fsync(handle.fileno())
-        self._open_segment(position.segment or self.last + 1)
+        self.appended = max(self.seen, floor)
+        self._open_segment(position.segment if position.segment and self.appended == self.seen else self.appended + 1)
         return changes
 
     def _open_segment(self, segment: int) -> None:
-        if self._handle is not None:
-            self._handle.close()
-        self._handle = open(self.path(segment), "ab")  # noqa: SIM115 (open while this process writes)
+        fd = os.open(self.path(segment), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         fsync_directory(self.directory)
+        if self._fd is not None:
+            os.close(self._fd)
+        self._fd, self._segment, self._size = fd, segment, os.fstat(fd).st_size
 
     def append(self, upserts: Sequence[Product], deletes: Sequence[str]) -> Change:
         """Writes one change and fsyncs it; returns it once it is on disk. On any failure the segment is cut
         back to where it was, and LogFull says what failed: nothing of the write is kept."""
-        if self._handle is None:
+        if self._fd is None:
             raise IndexerError("the change log is not open for writing; call open_for_writing first")
+        if self._broken:
+            raise LogFull(self._broken)
         at = datetime.now(UTC).isoformat(timespec="milliseconds")
-        change = Change(self.last + 1, tuple(upserts), tuple(deletes), at)
+        change = Change(self.appended + 1, tuple(upserts), tuple(deletes), at)
         payload = change.to_bytes()
-        handle = self._handle
-        start = handle.tell()
+        frame = FRAME.pack(len(payload), zlib.crc32(payload)) + payload
         try:
-            handle.write(FRAME.pack(len(payload), zlib.crc32(payload)) + payload)
-            handle.flush()
-            os.fsync(handle.fileno())
+            written = 0
+            while written < len(frame):  # a full disk may take part of it
+                written += os.write(self._fd, frame[written:])
+            os.fsync(self._fd)
         except OSError as error:
-            self._cut(start)
+            self._cut()
+            self._roll_quietly()  # a reader that read past the cut sees its segment shrink (LogCut) and reloads
             raise LogFull(
-                f"the write was not stored: {error.strerror or error} ({self.directory}); free space "
-                "or fix the permissions, then send it again"
+                f"the write was not stored: {error.strerror or error} ({self.directory}); free space or fix the "
+                "permissions, then send it again"
             ) from None
-        self.last = change.sequence
-        if handle.tell() > SEGMENT_BYTES:
-            self._open_segment(self.last + 1)
+        self._size += len(frame)
+        self.appended = change.sequence
+        if self._size > SEGMENT_BYTES:
+            self._roll_quietly()
         return change
 
-    def _cut(self, size: int) -> None:
-        """Cuts the open segment back to `size` bytes after a failed append (a partial record would be torn)."""
-        handle = self._handle
+    def _cut(self) -> None:
+        """Cuts the open segment back to its last whole record after a failed append; if even that fails, the
+        writer takes no more writes (a restart drops the torn tail) rather than write after a torn record."""
         try:
-            handle.truncate(size)
-            handle.seek(size)
-            os.fsync(handle.fileno())
-        except OSError as error:  # then the tail is torn on disk, and dropped when the log is next opened
-            log.error("could not cut %s back after a failed write: %s", handle.name, error)
-        handle.close()
-        self._handle = open(handle.name, "ab")  # noqa: SIM115
+            os.ftruncate(self._fd, self._size)
+            os.fsync(self._fd)
+        except OSError as error:
+            self._broken = (
+                f"a failed write could not be cut off {self.path(self._segment)} ({error.strerror or error}); "
+                "writes are off until the service is restarted"
+            )
+            log.error("%s", self._broken)
 
     def roll(self) -> None:
         """Starts a new segment, so the changes up to now can be dropped once folded into kept versions."""
-        if self._handle is not None and self._handle.tell() > 0:
-            self._open_segment(self.last + 1)
+        if self._fd is not None and self._size > 0:
+            self._open_segment(self.appended + 1)
+
+    def _roll_quietly(self) -> None:
+        try:
+            self.roll()
+        except OSError as error:  # the write is stored: the segment grows on, and is rolled at the next chance
+            log.warning("could not start a new log segment (%s); the current one goes on", error)
 
     def drop_through(self, sequence: int) -> list[Path]:
         """Deletes the segments whose every change is at or below `sequence` (folded into every kept version)."""
@@ -202,6 +234,6 @@ class ChangeLog:
         return dropped
 
     def close(self) -> None:
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None

@@ -308,14 +308,14 @@ class ElasticWriter:
             vectors, changes["embedded"] = reuse_vectors(writes, kept, encoder, batch_size, progress)
             lock.check()
             # live writes carry their sequence as the documents' external version: a write that arrives late
-            # never replaces a later one (Elasticsearch answers 409 for it, which is what it should do)
+            # never replaces a later one (Elasticsearch answers 409 for it, and the caller hears of it)
             version = {} if source.sequence is None else {"version": source.sequence, "version_type": "external"}
             analysis = analysis_of(index_meta(client, index))
-            write_documents(client, index, writes, vectors, analysis, progress, version)
+            superseded = write_documents(client, index, writes, vectors, analysis, progress, version)
             deleted = [product_id for product_id in deletes if product_id in stored]
             lock.check()
             removals = ({"_op_type": "delete", "_index": index, "_id": i, **version} for i in deleted)
-            _bulk(client, removals, len(deleted), False, superseded_ok=bool(version))
+            superseded += _bulk(client, removals, len(deleted), False, superseded_ok=bool(version))
             client.indices.refresh(index=index)
             count = client.count(index=index)["count"]
             meta = {
@@ -325,6 +325,8 @@ class ElasticWriter:
                 "products": count,
             }
             client.indices.put_mapping(index=index, meta=meta)
+        if superseded:
+            raise Superseded(superseded)
         return WriteReport(index, count, changes, elapsed(started), unknown_deletes=unknown)
 
     def switch(self, version: str) -> WriteReport:
@@ -414,7 +416,8 @@ def write_documents(
     analysis: English | Chinese,
     progress: bool,
     version: dict[str, Any] | None = None,
-) -> None:
+) -> list[str]:
+    """Indexes the documents and refreshes; returns the ids a later version of which is stored (see _bulk)."""
     actions = (
         {
             "_op_type": "index",
@@ -425,18 +428,19 @@ def write_documents(
         }
         for product, vector in zip(products, vectors, strict=True)
     )
-    _bulk(client, actions, len(products), progress, superseded_ok=bool(version))
+    superseded = _bulk(client, actions, len(products), progress, superseded_ok=bool(version))
     client.indices.refresh(index=index)
+    return superseded
 
 
 def _bulk(
     client: Elasticsearch, actions: Iterator[dict[str, Any]], total: int, progress: bool, superseded_ok: bool = False
-) -> None:
+) -> list[str]:
     """Bulk writes with retries and backoff on rejections; item errors are collected and raised together, except
-    (with `superseded_ok`) an external version below the stored one: a later write is there already."""
+    (with `superseded_ok`) an external version below the stored one, whose ids are returned."""
     if not total:
-        return
-    errors = []
+        return []
+    errors, superseded = [], []
     bar = progress_bar(total=total, desc="writing", unit="doc", disable=not progress)
     for ok, item in helpers.streaming_bulk(
         client.options(request_timeout=BULK_TIMEOUT),
@@ -449,7 +453,10 @@ def _bulk(
         raise_on_exception=True,
     ):
         bar.update(1)
-        if not ok and not (superseded_ok and next(iter(item.values())).get("status") == 409):
+        result = next(iter(item.values()))
+        if not ok and superseded_ok and result.get("status") == 409:
+            superseded.append(result.get("_id"))
+        elif not ok:
             errors.append(item)
     bar.close()
     if errors:
@@ -457,6 +464,19 @@ def _bulk(
         raise JobError(
             f"Elasticsearch rejected {len(errors)} of {total} documents; the first: {first.get('_id')}: "
             f"{first.get('error')}"
+        )
+    return superseded
+
+
+class Superseded(JobError):
+    """A live write some of whose products a later write (a higher external version) had already replaced."""
+
+    def __init__(self, ids: list[str]) -> None:
+        self.ids = ids
+        listed = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+        super().__init__(
+            f"not written: a later write of {listed} is stored already (its clock ran ahead of this service's?); "
+            "the rest of the write was stored"
         )
 
 

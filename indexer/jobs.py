@@ -15,7 +15,7 @@ import numpy as np
 
 from indexer.checksums import version_checksums
 from indexer.dense import DenseIndex
-from indexer.errors import IndexFormatError, IndexNotFoundError
+from indexer.errors import IndexFormatError, IndexNotFoundError, JobError
 from indexer.keyword import DIRECTORY as KEYWORD_DIRECTORY
 from indexer.keyword import KeywordCopy, KeywordIndex
 from indexer.manifest import Manifest
@@ -88,13 +88,17 @@ class DirectoryWriter:
         source: Source = LIVE,
         progress: bool = False,
         known: Mapping[str, np.ndarray] | None = None,
+        parent: str | None = None,
     ) -> WriteReport:
-        """See Writer.update; `known`: vectors already embedded, by content hash (live writes' compaction)."""
+        """See Writer.update; `known`: vectors already embedded, by content hash, and `parent`: the version the
+        update must be made on, else JobError (both for live writes' compaction)."""
         started = time.perf_counter()
         deletes = check_delta(upserts, deletes)
         self.root.current_name()  # no index here: refused before the lock makes its folders
         with self.root.writing():
             previous = open_version(self.root.current())
+            if parent is not None and previous.manifest.version != parent:
+                raise JobError(f"{previous.manifest.version} is the index's version now, not {parent}; try again")
             by_id = {product.id: product for product in previous.products}
             changes, unknown = apply_delta(by_id, upserts, deletes)
             folds = source.sequence is not None and source.sequence > previous.manifest.live_sequence

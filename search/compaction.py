@@ -92,6 +92,7 @@ def compact(live: Folded) -> FoldReport:
             "-m",
             "search.compaction",
             str(live.root.path),
+            snapshot.manifest.version,
             str(folded),
             str(through),
             str(known),
@@ -124,13 +125,15 @@ class FoldReport:
     changes: dict[str, int]
 
 
-def fold(root: Path, folded: int, through: int, known: Path) -> WriteReport:
-    """The child's work: the changes after `folded` up to `through`, as one update of the index at `root`."""
+def fold(root: Path, parent: str, folded: int, through: int, known: Path) -> WriteReport:
+    """The child's work: the changes after `folded` up to `through`, as one update of `parent`, the served version
+    whose live_sequence `folded` is (JobError if another is current by now)."""
     changes, _ = ChangeLog(root).read(after=folded)
     upserts, deletes = net_effect(change for change in changes if change.sequence <= through)
     with np.load(known) as stored:
         vectors = dict(zip(stored["hashes"].tolist(), stored["vectors"], strict=True))
-    return DirectoryWriter(root).update(upserts, deletes, Source("live", sequence=through), known=vectors)
+    source = Source("live", sequence=through)
+    return DirectoryWriter(root).update(upserts, deletes, source, known=vectors, parent=parent)
 
 
 def net_effect(changes: Iterable[Change]) -> tuple[list[Product], list[str]]:
@@ -143,13 +146,13 @@ def net_effect(changes: Iterable[Change]) -> tuple[list[Product], list[str]]:
 
 
 def main(arguments: list[str]) -> int:
-    """`python -m search.compaction ROOT FOLDED THROUGH KNOWN.npz`: prints the report as JSON; exit 3: busy."""
+    """`python -m search.compaction ROOT PARENT FOLDED THROUGH KNOWN.npz`: prints the report as JSON; 3: busy."""
     from models.weights import library_defaults
 
     library_defaults()
-    root, folded, through, known = Path(arguments[0]), int(arguments[1]), int(arguments[2]), Path(arguments[3])
+    root, parent, known = Path(arguments[0]), arguments[1], Path(arguments[4])
     try:
-        report = fold(root, folded, through, known)
+        report = fold(root, parent, int(arguments[2]), int(arguments[3]), known)
     except JobError as error:  # `index build` or `update` holds the index
         print(error, file=sys.stderr)
         return BUSY

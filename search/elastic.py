@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any, NamedTuple, TypeVar
 
@@ -38,6 +39,7 @@ KEYWORD_FIELDS = [f"{name}^{fields.TITLE_BOOST:g}" if name == fields.TITLE else 
 LABEL_SECONDS = 1.0  # how long the physical index behind the alias is taken as known
 REFUSAL_SECONDS = 30.0  # how long an encoder that could not be loaded is not tried again
 KEPT_ENCODERS = 3  # loaded encoders kept for a switch back, the longest loaded dropped first
+MAX_WRITTEN = 10_000  # products written through this service that suggestions offer at once
 VOCABULARY_SECONDS = 30.0  # how often the vocabulary is checked for a build or an update
 VOCABULARY_TERMS = 20_000  # brands, category paths and attribute values read, each
 
@@ -71,7 +73,7 @@ class ElasticBackend:
             self._served = self._read(require_served(self.client, alias))
         self._checked = time.monotonic()
         self.sequence = 0  # the last write this service made through the alias (search.live.FixedSearch)
-        self._written: dict[str, Product | None] = {}
+        self._written: OrderedDict[str, Product | None] = OrderedDict()  # the last MAX_WRITTEN, oldest first
         self.encoder_of(self._served)  # a mismatched encoder stops start-up, not the first query
         self._vocabulary: Vocabulary | None = None
         self._vocabulary_stamp: tuple[Any, ...] = ()
@@ -187,8 +189,11 @@ class ElasticBackend:
     def wrote(self, upserts: Sequence[Product], deletes: Sequence[str], sequence: int) -> None:
         """Takes note of a write this service made: suggestions offer its products at once, and the vocabulary is
         read again at the next query."""
-        self._written.update((product_id, None) for product_id in deletes)
-        self._written.update((product.id, product) for product in upserts)
+        for product_id, product in [*((i, None) for i in deletes), *((p.id, p) for p in upserts)]:
+            self._written[product_id] = product
+            self._written.move_to_end(product_id)
+        while len(self._written) > MAX_WRITTEN:  # older ones are in the cluster; suggestions forget them
+            self._written.popitem(last=False)
         self.sequence = sequence
         self._vocabulary_checked = -math.inf
 

@@ -9,13 +9,15 @@ import itertools
 import logging
 import os
 import shutil
+import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from indexer import IndexVersion, Product, Source, Writer, encoder_for
-from indexer.changelog import DIRECTORY, Change, ChangeLog, Position
+from indexer.changelog import DIRECTORY, Change, ChangeLog, LogCut, Position
+from indexer.elastic import Superseded
 from indexer.errors import IndexerError
 from indexer.manifest import Manifest
 from indexer.reader import open_version
@@ -37,14 +39,15 @@ Prepare = Callable[[Callable[[str], Product | None]], tuple[Sequence[Product], S
 
 
 def workspace(root: Path, version: str) -> Path:
-    """A folder of this process for a version's writable keyword copy; those of processes gone are removed."""
-    work = root / DIRECTORY / "work"
+    """A folder of this process for a version's writable keyword copy, named HOST.PID.VERSION.N; those of gone
+    processes of this host are removed (another host's are left to it)."""
+    work, host = root / DIRECTORY / "work", socket.gethostname()
     if work.is_dir():
         for entry in work.iterdir():
-            pid = entry.name.split("-", 1)[0]
-            if pid.isdigit() and not _alive(int(pid)):
+            owner, _, pid = entry.name.rsplit(".", 2)[0].rpartition(".")
+            if owner == host and pid.isdigit() and not _alive(int(pid)):
                 shutil.rmtree(entry, ignore_errors=True)
-    return work / f"{os.getpid()}-{version}-{next(_serial)}"
+    return work / f"{host}.{os.getpid()}.{version}.{next(_serial)}"
 
 
 def _alive(pid: int) -> bool:
@@ -92,10 +95,18 @@ class FixedSearch:
         with self._writing:
             upserts, deletes = prepare(self.latest)
             self._last = sequence = max(time.time_ns() // 1000, self._last + 1)
-            self._writer.update(upserts, deletes, Source("live", sequence=sequence))
-            self.pipeline.backend.wrote(upserts, deletes, sequence)
-        self.tasks.applied_through(sequence)
+            try:
+                self._writer.update(upserts, deletes, Source("live", sequence=sequence))
+            except Superseded as superseded:  # the rest was written: searches and tasks say so
+                kept = set(superseded.ids)
+                self._wrote([p for p in upserts if p.id not in kept], [i for i in deletes if i not in kept], sequence)
+                raise
+            self._wrote(upserts, deletes, sequence)
         return Change(sequence, tuple(upserts), tuple(deletes))
+
+    def _wrote(self, upserts: Sequence[Product], deletes: Sequence[str], sequence: int) -> None:
+        self.pipeline.backend.wrote(upserts, deletes, sequence)
+        self.tasks.issued(sequence)
 
     def wait(self, sequence: int, timeout: float) -> bool:
         return self.tasks.wait(sequence, timeout)
@@ -126,7 +137,9 @@ class LiveSearch:
         self.tasks = Tasks()
         self.lock = WriterLock(self.root.path) if writes else None
         if self.lock is not None and self.lock.acquire():
-            self.log.open_for_writing()  # drops a torn tail before anything reads the log
+            # drops a torn tail before anything reads the log; numbering goes on above what versions hold
+            kept = [Manifest.read(self.root.versions / name).live_sequence for name in self.root.names()]
+            self.log.open_for_writing(floor=max(kept, default=0))
         self.compactor = compactor or Compactor()
         self.manifest: Manifest | None = None
         self.problem: str | None = None  # why CURRENT is not what is served, while it is not
@@ -161,9 +174,13 @@ class LiveSearch:
         )
         encoder = previous.encoder if same_encoder else encoder_for(manifest)
         index = LiveIndex(version, encoder, workspace(self.root.path, name))
-        changes, position = self.log.read(after=index.sequence)
-        index.apply(changes)
-        pipeline = self.factory(index.snapshot, encoder)
+        try:
+            changes, position = self.log.read(after=index.sequence)
+            index.apply(changes)
+            pipeline = self.factory(index.snapshot, encoder)
+        except BaseException:
+            index.close()
+            raise
         self.manifest = manifest
         return index, position, pipeline
 
@@ -171,9 +188,13 @@ class LiveSearch:
         """Loads `name` (slow, while the old version is served and takes changes), then catches it up and swaps."""
         index, position, pipeline = self._load(name, self.pipeline)
         with self._applying:
-            changes, position = self.log.read(after=index.sequence, position=position)
-            if changes:
-                pipeline = pipeline.over(EmbeddedBackend(index.apply(changes), pipeline.encoder))
+            try:
+                changes, position = self.log.read(after=index.sequence, position=position)
+                if changes:
+                    pipeline = pipeline.over(EmbeddedBackend(index.apply(changes), pipeline.encoder))
+            except BaseException:
+                index.close()
+                raise
             replaced = self.index
             self.index, self._position, self.pipeline = index, position, pipeline
             self.tasks.applied_through(index.sequence)
@@ -303,6 +324,9 @@ class LiveSearch:
             try:
                 self.apply()
                 self._stop.wait(APPLY_GAP)  # writes meanwhile are applied together next time
+            except LogCut as cut:  # this process applied a write that failed and was cut off: start again
+                log.warning("%s; loading the served version again", cut)
+                self._serve(self.version)
             except Exception:  # the changes stay logged and are tried again; searches go on
                 log.exception("live changes could not be applied; trying again")
                 self._stop.wait(1.0)

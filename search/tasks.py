@@ -10,6 +10,7 @@ import json
 import os
 import socket
 import threading
+from collections import deque
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
@@ -18,6 +19,7 @@ from indexer.changelog import DIRECTORY
 from indexer.errors import JobError
 
 LOCK_FILE = "writer.lock"
+MAX_ISSUED = 100_000  # the tasks an Elasticsearch-backed service remembers
 
 
 class WritesRefused(JobError):
@@ -30,6 +32,7 @@ class Tasks:
     def __init__(self) -> None:
         self._applied = 0
         self._changed = threading.Condition()
+        self._issued: deque[int] | None = None  # writes applied as they were made (Elasticsearch), newest last
 
     @property
     def applied(self) -> int:
@@ -44,8 +47,17 @@ class Tasks:
         with self._changed:
             return self._changed.wait_for(lambda: self._applied >= sequence, timeout)
 
+    def issued(self, sequence: int) -> None:
+        """A write applied as it was made: its sequence is a task, the numbers between are not."""
+        if self._issued is None:
+            self._issued = deque(maxlen=MAX_ISSUED)
+        self._issued.append(sequence)
+        self.applied_through(sequence)
+
     def status(self, sequence: int, logged: int) -> str | None:
         """applied, enqueued (on disk, not yet searchable here), or None: no such write."""
+        if self._issued is not None:
+            return "applied" if sequence in self._issued else None
         if 0 < sequence <= self._applied:
             return "applied"
         if 0 < sequence <= logged:

@@ -97,7 +97,8 @@ class ServerLimits:
     connections: int = 1000
     idle_timeout: float = 15.0  # seconds a connection may send and receive nothing, mid-request or between requests
     header_bytes: int = 64 * 1024  # request line and headers: every bounded parameter at its longest fits; else 431
-    body_bytes: int = 32 * 1024 * 1024  # a batch of products (web.documents); every other route takes 1 MiB
+    body_bytes: int = 1024 * 1024  # POST /api/events: 1,000 events with every field at its longest fit; 413 beyond
+    write_body_bytes: int = 32 * 1024 * 1024  # with writes on: a batch of products (web.documents), nothing else
     retry_after: int = 1  # seconds a client refused at the limit is asked to wait
 
     def waitress(self) -> dict[str, Any]:

@@ -14,15 +14,17 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from indexer.changelog import Change, LogFull
+from indexer.elastic import Superseded
 from indexer.errors import JobError
 from indexer.products import Product, RecordError, validate_record
 from search.tasks import WritesRefused
+from web.config import ServerLimits
 
 documents = Blueprint("documents", __name__)
 
 TOKEN_VARIABLE = "PRODSEARCH_ADMIN_TOKEN"
 MAX_BATCH = 10_000  # products in one POST /api/products
-MAX_BATCH_BYTES = 32 * 1024 * 1024
+MAX_BATCH_BYTES = ServerLimits.write_body_bytes
 WAIT_SECONDS = 10.0  # ?wait=true waits this long for the write to be searchable
 NDJSON = "application/x-ndjson"
 
@@ -44,6 +46,11 @@ def refused(error: Refused) -> tuple[Response, int, dict[str, str]]:
 @documents.errorhandler(WritesRefused)
 def not_the_writer(error: WritesRefused) -> tuple[Response, int]:
     return jsonify(error="not the writer", detail=str(error)), 409
+
+
+@documents.errorhandler(Superseded)
+def superseded(error: Superseded) -> tuple[Response, int]:
+    return jsonify(error="conflict", detail=str(error)), 409
 
 
 @documents.errorhandler(JobError)

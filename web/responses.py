@@ -12,10 +12,11 @@ from werkzeug.routing import RequestRedirect
 from indexer.elastic import ElasticConfig
 from indexer.errors import ClusterUnavailable, IndexFormatError
 from models.errors import ModelError
+from web.config import ServerLimits
 from web.page import PAGE_POLICY
 
 log = logging.getLogger("web")
-BODY_BYTES = 1024 * 1024
+BODY_BYTES = ServerLimits.body_bytes
 
 
 def init_app(app: Flask) -> None:

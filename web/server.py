@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from waitress.channel import HTTPChannel
@@ -20,6 +21,8 @@ def make_server(app: Flask, host: str, port: int, threads: int, limits: ServerLi
     """A waitress server for the app within `limits`, with `threads` request threads that heavy searches
     cannot take (web.lane); `.run()` serves until interrupted."""
     threads += REQUEST_THREADS
+    if app.extensions["prodsearch.config"].admin_token:  # batches of products; the app holds other routes to 1 MiB
+        limits = replace(limits, body_bytes=limits.write_body_bytes)
     server = create_server(app, host=host, port=port, threads=threads, ident="prodsearch", **limits.waitress())
     # one listening socket gives that socket's server, several (a name with IPv4 and IPv6) a holder of their map
     listeners = [server] if isinstance(server, BaseWSGIServer) else list(server.map.values())

@@ -32,6 +32,7 @@ DEFAULT_K = 8
 REFRESH_SECONDS = 600.0  # with popular queries: how old a suggester may grow before it is built again
 RETRY_SECONDS = 30.0  # a build that failed is tried again this often, not on every request
 READY_WAIT = 30.0  # seconds the first requests wait for the first suggester
+LIVE_SECONDS = 0.5  # the suggester of products written live is built again at most this often
 
 PopularQueries = Callable[[], Iterable[tuple[str, int, int]]]
 
@@ -70,7 +71,7 @@ class LiveSuggester:
         self._lock = threading.Lock()
         self._building: threading.Thread | None = None
         self._tried = threading.Event()  # set once the first build has finished, well or not
-        self._layered: tuple[tuple[int, int], Layered] | None = None
+        self._layered: tuple[tuple[int, int], float, Layered] | None = None  # (for what, when, the suggester)
 
     def start(self) -> None:
         """Builds the first suggester in the background."""
@@ -98,14 +99,17 @@ class LiveSuggester:
 
     def _with_live(self, suggester: Suggester, pipeline: SearchPipeline) -> Suggester | Layered:
         """The suggester, and one of the products written live since its version (small, built on demand)."""
+        sequence = getattr(pipeline.backend, "sequence", 0)
+        layered = self._layered
+        if layered is not None and layered[0] == (id(suggester), sequence):
+            return layered[2]
+        if layered is not None and layered[0][0] == id(suggester) and time.monotonic() - layered[1] < LIVE_SECONDS:
+            return layered[2]  # built a moment ago: a stream of writes rebuilds it at most this often
         written = getattr(pipeline.backend, "live_products", lambda: [])()
         if not written:
             return suggester
-        key = (id(suggester), pipeline.backend.sequence)
-        layered = self._layered
-        if layered is None or layered[0] != key:
-            layered = self._layered = (key, Layered(suggester, Suggester(written)))
-        return layered[1]
+        self._layered = ((id(suggester), sequence), time.monotonic(), Layered(suggester, Suggester(written)))
+        return self._layered[2]
 
     def rebuild(self) -> Suggester:
         """Builds a suggester now, in this thread, and serves it."""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.changelog import ChangeLog, LogFull
+from indexer.changelog import ChangeLog, LogCut, LogFull
 from indexer.products import Product
 
 
@@ -74,18 +74,71 @@ def test_a_full_disk_stores_nothing_and_says_so(tmp_path: Path, monkeypatch: pyt
     log = ChangeLog(tmp_path)
     log.open_for_writing()
     log.append([_product(1)], [])
-    real_fsync = os.fsync
+    real_write, calls = os.write, []
 
-    def full(descriptor: int) -> None:
+    def filling(descriptor: int, data: bytes) -> int:  # the disk takes half the record, then is full
+        calls.append(len(data))
+        if len(calls) == 1:
+            return real_write(descriptor, data[: len(data) // 2])
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(os, "fsync", full)
-    with pytest.raises(LogFull, match="No space left on device.*nothing|not stored"):
+    monkeypatch.setattr(os, "write", filling)
+    with pytest.raises(LogFull, match="not stored: No space left on device"):
         log.append([_product(2)], [])
-    monkeypatch.setattr(os, "fsync", real_fsync)
-    assert [change.sequence for change in ChangeLog(tmp_path).read()[0]] == [1]  # the half-written record is gone
+    monkeypatch.undo()
+    assert len(calls) == 2
+    assert [change.sequence for change in ChangeLog(tmp_path).read()[0]] == [1]  # the half record is gone
     assert log.append([_product(3)], []).sequence == 2  # the failed write took no sequence number
+    assert [change.upserts[0].id for change in ChangeLog(tmp_path).read()[0]] == ["P-1", "P-3"]
     log.close()
+
+
+def test_a_write_that_cannot_be_cut_off_stops_the_writer_until_a_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = ChangeLog(tmp_path)
+    log.open_for_writing()
+    log.append([_product(1)], [])
+
+    def failing(*args: object) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(os, "fsync", failing)
+    monkeypatch.setattr(os, "ftruncate", failing)
+    with pytest.raises(LogFull):
+        log.append([_product(2)], [])
+    monkeypatch.undo()
+    with pytest.raises(LogFull, match="writes are off until the service is restarted"):
+        log.append([_product(3)], [])
+    log.close()
+    again = ChangeLog(tmp_path)  # a restart: the unacknowledged record is read as a whole one or dropped as torn
+    assert [change.sequence for change in again.open_for_writing()] in ([1], [1, 2])
+    again.close()
+
+
+def test_a_reader_past_a_cut_is_told_so(tmp_path: Path) -> None:
+    log = ChangeLog(tmp_path)
+    log.open_for_writing()
+    log.append([_product(1)], [])
+    log.append([_product(2)], [])
+    reader = ChangeLog(tmp_path)
+    _, position = reader.read()
+    with open(log.path(position.segment), "r+b") as handle:  # as the writer cuts a record that failed
+        handle.truncate(position.offset - 10)
+    with pytest.raises(LogCut, match="shorter than the .* read: a write was cut"):
+        reader.read(position=position)
+    log.close()
+
+
+def test_numbering_goes_on_above_what_the_versions_hold(tmp_path: Path) -> None:
+    log = ChangeLog(tmp_path)  # an index copied without its live/ folder: its versions hold changes up to 500
+    log.open_for_writing(floor=500)
+    assert log.append([_product(1)], []).sequence == 501
+    log.close()
+    again = ChangeLog(tmp_path)
+    again.open_for_writing()
+    assert again.append([_product(2)], []).sequence == 502
+    again.close()
 
 
 def test_segments_roll_and_the_folded_ones_are_dropped(tmp_path: Path) -> None:

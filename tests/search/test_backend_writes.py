@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from indexer import Product, build_from_file
-from indexer.elastic import ElasticWriter, physical_indices
+from indexer.elastic import ElasticWriter, Superseded, physical_indices
 from search import EmbeddedBackend, Filters, SearchPipeline, SearchRequest
 from search.elastic import ElasticBackend
 from search.live import FixedSearch, LiveSearch
@@ -97,5 +97,8 @@ def test_a_late_write_never_replaces_a_later_one_in_the_cluster(elasticsearch: F
     writer = elasticsearch._writer
     _write(elasticsearch, [dataclasses.replace(NEW, price=10.0)])
     late = elasticsearch.tasks.applied - 1_000_000  # sent a second before the one already stored
-    writer.update([dataclasses.replace(NEW, price=99.0)], (), Source("live", sequence=late))
+    with pytest.raises(Superseded, match="a later write of W-1 is stored already"):
+        writer.update([dataclasses.replace(NEW, price=99.0)], (), Source("live", sequence=late))
     assert elasticsearch.latest("W-1").price == 10.0
+    assert elasticsearch.tasks.status(elasticsearch.tasks.applied, 0) == "applied"
+    assert elasticsearch.tasks.status(late, 0) is None  # a number no write of this service had

@@ -203,3 +203,13 @@ def test_compaction_waits_while_an_indexing_job_holds_the_index(root: Path) -> N
     with IndexRoot(root).writing(), pytest.raises(JobError, match="another indexing job is running"):
         compact(live)
     assert Compactor(after_changes=1).maybe(live) is not None  # the job is over: the fold goes ahead
+
+
+def test_compaction_refuses_to_fold_onto_a_version_it_does_not_serve(root: Path) -> None:
+    live = _live(root)
+    _write(live, [NEW])
+    DirectoryWriter(root).update([dataclasses.replace(live.latest("SKU-1007"), price=2.0)])  # not yet served
+    with pytest.raises(JobError, match="v000002 is the index's version now, not v000001"):
+        compact(live)
+    assert live.refresh() and Compactor(after_changes=1).maybe(live).version == "v000003"
+    assert live.latest("LIVE-1") == NEW

@@ -170,10 +170,14 @@ def test_too_big_a_batch_is_refused_with_413(service: str) -> None:
 
 
 def test_a_full_disk_answers_507_and_acknowledges_nothing(service: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    def full(descriptor: int) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device")
+    real_write = os.write
 
-    monkeypatch.setattr(os, "fsync", full)  # the server runs in this process: its log's fsync fails
+    def full(descriptor: int, data: bytes) -> int:  # the server runs in this process: its log's disk is full
+        if b'"F-1"' in data:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(descriptor, data)
+
+    monkeypatch.setattr(os, "write", full)
     response = requests.put(service + "/api/products/F-1", json={"title": "Full disk"}, headers=AUTH, timeout=10)
     monkeypatch.undo()
     assert response.status_code == 507 and "No space left on device" in response.json()["detail"]
