@@ -322,10 +322,8 @@ class LiveSearch:
             self._wake.wait(APPLY_POLL)
             self._wake.clear()
             try:
-                started = time.monotonic()
                 self.apply()
-                # writes meanwhile are applied together next time; an apply as long as the gap batched enough
-                self._stop.wait(max(0.0, APPLY_GAP - (time.monotonic() - started)))
+                self._stop.wait(APPLY_GAP)  # writes meanwhile are applied together next time
             except LogCut as cut:  # this process applied a write that failed and was cut off: start again
                 log.warning("%s; loading the served version again", cut)
                 self._serve(self.version)
