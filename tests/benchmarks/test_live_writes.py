@@ -49,3 +49,19 @@ def test_the_shortest_run_prints_every_figure(sample_index: Path) -> None:
     assert "(all applied)" in result.stdout and "exit code 0; 0 lines in its stderr\n" in result.stdout
     assert "index: 300 products" in result.stdout
     assert sorted(path.relative_to(sample_index) for path in sample_index.rglob("*")) == before  # it wrote a copy
+
+
+def test_the_in_process_apply_benchmark_compares_with_the_encoder(sample_index: Path) -> None:
+    before = sorted(path.relative_to(sample_index) for path in sample_index.rglob("*"))
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.live_apply", str(sample_index), "--batches", "2", "--batch", "10"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    applied = re.search(r"applied live: 20 new products in 2 applies of 10: ([\d,]+)/s", result.stdout)
+    alone = re.search(r"encoder alone, same batches: ([\d,]+)/s; live is (\d+)% of it", result.stdout)
+    assert applied and alone and int(alone.group(2)) > 0, result.stdout
+    assert sorted(path.relative_to(sample_index) for path in sample_index.rglob("*")) == before
