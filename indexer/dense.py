@@ -13,6 +13,8 @@ from indexer.errors import IndexerError
 
 FILE = "dense.faiss"
 KINDS = ("auto", "flat", "hnsw")
+EF_CHOICES = (128, 256, 512, 1024)  # efSearch values a build tries, smallest first
+RECALL_TARGET = 0.995  # of the exact scan's top 100, for the catalogue's own titles embedded as queries
 
 
 @dataclass(frozen=True)
@@ -21,7 +23,7 @@ class DenseSettings:
     hnsw_threshold: int = 20_000  # above: HNSW, hybrid p50 10.5 -> 4.1 ms at 54,667 products (docs/performance.md)
     hnsw_m: int = 32
     ef_construction: int = 200
-    ef_search: int = 128
+    ef_search: int = 0  # 0: chosen at build by measured recall (DenseIndex.tune); versions before it say 128
 
     def resolve(self, count: int) -> str:
         if self.kind not in KINDS:
@@ -55,9 +57,25 @@ class DenseIndex:
         else:
             index = faiss.IndexHNSWFlat(dimension, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
             index.hnsw.efConstruction = settings.ef_construction
-            index.hnsw.efSearch = settings.ef_search
+            index.hnsw.efSearch = settings.ef_search or EF_CHOICES[0]
         index.add(np.ascontiguousarray(vectors, dtype=np.float32))
         return cls(index, kind)
+
+    def tune(self, queries: np.ndarray, k: int = 100) -> int:
+        """Sets and returns the smallest efSearch of EF_CHOICES whose HNSW top k holds RECALL_TARGET of the exact
+        scan's for these query vectors (multilingual-e5's Chinese queries need more than MiniLM's English ones)."""
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        k = min(k, len(self))
+        scores = queries @ self.matrix().T
+        exact = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        hnsw = faiss.downcast_index(self.index).hnsw
+        for ef in EF_CHOICES:
+            hnsw.efSearch = ef
+            _, found = self.index.search(queries, k)
+            recall = np.mean([len(np.intersect1d(a, b)) / k for a, b in zip(exact, found, strict=True)])
+            if recall >= RECALL_TARGET:
+                break
+        return ef
 
     def save(self, directory: Path) -> Path:
         path = directory / FILE

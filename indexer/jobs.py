@@ -5,6 +5,7 @@ See docs/design.md#build-and-update-jobs.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -14,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.checksums import version_checksums
-from indexer.dense import DenseIndex
+from indexer.dense import DenseIndex, DenseSettings
 from indexer.errors import IndexFormatError, IndexNotFoundError, JobError
 from indexer.keyword import DIRECTORY as KEYWORD_DIRECTORY
 from indexer.keyword import KeywordCopy, KeywordIndex
@@ -43,8 +44,9 @@ from indexer.writes import (
     reuse_vectors,
     unchanged,
 )
-from models import Encoder, load_encoder
+from models import Encoder, encode_queries, load_encoder
 
+TUNING_QUERIES = 300  # the catalogue's titles, embedded as queries, that measure an HNSW graph's recall
 REWRITE_SHARE = 0.2  # an update writes the version whole once this share of its rows would be deleted products
 
 
@@ -70,7 +72,7 @@ class DirectoryWriter:
                 source = replace(source, sequence=self._served_sequence())
             manifest = _publish(
                 self.root,
-                _whole(products, vectors, settings),
+                _whole(products, vectors, settings, encoder),
                 encoder,
                 settings,
                 started,
@@ -132,7 +134,7 @@ class DirectoryWriter:
             vectors = embed_products(encoder, previous.products, settings.batch_size, progress)
             manifest = _publish(
                 self.root,
-                _whole(previous.products, vectors, settings),
+                _whole(previous.products, vectors, settings, encoder),
                 encoder,
                 settings,
                 started,
@@ -180,7 +182,8 @@ class DirectoryWriter:
             catalogue_sha256=manifest.catalogue_sha256,
             versions=self.root.names(),
             details={
-                "dense": manifest.dense_kind,
+                "dense": manifest.dense_kind
+                + (f" (efSearch {ef})" if (ef := version.settings.dense.ef_search) else ""),
                 "took": f"{manifest.build_seconds:.1f} s",
                 "changes": ", ".join(f"{key} {value}" for key, value in manifest.changes.items()),
             },
@@ -197,23 +200,27 @@ class Parts:
     """What a version's files are written from: every row (None: a deleted product's) and how to write them."""
 
     rows: list[Product | None]
-    write: Callable[[Path], str]  # writes the store, dense and keyword indexes and vocabulary; returns the dense kind
+    write: Callable[[Path], DenseSettings]  # writes the store, indexes and vocabulary; returns the dense settings
 
     @property
     def products(self) -> int:
         return sum(product is not None for product in self.rows)
 
 
-def _whole(products: list[Product], vectors: np.ndarray, settings: BuildSettings) -> Parts:
-    """Every part built from the products, in id order."""
+def _whole(products: list[Product], vectors: np.ndarray, settings: BuildSettings, encoder: Encoder) -> Parts:
+    """Every part built from the products, in id order; an HNSW graph searched as wide as its recall needs."""
 
-    def write(directory: Path) -> str:
+    def write(directory: Path) -> DenseSettings:
         write_products(products, directory)
         dense = DenseIndex.build(vectors, settings.dense)
+        chosen = replace(settings.dense, kind=dense.kind)
+        if dense.kind == "hnsw" and not settings.dense.ef_search:
+            sample = random.Random(0).sample(products, min(TUNING_QUERIES, len(products)))
+            chosen = replace(chosen, ef_search=dense.tune(encode_queries(encoder, [p.title for p in sample])))
         dense.save(directory)
         KeywordIndex.build(products, directory, settings.keyword)
         Vocabulary.of(products).write(directory)
-        return dense.kind
+        return chosen
 
     return Parts(list(products), write)
 
@@ -224,7 +231,7 @@ def _on_top(previous: IndexVersion, changed: RowChanges, vectors: np.ndarray) ->
     and the checksums, which are written and read whole."""
     settings = previous.settings
 
-    def write(directory: Path) -> str:
+    def write(directory: Path) -> DenseSettings:
         write_products(changed.rows, directory)
         dense = DenseIndex.load(previous.path, previous.manifest.dense_kind, settings.dense.ef_search)
         if len(vectors):
@@ -234,7 +241,7 @@ def _on_top(previous: IndexVersion, changed: RowChanges, vectors: np.ndarray) ->
         keyword.apply(changed.removed, changed.added)
         keyword.close()
         Vocabulary.of(product for product in changed.rows if product is not None).write(directory)
-        return dense.kind
+        return replace(settings.dense, kind=dense.kind)
 
     return Parts(changed.rows, write)
 
@@ -262,7 +269,7 @@ def _updated_parts(
     kept = {p.id: (p.content_hash(), old[row]) for row, p in enumerate(previous.rows) if p is not None}
     kept |= _known(products, known)
     vectors, embedded = reuse_vectors(products, kept, encoder, settings.batch_size, progress)
-    return _whole(products, vectors, settings), embedded
+    return _whole(products, vectors, settings, encoder), embedded
 
 
 def _known(products: Sequence[Product], known: Mapping[str, np.ndarray]) -> dict[str, tuple[str, np.ndarray]]:
@@ -282,7 +289,8 @@ def _publish(
 ) -> Manifest:
     """Writes the parts and, last, the manifest with the checksums of them all; then serves the version."""
     with root.staging() as (name, directory):
-        dense_kind = parts.write(directory)
+        dense = parts.write(directory)
+        settings = replace(settings, dense=replace(dense, kind=settings.dense.kind))  # as asked, and the ef chosen
         checksums = version_checksums(directory)  # every file is written by now; the manifest comes last
         manifest = Manifest(
             version=name,
@@ -294,7 +302,7 @@ def _publish(
             encoder=encoder.name,
             encoder_sha256=encoder.weights_sha256(),
             dimension=encoder.dimension,
-            dense_kind=dense_kind,
+            dense_kind=dense.kind,
             catalogue=source.name,
             catalogue_sha256=source.sha256,
             store_sha256=checksums[STORE_FILE],

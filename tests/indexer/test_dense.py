@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import faiss
 import numpy as np
 import pytest
 
-from indexer.dense import DenseIndex, DenseSettings
+from indexer.dense import EF_CHOICES, DenseIndex, DenseSettings
 
 pytestmark = pytest.mark.fast
 
@@ -44,3 +47,25 @@ def test_unfiltered_queries_on_hnsw_find_nearly_the_exact_neighbours(indexes: tu
     queries = unit_rows(50, 4)
     recall = np.mean([len(set(approximate.search(q, 100)[1]) & set(exact.search(q, 100)[1])) / 100 for q in queries])
     assert recall >= 0.9
+
+
+def test_a_build_searches_its_hnsw_graph_as_wide_as_recall_needs(tmp_path: Path, sample_catalogue: Path) -> None:
+    from indexer import BuildSettings, DirectoryWriter, build_from_file, open_index
+
+    root = tmp_path / "hnsw"
+    build_from_file(DirectoryWriter(root), sample_catalogue, BuildSettings(dense=DenseSettings(kind="hnsw", hnsw_m=4)))
+    version = open_index(root)
+    chosen = version.settings.dense.ef_search
+    assert chosen in EF_CHOICES and faiss.downcast_index(version.dense.index).hnsw.efSearch == chosen
+    assert version.settings.dense.kind == "hnsw" and version.manifest.dense_kind == "hnsw"
+
+
+def test_tuning_picks_the_smallest_ef_that_reaches_the_target() -> None:
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(3000, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    sparse = DenseIndex.build(vectors, DenseSettings(kind="hnsw", hnsw_m=4, ef_construction=16))
+    chosen = sparse.tune(vectors[:50], k=100)
+    assert chosen > EF_CHOICES[0]  # a thin graph over random vectors misses neighbours at the narrowest width
+    dense = DenseIndex.build(vectors[:150], DenseSettings(kind="hnsw"))
+    assert dense.tune(vectors[:50], k=100) == EF_CHOICES[0]  # 150 vectors: the graph finds them all
