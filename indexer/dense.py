@@ -124,10 +124,11 @@ class DenseIndex:
             keep = found[0] >= 0
             return scores[0][keep], found[0][keep]
         matrix = self.matrix()
-        if rows is None and len(dead):
-            rows = np.setdiff1d(np.arange(len(self)), dead, assume_unique=True)
         if rows is None:
             rows, scores = np.arange(len(self)), matrix @ query
+            if len(dead):  # scored and then dropped: one product over the matrix, not a list of the live rows
+                scores[dead] = -np.inf
+                k = min(k, len(self) - len(dead))
         elif len(rows) * 8 < len(self):
             scores = matrix[rows] @ query  # a narrow filter: gather the few rows
         else:

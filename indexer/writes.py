@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -184,6 +184,14 @@ def change_rows(
 def latest_of(upserts: Sequence[Product], deletes: Sequence[str]) -> dict[str, Product | None]:
     """An update as id -> the product it leaves (None: deleted)."""
     return {product_id: None for product_id in deletes} | {product.id: product for product in upserts}
+
+
+def net_effect(changes: Iterable[tuple[Sequence[Product], Sequence[str]]]) -> dict[str, Product | None]:
+    """(upserts, deletes) one after another as one update: id -> the product the last of them left."""
+    latest: dict[str, Product | None] = {}
+    for upserts, deletes in changes:
+        latest.update(latest_of(upserts, deletes))
+    return latest
 
 
 def changed_anything(changes: dict[str, int]) -> bool:

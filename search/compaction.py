@@ -11,18 +11,18 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from indexer import DirectoryWriter, Product, Source, WriteReport
-from indexer.changelog import Change, ChangeLog
+from indexer import DirectoryWriter, Source, WriteReport
+from indexer.changelog import ChangeLog
 from indexer.errors import JobError
 from indexer.manifest import Manifest
 from indexer.versions import IndexRoot
+from indexer.writes import net_effect
 from search.live_index import LiveIndex
 
 log = logging.getLogger(__name__)
@@ -129,20 +129,13 @@ def fold(root: Path, parent: str, folded: int, through: int, known: Path) -> Wri
     """The child's work: the changes after `folded` up to `through`, as one update of `parent`, the served version
     whose live_sequence `folded` is (JobError if another is current by now)."""
     changes, _ = ChangeLog(root).read(after=folded)
-    upserts, deletes = net_effect(change for change in changes if change.sequence <= through)
+    latest = net_effect((change.upserts, change.deletes) for change in changes if change.sequence <= through)
+    upserts = [product for product in latest.values() if product is not None]
+    deletes = [product_id for product_id, product in latest.items() if product is None]
     with np.load(known) as stored:
         vectors = dict(zip(stored["hashes"].tolist(), stored["vectors"], strict=True))
     source = Source("live", sequence=through)
     return DirectoryWriter(root).update(upserts, deletes, source, known=vectors, parent=parent)
-
-
-def net_effect(changes: Iterable[Change]) -> tuple[list[Product], list[str]]:
-    """The upserts and deletes that leave the same products as the changes in order: the last write per id wins."""
-    latest: dict[str, Product | None] = {}
-    for change in changes:
-        latest.update((product_id, None) for product_id in change.deletes)
-        latest.update((product.id, product) for product in change.upserts)
-    return [p for p in latest.values() if p is not None], [key for key, p in latest.items() if p is None]
 
 
 def main(arguments: list[str]) -> int:

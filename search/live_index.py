@@ -22,7 +22,7 @@ from indexer.keyword import KeywordCopy, KeywordIndex
 from indexer.manifest import Manifest
 from indexer.settings import BuildSettings
 from indexer.vocabulary import Vocabulary
-from indexer.writes import change_rows, embed_products
+from indexer.writes import change_rows, embed_products, net_effect
 from models import Encoder
 from search.filters import FilterIndex, Filters
 from search.spelling import catalogue_words
@@ -208,17 +208,11 @@ class LiveIndex:
     def apply(self, changes: Iterable[Change]) -> Snapshot:
         """Applies the changes after the snapshot's sequence, last write per id winning; returns the new snapshot."""
         with self._lock:
-            latest: dict[str, Product | None] = {}
-            sequence = self.sequence
-            for change in changes:
-                if change.sequence <= sequence:
-                    continue
-                sequence = change.sequence
-                latest.update((product_id, None) for product_id in change.deletes)
-                latest.update((product.id, product) for product in change.upserts)
-            if sequence == self.sequence:
+            new = [change for change in changes if change.sequence > self.sequence]
+            if not new:
                 return self.snapshot
-            self.snapshot = self._applied(latest, sequence)
+            latest = net_effect((change.upserts, change.deletes) for change in new)
+            self.snapshot = self._applied(latest, max(change.sequence for change in new))
             return self.snapshot
 
     def _applied(self, latest: dict[str, Product | None], sequence: int) -> Snapshot:
