@@ -12,8 +12,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import requests
+
+from search.backend import Description
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "data" / "sample"
@@ -128,3 +131,23 @@ def assert_same_by_id(updated, rebuilt, queries: list[str]) -> None:
         vector = encoder.encode([query])[0]
         dense = [[v.rows[row].id for row in v.dense.search(vector, 20)[1]] for v in (updated, rebuilt)]
         assert dense[0] == dense[1], query
+
+
+class EmptyBackend:
+    """Stands in for a served backend with no products, complete enough that the service's background work (the
+    suggester) succeeds: a background thread that fails logs a traceback, and on Python 3.11 formatting one calls
+    ast.parse, which races with Flask compiling its routes in the test's thread (cpython#106905)."""
+
+    label = "v000001"
+
+    def __init__(self, language: str = "en", products: int = 0) -> None:
+        self.described = Description(products, language, "fake", "fake")
+
+    def describe(self) -> Description:
+        return self.described
+
+    def products(self, ids: Any) -> dict:
+        return {}
+
+    def all_products(self, only: Any = ()) -> list:
+        return []

@@ -20,8 +20,7 @@ import pytest
 import requests
 
 from events import Event, EventStore, SearchRecord
-from search.backend import Description
-from tests.helpers import LiveServer
+from tests.helpers import EmptyBackend, LiveServer
 from tests.web.chromium import launch
 from web import ServiceConfig, create_app
 from web.config import ConfigError
@@ -43,12 +42,11 @@ class FakeLive:
     """Stands in for LiveSearch: the page asks the served index for its language only."""
 
     def __init__(self, language: str) -> None:
-        self.described = Description(3, language, "fake", "fake")
+        self.backend = EmptyBackend(language, 3)
 
     @property
     def pipeline(self) -> Any:
-        backend = SimpleNamespace(label="v000001", describe=lambda: self.described, all_products=lambda: [])
-        return SimpleNamespace(backend=backend)
+        return SimpleNamespace(backend=self.backend)
 
     def start(self) -> None:
         pass

@@ -13,9 +13,9 @@ from flask import render_template
 from flask.testing import FlaskClient
 
 from indexer.analysis import LANGUAGES as INDEX_LANGUAGES
-from search.backend import Description
 from search.pipeline import MODES
 from search.understanding import EFFECTS, SPAN_KINDS
+from tests.helpers import EmptyBackend
 from web import ServiceConfig, create_app
 from web.labels import CHINESE, ENGLISH, LANGUAGES, PAGE_MODES, page_language
 
@@ -28,12 +28,11 @@ class SwappableLive:
     """Stands in for LiveSearch: a backend that describes an index whose language a test can swap."""
 
     def __init__(self, language: str, products: int) -> None:
-        self.described = Description(products, language, "fake", "fake")
+        self.backend = EmptyBackend(language, products)
 
     @property
     def pipeline(self) -> Any:
-        backend = SimpleNamespace(label="v000001", describe=lambda: self.described, all_products=lambda: [])
-        return SimpleNamespace(backend=backend)
+        return SimpleNamespace(backend=self.backend)
 
 
 def client(live: SwappableLive) -> FlaskClient:
@@ -79,7 +78,7 @@ def test_the_page_speaks_the_served_index_language_and_follows_a_swap() -> None:
     assert '<option value="hybrid" selected>综合</option>' in html
     assert embedded_labels(html) == CHINESE
 
-    live.described = replace(live.described, language="en")  # a reload served another catalogue's index
+    live.backend.described = replace(live.backend.described, language="en")  # a reload served another catalogue's index
     html = app.get("/").get_data(as_text=True)
     assert '<html lang="en">' in html and embedded_labels(html) == ENGLISH
 

@@ -10,6 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from indexer.errors import ClusterUnavailable
+from tests.helpers import EmptyBackend
 from web import ServiceConfig, create_app
 
 pytestmark = pytest.mark.fast
@@ -53,7 +54,7 @@ class FakeLive:
     def pipeline(self) -> Any:
         if self.error is not None:
             raise self.error
-        return SimpleNamespace(backend=SimpleNamespace(label="v000001", products=lambda ids: {}))
+        return SimpleNamespace(backend=EmptyBackend())
 
 
 def client(error: Exception | None = None) -> FlaskClient:
