@@ -81,12 +81,12 @@ def read_catalogue(path: Path, skip_invalid: bool = False, encoding: str = "utf-
             if isinstance(row, LineError):
                 errors.append(row)
                 continue
-            ignored.update(key for key in row if key not in KNOWN_FIELDS)
             try:
                 product = validate_record(row)
             except ValueError as error:
                 errors.append(LineError(line, str(error)))
                 continue
+            ignored.update(key for key in row if key not in KNOWN_FIELDS and key not in product.numbers)
             if product.id in first_line_of:
                 errors.append(
                     LineError(line, f"duplicate id {product.id!r} (first seen on line {first_line_of[product.id]})")

@@ -15,6 +15,7 @@ PRICE = "price"
 PRODUCT = "product"  # the canonical product record (Elasticsearch), returned as it is
 VECTOR = "vector"  # the embedding (Elasticsearch)
 ATTRIBUTE = "attribute"  # attribute_term(key, value), for attribute filters
+IN_STOCK = "in_stock"  # for the stock filter
 
 
 def category_level(depth: int) -> str:

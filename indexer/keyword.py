@@ -36,6 +36,7 @@ def _schema(tokenizer: str) -> tantivy.Schema:
     builder.add_text_field(fields.BRAND_KEY, tokenizer_name="raw")
     builder.add_float_field(fields.PRICE, indexed=True, fast=True)
     builder.add_text_field(fields.ATTRIBUTE, tokenizer_name="raw")
+    builder.add_boolean_field(fields.IN_STOCK, indexed=True)
     return builder.build()
 
 
@@ -61,6 +62,7 @@ def _document(row: int, product: Product, analysis: English | Chinese) -> tantiv
     for key, values in product.attributes.items():
         for value in values:
             document.add_text(fields.ATTRIBUTE, attribute_term(key, value))
+    document.add_boolean(fields.IN_STOCK, product.in_stock)
     return document
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -13,7 +14,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 CATEGORY_SEPARATOR = ">"
-KNOWN_FIELDS = ("id", "title", "description", "category", "brand", "price", "currency", "attributes", "url")
+KNOWN_FIELDS = (
+    "id", "title", "description", "category", "brand", "price", "currency", "attributes", "url",
+    "in_stock", "stock", "group_id",
+)  # fmt: skip
+# Any other top-level field whose value is a number (rating, margin, ...) is kept as one of the product's
+# `numbers`, for sorting and business ranking; its name must be one a sort parameter can carry.
+NUMBER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+MAX_NUMBERS = 50  # numeric fields per product
 
 AttributeValue = str | int | float | bool
 
@@ -52,6 +60,18 @@ class Product:
     currency: str | None = None
     attributes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     url: str | None = None
+    in_stock: bool = True
+    stock: int | None = None  # units on hand, when the shop says
+    group_id: str | None = None  # the variants of one product (sizes, colours) share it
+    numbers: dict[str, float] = field(default_factory=dict)  # other numeric fields: rating, margin, ...
+
+    def number(self, name: str) -> float | None:
+        """The value of a numeric field (price, stock or one of `numbers`), None where the product has none."""
+        if name == "price":
+            return self.price
+        if name == "stock":
+            return None if self.stock is None else float(self.stock)
+        return self.numbers.get(name)
 
     def embedding_text(self) -> str:
         """What the bi-encoder sees: title and description."""
@@ -82,13 +102,13 @@ class Product:
         record = dict(record)
         record["category"] = tuple(record["category"])
         record["attributes"] = {key: tuple(values) for key, values in record["attributes"].items()}
-        return cls(**record)
+        return cls(**record)  # written before stock, variants and numbers: their defaults
 
 
 class ProductRecord(BaseModel):
     """Validation of one raw catalogue row; unknown fields are ignored (and reported by the reader)."""
 
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, coerce_numbers_to_str=True)
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True, coerce_numbers_to_str=True)
 
     id: str = Field(min_length=1, max_length=MAX_ID_CHARS)
     title: str = Field(min_length=1)
@@ -99,6 +119,9 @@ class ProductRecord(BaseModel):
     currency: str | None = None
     attributes: dict[str, AttributeValue | list[AttributeValue]] | None = None
     url: str | None = None
+    in_stock: bool = True
+    stock: int | None = Field(default=None, ge=0)
+    group_id: str | None = Field(default=None, max_length=MAX_ID_CHARS)
 
     @field_validator("id", mode="before")
     @classmethod
@@ -143,7 +166,7 @@ class ProductRecord(BaseModel):
                     )
         return value
 
-    @field_validator("price", mode="before")
+    @field_validator("price", "stock", mode="before")
     @classmethod
     def _price_is_a_number(cls, value: Any) -> Any:
         if isinstance(value, bool):
@@ -151,6 +174,29 @@ class ProductRecord(BaseModel):
         if isinstance(value, str) and value.strip() == "":
             return None
         return value
+
+    @field_validator("in_stock", mode="before")
+    @classmethod
+    def _in_stock_is_yes_or_no(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip() == "":
+            return True
+        return value
+
+    def numeric_fields(self) -> dict[str, float]:
+        """The other top-level fields whose values are numbers (a CSV column of numbers too), by name."""
+        numbers = {}
+        for name, value in (self.model_extra or {}).items():
+            if isinstance(value, bool) or not isinstance(value, (int, float, str)) or not NUMBER_NAME.match(name):
+                continue
+            try:
+                number = float(value)
+            except ValueError:
+                continue
+            if math.isfinite(number):
+                numbers[name] = number
+        if len(numbers) > MAX_NUMBERS:
+            raise ValueError(f"{len(numbers)} numeric fields, more than the {MAX_NUMBERS} a product may have")
+        return numbers
 
     def to_product(self) -> Product:
         parts = split_category(self.category) if isinstance(self.category, str) else self.category or []
@@ -168,6 +214,10 @@ class ProductRecord(BaseModel):
             currency=self.currency or None,
             attributes=attributes,
             url=self.url or None,
+            in_stock=self.in_stock,
+            stock=self.stock,
+            group_id=self.group_id or None,
+            numbers=self.numeric_fields(),
         )
 
 
@@ -221,6 +271,8 @@ def validate_record(record: dict[str, Any]) -> Product:
         return ProductRecord.model_validate(record).to_product()
     except ValidationError as error:
         raise RecordError([_describe(problem) for problem in error.errors()]) from None
+    except ValueError as error:  # a rule over the whole record
+        raise RecordError([FieldProblem(None, str(error))]) from None
 
 
 def _describe(problem: dict[str, Any]) -> FieldProblem:

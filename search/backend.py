@@ -14,7 +14,7 @@ from indexer import IndexVersion, Product
 from indexer.vocabulary import Vocabulary
 from models import Encoder
 from search.facets import Facets, count_facets
-from search.filters import FilterIndex
+from search.filters import FilterIndex, Filters
 from search.live_index import Snapshot
 from search.retrievers import DenseRetriever, KeywordRetriever, Retriever
 from search.spelling import catalogue_words
@@ -53,6 +53,11 @@ class Backend(Protocol):
         ...
 
     def facets(self, ids: Sequence[str], category_prefix: tuple[str, ...]) -> Facets: ...
+
+    @property
+    def out_of_stock(self) -> bool:
+        """Whether any product is out of stock: if none is, stock changes no ranking and costs nothing."""
+        ...
 
     @property
     def words(self) -> Mapping[str, int]:
@@ -101,6 +106,10 @@ class EmbeddedBackend:
 
     def facets(self, ids: Sequence[str], category_prefix: tuple[str, ...]) -> Facets:
         return count_facets(self.products(ids).values(), category_prefix)
+
+    @cached_property
+    def out_of_stock(self) -> bool:
+        return bool(self.dense.filter_index.mask(Filters(in_stock=False)).any())
 
     @cached_property
     def words(self) -> Mapping[str, int]:

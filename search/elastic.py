@@ -39,6 +39,7 @@ KEYWORD_FIELDS = [f"{name}^{fields.TITLE_BOOST:g}" if name == fields.TITLE else 
 LABEL_SECONDS = 1.0  # how long the physical index behind the alias is taken as known
 REFUSAL_SECONDS = 30.0  # how long an encoder that could not be loaded is not tried again
 KEPT_ENCODERS = 3  # loaded encoders kept for a switch back, the longest loaded dropped first
+STOCK_CHECK = 1.0  # seconds: how stale "is anything out of stock" may be
 MAX_WRITTEN = 10_000  # products written through this service that suggestions offer at once
 VOCABULARY_SECONDS = 30.0  # how often the vocabulary is checked for a build or an update
 VOCABULARY_TERMS = 20_000  # brands, category paths and attribute values read, each
@@ -78,6 +79,7 @@ class ElasticBackend:
         self._vocabulary: Vocabulary | None = None
         self._vocabulary_stamp: tuple[Any, ...] = ()
         self._vocabulary_checked = -math.inf
+        self._stock: tuple[float, bool] = (-math.inf, False)  # (checked at, any out of stock)
         self.keyword = ElasticKeyword(self)
         self.dense = ElasticDense(self)
 
@@ -166,6 +168,8 @@ class ElasticBackend:
         depth = len(category_prefix) + 1
         aggregations: dict[str, Any] = {
             "brand": {"terms": {"field": fields.BRAND_NAME, "size": TOP}},
+            # an index written before stock has no in_stock field: its products are all in stock
+            "in_stock": {"terms": {"field": fields.IN_STOCK, "missing": True}},
             "price": {
                 "range": {
                     "field": fields.PRICE,
@@ -184,7 +188,17 @@ class ElasticBackend:
             _values(found.get("category")),
             _values(found["brand"]),
             price_buckets([bucket["doc_count"] for bucket in found["price"]["buckets"]]),
+            [FacetValue(bucket["key_as_string"], bucket["doc_count"]) for bucket in found["in_stock"]["buckets"]],
         )
+
+    @property
+    def out_of_stock(self) -> bool:
+        """Counted in the cluster at most every STOCK_CHECK seconds."""
+        checked, found = self._stock
+        if time.monotonic() - checked >= STOCK_CHECK:
+            found = self.search(size=0, query={"term": {fields.IN_STOCK: False}}, track_total_hits=1)["hits"]
+            self._stock = time.monotonic(), found["total"]["value"] > 0
+        return self._stock[1]
 
     def wrote(self, upserts: Sequence[Product], deletes: Sequence[str], sequence: int) -> None:
         """Takes note of a write this service made: suggestions offer its products at once, and the vocabulary is

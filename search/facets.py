@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from indexer.products import Product, join_category
 
@@ -30,6 +30,7 @@ class Facets:
     category: list[FacetValue]
     brand: list[FacetValue]
     price: list[PriceBucket]
+    in_stock: list[FacetValue] = field(default_factory=list)  # "true" and "false"
 
 
 def count_facets(products: Iterable[Product], category_prefix: tuple[str, ...] = ()) -> Facets:
@@ -37,6 +38,7 @@ def count_facets(products: Iterable[Product], category_prefix: tuple[str, ...] =
     categories: Counter[str] = Counter()
     brands: Counter[str] = Counter()
     buckets = [0] * len(PRICE_EDGES)
+    stock: Counter[str] = Counter()
     depth = len(category_prefix) + 1
     for product in products:
         if len(product.category) >= depth:
@@ -45,7 +47,8 @@ def count_facets(products: Iterable[Product], category_prefix: tuple[str, ...] =
             brands[product.brand] += 1
         if product.price is not None:
             buckets[sum(product.price >= edge for edge in PRICE_EDGES) - 1] += 1
-    return Facets(top_values(categories), top_values(brands), price_buckets(buckets))
+        stock["true" if product.in_stock else "false"] += 1
+    return Facets(top_values(categories), top_values(brands), price_buckets(buckets), top_values(stock))
 
 
 def price_buckets(counts: Sequence[int]) -> list[PriceBucket]:

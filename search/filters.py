@@ -27,6 +27,7 @@ class Filters:
     price_min: float | None = None
     price_max: float | None = None
     attributes: tuple[tuple[str, tuple[str, ...]], ...] = ()  # every key must have one of its values
+    in_stock: bool | None = None  # None: either
 
     def __post_init__(self) -> None:
         for name in ("price_min", "price_max"):
@@ -39,6 +40,7 @@ class Filters:
     def __bool__(self) -> bool:
         return (
             bool(self.category or self.brands or self.attributes)
+            or self.in_stock is not None
             or self.price_min is not None
             or self.price_max is not None
         )
@@ -60,6 +62,12 @@ class Filters:
         for key, values in self.attributes:
             terms = [attribute_term(key, value) for value in values]
             clauses.append(tantivy.Query.term_set_query(schema, fields.ATTRIBUTE, terms))
+        if self.in_stock is not None:
+            try:
+                clauses.append(tantivy.Query.term_query(schema, fields.IN_STOCK, self.in_stock))
+            except ValueError:  # an index built before stock: every product it was built with is in stock
+                if not self.in_stock:
+                    return [tantivy.Query.boolean_query([(tantivy.Occur.MustNot, tantivy.Query.all_query())])]
         return [tantivy.Query.const_score_query(clause, 0.0) for clause in clauses]
 
     def elastic_clauses(self) -> list[dict]:
@@ -76,7 +84,31 @@ class Filters:
             )
         for key, values in self.attributes:
             clauses.append({"terms": {fields.ATTRIBUTE: [attribute_term(key, value) for value in values]}})
+        if self.in_stock is not None:
+            clauses.append({"term": {fields.IN_STOCK: self.in_stock}})
         return clauses
+
+    def admits(self, product: Product) -> bool:
+        """Whether one product passes every filter, as the indexes' clauses would decide."""
+        if self.category and product.category[: len(self.category)] != self.category:
+            return False
+        if self.brands and (product.brand is None or brand_key(product.brand) not in map(brand_key, self.brands)):
+            return False
+        if self.price_min is not None or self.price_max is not None:
+            if product.price is None:
+                return False
+            if self.price_min is not None and product.price < self.price_min:
+                return False
+            if self.price_max is not None and product.price > self.price_max:
+                return False
+        if self.in_stock is not None and product.in_stock != self.in_stock:
+            return False
+        for key, values in self.attributes:
+            wanted = {attribute_term(key, value) for value in values}
+            held = {attribute_term(name, value) for name, kept in product.attributes.items() for value in kept}
+            if not wanted & held:
+                return False
+        return True
 
 
 class FilterIndex:
@@ -96,6 +128,8 @@ class FilterIndex:
                     postings["attribute", attribute_term(key, value)].append(row)
         self.size = len(products)
         self.postings = {key: np.array(rows, dtype=np.int64) for key, rows in postings.items()}
+        # 1 in stock, 0 out of stock, -1 deleted (which passes no filter)
+        self.stock = np.array([-1 if p is None else int(p.in_stock) for p in products], dtype=np.int8)
         self.prices = np.array(
             [math.nan if p is None or p.price is None else p.price for p in products], dtype=np.float64
         )
@@ -122,4 +156,6 @@ class FilterIndex:
                 mask &= self.prices <= filters.price_max
         for key, values in filters.attributes:
             mask &= self._any_of("attribute", [attribute_term(key, value) for value in values])
+        if filters.in_stock is not None:
+            mask &= self.stock == int(filters.in_stock)
         return mask

@@ -58,6 +58,10 @@ class FakeBackend:
     def describe(self) -> Description:
         return Description(len(self.by_id), "en", "fake", "fake")
 
+    @property
+    def out_of_stock(self) -> bool:
+        return any(not product.in_stock for product in self.by_id.values())
+
 
 class ByLength:
     """Prefers short product texts: an order no retriever would give."""
