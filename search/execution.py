@@ -12,9 +12,11 @@ from models import CrossEncoder
 from search.backend import Backend
 from search.facets import Facets, count_facets
 from search.filters import Filters
+from search.merchandising import Merchandising
 from search.request import SearchRequest, SearchSettings
 from search.response import ResultHit
 from search.retrievers import Hit, Retriever
+from search.rules import Outcome
 from search.understanding import Understanding
 
 Scored = list[tuple[str, float]]  # (product_id, score), best first
@@ -72,6 +74,7 @@ class Execution:
     reranker: CrossEncoder | None
     rerank: tuple[int, float] | str | None  # (depth, weight), why the rerank mode cannot rerank, or None: not asked
     products: ProductCache
+    merchandising: Merchandising = Merchandising()  # the shop's synonyms, rules and ranking, one version
     clock: Clock = field(default_factory=Clock)
 
     @property
@@ -85,12 +88,16 @@ class State:
 
     understanding: Understanding  # the query as searched (corrected) and the constraints read in it
     filters: Filters  # the request's with the understood ones added; relaxing retrieves with the request's alone
+    asked: Filters = Filters()  # the request's and the rules': relaxing keeps them
+    alternatives: tuple[str, ...] = ()  # synonyms of the query's phrases, which the keyword leg also searches
+    outcome: Outcome = Outcome()  # what the shop's rules do to this search
     legs: Legs = field(default_factory=dict)
     scored: Scored = field(default_factory=list)  # every candidate, best first; the total counts them
     relaxed: bool = False  # the understood filters left nothing, so they only boost
     no_match: bool = False  # gibberish that no product has a word of
     fused: dict[str, float] = field(default_factory=dict)  # with explain: the scores the reranker started from
     reranked: dict[str, float] = field(default_factory=dict)  # the cross-encoder's scores
+    moves: dict[str, dict[str, float]] = field(default_factory=dict)  # with explain: per hit, what moved it
     facets: Facets = field(default_factory=lambda: count_facets(()))
     hits: list[ResultHit] = field(default_factory=list)  # the page asked for
 

@@ -10,6 +10,7 @@ from indexer.elastic import ElasticConfig, ElasticWriter
 from models import Encoder
 from search.backend import Backend, EmbeddedBackend
 from search.errors import SearchError
+from search.merchandising import ElasticMerchandising, FileMerchandising, MerchandisingStore
 from search.tuned import ElasticSettings, FileSettings, SettingsStore
 
 BACKENDS = ("embedded", "elasticsearch")
@@ -49,3 +50,9 @@ class IndexLocation:
         if self.elastic is not None:
             return ElasticSettings(self.elastic, self.name)
         return FileSettings(Path(self.name))
+
+    def merchandising(self) -> MerchandisingStore:
+        """The shop's synonyms, rules and ranking, kept with the index."""
+        if self.elastic is not None:
+            return ElasticMerchandising(self.elastic, self.name)
+        return FileMerchandising(Path(self.name))

@@ -10,6 +10,7 @@ import copy
 from models import CrossEncoder, Encoder
 from search.backend import Backend
 from search.execution import Execution, ProductCache, Stage, State
+from search.merchandising import FixedMerchandising, MerchandisingStore
 from search.request import MAX_K, MAX_PAGE, MODES, SearchRequest, SearchSettings
 from search.response import Reading, SearchResponse
 from search.spelling import Speller
@@ -37,8 +38,10 @@ class SearchPipeline:
         reranker: CrossEncoder | None = None,
         settings: SearchSettings = SearchSettings(),
         stages: tuple[Stage, ...] = STAGES,
+        merchandising: MerchandisingStore | None = None,
     ) -> None:
         self.backend = backend
+        self.merchandising = merchandising or FixedMerchandising()  # the shop's synonyms, rules and ranking
         self.settings = settings
         self.reranker = reranker
         self.stages = stages
@@ -81,7 +84,7 @@ class SearchPipeline:
 
     def search(self, request: SearchRequest) -> SearchResponse:
         execution = self.execution(request)
-        state = State(Understanding(request.query, request.query), request.filters)
+        state = State(Understanding(request.query, request.query), request.filters, asked=request.filters)
         for stage in self.stages:
             state = stage(state, execution)
         return respond(state, execution)
@@ -99,6 +102,7 @@ class SearchPipeline:
             reranker=self.reranker,
             rerank=self.rerank_plan() if request.mode == "rerank" else None,
             products=ProductCache(self.backend),
+            merchandising=self.merchandising.current(),
         )
 
     @property
@@ -140,4 +144,8 @@ def respond(state: State, execution: Execution) -> SearchResponse:
         timings_ms=execution.clock.timings(),
         rerank=bool(state.reranked),
         rerank_off=execution.rerank if isinstance(execution.rerank, str) else "",
+        rules=state.outcome.applied,
+        redirect=state.outcome.redirect,
+        sort=str(request.sort) if request.sort else None,
+        synonyms=state.alternatives,
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from search.errors import RequestError, SearchError
 from search.filters import Filters
 from search.fusion import METHODS, NORMALISATIONS
+from search.rules import Rule
 
 MODES = ("bm25", "dense", "hybrid", "rerank")
 MAX_PAGE = 1000
@@ -50,6 +52,28 @@ class SearchSettings:
             raise SearchError("depth and rerank_depth must be >= 1 and rrf_k > 0")
 
 
+SORT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]{0,63}):(asc|desc)$")
+
+
+@dataclass(frozen=True)
+class Sort:
+    """Hits by a numeric field (price, stock or one of a product's numbers), the relevant ones only; ties, and
+    products without the field (last), by relevance."""
+
+    field: str
+    descending: bool = False
+
+    @classmethod
+    def parse(cls, text: str) -> Sort:
+        matched = SORT.match(text.strip())
+        if not matched:
+            raise RequestError("sort", f"sort must be FIELD:asc or FIELD:desc, such as price:asc; got {text[:80]!r}")
+        return cls(matched.group(1), matched.group(2) == "desc")
+
+    def __str__(self) -> str:
+        return f"{self.field}:{'desc' if self.descending else 'asc'}"
+
+
 @dataclass(frozen=True)
 class SearchRequest:
     query: str
@@ -61,6 +85,9 @@ class SearchRequest:
     min_score: float | None = None  # overrides the settings' cutoff
     spelling: bool = True  # False searches the words exactly as typed
     understand: bool = True  # False: prices, colours, sizes and brands in the query are only words
+    sort: Sort | None = None  # None: by relevance
+    rules: bool = True  # False: the shop's rules are left out (a merchandiser's preview)
+    preview: tuple[Rule, ...] = ()  # rules applied as if they were stored (a merchandiser's preview)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:

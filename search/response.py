@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from indexer import Product
 from search.facets import Facets
@@ -17,6 +17,9 @@ class Explain:
     dense_rank: int | None = None
     fused_score: float | None = None
     rerank_score: float | None = None
+    # what moved the hit after relevance: each weighted field, "out_of_stock" and "rules", in score units
+    moves: dict[str, float] = field(default_factory=dict)
+    pinned: int | None = None  # the position a rule pinned the hit at
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,10 @@ class SearchResponse:
     timings_ms: dict[str, float]
     rerank: bool  # whether a cross-encoder reordered these hits
     rerank_off: str = ""  # in rerank mode: why the hits are in hybrid's order instead
+    rules: tuple[str, ...] = ()  # the shop's rules that applied, in the order they were settled
+    redirect: str | None = None  # a rule's: the page goes there instead of showing hits
+    sort: str | None = None  # FIELD:asc|desc, when not by relevance
+    synonyms: tuple[str, ...] = ()  # the phrases the keyword leg also searched
 
     @property
     def query(self) -> str:

@@ -25,9 +25,11 @@ def product_json(product: Product, full: bool = False) -> dict[str, Any]:
         "currency": product.currency,
         "description": description,
         "url": product.url,
+        "in_stock": product.in_stock,
     }
     if full:
         record["attributes"] = {key: list(values) for key, values in product.attributes.items()}
+        record |= {"stock": product.stock, "group_id": product.group_id, "numbers": product.numbers}
     return record
 
 
@@ -58,6 +60,10 @@ def response_json(response: SearchResponse, version: str) -> dict[str, Any]:
         "relaxed": response.relaxed,
         "no_match": response.no_match,
         "timings_ms": response.timings_ms,
+        "sort": response.sort,
+        "rules": list(response.rules),
+        "redirect": response.redirect,
+        "synonyms": list(response.synonyms),
     }
 
 

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from indexer import Product
 from search.adaptive import dense_share
+from search.controls import business, merchandise, pins, rules, sort
 from search.execution import Execution, Legs, Scored, Stage, State
 from search.filters import Filters
 from search.fusion import below, blend, normalise, ranked, reciprocal_rank, weighted_sum
@@ -37,12 +38,12 @@ def understanding(state: State, execution: Execution) -> State:
     if execution.understand:
         with execution.clock.time("understanding"):
             understood = execution.read(understood.query)
-    return replace(state, understanding=understood, filters=understood.filters(execution.request.filters))
+    return replace(state, understanding=understood, filters=understood.filters(state.asked))
 
 
 def candidates(state: State, execution: Execution) -> State:
     """The legs the mode uses, filtered inside retrieval, fused into one scored list."""
-    legs = retrieve(execution, state.understanding.text, state.filters)
+    legs = retrieve(execution, state.understanding.text, state.filters, state.alternatives)
     with execution.clock.time("fusion"):
         scored = fuse(legs, execution.settings)
     return replace(state, legs=legs, scored=scored)
@@ -52,10 +53,10 @@ def kinds(state: State, execution: Execution) -> State:
     """Only the candidates of the kind of product the query names. If the understood filters leave nothing,
     retrieve again with the request's filters alone and those as boosts; if still nothing, the kinds too."""
     kept = of_kind(state.scored, state.understanding, execution)
-    if not kept and state.filters != execution.request.filters:
+    if not kept and state.filters != state.asked:
         understood = state.understanding
         understood = understood.relaxed(tuple(span for span in understood.spans if span not in understood.kinds))
-        legs = retrieve(execution, understood.text, execution.request.filters)
+        legs = retrieve(execution, understood.text, state.asked, state.alternatives)
         state = replace(state, understanding=understood, legs=legs, scored=fuse(legs, execution.settings), relaxed=True)
         kept = of_kind(state.scored, understood, execution)
     if not kept and state.understanding.kinds:  # nothing of that kind at all: it only boosts too
@@ -135,24 +136,30 @@ def page(state: State, execution: Execution) -> State:
 STAGES: tuple[Stage, ...] = (
     spelling,
     understanding,
+    merchandise,
     candidates,
     kinds,
     gibberish,
     boosts,
     rerank,
     cutoff,
+    business,
+    rules,
+    sort,
+    pins,
     facets,
     page,
 )
 
 
-def retrieve(execution: Execution, text: str, filters: Filters) -> Legs:
-    """The legs the mode uses, each `depth` deep and filtered inside retrieval; dense hits above the floor."""
+def retrieve(execution: Execution, text: str, filters: Filters, alternatives: tuple[str, ...] = ()) -> Legs:
+    """The legs the mode uses, each `depth` deep and filtered inside retrieval; dense hits above the floor. The
+    keyword leg also searches the synonyms' alternatives (the dense one finds them by meaning)."""
     depth, mode = execution.settings.depth, execution.request.mode
     legs: Legs = {}
     if mode != "dense":
         with execution.clock.time("keyword"):
-            legs["keyword"] = execution.keyword.search(text, depth, filters)
+            legs["keyword"] = execution.keyword.search(" ".join((text, *alternatives)), depth, filters)
     if mode != "bm25":
         with execution.clock.time("dense"):
             dense = execution.dense.search(text, depth, filters)
@@ -219,5 +226,12 @@ def explain(product_id: str, ranks: dict[str, dict[str, tuple[int, float]]], sta
     keyword_rank, keyword_score = ranks.get("keyword", {}).get(product_id, (None, None))
     dense_rank, dense_score = ranks.get("dense", {}).get(product_id, (None, None))
     return Explain(
-        keyword_score, keyword_rank, dense_score, dense_rank, state.fused[product_id], state.reranked.get(product_id)
+        keyword_score,
+        keyword_rank,
+        dense_score,
+        dense_rank,
+        state.fused.get(product_id),
+        state.reranked.get(product_id),
+        moves=state.moves.get(product_id, {}),
+        pinned=next((position for _, pinned, position in state.outcome.pins if pinned == product_id), None),
     )

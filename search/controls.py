@@ -1,0 +1,139 @@
+"""The stages that carry out the shop owner's controls: synonyms and rules before retrieval; business ranking,
+stock, rules, sort and pins after it. search.stages lists them in the order they run.
+
+See docs/design.md#merchandising.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from indexer import Product
+from search.execution import Execution, Scored, State
+from search.fusion import ranked
+from search.merchandising import POPULARITY
+from search.rules import Outcome, Rules, boosted, merged
+
+
+def merchandise(state: State, execution: Execution) -> State:
+    """The rules the query meets (and what they filter), the stock filter when out-of-stock products are hidden,
+    and the synonyms of the query's phrases for the keyword leg."""
+    merchandising, request = execution.merchandising, execution.request
+    rules = merchandising.rule_index.matching(request.query, state.understanding, now()) if request.rules else ()
+    if request.preview:
+        previewed = Rules(request.preview).matching(request.query, state.understanding, now())
+        rules = tuple(sorted({rule.id: rule for rule in (*rules, *previewed)}.values(), key=lambda rule: rule.order))
+    outcome = Outcome.of(rules)
+    asked = merged(state.asked, outcome.filters)
+    if merchandising.ranking.stock == "hide" and asked.in_stock is None:
+        asked = replace(asked, in_stock=True)
+    alternatives = merchandising.synonym_index.expand(state.understanding.text)
+    filters = merged(state.filters, asked) if asked != state.asked else state.filters
+    return replace(state, asked=asked, filters=filters, outcome=outcome, alternatives=alternatives)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def business(state: State, execution: Execution) -> State:
+    """Relevance moved by the weighted numeric fields (together at most `business_share` of the score range) and
+    out-of-stock products moved down by `stock_demotion` of it."""
+    ranking = execution.merchandising.ranking
+    weights = {name: weight for name, weight in ranking.weights.items() if name != POPULARITY and weight}
+    demote = ranking.stock == "demote" and ranking.stock_demotion > 0 and execution.backend.out_of_stock
+    if not state.scored or not (weights and ranking.business_share > 0 or demote):
+        return state
+    with execution.clock.time("business"):
+        return business_moves(state, execution, weights, demote)
+
+
+def business_moves(state: State, execution: Execution, weights: dict[str, float], demote: bool) -> State:
+    ranking = execution.merchandising.ranking
+    products = execution.products.get(product_id for product_id, _ in state.scored)
+    span = score_range(state.scored)
+    moves: dict[str, dict[str, float]] = {product_id: {} for product_id, _ in state.scored}
+    total = sum(abs(weight) for weight in weights.values())
+    for name, weight in weights.items():
+        for product_id, value in scaled(products, name).items():
+            moves[product_id][name] = ranking.business_share * span * weight / total * value
+    if demote:
+        for product_id, product in products.items():
+            if not product.in_stock:
+                moves[product_id]["out_of_stock"] = -ranking.stock_demotion * span
+    return moved(state, moves, execution.request.explain)
+
+
+def rules(state: State, execution: Execution) -> State:
+    """The rules' hidden products left out, and their boosts and buries applied."""
+    outcome = state.outcome
+    scored = [(product_id, score) for product_id, score in state.scored if product_id not in outcome.hidden]
+    if not outcome.boosts or not scored:
+        return replace(state, scored=scored)
+    products = execution.products.get(product_id for product_id, _ in scored)
+    moves = {product_id: {"rules": move} for product_id, move in boosted(scored, products, outcome).items()}
+    return moved(replace(state, scored=scored), moves, execution.request.explain)
+
+
+def sort(state: State, execution: Execution) -> State:
+    """With a sort, the relevant candidates only (scoring at least `sort_relevance` of the best), by the field;
+    ties and products without it (last) by relevance."""
+    order = execution.request.sort
+    if order is None or not state.scored:
+        return state
+    share = execution.merchandising.ranking.sort_relevance
+    top = state.scored[0][1]
+    relevant = [(pid, score) for pid, score in state.scored if top <= 0 or score >= share * top]
+    products = execution.products.get(product_id for product_id, _ in relevant)
+    sign = -1.0 if order.descending else 1.0
+    keyed = []
+    for rank, (product_id, score) in enumerate(relevant):
+        value = products[product_id].number(order.field) if product_id in products else None
+        keyed.append((value is None, sign * value if value is not None else 0.0, rank, product_id, score))
+    keyed.sort()
+    return replace(state, scored=[(product_id, score) for *_, product_id, score in keyed])
+
+
+def pins(state: State, execution: Execution) -> State:
+    """The rules' pinned products at their positions (from 1), whether or not the query retrieved them."""
+    pinned = state.outcome.pins
+    if not pinned:
+        return state
+    found = execution.products.get(product_id for _, product_id, _ in pinned)
+    placed = {product_id: position for _, product_id, position in pinned if product_id in found}
+    rest = [(product_id, score) for product_id, score in state.scored if product_id not in placed]
+    scores = dict(state.scored)
+    top = state.scored[0][1] if state.scored else 1.0
+    for product_id, position in sorted(placed.items(), key=lambda item: item[1]):
+        rest.insert(min(position - 1, len(rest)), (product_id, scores.get(product_id, top)))
+    return replace(state, scored=rest)
+
+
+def score_range(scored: Scored) -> float:
+    top, bottom = scored[0][1], scored[-1][1]
+    return (top - bottom) if top > bottom else max(abs(top), 1.0)
+
+
+def scaled(products: dict[str, Product], name: str) -> dict[str, float]:
+    """Each product's value of a numeric field, min-max scaled to 0..1 over the candidates that have one."""
+    values = {product_id: product.number(name) for product_id, product in products.items()}
+    known = {product_id: value for product_id, value in values.items() if value is not None}
+    if not known:
+        return {}
+    low, high = min(known.values()), max(known.values())
+    if high == low:
+        return dict.fromkeys(known, 1.0)
+    return {product_id: (value - low) / (high - low) for product_id, value in known.items()}
+
+
+def moved(state: State, moves: dict[str, dict[str, float]], explain: bool) -> State:
+    """The candidates with each one's moves added to its score, in the new order; with explain, the moves kept."""
+    scores = {product_id: score + sum(moves.get(product_id, {}).values()) for product_id, score in state.scored}
+    kept = state.moves
+    if explain:
+        kept = dict(kept)
+        for product_id, parts in moves.items():
+            if parts:
+                kept[product_id] = {**kept.get(product_id, {}), **parts}
+    return replace(state, scored=ranked(scores), moves=kept)

@@ -1,0 +1,280 @@
+"""The shop owner's settings: synonyms, rules and business ranking, one versioned record kept with the index
+(beside CURRENT, or in the cluster), validated on the way in and read again by every searcher within a second.
+
+See docs/design.md#merchandising.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from indexer.products import NUMBER_NAME
+from indexer.versions import fsync_directory
+from search.errors import ResourceError, SearchError, UnknownResource
+from search.rules import Rule, Rules
+from search.synonyms import Synonym, Synonyms
+
+FILE = "merchandising.json"
+MAX_SYNONYMS = 100_000
+MAX_RULES = 10_000
+POPULARITY = "popularity"  # a weight's name for the popularity learned from shoppers' events
+RECHECK = 0.2  # seconds: how long a searcher trusts the record it read before looking again
+
+
+class Ranking(BaseModel):
+    """Business ranking on top of relevance, stock and variants, as PUT /api/ranking takes them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # numeric catalogue fields (rating, margin) or "popularity", each with a weight; negative: lower is better
+    weights: dict[str, float] = Field(default_factory=dict, max_length=20)
+    # the most the weighted signals together move a product, as a share of the candidates' score range
+    business_share: float = Field(default=0.1, ge=0, le=1, allow_inf_nan=False)
+    stock: Literal["demote", "hide", "ignore"] = "demote"  # out-of-stock products
+    stock_demotion: float = Field(default=0.3, ge=0, le=1, allow_inf_nan=False)  # of the score range
+    distinct: bool = False  # one hit per group_id (the best variant) unless a request says otherwise
+    # sorted results keep the candidates scoring at least this share of the best one's relevance
+    sort_relevance: float = Field(default=0.5, ge=0, le=1, allow_inf_nan=False)
+
+    @field_validator("weights")
+    @classmethod
+    def _numeric_fields(cls, value: dict[str, float]) -> dict[str, float]:
+        for name, weight in value.items():
+            if not NUMBER_NAME.match(name):
+                raise ValueError(f"{name[:40]!r} is not a numeric field's name; use letters, digits and '_'")
+            if not -1 <= weight <= 1:
+                raise ValueError(f"the weight of {name!r} must be within -1..1, got {weight}")
+        return value
+
+
+def ranking_of(record: Any) -> Ranking:
+    if not isinstance(record, dict):
+        raise ResourceError("body", 'ranking settings are a JSON object, such as {"weights": {"rating": 0.5}}')
+    try:
+        return Ranking.model_validate(record)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"]) or "body"
+        raise ResourceError(where, f"{where}: {problem['msg'].removeprefix('Value error, ')}") from None
+
+
+@dataclass(frozen=True)
+class Merchandising:
+    """One version of the shop's settings."""
+
+    version: int = 0
+    synonyms: dict[str, Synonym] = field(default_factory=dict)
+    rules: dict[str, Rule] = field(default_factory=dict)
+    ranking: Ranking = Ranking()
+    updated_at: str | None = None
+
+    @cached_property
+    def synonym_index(self) -> Synonyms:
+        return Synonyms(self.synonyms.values())
+
+    @cached_property
+    def rule_index(self) -> Rules:
+        return Rules(self.rules.values())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "updated_at": self.updated_at,
+            "synonyms": [entry.to_json() for entry in self.synonyms.values()],
+            "rules": [rule.to_json() for rule in self.rules.values()],
+            "ranking": self.ranking.model_dump(mode="json"),
+        }
+
+    @classmethod
+    def from_json(cls, record: dict[str, Any]) -> Merchandising:
+        synonyms = [Synonym.from_json(entry["id"], entry) for entry in record.get("synonyms", [])]
+        rules = [Rule.from_json(entry["id"], entry) for entry in record.get("rules", [])]
+        return cls(
+            version=int(record.get("version", 0)),
+            synonyms={entry.id: entry for entry in synonyms},
+            rules={rule.id: rule for rule in rules},
+            ranking=ranking_of(record.get("ranking", {})),
+            updated_at=record.get("updated_at"),
+        )
+
+    def with_synonyms(self, entries: Iterable[Synonym], removed: Iterable[str] = ()) -> Merchandising:
+        synonyms = {key: value for key, value in self.synonyms.items() if key not in set(removed)}
+        synonyms.update((entry.id, entry) for entry in entries)
+        if len(synonyms) > MAX_SYNONYMS:
+            raise ResourceError("synonyms", f"{len(synonyms):,} synonym entries, more than {MAX_SYNONYMS:,}")
+        return replace(self, synonyms=synonyms)
+
+    def without(self, kind: Literal["synonym", "rule"], resource_id: str) -> Merchandising:
+        """These settings less one synonym entry or rule; UnknownResource if there is none with that id."""
+        kept = self.synonyms if kind == "synonym" else self.rules
+        if resource_id not in kept:
+            raise UnknownResource(kind, resource_id)
+        if kind == "synonym":
+            return self.with_synonyms([], removed=[resource_id])
+        return self.with_rules([], removed=[resource_id])
+
+    def with_ranking(self, ranking: Ranking) -> Merchandising:
+        return replace(self, ranking=ranking)
+
+    def with_rules(self, rules: Iterable[Rule], removed: Iterable[str] = ()) -> Merchandising:
+        kept = {key: value for key, value in self.rules.items() if key not in set(removed)}
+        kept.update((rule.id, rule) for rule in rules)
+        if len(kept) > MAX_RULES:
+            raise ResourceError("rules", f"{len(kept):,} rules, more than {MAX_RULES:,}")
+        return replace(self, rules=kept)
+
+
+NONE = Merchandising()
+
+
+class MerchandisingStore(Protocol):
+    where: str
+
+    def current(self) -> Merchandising:
+        """The latest version, read again when it may have changed (at most RECHECK seconds stale)."""
+        ...
+
+    def change(self, edit: Callable[[Merchandising], Merchandising]) -> Merchandising:
+        """Applies `edit` to the latest version and stores the result as the next; returns it."""
+        ...
+
+
+def next_version(edited: Merchandising, previous: Merchandising) -> Merchandising:
+    return replace(edited, version=previous.version + 1, updated_at=datetime.now(UTC).isoformat(timespec="seconds"))
+
+
+class FileMerchandising:
+    """merchandising.json beside CURRENT: kept across versions, rebuilds and updates, written atomically."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.path = self.root / FILE
+        self.where = str(self.path)
+        self._seen: tuple[tuple[int, int, int] | None, Merchandising] = (None, NONE)
+        self._checked = 0.0
+
+    def _stamp(self) -> tuple[int, int, int] | None:
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return stat.st_ino, stat.st_mtime_ns, stat.st_size
+
+    def _read(self) -> Merchandising:
+        try:
+            record = json.loads(self.path.read_text(encoding="utf-8"))
+            return Merchandising.from_json(record)
+        except FileNotFoundError:
+            return NONE
+        except (ValueError, KeyError, TypeError) as error:
+            raise SearchError(f"{self.path} is not valid merchandising settings ({error}); fix or remove it") from None
+
+    def current(self) -> Merchandising:
+        now = time.monotonic()
+        stamp, seen = self._seen
+        if now - self._checked < RECHECK:
+            return seen
+        self._checked = now
+        latest = self._stamp()
+        if latest != stamp:
+            self._seen = latest, self._read()
+        return self._seen[1]
+
+    def change(self, edit: Callable[[Merchandising], Merchandising]) -> Merchandising:
+        if not self.root.is_dir():
+            raise SearchError(f"no index at {self.root}; build one before adding synonyms or rules")
+        with open(self.root / ".merchandising.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            previous = self._read()
+            changed = next_version(edit(previous), previous)
+            temporary = self.path.with_suffix(".tmp")
+            with open(temporary, "w", encoding="utf-8") as out:
+                json.dump(changed.to_json(), out, ensure_ascii=False, indent=1)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, self.path)
+            fsync_directory(self.root)
+        self._seen, self._checked = (self._stamp(), changed), time.monotonic()
+        return changed
+
+
+class ElasticMerchandising:
+    """The document "merchandising" in the alias's settings index, changed with optimistic concurrency."""
+
+    def __init__(self, config: Any, alias: str) -> None:
+        self.config, self.alias = config, alias
+        self.index = f"{alias}.settings"
+        self.where = f"the document 'merchandising' in {self.index}"
+        self._seen = NONE
+        self._checked = -RECHECK
+
+    def _get(self) -> tuple[Merchandising, dict[str, Any]]:
+        from elasticsearch import NotFoundError
+
+        from indexer.elastic import reachable
+
+        try:
+            with reachable(self.config):
+                found = self.config.client().get(index=self.index, id="merchandising")
+        except NotFoundError:
+            return NONE, {}
+        try:
+            kept = Merchandising.from_json(found["_source"]["record"])
+        except (ValueError, KeyError, TypeError) as error:
+            raise SearchError(f"{self.where} is not valid merchandising settings ({error})") from None
+        return kept, {"if_seq_no": found["_seq_no"], "if_primary_term": found["_primary_term"]}
+
+    def current(self) -> Merchandising:
+        if time.monotonic() - self._checked >= RECHECK:
+            self._seen, self._checked = self._get()[0], time.monotonic()
+        return self._seen
+
+    def change(self, edit: Callable[[Merchandising], Merchandising]) -> Merchandising:
+        from elasticsearch import ConflictError
+
+        from indexer.elastic import reachable
+
+        client = self.config.client()
+        for _ in range(5):  # another service changed it between our read and write: read again
+            previous, guard = self._get()
+            changed = next_version(edit(previous), previous)
+            try:
+                with reachable(self.config):
+                    if not client.indices.exists(index=self.index):
+                        mappings = {"properties": {"record": {"type": "object", "enabled": False}}}
+                        client.indices.create(index=self.index, mappings=mappings)
+                    document = {"record": changed.to_json()}
+                    options = guard or {"op_type": "create"}
+                    client.index(index=self.index, id="merchandising", document=document, refresh=True, **options)
+            except ConflictError:
+                continue
+            self._seen, self._checked = changed, time.monotonic()
+            return changed
+        raise SearchError(f"{self.where} kept changing under this write; retry it")
+
+
+class FixedMerchandising:
+    """Settings that never change: a library user's, or none."""
+
+    where = "memory"
+
+    def __init__(self, merchandising: Merchandising = NONE) -> None:
+        self.merchandising = merchandising
+
+    def current(self) -> Merchandising:
+        return self.merchandising
+
+    def change(self, edit: Callable[[Merchandising], Merchandising]) -> Merchandising:
+        self.merchandising = next_version(edit(self.merchandising), self.merchandising)
+        return self.merchandising
