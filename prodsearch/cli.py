@@ -13,6 +13,7 @@ from prodsearch.commands.analytics import analytics
 from prodsearch.commands.events import events
 from prodsearch.commands.index import index
 from prodsearch.commands.intents import intents
+from prodsearch.commands.merchandising import ranking, rules, synonyms
 from prodsearch.commands.products import products
 from prodsearch.commands.relevance import evaluate, tune
 from prodsearch.commands.search import search, serve
@@ -78,5 +79,7 @@ def main(debug: bool) -> None:
     library_defaults()  # before any verb loads a model
 
 
-for command in (index, search, serve, evaluate, tune, intents, train, events, analytics, products):
+for command in (
+    index, search, serve, evaluate, tune, intents, train, events, analytics, products, synonyms, rules, ranking,
+):  # fmt: skip
     main.add_command(command)

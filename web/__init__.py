@@ -72,11 +72,13 @@ def register_blueprints(app: Flask) -> None:
     from web.api import api
     from web.documents import documents
     from web.events import events_api
+    from web.merchandising import merchandising
     from web.page import page
     from web.suggest import suggest_api
 
     app.register_blueprint(api)
     app.register_blueprint(documents)
+    app.register_blueprint(merchandising)
     app.register_blueprint(events_api)
     app.register_blueprint(suggest_api)  # after prodsearch.live: it builds the first suggester from it
     app.register_blueprint(page)
@@ -100,12 +102,16 @@ def open_live(config: ServiceConfig) -> LiveSearch | FixedSearch:
         return CachedScores(reranker) if reranker is not None else None
 
     location = config.location()
+    merchandising = location.merchandising()  # one for every version the service serves
     if location.elastic is not None:
         writer = location.writer() if config.admin_token is not None else None
-        return FixedSearch(SearchPipeline(location.open(), remembering(), config.search), writer)
+        pipeline = SearchPipeline(location.open(), remembering(), config.search, merchandising=merchandising)
+        return FixedSearch(pipeline, writer)
     return LiveSearch(
         Path(config.index),
-        lambda version, encoder: SearchPipeline(EmbeddedBackend(version, encoder), remembering(), config.search),
+        lambda version, encoder: SearchPipeline(
+            EmbeddedBackend(version, encoder), remembering(), config.search, merchandising=merchandising
+        ),
         config.reload_interval,
         writes=config.admin_token is not None,
     )

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from search.errors import RequestError
 from search.live import FixedSearch, LiveSearch
 from search.serialize import product_json, response_json
+from web.admin import Refused, authorize, refused
 from web.documents import etag
 from web.events import log_search
 from web.lane import Busy, is_heavy
@@ -28,6 +29,9 @@ def bad_request(error: RequestError) -> tuple[Response, int]:
     return jsonify(error=f"invalid parameter '{error.parameter}'", detail=str(error), parameter=error.parameter), 400
 
 
+api.errorhandler(Refused)(refused)
+
+
 @api.errorhandler(Busy)
 def busy(error: Busy) -> tuple[Response, int, dict[str, str]]:
     detail = f"too many long or heavily filtered searches at once; retry in a second ({error})"
@@ -38,6 +42,8 @@ def busy(error: Busy) -> tuple[Response, int, dict[str, str]]:
 def search() -> Response:
     started = time.perf_counter()
     search_request = parse_search(request.args, current_app.extensions["prodsearch.config"].default_mode)
+    if not search_request.rules:
+        authorize()  # a search without the shop's rules is the merchandiser's preview
     pipeline = _live().pipeline  # one pipeline for the whole request, even if a reload swaps it meanwhile
     if is_heavy(search_request):
         response = current_app.extensions["prodsearch.heavy"].run(lambda: pipeline.search(search_request))

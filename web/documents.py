@@ -6,8 +6,6 @@ See docs/design.md#live-writes.
 from __future__ import annotations
 
 import hashlib
-import hmac
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -18,29 +16,17 @@ from indexer.elastic import Superseded
 from indexer.errors import JobError
 from indexer.products import Product, RecordError, validate_record
 from search.tasks import WritesRefused
+from web.admin import Refused, authorize, json_body, refused
 from web.config import ServerLimits
 
 documents = Blueprint("documents", __name__)
 
-TOKEN_VARIABLE = "PRODSEARCH_ADMIN_TOKEN"
 MAX_BATCH = 10_000  # products in one POST /api/products
 MAX_BATCH_BYTES = ServerLimits.write_body_bytes
 WAIT_SECONDS = 10.0  # ?wait=true waits this long for the write to be searchable
 NDJSON = "application/x-ndjson"
 
-
-class Refused(Exception):
-    """A write answered with `status` and a JSON body, before anything of it was stored."""
-
-    def __init__(self, status: int, error: str, detail: str, **extra: Any) -> None:
-        super().__init__(detail)
-        self.status, self.error, self.detail, self.extra = status, error, detail, extra
-
-
-@documents.errorhandler(Refused)
-def refused(error: Refused) -> tuple[Response, int, dict[str, str]]:
-    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else {}
-    return jsonify(error=error.error, detail=error.detail, **error.extra), error.status, headers
+documents.errorhandler(Refused)(refused)
 
 
 @documents.errorhandler(WritesRefused)
@@ -64,18 +50,7 @@ def not_stored(error: LogFull) -> tuple[Response, int]:
     return jsonify(error="not stored", detail=str(error)), 507
 
 
-@documents.before_request
-def authorize() -> None:
-    """Bearer PRODSEARCH_ADMIN_TOKEN, compared in constant time; writes are off without one configured."""
-    expected = current_app.extensions["prodsearch.config"].admin_token
-    if not expected:
-        raise Refused(403, "writes are off", f"set {TOKEN_VARIABLE} (16 or more characters) and restart to take writes")
-    given = request.headers.get("Authorization", "")
-    if not given:
-        raise Refused(401, "unauthorized", f"send Authorization: Bearer <the token in {TOKEN_VARIABLE}>")
-    scheme, _, token = given.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
-        raise Refused(403, "forbidden", f"the bearer token is not the service's {TOKEN_VARIABLE}")
+documents.before_request(authorize)
 
 
 def etag(product: Product) -> str:
@@ -226,7 +201,7 @@ def _problem(position: int, product_id: Any, field: str | None, message: str) ->
 
 
 def _object() -> dict[str, Any]:
-    body = _json(request.get_data(cache=False))
+    body = json_body(request.get_data(cache=False))
     if not isinstance(body, dict):
         raise Refused(400, "invalid product", f"the body must be a JSON object, not {type(body).__name__}")
     return body
@@ -238,20 +213,11 @@ def _batch_items() -> list[Any]:
         items = []
         for number, line in enumerate(data.splitlines(), start=1):
             if line.strip():
-                items.append(_json(line, f"line {number}"))
+                items.append(json_body(line, f"line {number}"))
         return items
-    body = _json(data)
+    body = json_body(data)
     if not isinstance(body, list):
         raise Refused(
             400, "invalid products", f"the body must be a JSON array (or {NDJSON}), not {type(body).__name__}"
         )
     return body
-
-
-def _json(data: bytes, where: str = "the body") -> Any:
-    try:
-        return json.loads(data)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise Refused(400, "invalid JSON", f"{where} is not JSON ({error})") from None
-    except RecursionError:
-        raise Refused(400, "invalid JSON", f"{where} is nested too deeply") from None

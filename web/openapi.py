@@ -5,16 +5,16 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from search.rules import RuleBody
 from web.documents import MAX_BATCH, MAX_BATCH_BYTES, NDJSON
 from web.events import MAX_EVENTS, BeaconIn, EventIn
+from web.openapi_merchandising import REF, json_response, merchandising_paths
 from web.params import ATTRIBUTE_DESCRIPTION, ATTRIBUTE_NAME, MAX_VALUE, MAX_VALUES, documented
 from web.schemas import RESPONSES, Accepted, Error, Health, Product, Search, Suggestions, Task, WriteError, Written
 from web.suggest import SuggestParams
 
-REF = "#/components/schemas/{model}"
 ERRORS = {
     400: "A parameter is missing or invalid; `parameter` names it and `detail` says the fix.",
     401: "No `Authorization: Bearer` header.",
@@ -25,15 +25,8 @@ ERRORS = {
 }
 
 
-def _json(model: type[BaseModel], description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": REF.format(model=model.__name__)}}},
-    }
-
-
 def _get(summary: str, ok: dict[str, Any], errors: tuple[int, ...], **extra: Any) -> dict[str, Any]:
-    responses = {"200": ok} | {str(status): _json(Error, ERRORS[status]) for status in errors}
+    responses = {"200": ok} | {str(status): json_response(Error, ERRORS[status]) for status in errors}
     return {"get": {"summary": summary, **extra, "responses": responses}}
 
 
@@ -57,15 +50,15 @@ def _search_parameters() -> list[dict[str, Any]]:
 
 
 def _post(summary: str, body: dict[str, Any], errors: dict[int, str]) -> dict[str, Any]:
-    responses = {"202": _json(Accepted, "Stored, with the search ids this service has no record of.")}
-    responses |= {str(status): _json(Error, text) for status, text in errors.items()}
+    responses = {"202": json_response(Accepted, "Stored, with the search ids this service has no record of.")}
+    responses |= {str(status): json_response(Error, text) for status, text in errors.items()}
     request_body = {"required": True, "content": {"application/json": {"schema": body}}}
     return {"post": {"summary": summary, "requestBody": request_body, "responses": responses}}
 
 
 @cache
 def openapi_document() -> dict[str, Any]:
-    models = [*RESPONSES, EventIn, BeaconIn]
+    models = [*RESPONSES, EventIn, BeaconIn, RuleBody]
     _, schemas = models_json_schema([(model, "validation") for model in models], ref_template=REF)
     event = {"$ref": REF.format(model="EventIn")}
     events_body = {"oneOf": [event, {"type": "array", "items": event, "minItems": 1, "maxItems": MAX_EVENTS}]}
@@ -93,14 +86,14 @@ def openapi_document() -> dict[str, Any]:
         "paths": {
             "/api/search": _get(
                 "Search the catalogue",
-                _json(Search, "Hits, facets and timings."),
+                json_response(Search, "Hits, facets and timings."),
                 (400, *backend),
                 parameters=_search_parameters(),
             ),
             "/api/suggest": _suggest(),
             "/api/products/{id}": _get(
                 "One product with every stored field (its ETag in the header)",
-                _json(Product, "The product."),
+                json_response(Product, "The product."),
                 (404, *backend),
                 parameters=[ID],
             )
@@ -108,7 +101,7 @@ def openapi_document() -> dict[str, Any]:
             "/api/products": {"post": _write("Upsert a batch of whole products, all or nothing", _batch_body(), 413)},
             "/api/tasks/{task}": _get(
                 "Whether a write is searchable here yet (bearer PRODSEARCH_ADMIN_TOKEN)",
-                _json(Task, "The write's state."),
+                json_response(Task, "The write's state."),
                 (401, 403, 404, 500),
                 parameters=[
                     {"name": "task", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
@@ -120,7 +113,7 @@ def openapi_document() -> dict[str, Any]:
                 {"$ref": REF.format(model="BeaconIn")},
                 beacon_errors,
             ),
-            "/healthz": _get("Served index version and counts", _json(Health, "Serving."), backend),
+            "/healthz": _get("Served index version and counts", json_response(Health, "Serving."), backend),
             "/metrics": _get(
                 "Prometheus metrics",
                 {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}},
@@ -131,7 +124,8 @@ def openapi_document() -> dict[str, Any]:
                 {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}},
                 (500,),
             ),
-        },
+        }
+        | merchandising_paths(_search_parameters()),
         "components": {"schemas": schemas["$defs"]},
     }
 
@@ -163,9 +157,12 @@ PRODUCT_BODY = {
 
 
 def _write(summary: str, body: dict[str, Any] | None, *extra: int, parameters: list | None = None) -> dict[str, Any]:
-    ok = {"200": _json(Written, "Searchable (?wait=true)."), "202": _json(Written, "Stored; searchable within ~1 s.")}
+    ok = {
+        "200": json_response(Written, "Searchable (?wait=true)."),
+        "202": json_response(Written, "Stored; searchable within ~1 s."),
+    }
     statuses = (400, 401, 403, 409, 500, 503, 507, *extra)
-    responses = ok | {str(status): _json(WriteError, WRITE_ERRORS[status]) for status in sorted(statuses)}
+    responses = ok | {str(status): json_response(WriteError, WRITE_ERRORS[status]) for status in sorted(statuses)}
     operation: dict[str, Any] = {"summary": summary, "parameters": [*(parameters or []), WAIT], "responses": responses}
     if body is not None:
         operation["requestBody"] = {"required": True, "content": body}
@@ -212,5 +209,5 @@ def _suggest() -> dict[str, Any]:
         }
         for name, field in SuggestParams.model_json_schema()["properties"].items()
     ]
-    ok = _json(Suggestions, "Suggestions, best first.")
+    ok = json_response(Suggestions, "Suggestions, best first.")
     return _get("Suggestions for what a shopper has typed", ok, (400, 500, 503), parameters=parameters)

@@ -15,6 +15,7 @@ from indexer.products import split_category
 from search.errors import RequestError
 from search.filters import Filters
 from search.pipeline import MAX_K, MAX_PAGE, MODES, SearchRequest
+from search.request import Sort
 
 MAX_QUERY = 512
 # Bounds on the filters, so that no request costs more than a few filters' work (10,000 attribute names once took
@@ -112,6 +113,19 @@ class SearchParams(BaseModel):
         description="1 or true: prices, colours, sizes, materials and brands in the query become filters and "
         "boosts (see `understood` in the response); 0 or false: the query is only words.",
     )
+    in_stock: Annotated[bool | SkipJsonSchema[None], BeforeValidator(_flag)] = Field(
+        None, description="1 or true: in-stock products only; 0 or false: out-of-stock ones only; absent: either."
+    )
+    sort: str | SkipJsonSchema[None] = Field(
+        None,
+        max_length=80,
+        examples=["price:asc", "rating:desc"],
+        description="FIELD:asc or FIELD:desc over a numeric field (price, stock, rating, ...): the relevant hits "
+        "only, ties by relevance; absent: by relevance.",
+    )
+    rules: Flag = Field(
+        True, description="0 or false (admin token required): without the shop's rules, to preview them."
+    )
 
 
 REPEATED = frozenset(name for name, field in SearchParams.model_fields.items() if get_origin(field.annotation) is list)
@@ -139,6 +153,7 @@ def parse_search(args: MultiDict[str, str], default_mode: str) -> SearchRequest:
         price_min=params.price_min,
         price_max=params.price_max,
         attributes=attributes,
+        in_stock=params.in_stock,
     )
     return SearchRequest(
         query=params.q,
@@ -150,6 +165,8 @@ def parse_search(args: MultiDict[str, str], default_mode: str) -> SearchRequest:
         min_score=params.min_score,
         spelling=params.spell,
         understand=params.understand,
+        sort=Sort.parse(params.sort) if params.sort else None,
+        rules=params.rules,
     )
 
 

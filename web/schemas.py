@@ -8,7 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from indexer.analysis import LANGUAGES
+from search.merchandising import Ranking
 from search.pipeline import MODES
+from search.rules import RuleBody
 from search.serialize import DESCRIPTION_CHARS
 from search.suggest import KINDS as SUGGESTION_KINDS
 from search.suggest import MAX_TYPED
@@ -32,10 +34,14 @@ class ProductFields(Closed):
     currency: str | None
     description: str
     url: str | None
+    in_stock: bool
 
 
 class Product(ProductFields):
     attributes: dict[str, list[str]]
+    stock: int | None = Field(description="Units on hand, when the catalogue says.")
+    group_id: str | None = Field(description="The variants of one product share it.")
+    numbers: dict[str, float] = Field(description="The catalogue's other numeric fields (rating, margin, ...).")
 
 
 class Explain(Closed):
@@ -45,6 +51,11 @@ class Explain(Closed):
     dense_rank: int | None
     fused_score: float | None
     rerank_score: float | None
+    moves: dict[str, float] = Field(
+        description="What moved the hit after relevance, in score units: each weighted numeric field, "
+        "out_of_stock and rules."
+    )
+    pinned: int | None = Field(description="The position a rule pinned the hit at.")
 
 
 class Hit(ProductFields):
@@ -71,6 +82,7 @@ class Facets(Closed):
     category: list[FacetValue] = Field(description="Counts one level below the category filter.")
     brand: list[FacetValue]
     price: list[PriceBucket]
+    in_stock: list[FacetValue] = Field(description='Counts of "true" and "false".')
 
 
 class Timings(BaseModel):
@@ -119,6 +131,10 @@ class Search(Closed):
         description="The query is gibberish and no product has a word of it: no hits rather than the nearest ones."
     )
     timings_ms: Timings
+    sort: str | None = Field(description="FIELD:asc or FIELD:desc when sorted; null: by relevance.")
+    rules: list[str] = Field(description="The ids of the shop's rules that applied, in the order they were settled.")
+    redirect: str | None = Field(description="A rule's URL: the page goes there instead of showing hits.")
+    synonyms: list[str] = Field(description="The synonyms of the query's phrases that the keyword leg also searched.")
     search_id: str | None = Field(
         description="This search in the events log: send it back with clicks, add-to-carts and purchases "
         "(POST /api/events). null when the service logs no events."
@@ -155,7 +171,9 @@ class Error(Closed):
     detail: str = Field(description="The value seen and how to fix it.")
     parameter: str | SkipJsonSchema[None] = Field(None, description="On a 400: the parameter at fault.")
     field: str | SkipJsonSchema[None] = Field(
-        None, description="On a 400 for an event: the field at fault, as `[3].position` in a list."
+        None,
+        description="On a 400 for an event, synonym, rule or ranking: the field at fault, as `[3].position` in a "
+        "list of events or `pin.0.position` in a rule.",
     )
 
 
@@ -213,3 +231,62 @@ class Suggestions(Closed):
 
 
 RESPONSES = (*RESPONSES, Suggestions)
+
+
+# The merchandiser's API (web/merchandising.py)
+
+
+class SynonymEntry(Closed):
+    id: str
+    synonyms: list[str] = Field(description="Multi-way: each finds the others. One-way: what the root also finds.")
+    root: str | SkipJsonSchema[None] = Field(None, description="One-way entries only: the phrase that finds them.")
+
+
+class SynonymBody(Closed):
+    synonyms: list[str] = Field(min_length=1, max_length=100)
+    root: str | None = Field(None, description="Set for a one-way entry: searching it also finds the synonyms.")
+
+
+class SynonymList(Closed):
+    version: int = Field(ge=0, description="The shop's settings' version; every change adds one.")
+    synonyms: list[SynonymEntry]
+
+
+class SynonymOne(Closed):
+    version: int = Field(ge=0)
+    synonym: SynonymEntry
+
+
+class RuleRecord(RuleBody):
+    """A stored rule: its id, and the fields it was given (defaults left out)."""
+
+    id: str
+
+
+class RuleList(Closed):
+    version: int = Field(ge=0)
+    rules: list[RuleRecord]
+
+
+class RuleOne(Closed):
+    version: int = Field(ge=0)
+    rule: RuleRecord
+
+
+class RankingOne(Closed):
+    version: int = Field(ge=0)
+    ranking: Ranking
+
+
+class Deleted(Closed):
+    version: int = Field(ge=0)
+    deleted: str
+
+
+class Preview(Closed):
+    with_rules: Search = Field(alias="with", description="The search as shoppers get it, with the rules.")
+    without: Search = Field(description="The same search without the shop's rules.")
+
+
+MERCHANDISING = (SynonymList, SynonymOne, SynonymBody, RuleList, RuleOne, RankingOne, Deleted, Preview)
+RESPONSES = (*RESPONSES, *MERCHANDISING)

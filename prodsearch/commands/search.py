@@ -27,6 +27,9 @@ from web.lane import REQUEST_THREADS
 @click.option("--price-min", type=click.FloatRange(min=0))
 @click.option("--price-max", type=click.FloatRange(min=0))
 @click.option("--reranker", type=click.Path(path_type=Path), help="Cross-encoder model directory (for --mode rerank).")
+@click.option("--sort", help="FIELD:asc or FIELD:desc (price:asc, rating:desc): the relevant hits by that field.")
+@click.option("--in-stock/--out-of-stock", default=None, help="Only products in stock (or only those out of it).")
+@click.option("--no-rules", is_flag=True, help="Without the shop's rules (to compare).")
 @click.option("--explain", is_flag=True, help="Show each stage's score and rank.")
 @click.option("--no-spelling", is_flag=True, help="Search the words as typed, without spelling correction.")
 @click.option(
@@ -43,6 +46,9 @@ def search(
     price_min: float | None,
     price_max: float | None,
     reranker: Path | None,
+    sort: str | None,
+    in_stock: bool | None,
+    no_rules: bool,
     explain: bool,
     no_spelling: bool,
     no_understanding: bool,
@@ -51,13 +57,24 @@ def search(
     """Search the served version of INDEX for QUERY."""
     from models import load_cross_encoder
     from search import Filters, SearchPipeline, SearchRequest
+    from search.request import Sort
     from search.serialize import response_json
 
     model = load_cross_encoder(reranker) if reranker else None
-    pipeline = SearchPipeline(location.open(), model, location.settings().load())
-    filters = Filters(split_category(category), brand, price_min, price_max)
+    pipeline = SearchPipeline(
+        location.open(), model, location.settings().load(), merchandising=location.merchandising()
+    )
+    filters = Filters(split_category(category), brand, price_min, price_max, in_stock=in_stock)
     request = SearchRequest(
-        query, mode, size=k, filters=filters, explain=explain, spelling=not no_spelling, understand=not no_understanding
+        query,
+        mode,
+        size=k,
+        filters=filters,
+        explain=explain,
+        spelling=not no_spelling,
+        understand=not no_understanding,
+        sort=Sort.parse(sort) if sort else None,
+        rules=not no_rules,
     )
     response = pipeline.search(request)
     if as_json:
@@ -73,6 +90,10 @@ def search(
         click.echo(
             "no product meets every understood filter: they only rank (--no-understanding ignores them)", err=True
         )
+    if response.rules:
+        click.echo(f"rules applied: {', '.join(response.rules)}", err=True)
+    if response.redirect:
+        click.echo(f"a rule redirects this query to {response.redirect}", err=True)
     if response.no_match:
         click.echo(f"no word of {query!r} is known to the catalogue or the language: check the spelling", err=True)
     for rank, hit in enumerate(response.hits, start=1):

@@ -1,0 +1,131 @@
+"""The merchandiser's API: synonyms, rules and business ranking as resources with a version, and a preview of a
+query with and without rules; all behind the admin token.
+
+See docs/design.md#merchandising.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from search.errors import ResourceError, UnknownResource
+from search.merchandising import MerchandisingStore, ranking_of
+from search.rules import Rule
+from search.serialize import response_json
+from search.synonyms import Synonym
+from web.admin import Refused, authorize, json_body, refused
+from web.params import parse_search
+
+merchandising = Blueprint("merchandising", __name__)
+merchandising.before_request(authorize)
+merchandising.errorhandler(Refused)(refused)
+
+
+@merchandising.errorhandler(UnknownResource)
+def unknown(error: UnknownResource) -> tuple[Response, int]:
+    return jsonify(error="not found", detail=str(error)), 404
+
+
+@merchandising.errorhandler(ResourceError)
+def invalid(error: ResourceError) -> tuple[Response, int]:
+    return jsonify(error=f"invalid {error.field}", detail=str(error), field=error.field), 400
+
+
+def _store() -> MerchandisingStore:
+    return current_app.extensions["prodsearch.live"].pipeline.merchandising
+
+
+def _body() -> Any:
+    return json_body(request.get_data(cache=False))
+
+
+@merchandising.get("/api/synonyms")
+def synonyms() -> Response:
+    current = _store().current()
+    return jsonify(version=current.version, synonyms=[entry.to_json() for entry in current.synonyms.values()])
+
+
+@merchandising.get("/api/synonyms/<synonym_id>")
+def synonym(synonym_id: str) -> Response:
+    current = _store().current()
+    return jsonify(version=current.version, synonym=_found(current.synonyms, synonym_id, "synonym").to_json())
+
+
+@merchandising.put("/api/synonyms/<synonym_id>")
+def put_synonym(synonym_id: str) -> Response:
+    entry = Synonym.from_json(synonym_id, _body())
+    changed = _store().change(lambda current: current.with_synonyms([entry]))
+    return jsonify(version=changed.version, synonym=entry.to_json())
+
+
+@merchandising.delete("/api/synonyms/<synonym_id>")
+def delete_synonym(synonym_id: str) -> Response:
+    changed = _store().change(lambda current: current.without("synonym", synonym_id))
+    return jsonify(version=changed.version, deleted=synonym_id)
+
+
+@merchandising.get("/api/rules")
+def rules() -> Response:
+    current = _store().current()
+    return jsonify(version=current.version, rules=[rule.to_json() for rule in current.rules.values()])
+
+
+@merchandising.get("/api/rules/<rule_id>")
+def rule(rule_id: str) -> Response:
+    current = _store().current()
+    return jsonify(version=current.version, rule=_found(current.rules, rule_id, "rule").to_json())
+
+
+@merchandising.put("/api/rules/<rule_id>")
+def put_rule(rule_id: str) -> Response:
+    stored = Rule.from_json(rule_id, _body())
+    changed = _store().change(lambda current: current.with_rules([stored]))
+    return jsonify(version=changed.version, rule=stored.to_json())
+
+
+@merchandising.delete("/api/rules/<rule_id>")
+def delete_rule(rule_id: str) -> Response:
+    changed = _store().change(lambda current: current.without("rule", rule_id))
+    return jsonify(version=changed.version, deleted=rule_id)
+
+
+@merchandising.post("/api/preview")
+def preview() -> Response:
+    """The search the query string asks for, with the shop's rules and without them; a body with a rule (an `id`
+    and its fields) previews it as if it were stored."""
+    data = request.get_data(cache=False)
+    trial = ()
+    if data.strip():
+        body = json_body(data)
+        if not isinstance(body, dict):
+            raise ResourceError("body", "the body is a rule to preview: a JSON object with an id, or nothing")
+        trial = (Rule.from_json(str(body.get("id", "preview")), body),)
+    asked = parse_search(request.args, current_app.extensions["prodsearch.config"].default_mode)
+    pipeline = current_app.extensions["prodsearch.live"].pipeline
+    label = pipeline.backend.label
+    with_rules = pipeline.search(replace(asked, rules=True, preview=trial))
+    without = pipeline.search(replace(asked, rules=False, preview=()))
+    answers = [response_json(response, label) | {"search_id": None} for response in (with_rules, without)]
+    return jsonify(**{"with": answers[0], "without": answers[1]})
+
+
+@merchandising.get("/api/ranking")
+def ranking() -> Response:
+    current = _store().current()
+    return jsonify(version=current.version, ranking=current.ranking.model_dump(mode="json"))
+
+
+@merchandising.put("/api/ranking")
+def put_ranking() -> Response:
+    chosen = ranking_of(_body())
+    changed = _store().change(lambda current: current.with_ranking(chosen))
+    return jsonify(version=changed.version, ranking=chosen.model_dump(mode="json"))
+
+
+def _found(resources: dict[str, Any], resource_id: str, kind: str) -> Any:
+    if resource_id not in resources:
+        raise UnknownResource(kind, resource_id)
+    return resources[resource_id]
