@@ -176,7 +176,8 @@ def analysis_of(meta: dict[str, Any]) -> English | Chinese:
     return analysis_for(meta.get("language", "en"))
 
 
-STOCK_MAPPING = {fields.IN_STOCK: {"type": "boolean"}}  # added to indexes written before stock on their next update
+# added to indexes written before stock and variants on their next update
+SHOP_MAPPING = {fields.IN_STOCK: {"type": "boolean"}, fields.GROUP_ID: {"type": "keyword"}}
 
 
 def mapping(dimension: int, meta: dict[str, Any]) -> dict[str, Any]:
@@ -199,7 +200,7 @@ def mapping(dimension: int, meta: dict[str, Any]) -> dict[str, Any]:
             **levels,
             fields.PRICE: {"type": "double"},
             fields.ATTRIBUTE: keyword,
-            **STOCK_MAPPING,
+            **SHOP_MAPPING,
             "content_hash": keyword,
             fields.VECTOR: {
                 "type": "dense_vector",
@@ -229,6 +230,7 @@ def document(product: Product, vector: np.ndarray, analysis: English | Chinese) 
             attribute_term(key, value) for key, values in product.attributes.items() for value in values
         ],
         fields.IN_STOCK: product.in_stock,
+        fields.GROUP_ID: product.group_id,
         "content_hash": product.content_hash(),
         fields.VECTOR: [float(x) for x in vector],
     }
@@ -316,7 +318,7 @@ class ElasticWriter:
             # never replaces a later one (Elasticsearch answers 409 for it, and the caller hears of it)
             version = {} if source.sequence is None else {"version": source.sequence, "version_type": "external"}
             analysis = analysis_of(index_meta(client, index))
-            client.indices.put_mapping(index=index, properties=STOCK_MAPPING)
+            client.indices.put_mapping(index=index, properties=SHOP_MAPPING)
             superseded = write_documents(client, index, writes, vectors, analysis, progress, version)
             deleted = [product_id for product_id in deletes if product_id in stored]
             lock.check()

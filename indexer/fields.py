@@ -16,6 +16,7 @@ PRODUCT = "product"  # the canonical product record (Elasticsearch), returned as
 VECTOR = "vector"  # the embedding (Elasticsearch)
 ATTRIBUTE = "attribute"  # attribute_term(key, value), for attribute filters
 IN_STOCK = "in_stock"  # for the stock filter
+GROUP_ID = "group_id"  # the variants of one product (Elasticsearch)
 
 
 def category_level(depth: int) -> str:

@@ -54,6 +54,10 @@ class Backend(Protocol):
 
     def facets(self, ids: Sequence[str], category_prefix: tuple[str, ...]) -> Facets: ...
 
+    def variants(self, group_ids: Collection[str]) -> dict[str, list[Product]]:
+        """The products of each group (group_id), by group; groups with no product are left out."""
+        ...
+
     @property
     def out_of_stock(self) -> bool:
         """Whether any product is out of stock: if none is, stock changes no ranking and costs nothing."""
@@ -110,6 +114,19 @@ class EmbeddedBackend:
     @cached_property
     def out_of_stock(self) -> bool:
         return bool(self.dense.filter_index.mask(Filters(in_stock=False)).any())
+
+    def variants(self, group_ids: Collection[str]) -> dict[str, list[Product]]:
+        groups = self._groups
+        return {group_id: groups[group_id] for group_id in group_ids if group_id in groups}
+
+    @cached_property
+    def _groups(self) -> dict[str, list[Product]]:
+        """Made the first time a search asks for variants, once per version or live snapshot."""
+        groups: dict[str, list[Product]] = {}
+        for product in self.version.rows:
+            if product is not None and product.group_id is not None:
+                groups.setdefault(product.group_id, []).append(product)
+        return groups
 
     @cached_property
     def words(self) -> Mapping[str, int]:

@@ -13,7 +13,10 @@ from indexer import Product
 from search.execution import Execution, Scored, State
 from search.fusion import ranked
 from search.merchandising import POPULARITY
+from search.response import Variant, Variants
 from search.rules import Outcome, Rules, boosted, merged
+
+MAX_VARIANTS = 50  # described per hit; `count` says how many there are
 
 
 def merchandise(state: State, execution: Execution) -> State:
@@ -93,6 +96,58 @@ def sort(state: State, execution: Execution) -> State:
         keyed.append((value is None, sign * value if value is not None else 0.0, rank, product_id, score))
     keyed.sort()
     return replace(state, scored=[(product_id, score) for *_, product_id, score in keyed])
+
+
+def distinct(state: State, execution: Execution) -> State:
+    """With distinct, each group's best variant only (a product without a group_id is a group of its own): the
+    total and the facets count groups."""
+    if not wants_distinct(execution) or not state.scored:
+        return state
+    products = execution.products.get(product_id for product_id, _ in state.scored)
+    seen: set[str] = set()
+    kept = []
+    for product_id, score in state.scored:
+        product = products.get(product_id)
+        group = product.group_id if product is not None and product.group_id is not None else f"id:{product_id}"
+        if group not in seen:
+            seen.add(group)
+            kept.append((product_id, score))
+    return replace(state, scored=kept)
+
+
+def variants(state: State, execution: Execution) -> State:
+    """With distinct, each shown hit's variants: how many, the attributes they differ in and each one's values."""
+    if not wants_distinct(execution) or not state.hits:
+        return state
+    group_ids = {hit.product.group_id for hit in state.hits if hit.product.group_id is not None}
+    groups = execution.backend.variants(group_ids) if group_ids else {}
+    hits = [
+        replace(hit, variants=described(groups[hit.product.group_id])) if hit.product.group_id in groups else hit
+        for hit in state.hits
+    ]
+    return replace(state, hits=hits)
+
+
+def wants_distinct(execution: Execution) -> bool:
+    asked = execution.request.distinct
+    return execution.merchandising.ranking.distinct if asked is None else asked
+
+
+def described(group: list[Product]) -> Variants:
+    """The attributes whose values differ across the group (colour, size), and each variant's values of them."""
+    count, group = len(group), sorted(group, key=lambda product: product.id)[:MAX_VARIANTS]
+    keys = sorted({key for product in group for key in product.attributes})
+    differ = tuple(key for key in keys if len({product.attributes.get(key) for product in group}) > 1)
+    items = tuple(
+        Variant(
+            product.id,
+            {key: ", ".join(product.attributes.get(key, ())) for key in differ},
+            product.price,
+            product.in_stock,
+        )
+        for product in group
+    )
+    return Variants(count, differ, items)
 
 
 def pins(state: State, execution: Execution) -> State:

@@ -39,6 +39,7 @@ KEYWORD_FIELDS = [f"{name}^{fields.TITLE_BOOST:g}" if name == fields.TITLE else 
 LABEL_SECONDS = 1.0  # how long the physical index behind the alias is taken as known
 REFUSAL_SECONDS = 30.0  # how long an encoder that could not be loaded is not tried again
 KEPT_ENCODERS = 3  # loaded encoders kept for a switch back, the longest loaded dropped first
+MAX_GROUPED = 2_000  # variants fetched for one page of distinct hits
 STOCK_CHECK = 1.0  # seconds: how stale "is anything out of stock" may be
 MAX_WRITTEN = 10_000  # products written through this service that suggestions offer at once
 VOCABULARY_SECONDS = 30.0  # how often the vocabulary is checked for a build or an update
@@ -190,6 +191,17 @@ class ElasticBackend:
             price_buckets([bucket["doc_count"] for bucket in found["price"]["buckets"]]),
             [FacetValue(bucket["key_as_string"], bucket["doc_count"]) for bucket in found["in_stock"]["buckets"]],
         )
+
+    def variants(self, group_ids: Collection[str]) -> dict[str, list[Product]]:
+        if not group_ids:
+            return {}
+        query = {"terms": {fields.GROUP_ID: list(group_ids)}}
+        found = self.search(size=MAX_GROUPED, query=query, _source=[fields.PRODUCT])["hits"]["hits"]
+        groups: dict[str, list[Product]] = {}
+        for hit in found:
+            product = Product.from_record(hit["_source"][fields.PRODUCT])
+            groups.setdefault(product.group_id or "", []).append(product)
+        return groups
 
     @property
     def out_of_stock(self) -> bool:

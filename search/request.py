@@ -87,6 +87,7 @@ class SearchRequest:
     understand: bool = True  # False: prices, colours, sizes and brands in the query are only words
     sort: Sort | None = None  # None: by relevance
     rules: bool = True  # False: the shop's rules are left out (a merchandiser's preview)
+    distinct: bool | None = None  # one hit per group_id, the best variant; None: as the shop's ranking says
     preview: tuple[Rule, ...] = ()  # rules applied as if they were stored (a merchandiser's preview)
 
     def __post_init__(self) -> None:

@@ -23,10 +23,28 @@ class Explain:
 
 
 @dataclass(frozen=True)
+class Variant:
+    id: str
+    values: dict[str, str]  # this variant's value of each attribute the variants differ in
+    price: float | None
+    in_stock: bool
+
+
+@dataclass(frozen=True)
+class Variants:
+    """A distinct hit's group: how many variants it has, the attributes they differ in (colour, size), each one."""
+
+    count: int
+    differ: tuple[str, ...]
+    items: tuple[Variant, ...]
+
+
+@dataclass(frozen=True)
 class ResultHit:
     product: Product
     score: float
     explain: Explain | None = None
+    variants: Variants | None = None  # with distinct, for a product with a group_id
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,11 @@ def product_json(product: Product, full: bool = False) -> dict[str, Any]:
         "description": description,
         "url": product.url,
         "in_stock": product.in_stock,
+        "group_id": product.group_id,
     }
     if full:
         record["attributes"] = {key: list(values) for key, values in product.attributes.items()}
-        record |= {"stock": product.stock, "group_id": product.group_id, "numbers": product.numbers}
+        record |= {"stock": product.stock, "numbers": product.numbers}
     return record
 
 
@@ -38,6 +39,8 @@ def hit_json(hit: ResultHit) -> dict[str, Any]:
     record["score"] = hit.score
     if hit.explain is not None:
         record["explain"] = asdict(hit.explain)
+    if hit.variants is not None:
+        record["variants"] = asdict(hit.variants)
     return record
 
 

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from indexer import Product
 from search.adaptive import dense_share
-from search.controls import business, merchandise, pins, rules, sort
+from search.controls import business, distinct, merchandise, pins, rules, sort, variants
 from search.execution import Execution, Legs, Scored, Stage, State
 from search.filters import Filters
 from search.fusion import below, blend, normalise, ranked, reciprocal_rank, weighted_sum
@@ -146,9 +146,11 @@ STAGES: tuple[Stage, ...] = (
     business,
     rules,
     sort,
+    distinct,
     pins,
     facets,
     page,
+    variants,
 )
 
 

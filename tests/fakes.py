@@ -58,6 +58,13 @@ class FakeBackend:
     def describe(self) -> Description:
         return Description(len(self.by_id), "en", "fake", "fake")
 
+    def variants(self, group_ids: Collection[str]) -> dict[str, list[Product]]:
+        groups: dict[str, list[Product]] = {}
+        for product in self.by_id.values():
+            if product.group_id in group_ids:
+                groups.setdefault(product.group_id, []).append(product)
+        return groups
+
     @property
     def out_of_stock(self) -> bool:
         return any(not product.in_stock for product in self.by_id.values())

@@ -123,6 +123,11 @@ class SearchParams(BaseModel):
         description="FIELD:asc or FIELD:desc over a numeric field (price, stock, rating, ...): the relevant hits "
         "only, ties by relevance; absent: by relevance.",
     )
+    distinct: Annotated[bool | SkipJsonSchema[None], BeforeValidator(_flag)] = Field(
+        None,
+        description="1 or true: one hit per group_id (the best variant) with its variants; 0 or false: every "
+        "variant; absent: as the shop's ranking settings say. Totals and facets count what is shown.",
+    )
     rules: Flag = Field(
         True, description="0 or false (admin token required): without the shop's rules, to preview them."
     )
@@ -167,6 +172,7 @@ def parse_search(args: MultiDict[str, str], default_mode: str) -> SearchRequest:
         understand=params.understand,
         sort=Sort.parse(params.sort) if params.sort else None,
         rules=params.rules,
+        distinct=params.distinct,
     )
 
 

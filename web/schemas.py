@@ -35,12 +35,12 @@ class ProductFields(Closed):
     description: str
     url: str | None
     in_stock: bool
+    group_id: str | None = Field(description="The variants of one product share it.")
 
 
 class Product(ProductFields):
     attributes: dict[str, list[str]]
     stock: int | None = Field(description="Units on hand, when the catalogue says.")
-    group_id: str | None = Field(description="The variants of one product share it.")
     numbers: dict[str, float] = Field(description="The catalogue's other numeric fields (rating, margin, ...).")
 
 
@@ -58,6 +58,19 @@ class Explain(Closed):
     pinned: int | None = Field(description="The position a rule pinned the hit at.")
 
 
+class Variant(Closed):
+    id: str
+    values: dict[str, str] = Field(description="This variant's value of each attribute the variants differ in.")
+    price: float | None
+    in_stock: bool
+
+
+class Variants(Closed):
+    count: int = Field(ge=1, description="Variants in the group.")
+    differ: list[str] = Field(description="The attributes whose values differ across the variants: colour, size.")
+    items: list[Variant] = Field(description="Each variant (the first 50 by id), for swatches.")
+
+
 class Hit(ProductFields):
     description: str = Field(
         description=f"Cut to about {DESCRIPTION_CHARS} characters at a word; the product has it whole."
@@ -65,6 +78,8 @@ class Hit(ProductFields):
     score: float = Field(description="The mode's final score, which orders the hits.")
     # absent unless explain=1, never null
     explain: Explain | SkipJsonSchema[None] = None
+    # absent unless distinct=1 and the product has a group_id, never null
+    variants: Variants | SkipJsonSchema[None] = None
 
 
 class FacetValue(Closed):

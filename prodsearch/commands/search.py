@@ -30,6 +30,9 @@ from web.lane import REQUEST_THREADS
 @click.option("--sort", help="FIELD:asc or FIELD:desc (price:asc, rating:desc): the relevant hits by that field.")
 @click.option("--in-stock/--out-of-stock", default=None, help="Only products in stock (or only those out of it).")
 @click.option("--no-rules", is_flag=True, help="Without the shop's rules (to compare).")
+@click.option(
+    "--distinct/--all-variants", default=None, help="One hit per group_id (the best variant), or every variant."
+)
 @click.option("--explain", is_flag=True, help="Show each stage's score and rank.")
 @click.option("--no-spelling", is_flag=True, help="Search the words as typed, without spelling correction.")
 @click.option(
@@ -49,6 +52,7 @@ def search(
     sort: str | None,
     in_stock: bool | None,
     no_rules: bool,
+    distinct: bool | None,
     explain: bool,
     no_spelling: bool,
     no_understanding: bool,
@@ -75,6 +79,7 @@ def search(
         understand=not no_understanding,
         sort=Sort.parse(sort) if sort else None,
         rules=not no_rules,
+        distinct=distinct,
     )
     response = pipeline.search(request)
     if as_json:
@@ -100,6 +105,8 @@ def search(
         product = hit.product
         price = f"{product.price:.2f} {product.currency or ''}".strip() if product.price is not None else ""
         click.echo(f"{rank:>3}. {hit.score:8.3f}  {product.title}  [{product.brand or '-'}]  {price}")
+        if hit.variants and hit.variants.count > 1:
+            click.echo(f"       {hit.variants.count} variants, differing in {', '.join(hit.variants.differ) or '-'}")
         if hit.explain:
             click.echo(f"       {hit.explain}")
     click.echo(f"{response.total} candidates, {response.timings_ms['total']:.1f} ms" if response.hits else "no results")

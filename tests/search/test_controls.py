@@ -72,6 +72,30 @@ def test_weighted_fields_move_hits_by_at_most_the_business_share_of_the_range() 
     assert ids(search(merchandising=lower_is_better))[:3] == ["a", "f", "b"]  # c, best rated, loses 0.8
 
 
+def test_distinct_keeps_each_groups_best_variant_and_says_how_the_variants_differ() -> None:
+    red = Product("v1", "Kettle", attributes={"colour": ("red",), "size": ("1 l",)}, group_id="k", price=30.0)
+    blue = Product("v2", "Kettle", attributes={"colour": ("blue",), "size": ("1 l",)}, group_id="k", in_stock=False)
+    lone = Product("v3", "Kettle stand", group_id="stand")
+    backend = FakeBackend([red, blue, lone], [Hit("v2", 9.0), Hit("v1", 8.0), Hit("v3", 7.0)], [])
+    shop = FixedMerchandising(Merchandising(ranking=IGNORE_STOCK))
+    pipeline = SearchPipeline(backend, merchandising=shop)
+    grouped = pipeline.search(SearchRequest("kettle", "bm25", understand=False, distinct=True))
+    assert ids(grouped) == ["v2", "v3"] and grouped.total == 2
+    assert sum(value.count for value in grouped.facets.in_stock) == 2  # facets count groups
+    variants = grouped.hits[0].variants
+    assert variants.count == 2 and variants.differ == ("colour",)
+    assert [(v.id, v.values, v.in_stock) for v in variants.items] == [
+        ("v1", {"colour": "red"}, True),
+        ("v2", {"colour": "blue"}, False),
+    ]
+    assert grouped.hits[1].variants.count == 1
+    every = pipeline.search(SearchRequest("kettle", "bm25", understand=False))
+    assert every.total == 3 and every.hits[0].variants is None
+    shop.merchandising = Merchandising(ranking=Ranking(stock="ignore", distinct=True))  # the shop's default
+    assert pipeline.search(SearchRequest("kettle", "bm25", understand=False)).total == 2
+    assert pipeline.search(SearchRequest("kettle", "bm25", understand=False, distinct=False)).total == 3
+
+
 def rule(rule_id: str, **body) -> Rule:
     return Rule.from_json(rule_id, body)
 

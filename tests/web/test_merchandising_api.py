@@ -137,6 +137,10 @@ def test_ranking_settings_sort_and_stock_over_http(service: str, document: dict)
     out = search(service, "kettle", in_stock="false")
     assert out["total"] > 0 and not any(hit["in_stock"] for hit in out["hits"])
     assert {value["value"] for value in search(service, "kettle")["facets"]["in_stock"]} == {"true", "false"}
+    grouped = search(service, "salton home electric kettle", distinct=1)
+    valid(document, "Search", grouped)
+    assert grouped["total"] < search(service, "salton home electric kettle")["total"]
+    assert any(hit["variants"]["count"] > 1 for hit in grouped["hits"])
     hidden = call(service, "PUT", "/api/ranking", {"stock": "hide"})
     valid(document, "RankingOne", hidden.json())
     eventually(lambda: all(hit["in_stock"] for hit in search(service, "kettle", k=50)["hits"]))

@@ -51,7 +51,7 @@ WRITES = {("post", "/api/products"), ("put", "/api/products/{id}"), ("patch", "/
 WRITES |= {("delete", "/api/products/{id}")}
 # absent rather than null when they do not apply; in request bodies, what a client may leave out
 OPTIONAL_KEYS = {
-    "Hit": {"explain"},
+    "Hit": {"explain", "variants"},
     "Error": {"parameter", "field"},
     "EventIn": {"position", "session"},
     "BeaconIn": {"type", "position", "session"},
