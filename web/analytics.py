@@ -5,9 +5,6 @@ See docs/design.md#the-analytics-page.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
@@ -17,6 +14,7 @@ from events.analytics import MAX_LIMIT, DayFigures, days, overview, parse_since,
 from events.errors import EventsUnavailable
 from events.records import now_ms
 from indexer.errors import ClusterUnavailable
+from web.admin import basic_password, same
 from web.analytics_labels import LABELS
 from web.charts import HEIGHT, WIDTH, bar_chart, line_chart
 from web.labels import page_language
@@ -61,12 +59,12 @@ def guard() -> None:
         raise AnalyticsRefused(404, "analytics are off", f"set {TOKEN_VARIABLE} to open /analytics")
     scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer":
-        if not _same(credentials.strip(), expected):
+        if not same(credentials.strip(), expected):
             raise AnalyticsRefused(403, "forbidden", f"the bearer token is not the one in {TOKEN_VARIABLE}")
         return
     if scheme.lower() == "basic":
         # a wrong password asks again: a browser that got 403 would keep sending it until it is restarted
-        if not _same(_basic_password(credentials), expected):
+        if not same(basic_password(credentials), expected):
             raise AnalyticsRefused(401, "unauthorized", f"the password is not the token in {TOKEN_VARIABLE}", True)
         return
     detail = f"send Authorization: Bearer <the token in {TOKEN_VARIABLE}>, or the token as a Basic password"
@@ -156,19 +154,6 @@ def _events() -> EventLog:
         detail = "this service logs no events (PRODSEARCH_EVENTS_DB=off), so there is nothing to analyse"
         raise AnalyticsRefused(404, "analytics are off", detail)
     return events
-
-
-def _same(given: str | None, expected: str) -> bool:
-    return given is not None and hmac.compare_digest(given.encode(), expected.encode())
-
-
-def _basic_password(credentials: str) -> str | None:
-    try:
-        decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    _, colon, password = decoded.partition(":")  # any user name will do
-    return password if colon else None
 
 
 def _period() -> tuple[int | None, str]:
