@@ -260,6 +260,19 @@ def make_products(rng: random.Random) -> list[dict]:
     return products
 
 
+def add_shop_fields(products: list[dict], rng: random.Random) -> None:
+    """What a shop knows beside the text: a rating, stock, and variants (one brand's model of one type in several
+    colours or sizes shares a group_id). Drawn from a random source of their own, so the products' text, the
+    queries and the judgments stay as they were."""
+    for product in products:
+        attributes = product["attributes"]
+        model = product["description"].split(" ")[1]
+        product["group_id"] = "-".join((product["brand"], model, attributes["type"])).lower().replace(" ", "-")
+        product["rating"] = round(rng.uniform(2.5, 5.0), 1)
+        product["in_stock"] = rng.random() >= 0.08
+        product["stock"] = rng.randint(1, 120) if product["in_stock"] else 0
+
+
 def _has(product: dict, key: str, value: str) -> bool:
     if key == "feature":
         return value in product["description"].lower()
@@ -277,6 +290,7 @@ def grade(product: dict, types: list[str], required: dict[str, str]) -> int:
 def main() -> None:
     rng = random.Random(20261122)
     products = make_products(rng)
+    add_shop_fields(products, random.Random(20261207))
     with open(HERE / "products.jsonl", "w", encoding="utf-8") as handle:
         for product in products:
             handle.write(json.dumps(product, ensure_ascii=False) + "\n")
