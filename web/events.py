@@ -21,6 +21,7 @@ from events.privacy import MAX_SESSION
 from events.records import EVENT_TYPES, now_ms
 from events.store import Shown
 from indexer.products import MAX_ID_CHARS
+from search.filters import Filters
 from search.pipeline import SearchRequest, SearchResponse
 from search.serialize import span_json
 
@@ -96,7 +97,7 @@ def log_search(search_request: SearchRequest, response: SearchResponse, version:
         mode=response.mode,
         index_version=version,
         understood=json.dumps([span_json(span, response) for span in response.understood], ensure_ascii=False),
-        filters=json.dumps(asdict(search_request.filters), ensure_ascii=False),
+        filters=logged_filters(search_request.filters),
         total=response.total,
         page=response.page,
         size=response.size,
@@ -199,3 +200,12 @@ def _event(events: EventLog, item: EventIn | BeaconIn, source: str, shown: Shown
     except EventsError as error:
         raise EventRefused(400, "invalid event", f"session: {error}", "session") from None
     return Event(now_ms(), session, source, item.type, item.search_id, item.product_id, position)
+
+
+def logged_filters(filters: Filters) -> str:
+    """The request's filters as the events log keeps them: in_stock only when asked, so that a search without
+    filters is logged as events.records.NO_FILTERS, as it was before stock existed (click judgments read those)."""
+    record = asdict(filters)
+    if record["in_stock"] is None:
+        del record["in_stock"]
+    return json.dumps(record, ensure_ascii=False)

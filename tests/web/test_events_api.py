@@ -246,3 +246,14 @@ def test_a_query_with_a_nul_is_stored_on_postgresql_beside_the_others(
     with psycopg.connect(url) as connection:
         stored = dict(connection.execute("SELECT search_id, query FROM searches").fetchall())
     assert set(stored) == set(ids) and stored[ids[1]] == "kettle\ufffd"
+
+
+@pytest.mark.fast
+def test_a_search_without_filters_is_logged_as_no_filters() -> None:
+    # click judgments (events.clicks) read only unfiltered searches, found by this exact text
+    from events.records import NO_FILTERS
+    from search.filters import Filters
+    from web.events import logged_filters
+
+    assert logged_filters(Filters()) == NO_FILTERS
+    assert '"in_stock": true' in logged_filters(Filters(in_stock=True))
