@@ -9,13 +9,14 @@ import hashlib
 import hmac
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, select
+from sqlalchemy import Engine, create_engine, delete, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, IntegrityError, SQLAlchemyError
 
@@ -119,6 +120,18 @@ class EventStore:
             for first in [first_position(row.page, row.size)]
             for rank, product_id in enumerate(json.loads(row.results))
         ]
+
+    def activity(self, since_ms: int = 0) -> tuple[Counter[str], Counter[tuple[str, str]]]:
+        """Since `since_ms`: how many times each product was shown, and each (product, event type)'s count."""
+        with self.transaction() as connection:
+            acted = connection.execute(
+                select(EVENTS.c.product_id, EVENTS.c.type, func.count())
+                .where(EVENTS.c.at >= since_ms)
+                .group_by(EVENTS.c.product_id, EVENTS.c.type)
+            ).all()
+            shown_lists = connection.execute(select(SEARCHES.c.results).where(SEARCHES.c.at >= since_ms)).scalars()
+            shown = Counter(product_id for results in shown_lists for product_id in json.loads(results))
+        return shown, Counter({(row[0], row[1]): row[2] for row in acted})
 
     def prune(self, before_ms: int) -> tuple[int, int]:
         """Deletes searches and events older than `before_ms`; returns how many of each."""

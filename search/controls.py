@@ -44,7 +44,7 @@ def business(state: State, execution: Execution) -> State:
     """Relevance moved by the weighted numeric fields (together at most `business_share` of the score range) and
     out-of-stock products moved down by `stock_demotion` of it."""
     ranking = execution.merchandising.ranking
-    weights = {name: weight for name, weight in ranking.weights.items() if name != POPULARITY and weight}
+    weights = {name: weight for name, weight in ranking.weights.items() if weight}
     demote = ranking.stock == "demote" and ranking.stock_demotion > 0 and execution.backend.out_of_stock
     if not state.scored or not (weights and ranking.business_share > 0 or demote):
         return state
@@ -59,7 +59,12 @@ def business_moves(state: State, execution: Execution, weights: dict[str, float]
     moves: dict[str, dict[str, float]] = {product_id: {} for product_id, _ in state.scored}
     total = sum(abs(weight) for weight in weights.values())
     for name, weight in weights.items():
-        for product_id, value in scaled(products, name).items():
+        if name == POPULARITY:
+            table = execution.popularity
+            values = {product_id: table.rates.get(product_id, table.default) for product_id in products}
+        else:
+            values = {product_id: product.number(name) for product_id, product in products.items()}
+        for product_id, value in scaled(values).items():
             moves[product_id][name] = ranking.business_share * span * weight / total * value
     if demote:
         for product_id, product in products.items():
@@ -170,9 +175,8 @@ def score_range(scored: Scored) -> float:
     return (top - bottom) if top > bottom else max(abs(top), 1.0)
 
 
-def scaled(products: dict[str, Product], name: str) -> dict[str, float]:
-    """Each product's value of a numeric field, min-max scaled to 0..1 over the candidates that have one."""
-    values = {product_id: product.number(name) for product_id, product in products.items()}
+def scaled(values: dict[str, float | None]) -> dict[str, float]:
+    """Each candidate's value, min-max scaled to 0..1 over the candidates that have one."""
     known = {product_id: value for product_id, value in values.items() if value is not None}
     if not known:
         return {}

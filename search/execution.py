@@ -12,7 +12,7 @@ from models import CrossEncoder
 from search.backend import Backend
 from search.facets import Facets, count_facets
 from search.filters import Filters
-from search.merchandising import Merchandising
+from search.merchandising import Merchandising, PopularityTable
 from search.request import SearchRequest, SearchSettings
 from search.response import ResultHit
 from search.retrievers import Hit, Retriever
@@ -75,6 +75,7 @@ class Execution:
     rerank: tuple[int, float] | str | None  # (depth, weight), why the rerank mode cannot rerank, or None: not asked
     products: ProductCache
     merchandising: Merchandising = Merchandising()  # the shop's synonyms, rules and ranking, one version
+    popularity: PopularityTable = PopularityTable()  # read only when the ranking weighs popularity
     clock: Clock = field(default_factory=Clock)
 
     @property

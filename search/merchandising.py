@@ -32,6 +32,14 @@ POPULARITY = "popularity"  # a weight's name for the popularity learned from sho
 RECHECK = 0.2  # seconds: how long a searcher trusts the record it read before looking again
 
 
+@dataclass(frozen=True)
+class PopularityTable:
+    """Each product's popularity learned from shoppers' events (events.popularity), and every other product's."""
+
+    rates: dict[str, float] = field(default_factory=dict)
+    default: float = 0.0
+
+
 class Ranking(BaseModel):
     """Business ranking on top of relevance, stock and variants, as PUT /api/ranking takes them."""
 

@@ -6,11 +6,12 @@ See docs/design.md#the-pipeline.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 
 from models import CrossEncoder, Encoder
 from search.backend import Backend
 from search.execution import Execution, ProductCache, Stage, State
-from search.merchandising import FixedMerchandising, MerchandisingStore
+from search.merchandising import POPULARITY, FixedMerchandising, MerchandisingStore, PopularityTable
 from search.request import MAX_K, MAX_PAGE, MODES, SearchRequest, SearchSettings
 from search.response import Reading, SearchResponse
 from search.spelling import Speller
@@ -28,6 +29,7 @@ __all__ = [
     "SearchSettings",
 ]
 
+NONE = PopularityTable()
 RERANK_DEFAULTS = (50, 1.0)  # (rerank_depth, rerank_weight) for a model whose training chose neither
 
 
@@ -39,9 +41,11 @@ class SearchPipeline:
         settings: SearchSettings = SearchSettings(),
         stages: tuple[Stage, ...] = STAGES,
         merchandising: MerchandisingStore | None = None,
+        popularity: Callable[[], PopularityTable] | None = None,
     ) -> None:
         self.backend = backend
         self.merchandising = merchandising or FixedMerchandising()  # the shop's synonyms, rules and ranking
+        self.popularity = popularity  # learned from shoppers' events, where the service keeps them
         self.settings = settings
         self.reranker = reranker
         self.stages = stages
@@ -91,6 +95,7 @@ class SearchPipeline:
 
     def execution(self, request: SearchRequest) -> Execution:
         """What the stages of one search of `request` use: this pipeline's settings and models, a new cache."""
+        merchandising = self.merchandising.current()
         return Execution(
             request=request,
             settings=self.settings,
@@ -102,7 +107,8 @@ class SearchPipeline:
             reranker=self.reranker,
             rerank=self.rerank_plan() if request.mode == "rerank" else None,
             products=ProductCache(self.backend),
-            merchandising=self.merchandising.current(),
+            merchandising=merchandising,
+            popularity=self.popularity() if self.popularity and POPULARITY in merchandising.ranking.weights else NONE,
         )
 
     @property

@@ -7,7 +7,7 @@ import pytest
 
 from indexer import Product
 from search import Filters, SearchPipeline, SearchRequest
-from search.merchandising import FixedMerchandising, Merchandising, Ranking
+from search.merchandising import FixedMerchandising, Merchandising, PopularityTable, Ranking
 from search.request import Sort
 from search.retrievers import Hit
 from search.rules import Rule
@@ -70,6 +70,22 @@ def test_weighted_fields_move_hits_by_at_most_the_business_share_of_the_range() 
     assert response.hits[0].explain.moves == {"rating": pytest.approx(0.4)}
     lower_is_better = Merchandising(ranking=Ranking(weights={"rating": -1.0}, stock="ignore"))
     assert ids(search(merchandising=lower_is_better))[:3] == ["a", "f", "b"]  # c, best rated, loses 0.8
+
+
+def test_popularity_from_events_is_one_more_weighted_signal() -> None:
+    shop = FixedMerchandising(Merchandising(ranking=Ranking(weights={"popularity": 1.0}, stock="ignore")))
+    table = PopularityTable({"e": 0.9, "f": 0.1}, default=0.3)
+    asked: list[int] = []
+    pipeline = SearchPipeline(
+        FakeBackend(PRODUCTS, KEYWORD, []), merchandising=shop, popularity=lambda: asked.append(1) or table
+    )
+    response = pipeline.search(SearchRequest("kettle", "bm25", spelling=False, understand=False, explain=True))
+    scores = {hit.product.id: hit.score for hit in response.hits}
+    # popularity 0.1..0.9 scaled to 0..1 (the others at the default, 0.3: a quarter), times 0.1 x (10 - 2)
+    assert scores == pytest.approx({"a": 10.2, "f": 9.5, "b": 9.2, "c": 8.2, "e": 7.8, "d": 2.2})
+    shop.merchandising = Merchandising(ranking=IGNORE_STOCK)
+    pipeline.search(SearchRequest("kettle", "bm25"))
+    assert len(asked) == 1  # not read where no weight asks for it
 
 
 def test_distinct_keeps_each_groups_best_variant_and_says_how_the_variants_differ() -> None:
