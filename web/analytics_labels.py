@@ -30,6 +30,7 @@ ENGLISH = {
     "found_nothing": "Found nothing",
     "with_results": "Showed products",
     "none": "None in this period.",
+    "fix": "Add a synonym or rule",
     "how": "How these figures are counted",
     "how_search": "A search is one page of results: turning to page 2 or clicking a facet is another search. "
     "Queries are grouped regardless of case and spaces. Days are UTC days.",
@@ -64,6 +65,7 @@ CHINESE = {
     "found_nothing": "无结果次数",
     "with_results": "有结果次数",
     "none": "此期间没有。",
+    "fix": "添加同义词或规则",
     "how": "指标说明",
     "how_search": "每返回一页结果算一次搜索：翻到第 2 页或点选筛选条件都算新的搜索。"
     "搜索词不区分大小写和空格。日期按 UTC 计算。",

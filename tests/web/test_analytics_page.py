@@ -230,6 +230,28 @@ def test_a_chinese_catalogue_gets_a_chinese_page(tmp_path: Path) -> None:
     assert "<title>每日点击率与无结果率</title>" in chart and ">无结果率</text>" in chart
 
 
+@pytest.mark.parametrize("language, label", [("en", "Add a synonym or rule"), ("zh", "添加同义词或规则")])
+def test_a_query_that_found_nothing_links_to_the_merchandisers_page(tmp_path: Path, language: str, label: str) -> None:
+    admin = "admin-token-0123456789abcdef"
+    server = serve(tmp_path, language=language, admin_token=admin)
+    try:
+        html = get(server, "/analytics", BEARER, **SINCE).text
+        link = re.search(r'<section id="zero">.*?<td class="fix"><a href="([^"]+)">(.*?)</a></td>', html, re.S)
+        assert link and link.group(2) == label, html
+        assert link.group(1) == "/admin?q=%E8%93%9D%E7%89%99%E8%80%B3%E6%9C%BA"  # 蓝牙耳机, found nothing
+        opened = requests.get(server.url + link.group(1), auth=("shop", admin), timeout=30)
+        assert opened.status_code == 200 and 'value="蓝牙耳机"' in opened.text  # the page opens on that query
+    finally:
+        server.close()
+    assert rows(html, "zero") == [["蓝牙耳机", "1", "1", "1"]]  # the link is a cell of its own
+    assert html.count('class="fix"') == 1  # only queries that found nothing get one
+
+
+def test_without_an_admin_token_no_link_leads_to_a_page_that_would_refuse(server: LiveServer) -> None:
+    html = get(server, "/analytics", BEARER, **SINCE).text
+    assert "/admin" not in html and 'class="fix"' not in html
+
+
 def test_real_searches_and_clicks_show_up(sample_index: Path, tmp_path: Path) -> None:
     config = ServiceConfig(
         index=str(sample_index),
