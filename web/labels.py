@@ -50,6 +50,11 @@ ENGLISH = {
     "relaxed": "No products meet all of {constraints}. Showing the closest.",
     "no_match": "Nothing matches “{query}”. Check the spelling, or try fewer or other words.",
     "suggestions": "Suggestions",
+    "sort_label": "Sort by",
+    "sort_relevance": "Relevance",
+    "sort_price_asc": "Price: low to high",
+    "sort_price_desc": "Price: high to low",
+    "sort_rating_desc": "Rating",
 }
 
 CHINESE = {
@@ -95,10 +100,22 @@ CHINESE = {
     "relaxed": "没有同时满足{constraints}的商品，已显示最接近的结果。",
     "no_match": "没有与“{query}”匹配的商品。请检查拼写，或减少、更换搜索词。",
     "suggestions": "搜索建议",
+    "sort_label": "排序方式",
+    "sort_relevance": "相关度",
+    "sort_price_asc": "价格从低到高",
+    "sort_price_desc": "价格从高到低",
+    "sort_rating_desc": "评分",
 }
 
 # The search modes in the menu's order, the usual choice first.
 PAGE_MODES = ("hybrid", "bm25", "dense", "rerank")
+# The sort menu's choices as /api/search's `sort` takes them, with their label's key; "" is relevance (no `sort`).
+PAGE_SORTS = (
+    ("", "sort_relevance"),
+    ("price:asc", "sort_price_asc"),
+    ("price:desc", "sort_price_desc"),
+    ("rating:desc", "sort_rating_desc"),
+)
 
 
 class PageLanguage(NamedTuple):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 
-from web.labels import PAGE_MODES, count_text, page_language
+from web.labels import PAGE_MODES, PAGE_SORTS, count_text, page_language
 from web.params import MAX_QUERY
 
 # The page loads its script, style and data from this origin only, and no other site may frame it.
@@ -28,6 +28,7 @@ def index() -> str:
         labels=labels,
         placeholder=labels["placeholder"].format(products=count_text(described.products)),
         modes=PAGE_MODES,
+        sorts=PAGE_SORTS,
         default_mode=current_app.extensions["prodsearch.config"].default_mode,
         max_query=MAX_QUERY,
     )

@@ -76,6 +76,13 @@ def test_prices_and_buckets_are_written_in_the_english_locale(browser, server: L
     page.close()
 
 
+# The prices shown are in ascending order (they are written €1,234.56).
+ASCENDING = """() => {
+  const prices = [...document.querySelectorAll('.result .price')].map(e => Number(e.innerText.replace(/[^0-9.]/g, "")));
+  return prices.length > 0 && prices.every((price, at) => at === 0 || prices[at - 1] <= price);
+}"""
+
+
 def total_in(summary: str) -> int:
     found = re.search(r"([\d,]+) results for", summary)
     assert found, f"no result count in {summary!r}"
@@ -88,6 +95,33 @@ def prices_shown(page) -> list[float]:
 
 def chip_texts(page) -> list[str]:
     return [text.removesuffix("×") for text in page.locator("#understood .chip").all_inner_texts()]
+
+
+def test_sorting_by_price_orders_the_hits_and_stays_in_the_url(browser, server: LiveServer) -> None:
+    page = browser.new_page()
+    page.goto(server.url + "/?q=kettle")
+    page.wait_for_selector(".result")
+    assert page.locator("#sort option").all_inner_texts() == [
+        "Relevance",
+        "Price: low to high",
+        "Price: high to low",
+        "Rating",
+    ]
+    relevance = prices_shown(page)
+    assert relevance != sorted(relevance), "the sample's kettles should not come in price order by chance"
+    page.select_option("#sort", label="Price: low to high")
+    page.wait_for_url("**sort=price%3Aasc**")
+    page.wait_for_function("() => document.querySelectorAll('.result').length > 0")
+    page.wait_for_function(ASCENDING)  # the answer of the new order has replaced the old one
+    prices = prices_shown(page)
+    assert prices and prices == sorted(prices), prices
+    assert all("kettle" in title.lower() for title in page.locator(".result h3").all_inner_texts())
+    page.reload()  # the URL keeps the order: the menu and the hits come back sorted
+    page.wait_for_selector(".result")
+    assert page.input_value("#sort") == "price:asc" and prices_shown(page) == prices
+    page.select_option("#sort", "")  # relevance again: no sort in the URL
+    page.wait_for_function("() => !location.search.includes('sort=')")
+    page.close()
 
 
 def test_understood_words_are_chips_and_removing_one_widens_the_search(browser, server: LiveServer) -> None:

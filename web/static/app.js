@@ -1,7 +1,7 @@
 // The search page: keeps its state in the URL and renders /api/search responses in the page's language.
 "use strict";
 
-const state = { q: "", mode: document.body.dataset.defaultMode, page: 1, category: "", brand: [], price_min: "", price_max: "", spell: true, understand: true };
+const state = { q: "", mode: document.body.dataset.defaultMode, page: 1, sort: "", category: "", brand: [], price_min: "", price_max: "", spell: true, understand: true };
 const PAGE_SIZE = 10;
 const $ = (id) => document.getElementById(id);
 const LABELS = JSON.parse($("labels").textContent); // web/labels.py's table for the catalogue's language
@@ -66,6 +66,7 @@ function element(tag, attributes = {}, ...children) {
 
 function queryString() {
   const params = new URLSearchParams({ q: state.q, mode: state.mode, page: state.page, k: PAGE_SIZE });
+  if (state.sort) params.set("sort", state.sort); // absent: by relevance
   if (state.category) params.set("category", state.category);
   state.brand.forEach((brand) => params.append("brand", brand));
   if (state.price_min !== "") params.set("price_min", state.price_min);
@@ -80,6 +81,7 @@ function readUrl() {
   state.q = params.get("q") || "";
   state.mode = params.get("mode") || state.mode;
   state.page = Number(params.get("page") || 1);
+  state.sort = params.get("sort") || "";
   state.category = params.get("category") || "";
   state.brand = params.getAll("brand");
   state.price_min = params.get("price_min") || "";
@@ -91,6 +93,7 @@ function readUrl() {
 async function run(pushHistory = true) {
   $("q").value = state.q;
   $("mode").value = state.mode;
+  $("sort").value = state.sort;
   $("price-min").value = state.price_min;
   $("price-max").value = state.price_max;
   if (!state.q.trim()) { // nothing to search, as when the only understood words are removed
@@ -256,8 +259,10 @@ function renderPages(body) {
 function onSubmit(id, update) {
   $(id).addEventListener("submit", (event) => { event.preventDefault(); update(); state.page = 1; run(); });
 }
-onSubmit("search-form", () => { state.q = $("q").value; state.mode = $("mode").value; state.spell = true; state.understand = true; });
+onSubmit("search-form", () => { state.q = $("q").value; state.mode = $("mode").value; state.sort = $("sort").value; state.spell = true; state.understand = true; });
 $("search-form").addEventListener("submit", closeSuggestions);
+// A new order shows at once, for the query searched (not the text being typed); page 1 of it.
+$("sort").addEventListener("change", () => { state.sort = $("sort").value; state.page = 1; run(); });
 onSubmit("price-form", () => { state.price_min = $("price-min").value; state.price_max = $("price-max").value; });
 // Suggestions under the search box, from /api/suggest: asked for SUGGEST_DELAY ms after the last keystroke, and a
 // request still out when the text changes is aborted, so a stale answer never shows. ArrowDown and ArrowUp move
