@@ -1,9 +1,5 @@
-"""What the shop's synonyms and rules cost a search: hybrid latency in process with none, and with many rules
-and synonym entries made from the catalogue's own words (so queries meet some of them), interleaved run by run.
-
-    python -m benchmarks.merchandising INDEX --queries QUERIES.tsv [--rules 1000] [--synonyms 10000]
-
-See docs/performance.md#merchandising.
+"""What the shop's synonyms and rules cost a search: hybrid latency with none, and with many made from the
+catalogue's own words, interleaved. `python -m benchmarks.merchandising INDEX --queries Q.tsv`
 """
 
 from __future__ import annotations

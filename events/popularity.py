@@ -1,7 +1,5 @@
-"""Popularity learned from shoppers: each product's clicks, add-to-carts and purchases per time shown, over a
-window, shrunk toward the mean rate so that a product seen a few times is neither a star nor a dud.
-
-See docs/design.md#business-ranking.
+"""Popularity learned from shoppers: each product's clicks, add-to-carts and purchases per showing over a window,
+shrunk toward the mean so that a product seen a few times is neither a star nor a dud. See docs/design.md.
 """
 
 from __future__ import annotations

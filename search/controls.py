@@ -1,7 +1,5 @@
-"""The stages that carry out the shop owner's controls: synonyms and rules before retrieval; business ranking,
-stock, rules, sort and pins after it. search.stages lists them in the order they run.
-
-See docs/design.md#merchandising.
+"""The stages of the shop owner's controls: rules and synonyms before retrieval; business ranking, stock, rules,
+sort, variants and pins after it. See docs/design.md#merchandising.
 """
 
 from __future__ import annotations

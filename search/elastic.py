@@ -189,7 +189,7 @@ class ElasticBackend:
             _values(found.get("category")),
             _values(found["brand"]),
             price_buckets([bucket["doc_count"] for bucket in found["price"]["buckets"]]),
-            [FacetValue(bucket["key_as_string"], bucket["doc_count"]) for bucket in found["in_stock"]["buckets"]],
+            [FacetValue(_flag(bucket), bucket["doc_count"]) for bucket in found["in_stock"]["buckets"]],
         )
 
     def variants(self, group_ids: Collection[str]) -> dict[str, list[Product]]:
@@ -327,6 +327,12 @@ class ElasticDense:
         }
         response = self.backend.search(served, knn=knn, size=k, source=False)
         return [Hit(hit["_id"], 2.0 * float(hit["_score"]) - 1.0) for hit in response["hits"]["hits"]]
+
+
+def _flag(bucket: dict[str, Any]) -> str:
+    """A boolean terms bucket's key as "true" or "false" (Elasticsearch keys them 1 and 0, with key_as_string)."""
+    key = bucket.get("key_as_string", bucket["key"])
+    return "true" if key in (1, True, "true") else "false"
 
 
 def _values(aggregation: dict[str, Any] | None) -> list[FacetValue]:

@@ -1,7 +1,5 @@
 """The shop owner's settings: synonyms, rules and business ranking, one versioned record kept with the index
-(beside CURRENT, or in the cluster), validated on the way in and read again by every searcher within a second.
-
-See docs/design.md#merchandising.
+(beside CURRENT, or in the cluster), read again by every searcher within a second. See docs/design.md#merchandising.
 """
 
 from __future__ import annotations

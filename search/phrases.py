@@ -1,7 +1,5 @@
-"""Phrases found in a query: whole words in order, and Chinese character by character (it has no spaces).
-
-Synonyms and rules' "contains" conditions both look their phrases up here, in time that grows with the query's
-length, not with the number of phrases.
+"""Phrases found in a query: whole words in order, Chinese character by character (it has no spaces); synonyms and
+rules look theirs up here in time that grows with the query, not with the number of phrases.
 """
 
 from __future__ import annotations

@@ -1,7 +1,5 @@
-"""Merchandising rules: a condition on the query, and what to do to its results (pin, hide, boost, bury, filter,
-redirect), with the order in which rules that disagree are settled.
-
-See docs/design.md#rules.
+"""Merchandising rules: a condition on the query and what to do to its results (pin, hide, boost, bury, filter,
+redirect), and the order rules that disagree are settled in. See docs/design.md#rules.
 """
 
 from __future__ import annotations

@@ -17,10 +17,14 @@ from typing import Any
 import requests
 
 from search.backend import Description
+from search.merchandising import FixedMerchandising, Merchandising, Ranking
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "data" / "sample"
 SAMPLE_ZH = REPO / "data" / "sample-zh"
+# relevance alone, for tests of retrieval, fusion and reranking: the sample catalogue has out-of-stock products,
+# which the default ranking moves down
+RELEVANCE_ONLY = FixedMerchandising(Merchandising(ranking=Ranking(stock="ignore")))
 JUDGMENTS = ["--queries", str(SAMPLE / "queries.tsv"), "--qrels", str(SAMPLE / "qrels.tsv")]
 
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from events import EventLog, EventStore
     from search.live import FixedSearch, LiveSearch
+    from web.popularity import LivePopularity
 
 __all__ = ["ServerLimits", "ServiceConfig", "close_app", "create_app", "make_server", "popular_queries"]
 
@@ -33,15 +34,18 @@ def create_app(config: ServiceConfig | None = None, live: LiveSearch | FixedSear
     from flask import Flask
 
     from web import responses
+    from web.popularity import LivePopularity
 
     config = config or ServiceConfig.from_env()
     owns_live = live is None
     if live is None:
         library_defaults()  # before the index's models load
         config = config.with_tuned_settings()
-        live = open_live(config)
+        live = open_live(config, popularity := LivePopularity())
         live.start()
     app = Flask(__name__)
+    if owns_live:
+        app.extensions["prodsearch.popularity"] = popularity
     app.json.sort_keys = False
     init_extensions(app, config, live)
     app.extensions["prodsearch.owns_live"] = owns_live
@@ -65,9 +69,12 @@ def init_extensions(app: Flask, config: ServiceConfig, live: LiveSearch | FixedS
     if events is not None:  # suggestions start with the queries that worked here
         app.extensions[POPULAR] = lambda: popular_queries(events.store)
         metrics.watch_events(events)
+        if "prodsearch.popularity" in app.extensions:  # business ranking's popularity, learned from them
+            app.extensions["prodsearch.popularity"].attach(events.store)
 
 
 def register_blueprints(app: Flask) -> None:
+    from web.admin_page import admin_page
     from web.analytics import analytics
     from web.api import api
     from web.documents import documents
@@ -83,9 +90,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(suggest_api)  # after prodsearch.live: it builds the first suggester from it
     app.register_blueprint(page)
     app.register_blueprint(analytics)
+    app.register_blueprint(admin_page)
 
 
-def open_live(config: ServiceConfig) -> LiveSearch | FixedSearch:
+def open_live(config: ServiceConfig, popularity: LivePopularity | None = None) -> LiveSearch | FixedSearch:
     """The index the config names, with its reranker, kept up to date with the index's CURRENT or alias.
     The reranker's scores are remembered per index version (models.score_cache; over Elasticsearch, whose
     updates change documents in place, for the service's life, keyed by the products' text as always)."""
@@ -105,12 +113,18 @@ def open_live(config: ServiceConfig) -> LiveSearch | FixedSearch:
     merchandising = location.merchandising()  # one for every version the service serves
     if location.elastic is not None:
         writer = location.writer() if config.admin_token is not None else None
-        pipeline = SearchPipeline(location.open(), remembering(), config.search, merchandising=merchandising)
+        pipeline = SearchPipeline(
+            location.open(), remembering(), config.search, merchandising=merchandising, popularity=popularity
+        )
         return FixedSearch(pipeline, writer)
     return LiveSearch(
         Path(config.index),
         lambda version, encoder: SearchPipeline(
-            EmbeddedBackend(version, encoder), remembering(), config.search, merchandising=merchandising
+            EmbeddedBackend(version, encoder),
+            remembering(),
+            config.search,
+            merchandising=merchandising,
+            popularity=popularity,
         ),
         config.reload_interval,
         writes=config.admin_token is not None,

@@ -20,6 +20,7 @@ from search.compaction import Compactor, compact
 from search.filters import Filters
 from search.live import LiveSearch
 from search.pipeline import SearchPipeline, SearchRequest
+from tests.helpers import RELEVANCE_ONLY
 
 NEW = Product(
     id="LIVE-1",
@@ -36,7 +37,10 @@ OPENED: list[LiveSearch] = []
 
 
 def _live(root: Path, writes: bool = True) -> LiveSearch:
-    live = LiveSearch(root, lambda version, encoder: SearchPipeline(EmbeddedBackend(version, encoder)), 0.1, writes)
+    def pipeline(version, encoder) -> SearchPipeline:
+        return SearchPipeline(EmbeddedBackend(version, encoder), merchandising=RELEVANCE_ONLY)
+
+    live = LiveSearch(root, pipeline, 0.1, writes)
     OPENED.append(live)
     return live
 

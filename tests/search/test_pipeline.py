@@ -14,6 +14,7 @@ from search import EmbeddedBackend, Filters, SearchPipeline, SearchRequest, Sear
 from search.errors import RequestError
 from search.filters import FilterIndex
 from tests.fakes import ByLength
+from tests.helpers import RELEVANCE_ONLY
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +48,9 @@ def test_rerank_without_a_reranker_says_so(pipeline: SearchPipeline) -> None:
 
 
 def test_rerank_reorders_the_head_and_keeps_the_rest_in_fused_order(pipeline: SearchPipeline) -> None:
-    reranking = SearchPipeline(pipeline.backend, ByLength(), SearchSettings(rerank_depth=5))
-    fused = pipeline.search(SearchRequest("kettle", size=20))
+    settings = SearchSettings(rerank_depth=5)
+    reranking = SearchPipeline(pipeline.backend, ByLength(), settings, merchandising=RELEVANCE_ONLY)
+    fused = SearchPipeline(pipeline.backend, merchandising=RELEVANCE_ONLY).search(SearchRequest("kettle", size=20))
     response = reranking.search(SearchRequest("kettle", "rerank", size=20))
     ids = [hit.product.id for hit in response.hits]
     head = sorted(fused.hits[:5], key=lambda hit: len(hit.product.embedding_text()))

@@ -24,7 +24,7 @@ from models.cross_encoders import (
 )
 from models.errors import ModelError
 from search import EmbeddedBackend, SearchPipeline, SearchRequest
-from tests.helpers import JUDGMENTS, SAMPLE, SAMPLE_ZH, prodsearch
+from tests.helpers import JUDGMENTS, RELEVANCE_ONLY, SAMPLE, SAMPLE_ZH, prodsearch
 from training.mining import NEGATIVE_POOL
 from training.reranker import RerankerReport, TrainingSettings, make_groups
 
@@ -39,7 +39,8 @@ def test_a_few_steps_make_a_reranker(sample_index: Path, pinned_reranker: Path) 
 
     reranker = load_cross_encoder(pinned_reranker)
     assert isinstance(reranker, OnnxCrossEncoder)
-    pipeline = SearchPipeline(EmbeddedBackend(open_index(sample_index)), reranker=reranker)
+    backend = EmbeddedBackend(open_index(sample_index))
+    pipeline = SearchPipeline(backend, reranker=reranker, merchandising=RELEVANCE_ONLY)
     hybrid = pipeline.search(SearchRequest("cork yoga mat", "hybrid", size=20))
     reranked = pipeline.search(SearchRequest("cork yoga mat", "rerank", size=20, explain=True))
     assert reranked.rerank is True
