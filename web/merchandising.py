@@ -1,7 +1,5 @@
-"""The merchandiser's API: synonyms, rules and business ranking as resources with a version, and a preview of a
-query with and without rules; all behind the admin token.
-
-See docs/design.md#merchandising.
+"""The merchandiser's API: synonyms, rules and ranking as versioned resources, and a preview of a query with and
+without rules, behind the admin token. See docs/design.md#merchandising.
 """
 
 from __future__ import annotations
