@@ -223,3 +223,79 @@ def test_writes_build_update_delete_and_switch_alike(location: IndexLocation, em
     assert writer.switch(rebuilt.version).products == 8 and served(location, embedded).keys() == {
         product.id for product in second
     }
+
+
+def test_the_stock_filter_applies_inside_each_leg(backend: Backend, catalogue) -> None:
+    out = {product_id for product_id, product in catalogue.items() if not product.in_stock}
+    assert 5 < len(out) < len(catalogue) / 4
+    for leg in (backend.keyword, backend.dense):
+        assert {hit.product_id for hit in leg.search("kettle mug lamp", 100, Filters(in_stock=False))} <= out
+        assert not {hit.product_id for hit in leg.search("kettle mug lamp", 100, Filters(in_stock=True))} & out
+    assert backend.out_of_stock
+
+
+def test_variants_are_every_product_of_each_group(backend: Backend, catalogue) -> None:
+    groups: dict[str, set[str]] = {}
+    for product in catalogue.values():
+        groups.setdefault(product.group_id, set()).add(product.id)
+    asked = [group for group, ids in groups.items() if len(ids) > 1][:5] + ["no-such-group"]
+    found = backend.variants(asked)
+    assert {group: {product.id for product in products} for group, products in found.items()} == {
+        group: groups[group] for group in asked[:5]
+    }
+
+
+def test_the_shops_controls_do_the_same_over_both_backends(embedded, elasticsearch) -> None:
+    """Synonyms, rules, stock, sort and variants are stages over what a backend answers: the same settings give
+    the same hits in the bm25 mode's order wherever BM25 agrees, and the same sets and orders by a field."""
+    from search.merchandising import FixedMerchandising, Merchandising
+    from search.request import Sort
+    from search.rules import Rule
+    from search.synonyms import Synonym
+
+    shop = Merchandising(
+        synonyms={"s": Synonym("s", ("zorblat", "kettle"))},
+        rules={
+            "r": Rule.from_json(
+                "r",
+                {"condition": {"query": "zorblat"}, "pin": [{"id": "SKU-1290", "position": 1}], "hide": ["SKU-1001"]},
+            )
+        },
+    )
+    answers = []
+    for backend in (embedded, elasticsearch):
+        pipeline = SearchPipeline(backend, merchandising=FixedMerchandising(shop))
+        found = pipeline.search(SearchRequest("zorblat", "bm25", size=50, understand=False))
+        by_price = pipeline.search(SearchRequest("kettle", "hybrid", size=50, sort=Sort("price")))
+        grouped = pipeline.search(SearchRequest("electric kettle", "hybrid", size=50, distinct=True))
+        out = pipeline.search(SearchRequest("kettle", "hybrid", size=50, filters=Filters(in_stock=False)))
+        answers.append(
+            (
+                found.rules,
+                found.synonyms,
+                found.hits[0].product.id,
+                {hit.product.id for hit in found.hits},
+                [hit.product.price for hit in by_price.hits],
+                {hit.product.group_id: hit.variants.count for hit in grouped.hits if hit.variants},
+                {hit.product.id for hit in out.hits},
+            )
+        )
+    here, there = answers
+    assert here[:3] == there[:3] == (("r",), ("kettle",), "SKU-1290")
+    assert "SKU-1001" not in here[3] | there[3] and len(here[3] & there[3]) >= 0.8 * len(here[3])
+    assert here[4] == sorted(here[4]) and there[4] == sorted(there[4])
+    assert here[5] == there[5] and any(count > 1 for count in here[5].values())
+    assert here[6] == there[6] and here[6]
+
+
+def test_the_shops_settings_are_kept_in_the_cluster(elastic, elastic_sample: str) -> None:
+    from search.merchandising import RECHECK, ElasticMerchandising
+    from search.synonyms import Synonym
+
+    writer, reader = ElasticMerchandising(elastic, elastic_sample), ElasticMerchandising(elastic, elastic_sample)
+    before = reader.current().version
+    changed = writer.change(lambda current: current.with_synonyms([Synonym("c", ("couch", "sofa"))]))
+    assert changed.version == before + 1
+    __import__("time").sleep(RECHECK)
+    assert reader.current().synonyms["c"].synonyms == ("couch", "sofa") and reader.current().version == before + 1
+    writer.change(lambda current: current.without("synonym", "c"))
