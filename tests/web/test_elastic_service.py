@@ -201,3 +201,28 @@ def test_writes_over_http_go_through_the_alias_and_are_searchable_at_once(
         client = elastic.client()
         for index in physical_indices(client, alias):
             client.indices.delete(index=index, ignore_unavailable=True)
+
+
+def test_the_merchandisers_api_keeps_the_shops_settings_in_the_cluster(elastic: ElasticConfig) -> None:
+    alias = unique_alias("shop")
+    build_from_file(ElasticWriter(elastic, alias), Path(__file__).parents[2] / "data" / "sample" / "products.jsonl")
+    token = "elastic-merchandising-0123456789"
+    settings = ServiceConfig(index=alias, backend="elasticsearch", es_url=elastic.url, admin_token=token)
+    live = LiveServer(create_app(settings))
+    try:
+        auth = {"Authorization": f"Bearer {token}"}
+        rule = {"condition": {"query": "kettle"}, "pin": [{"id": "SKU-1290", "position": 1}]}
+        stored = requests.put(live.url + "/api/rules/pin", json=rule, headers=auth, timeout=30)
+        assert stored.status_code == 200, stored.text
+        body = requests.get(live.url + "/api/search", params={"q": "kettle"}, timeout=30).json()
+        assert body["rules"] == ["pin"] and body["hits"][0]["id"] == "SKU-1290"
+        other = LiveServer(create_app(settings))  # another service over the alias reads them too
+        try:
+            assert requests.get(other.url + "/api/rules/pin", headers=auth, timeout=30).json()["rule"]["pin"]
+        finally:
+            other.close()
+    finally:
+        live.close()
+        client = elastic.client()
+        for index in [*physical_indices(client, alias), f"{alias}.settings"]:
+            client.indices.delete(index=index, ignore_unavailable=True)
