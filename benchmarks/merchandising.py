@@ -21,7 +21,7 @@ from search.rules import Rule
 from search.synonyms import Synonym
 
 
-def shop(products: list, rules: int, synonyms: int, seed: int = 7) -> Merchandising:
+def shop(products: list, rules: int, synonyms: int, queries: list[str] = (), seed: int = 7) -> Merchandising:
     """A large shop's settings: a synonym entry for each catalogue word (with a made-up word and phrase) and the
     rest over made-up words; rules on catalogue words and word pairs (exact and contained) that pin, hide and
     boost, and the rest on made-up queries. Queries meet a few of them, as a shop's do."""
@@ -36,6 +36,8 @@ def shop(products: list, rules: int, synonyms: int, seed: int = 7) -> Merchandis
     for number in range(rules):
         first, second = rng.sample(words, 2)
         query = (first, f"{first} {second}", f"made up query {number}")[number % 3]
+        if queries:  # the worst case: every query the benchmark searches meets rules
+            query = queries[number % len(queries)]
         body = {
             "condition": {"query": query, "match": "contains" if number % 2 else "exact"},
             "pin": [{"id": rng.choice(ids), "position": 1 + number % 5}],
@@ -63,13 +65,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="Runs of each, interleaved.")
     parser.add_argument("--rules", type=int, default=1_000)
     parser.add_argument("--synonyms", type=int, default=10_000)
+    parser.add_argument("--rules-on-queries", action="store_true", help="Rules on the benchmark's own queries.")
     arguments = parser.parse_args()
 
     version = open_index(arguments.index)
     backend = EmbeddedBackend(version)
     queries = read_queries(arguments.queries, arguments.limit)
     started = time.perf_counter()
-    many = shop(version.products, arguments.rules, arguments.synonyms)
+    many = shop(version.products, arguments.rules, arguments.synonyms, queries if arguments.rules_on_queries else ())
     compiled_indexes = (many.synonym_index, many.rule_index)  # once per version of the settings, as a service does
     compiled = time.perf_counter() - started
     plain = SearchPipeline(backend)
