@@ -180,6 +180,14 @@ def analysis_of(meta: dict[str, Any]) -> English | Chinese:
 SHOP_MAPPING = {fields.IN_STOCK: {"type": "boolean"}, fields.GROUP_ID: {"type": "keyword"}}
 
 
+def add_shop_fields(client: Elasticsearch, index: str) -> None:
+    """The stock and variant fields, on an index written before them (its strict mapping refuses them otherwise)."""
+    mappings = client.indices.get_mapping(index=index)
+    properties = next(iter(mappings.values()))["mappings"].get("properties", {})
+    if not SHOP_MAPPING.keys() <= properties.keys():
+        client.indices.put_mapping(index=index, properties=SHOP_MAPPING)
+
+
 def mapping(dimension: int, meta: dict[str, Any]) -> dict[str, Any]:
     keyword = {"type": "keyword"}
     # Chinese text arrives segmented by our own analysis, so the cluster needs no Chinese plugin
@@ -318,7 +326,7 @@ class ElasticWriter:
             # never replaces a later one (Elasticsearch answers 409 for it, and the caller hears of it)
             version = {} if source.sequence is None else {"version": source.sequence, "version_type": "external"}
             analysis = analysis_of(index_meta(client, index))
-            client.indices.put_mapping(index=index, properties=SHOP_MAPPING)
+            add_shop_fields(client, index)
             superseded = write_documents(client, index, writes, vectors, analysis, progress, version)
             deleted = [product_id for product_id in deletes if product_id in stored]
             lock.check()

@@ -24,8 +24,7 @@ from search.rules import Rule, Rules
 from search.synonyms import Synonym, Synonyms
 
 FILE = "merchandising.json"
-MAX_SYNONYMS = 100_000
-MAX_RULES = 10_000
+LIMITS = {"synonyms": 100_000, "rules": 10_000}  # entries a shop may have
 POPULARITY = "popularity"  # a weight's name for the popularity learned from shoppers' events
 RECHECK = 0.2  # seconds: how long a searcher trusts the record it read before looking again
 
@@ -114,31 +113,30 @@ class Merchandising:
             updated_at=record.get("updated_at"),
         )
 
+    def with_entries(self, plural: str, entries: Iterable[Any] = (), removed: Iterable[str] = ()) -> Merchandising:
+        """These settings with synonym entries or rules (`plural`) put in place of those with their ids, and
+        those of `removed` gone."""
+        removed = set(removed)
+        kept = {key: value for key, value in getattr(self, plural).items() if key not in removed}
+        kept.update((entry.id, entry) for entry in entries)
+        if len(kept) > LIMITS[plural]:
+            raise ResourceError(plural, f"{len(kept):,} {plural}, more than the {LIMITS[plural]:,} a shop may have")
+        return replace(self, **{plural: kept})
+
     def with_synonyms(self, entries: Iterable[Synonym], removed: Iterable[str] = ()) -> Merchandising:
-        synonyms = {key: value for key, value in self.synonyms.items() if key not in set(removed)}
-        synonyms.update((entry.id, entry) for entry in entries)
-        if len(synonyms) > MAX_SYNONYMS:
-            raise ResourceError("synonyms", f"{len(synonyms):,} synonym entries, more than {MAX_SYNONYMS:,}")
-        return replace(self, synonyms=synonyms)
+        return self.with_entries("synonyms", entries, removed)
+
+    def with_rules(self, rules: Iterable[Rule], removed: Iterable[str] = ()) -> Merchandising:
+        return self.with_entries("rules", rules, removed)
 
     def without(self, kind: Literal["synonym", "rule"], resource_id: str) -> Merchandising:
         """These settings less one synonym entry or rule; UnknownResource if there is none with that id."""
-        kept = self.synonyms if kind == "synonym" else self.rules
-        if resource_id not in kept:
+        if resource_id not in getattr(self, f"{kind}s"):
             raise UnknownResource(kind, resource_id)
-        if kind == "synonym":
-            return self.with_synonyms([], removed=[resource_id])
-        return self.with_rules([], removed=[resource_id])
+        return self.with_entries(f"{kind}s", removed=[resource_id])
 
     def with_ranking(self, ranking: Ranking) -> Merchandising:
         return replace(self, ranking=ranking)
-
-    def with_rules(self, rules: Iterable[Rule], removed: Iterable[str] = ()) -> Merchandising:
-        kept = {key: value for key, value in self.rules.items() if key not in set(removed)}
-        kept.update((rule.id, rule) for rule in rules)
-        if len(kept) > MAX_RULES:
-            raise ResourceError("rules", f"{len(kept):,} rules, more than {MAX_RULES:,}")
-        return replace(self, rules=kept)
 
 
 NONE = Merchandising()

@@ -155,3 +155,21 @@ class EmptyBackend:
 
     def all_products(self, only: Any = ()) -> list:
         return []
+
+
+@contextmanager
+def admin_service(index: Path, copy_to: Path, token: str, **config: object) -> Iterator[str]:
+    """A copy of `index` served in this process with the admin token (writes and the shop's settings on): its URL,
+    until the block ends."""
+    import shutil
+
+    from web import ServiceConfig, create_app
+
+    root = Path(shutil.copytree(index, copy_to))
+    app = create_app(ServiceConfig(index=str(root), admin_token=token, events_db="off", **config))
+    server = LiveServer(app)
+    try:
+        yield server.url
+    finally:
+        server.close()
+        app.extensions["prodsearch.live"].stop()

@@ -4,6 +4,7 @@ without rules, behind the admin token. See docs/design.md#merchandising.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -40,54 +41,39 @@ def _body() -> Any:
     return json_body(request.get_data(cache=False))
 
 
-@merchandising.get("/api/synonyms")
-def synonyms() -> Response:
-    current = _store().current()
-    return jsonify(version=current.version, synonyms=[entry.to_json() for entry in current.synonyms.values()])
+def _resource(kind: str, parse: Callable[[str, Any], Any]) -> None:
+    """GET the list, and GET, PUT and DELETE one, of a kind of the shop's settings (synonym, rule)."""
+    plural = f"{kind}s"
+
+    def listed() -> Response:
+        current = _store().current()
+        return jsonify(
+            version=current.version, **{plural: [entry.to_json() for entry in getattr(current, plural).values()]}
+        )
+
+    def one(resource_id: str) -> Response:
+        current = _store().current()
+        if resource_id not in getattr(current, plural):
+            raise UnknownResource(kind, resource_id)
+        return jsonify(version=current.version, **{kind: getattr(current, plural)[resource_id].to_json()})
+
+    def put(resource_id: str) -> Response:
+        entry = parse(resource_id, _body())
+        changed = _store().change(lambda current: current.with_entries(plural, [entry]))
+        return jsonify(version=changed.version, **{kind: entry.to_json()})
+
+    def delete(resource_id: str) -> Response:
+        changed = _store().change(lambda current: current.without(kind, resource_id))
+        return jsonify(version=changed.version, deleted=resource_id)
+
+    merchandising.add_url_rule(f"/api/{plural}", f"list_{plural}", listed, methods=["GET"])
+    merchandising.add_url_rule(f"/api/{plural}/<resource_id>", f"get_{kind}", one, methods=["GET"])
+    merchandising.add_url_rule(f"/api/{plural}/<resource_id>", f"put_{kind}", put, methods=["PUT"])
+    merchandising.add_url_rule(f"/api/{plural}/<resource_id>", f"delete_{kind}", delete, methods=["DELETE"])
 
 
-@merchandising.get("/api/synonyms/<synonym_id>")
-def synonym(synonym_id: str) -> Response:
-    current = _store().current()
-    return jsonify(version=current.version, synonym=_found(current.synonyms, synonym_id, "synonym").to_json())
-
-
-@merchandising.put("/api/synonyms/<synonym_id>")
-def put_synonym(synonym_id: str) -> Response:
-    entry = Synonym.from_json(synonym_id, _body())
-    changed = _store().change(lambda current: current.with_synonyms([entry]))
-    return jsonify(version=changed.version, synonym=entry.to_json())
-
-
-@merchandising.delete("/api/synonyms/<synonym_id>")
-def delete_synonym(synonym_id: str) -> Response:
-    changed = _store().change(lambda current: current.without("synonym", synonym_id))
-    return jsonify(version=changed.version, deleted=synonym_id)
-
-
-@merchandising.get("/api/rules")
-def rules() -> Response:
-    current = _store().current()
-    return jsonify(version=current.version, rules=[rule.to_json() for rule in current.rules.values()])
-
-
-@merchandising.get("/api/rules/<rule_id>")
-def rule(rule_id: str) -> Response:
-    current = _store().current()
-    return jsonify(version=current.version, rule=_found(current.rules, rule_id, "rule").to_json())
-
-
-@merchandising.put("/api/rules/<rule_id>")
-def put_rule(rule_id: str) -> Response:
-    stored = Rule.from_json(rule_id, _body())
-    changed = _store().change(lambda current: current.with_rules([stored]))
-    return jsonify(version=changed.version, rule=stored.to_json())
-
-
-@merchandising.delete("/api/rules/<rule_id>")
-def delete_rule(rule_id: str) -> Response:
-    changed = _store().change(lambda current: current.without("rule", rule_id))
-    return jsonify(version=changed.version, deleted=rule_id)
+_resource("synonym", Synonym.from_json)
+_resource("rule", Rule.from_json)
 
 
 @merchandising.post("/api/preview")
@@ -121,9 +107,3 @@ def put_ranking() -> Response:
     chosen = ranking_of(_body())
     changed = _store().change(lambda current: current.with_ranking(chosen))
     return jsonify(version=changed.version, ranking=chosen.model_dump(mode="json"))
-
-
-def _found(resources: dict[str, Any], resource_id: str, kind: str) -> Any:
-    if resource_id not in resources:
-        raise UnknownResource(kind, resource_id)
-    return resources[resource_id]

@@ -25,8 +25,12 @@ ERRORS = {
 }
 
 
-def _get(summary: str, ok: dict[str, Any], errors: tuple[int, ...], **extra: Any) -> dict[str, Any]:
-    responses = {"200": ok} | {str(status): json_response(Error, ERRORS[status]) for status in errors}
+def _get(
+    summary: str, ok: dict[str, Any], errors: tuple[int, ...], said: dict[int, str] | None = None, **extra: Any
+) -> dict[str, Any]:
+    """A GET operation; `said`: descriptions of its own for some error statuses."""
+    described = ERRORS | (said or {})
+    responses = {"200": ok} | {str(status): json_response(Error, described[status]) for status in errors}
     return {"get": {"summary": summary, **extra, "responses": responses}}
 
 
@@ -87,7 +91,11 @@ def openapi_document() -> dict[str, Any]:
             "/api/search": _get(
                 "Search the catalogue",
                 json_response(Search, "Hits, facets and timings."),
-                (400, *backend),
+                (400, 401, 403, *backend),
+                {
+                    401: "rules=false without an `Authorization` header (it is the merchandiser's preview).",
+                    403: "rules=false with a token that is not PRODSEARCH_ADMIN_TOKEN, or the service has none.",
+                },
                 parameters=_search_parameters(),
             ),
             "/api/suggest": _suggest(),

@@ -66,21 +66,27 @@ def put_synonym(location: IndexLocation, synonym_id: str, phrases: tuple[str, ..
     _changed(location.merchandising().change(lambda current: current.with_synonyms([entry])).version, "stored")
 
 
-@synonyms.command("delete")
-@index_argument
-@click.argument("synonym_id", metavar="ID")
-def delete_synonym(location: IndexLocation, synonym_id: str) -> None:
-    """Remove one entry."""
-    changed = location.merchandising().change(lambda current: current.without("synonym", synonym_id))
-    _changed(changed.version, f"{synonym_id} removed")
+def _listing(group: click.Group, plural: str) -> None:
+    """`GROUP list INDEX` and `GROUP delete INDEX ID` for one kind of the shop's settings (synonyms, rules)."""
+    kind = plural.removesuffix("s")
+
+    @group.command("list")
+    @index_argument
+    def listed(location: IndexLocation) -> None:
+        """Every entry, one JSON object a line."""
+        for entry in getattr(location.merchandising().current(), plural).values():
+            click.echo(json.dumps(entry.to_json(), ensure_ascii=False))
+
+    @group.command("delete")
+    @index_argument
+    @click.argument("resource_id", metavar="ID")
+    def delete(location: IndexLocation, resource_id: str) -> None:
+        """Remove one entry."""
+        changed = location.merchandising().change(lambda current: current.without(kind, resource_id))
+        _changed(changed.version, f"{resource_id} removed")
 
 
-@synonyms.command("list")
-@index_argument
-def list_synonyms(location: IndexLocation) -> None:
-    """Every entry, one JSON object a line."""
-    for entry in location.merchandising().current().synonyms.values():
-        click.echo(json.dumps(entry.to_json(), ensure_ascii=False))
+_listing(synonyms, "synonyms")
 
 
 @click.group()
@@ -98,15 +104,6 @@ def put_rule(location: IndexLocation, rule_id: str, source: str) -> None:
 
     rule = Rule.from_json(rule_id, _json(source))
     _changed(location.merchandising().change(lambda current: current.with_rules([rule])).version, "stored")
-
-
-@rules.command("delete")
-@index_argument
-@click.argument("rule_id", metavar="ID")
-def delete_rule(location: IndexLocation, rule_id: str) -> None:
-    """Remove one rule."""
-    changed = location.merchandising().change(lambda current: current.without("rule", rule_id))
-    _changed(changed.version, f"{rule_id} removed")
 
 
 @rules.command("enable")
@@ -128,12 +125,7 @@ def enable_rule(location: IndexLocation, rule_id: str, off: bool) -> None:
     _changed(location.merchandising().change(switched).version, f"{rule_id} {'disabled' if off else 'enabled'}")
 
 
-@rules.command("list")
-@index_argument
-def list_rules(location: IndexLocation) -> None:
-    """Every rule, one JSON object a line."""
-    for rule in location.merchandising().current().rules.values():
-        click.echo(json.dumps(rule.to_json(), ensure_ascii=False))
+_listing(rules, "rules")
 
 
 @click.group()

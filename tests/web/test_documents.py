@@ -6,7 +6,6 @@ import errno
 import json
 import logging
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ import jsonschema
 import pytest
 import requests
 
-from tests.helpers import LiveServer
+from tests.helpers import admin_service
 from web import ServiceConfig, create_app
 from web.documents import MAX_BATCH
 
@@ -25,12 +24,8 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory, sample_index: Path) -> Iterator[str]:
-    root = Path(shutil.copytree(sample_index, tmp_path_factory.mktemp("documents") / "index"))
-    app = create_app(ServiceConfig(index=str(root), admin_token=TOKEN, events_db="off", reload_interval=0.2))
-    server = LiveServer(app)
-    yield server.url
-    server.close()
-    app.extensions["prodsearch.live"].stop()
+    with admin_service(sample_index, tmp_path_factory.mktemp("documents") / "index", TOKEN, reload_interval=0.2) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@ in effect for shoppers within a second, and the preview of a query with and with
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,8 +12,7 @@ import jsonschema
 import pytest
 import requests
 
-from tests.helpers import LiveServer
-from web import ServiceConfig, create_app
+from tests.helpers import admin_service
 
 TOKEN = "merchandising-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -22,12 +20,8 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory, sample_index: Path) -> Iterator[str]:
-    root = Path(shutil.copytree(sample_index, tmp_path_factory.mktemp("merchandising") / "index"))
-    app = create_app(ServiceConfig(index=str(root), admin_token=TOKEN, events_db="off"))
-    server = LiveServer(app)
-    yield server.url
-    server.close()
-    app.extensions["prodsearch.live"].stop()
+    with admin_service(sample_index, tmp_path_factory.mktemp("merchandising") / "index", TOKEN) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from web.schemas import RuleRecord, SynonymBody
 pytestmark = pytest.mark.fast
 
 ERROR_STATUSES = {
-    ("get", "/api/search"): {"400", "500", "503"},
+    ("get", "/api/search"): {"400", "401", "403", "500", "503"},
     ("get", "/api/suggest"): {"400", "500", "503"},
     ("get", "/api/products/{id}"): {"404", "500", "503"},
     ("put", "/api/products/{id}"): {"400", "401", "403", "409", "500", "503", "507"},
