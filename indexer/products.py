@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 CATEGORY_SEPARATOR = ">"
 KNOWN_FIELDS = (
@@ -22,6 +22,7 @@ KNOWN_FIELDS = (
 # `numbers`, for sorting and business ranking; its name must be one a sort parameter can carry.
 NUMBER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 MAX_NUMBERS = 50  # numeric fields per product
+PLAIN_NUMBER = re.compile(r"^-?(0|[1-9]\d*)(\.\d+)?$")
 
 AttributeValue = str | int | float | bool
 
@@ -182,20 +183,23 @@ class ProductRecord(BaseModel):
             return True
         return value
 
+    @model_validator(mode="after")
+    def _stock_says_in_stock(self) -> ProductRecord:
+        if "in_stock" not in self.model_fields_set and self.stock is not None:
+            self.in_stock = self.stock > 0  # a stock of 0 and nothing said of in_stock: out of stock
+        return self
+
     def numeric_fields(self) -> dict[str, float]:
-        """The other top-level fields whose values are numbers (a CSV column of numbers too), by name."""
+        """The other top-level fields whose values are numbers, or text written as a plain number (a CSV column),
+        the first MAX_NUMBERS by name; a code with leading zeros ("00123") is text, not a number."""
         numbers = {}
         for name, value in (self.model_extra or {}).items():
-            if isinstance(value, bool) or not isinstance(value, (int, float, str)) or not NUMBER_NAME.match(name):
+            if len(numbers) == MAX_NUMBERS or not NUMBER_NAME.match(name) or isinstance(value, bool):
                 continue
-            try:
-                number = float(value)
-            except ValueError:
-                continue
-            if math.isfinite(number):
-                numbers[name] = number
-        if len(numbers) > MAX_NUMBERS:
-            raise ValueError(f"{len(numbers)} numeric fields, more than the {MAX_NUMBERS} a product may have")
+            if isinstance(value, str) and PLAIN_NUMBER.match(value.strip()):
+                value = float(value)
+            if isinstance(value, (int, float)) and math.isfinite(value):
+                numbers[name] = float(value)
         return numbers
 
     def to_product(self) -> Product:
@@ -271,8 +275,6 @@ def validate_record(record: dict[str, Any]) -> Product:
         return ProductRecord.model_validate(record).to_product()
     except ValidationError as error:
         raise RecordError([_describe(problem) for problem in error.errors()]) from None
-    except ValueError as error:  # a rule over the whole record
-        raise RecordError([FieldProblem(None, str(error))]) from None
 
 
 def _describe(problem: dict[str, Any]) -> FieldProblem:

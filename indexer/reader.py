@@ -46,6 +46,15 @@ class IndexVersion:
         """Every product, in row order."""
         return [product for product in self.rows if product is not None]
 
+    @cached_property
+    def groups(self) -> dict[str, list[str]]:
+        """The ids of each group's variants (group_id), made the first time they are asked for."""
+        groups: dict[str, list[str]] = {}
+        for product in self.products:
+            if product.group_id is not None:
+                groups.setdefault(product.group_id, []).append(product.id)
+        return groups
+
     @property
     def settings(self) -> BuildSettings:
         return BuildSettings.from_dict(self.manifest.settings)

@@ -116,15 +116,17 @@ class EmbeddedBackend:
         return bool(self.dense.filter_index.mask(Filters(in_stock=False)).any())
 
     def variants(self, group_ids: Collection[str]) -> dict[str, list[Product]]:
-        groups = self._groups
-        return {group_id: groups[group_id] for group_id in group_ids if group_id in groups}
-
-    @cached_property
-    def _groups(self) -> dict[str, list[Product]]:
-        """Made the first time a search asks for variants, once per version or live snapshot."""
+        """The version's groups (made once per version), with the products live changes wrote since, as they are
+        now: a variant deleted or moved to another group since is left out."""
+        version = self.version
+        live = isinstance(version, Snapshot)
+        base = version.base.groups if live else version.groups
+        ids = {product_id for group_id in group_ids for product_id in base.get(group_id, ())}
+        if live:
+            ids.update(product.id for product in version.live_products if product.group_id in group_ids)
         groups: dict[str, list[Product]] = {}
-        for product in self.version.rows:
-            if product is not None and product.group_id is not None:
+        for product in self.products(sorted(ids)).values():
+            if product.group_id in group_ids:
                 groups.setdefault(product.group_id, []).append(product)
         return groups
 

@@ -161,6 +161,10 @@ def pins(state: State, execution: Execution) -> State:
     found = execution.products.get(product_id for _, product_id, _ in pinned)
     placed = {product_id: position for _, product_id, position in pinned if product_id in found}
     rest = [(product_id, score) for product_id, score in state.scored if product_id not in placed]
+    if wants_distinct(execution):  # a pinned variant stands for its group: the group's other variant goes
+        groups = {found[product_id].group_id for product_id in placed} - {None}
+        shown = execution.products.get(product_id for product_id, _ in rest)
+        rest = [(pid, score) for pid, score in rest if pid not in shown or shown[pid].group_id not in groups]
     scores = dict(state.scored)
     top = state.scored[0][1] if state.scored else 1.0
     for product_id, position in sorted(placed.items(), key=lambda item: item[1]):

@@ -39,7 +39,7 @@ KEYWORD_FIELDS = [f"{name}^{fields.TITLE_BOOST:g}" if name == fields.TITLE else 
 LABEL_SECONDS = 1.0  # how long the physical index behind the alias is taken as known
 REFUSAL_SECONDS = 30.0  # how long an encoder that could not be loaded is not tried again
 KEPT_ENCODERS = 3  # loaded encoders kept for a switch back, the longest loaded dropped first
-MAX_GROUPED = 2_000  # variants fetched for one page of distinct hits
+MAX_GROUPED = 5_000  # variants fetched for one page of distinct hits (a page of 100 groups of 50)
 STOCK_CHECK = 1.0  # seconds: how stale "is anything out of stock" may be
 MAX_WRITTEN = 10_000  # products written through this service that suggestions offer at once
 VOCABULARY_SECONDS = 30.0  # how often the vocabulary is checked for a build or an update

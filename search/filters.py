@@ -5,6 +5,7 @@ See docs/design.md#filters.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections import defaultdict
 from collections.abc import Sequence
@@ -62,12 +63,10 @@ class Filters:
         for key, values in self.attributes:
             terms = [attribute_term(key, value) for value in values]
             clauses.append(tantivy.Query.term_set_query(schema, fields.ATTRIBUTE, terms))
+        # an index built before stock has no such field: the keyword retriever checks the products instead
         if self.in_stock is not None:
-            try:
+            with contextlib.suppress(ValueError):
                 clauses.append(tantivy.Query.term_query(schema, fields.IN_STOCK, self.in_stock))
-            except ValueError:  # an index built before stock: every product it was built with is in stock
-                if not self.in_stock:
-                    return [tantivy.Query.boolean_query([(tantivy.Occur.MustNot, tantivy.Query.all_query())])]
         return [tantivy.Query.const_score_query(clause, 0.0) for clause in clauses]
 
     def elastic_clauses(self) -> list[dict]:
@@ -84,8 +83,10 @@ class Filters:
             )
         for key, values in self.attributes:
             clauses.append({"terms": {fields.ATTRIBUTE: [attribute_term(key, value) for value in values]}})
-        if self.in_stock is not None:
-            clauses.append({"term": {fields.IN_STOCK: self.in_stock}})
+        if self.in_stock is True:  # documents written before stock have no field, and are in stock
+            clauses.append({"bool": {"must_not": {"term": {fields.IN_STOCK: False}}}})
+        elif self.in_stock is False:
+            clauses.append({"term": {fields.IN_STOCK: False}})
         return clauses
 
     def admits(self, product: Product) -> bool:

@@ -46,11 +46,17 @@ class LiveDense:
     def dimension(self) -> int:
         return self.base.dimension
 
-    def search(self, query: np.ndarray, k: int, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, rows) of the k nearest live rows, best first; only among `rows` (all live) if given."""
+    def search(
+        self, query: np.ndarray, k: int, rows: np.ndarray | None = None, dead: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, rows) of the k nearest live rows, best first; only among `rows` (all live) if given, else among
+        all but `dead` (sorted, the dead rows among them; default: the dead rows alone)."""
         query = np.asarray(query, dtype=np.float32).reshape(-1)
         size = len(self.base)
-        if rows is None:
+        if rows is None and dead is not None:  # a wide filter: the graph walks past the rows that fail it
+            base_scores, base_rows = self.base.search(query, k, dead=dead[dead < size])
+            extra_rows = np.setdiff1d(np.arange(size, len(self)), dead[dead >= size], assume_unique=True)
+        elif rows is None:
             base_scores, base_rows = self._base_search(query, k)
             extra_rows = np.arange(size, len(self))[~self.dead[size:]]
         else:

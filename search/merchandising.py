@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -23,6 +25,7 @@ from search.errors import ResourceError, SearchError, UnknownResource
 from search.rules import Rule, Rules
 from search.synonyms import Synonym, Synonyms
 
+log = logging.getLogger(__name__)
 FILE = "merchandising.json"
 LIMITS = {"synonyms": 100_000, "rules": 10_000}  # entries a shop may have
 POPULARITY = "popularity"  # a weight's name for the popularity learned from shoppers' events
@@ -185,6 +188,7 @@ class FileMerchandising:
             raise SearchError(f"{self.path} is not valid merchandising settings ({error}); fix or remove it") from None
 
     def current(self) -> Merchandising:
+        """A damaged file (edited by hand) is logged and the last good version served on: searches go on."""
         now = time.monotonic()
         stamp, seen = self._seen
         if now - self._checked < RECHECK:
@@ -192,7 +196,11 @@ class FileMerchandising:
         self._checked = now
         latest = self._stamp()
         if latest != stamp:
-            self._seen = latest, self._read()
+            try:
+                self._seen = latest, self._read()
+            except SearchError as error:
+                log.error("%s; serving version %d of the shop's settings meanwhile", error, seen.version)
+                self._seen = latest, seen
         return self._seen[1]
 
     def change(self, edit: Callable[[Merchandising], Merchandising]) -> Merchandising:
@@ -209,7 +217,7 @@ class FileMerchandising:
                 os.fsync(out.fileno())
             os.replace(temporary, self.path)
             fsync_directory(self.root)
-        self._seen, self._checked = (self._stamp(), changed), time.monotonic()
+            self._seen, self._checked = (self._stamp(), changed), time.monotonic()  # under the lock: no later write
         return changed
 
 
@@ -220,29 +228,50 @@ class ElasticMerchandising:
         self.config, self.alias = config, alias
         self.index = f"{alias}.settings"
         self.where = f"the document 'merchandising' in {self.index}"
-        self._seen = NONE
+        self._seen: tuple[tuple[int, int] | None, Merchandising] = (None, NONE)
         self._checked = -RECHECK
+        self._reading = threading.Lock()
 
-    def _get(self) -> tuple[Merchandising, dict[str, Any]]:
+    def _get(self, known: tuple[int, int] | None = None) -> tuple[Merchandising | None, dict[str, Any]]:
+        """(the settings, the guard of the document read); None for the settings when they are still `known`
+        (its seq_no and primary term), read without their body."""
         from elasticsearch import NotFoundError
 
         from indexer.elastic import reachable
 
         try:
             with reachable(self.config):
-                found = self.config.client().get(index=self.index, id="merchandising")
+                client = self.config.client()
+                found = client.get(index=self.index, id="merchandising", _source=known is None)
+                guard = {"if_seq_no": found["_seq_no"], "if_primary_term": found["_primary_term"]}
+                if known is not None and (found["_seq_no"], found["_primary_term"]) == known:
+                    return None, guard
+                if known is not None:
+                    found = client.get(index=self.index, id="merchandising")
+                    guard = {"if_seq_no": found["_seq_no"], "if_primary_term": found["_primary_term"]}
         except NotFoundError:
             return NONE, {}
         try:
-            kept = Merchandising.from_json(found["_source"]["record"])
+            return Merchandising.from_json(found["_source"]["record"]), guard
         except (ValueError, KeyError, TypeError) as error:
             raise SearchError(f"{self.where} is not valid merchandising settings ({error})") from None
-        return kept, {"if_seq_no": found["_seq_no"], "if_primary_term": found["_primary_term"]}
 
     def current(self) -> Merchandising:
-        if time.monotonic() - self._checked >= RECHECK:
-            self._seen, self._checked = self._get()[0], time.monotonic()
-        return self._seen
+        """Looked at every RECHECK seconds by one searcher (the others serve what was read); parsed and compiled
+        again only when the document changed."""
+        known, seen = self._seen
+        if time.monotonic() - self._checked < RECHECK or not self._reading.acquire(blocking=False):
+            return seen
+        try:
+            latest, guard = self._get(known)
+            if latest is not None:
+                self._seen = (guard["if_seq_no"], guard["if_primary_term"]) if guard else None, latest
+        except SearchError as error:
+            log.error("%s; serving version %d of the shop's settings meanwhile", error, seen.version)
+        finally:
+            self._checked = time.monotonic()
+            self._reading.release()
+        return self._seen[1]
 
     def change(self, edit: Callable[[Merchandising], Merchandising]) -> Merchandising:
         from elasticsearch import ConflictError
@@ -257,13 +286,14 @@ class ElasticMerchandising:
                 with reachable(self.config):
                     if not client.indices.exists(index=self.index):
                         mappings = {"properties": {"record": {"type": "object", "enabled": False}}}
-                        client.indices.create(index=self.index, mappings=mappings)
+                        # another service may create it first: the write below is guarded either way
+                        client.options(ignore_status=400).indices.create(index=self.index, mappings=mappings)
                     document = {"record": changed.to_json()}
                     options = guard or {"op_type": "create"}
                     client.index(index=self.index, id="merchandising", document=document, refresh=True, **options)
             except ConflictError:
                 continue
-            self._seen, self._checked = changed, time.monotonic()
+            self._checked = -RECHECK  # the next search reads the document written, with its new guard
             return changed
         raise SearchError(f"{self.where} kept changing under this write; retry it")
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
+
 from indexer import IndexVersion, encoder_for
 from models import Encoder, encode_queries
 from search.filters import FilterIndex, Filters
@@ -30,7 +32,13 @@ class KeywordRetriever:
         keyword = self.version.keyword
         clauses = filters.tantivy_clauses(keyword.schema) if filters else []
         rows = self.version.rows
-        return [Hit(rows[row].id, score) for row, score in keyword.search(query, k, clauses)]
+        found = keyword.search(query, k, clauses)
+        if filters and filters.in_stock is not None:  # an index built before stock has no field for it
+            found = [(row, score) for row, score in found if rows[row].in_stock == filters.in_stock]
+        return [Hit(rows[row].id, score) for row, score in found]
+
+
+WIDE = 0.8  # a filter that this share of rows passes is applied while walking the HNSW graph
 
 
 class DenseRetriever:
@@ -47,7 +55,12 @@ class DenseRetriever:
         if not query.strip():
             return []
         vector = encode_queries(self.encoder, [query])[0]
-        rows = self.filter_index.mask(filters).nonzero()[0] if filters else None
-        scores, rows = self.version.dense.search(vector, k, rows)
+        dense = self.version.dense
+        mask = self.filter_index.mask(filters) if filters else None
+        if mask is not None and dense.kind == "hnsw" and mask.mean() >= WIDE:
+            # most rows pass (in stock only): the graph walks past those that fail rather than scoring every row
+            scores, rows = dense.search(vector, k, None, np.flatnonzero(~mask))
+        else:
+            scores, rows = dense.search(vector, k, None if mask is None else mask.nonzero()[0])
         products = self.version.rows
         return [Hit(products[row].id, float(score)) for score, row in zip(scores, rows, strict=True)]

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -110,7 +111,10 @@ class RuleBody(BaseModel):
     @field_validator("redirect")
     @classmethod
     def _web_address(cls, value: str | None) -> str | None:
-        if value is not None and not (value.startswith(("http://", "https://")) and len(value) > len("https://")):
+        if value is None:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
             raise ValueError(f"{value[:80]!r} is not an http or https URL; a redirect must be one, such as https://...")
         return value
 
@@ -123,6 +127,10 @@ class RuleBody(BaseModel):
         positions = [pin.position for pin in self.pin]
         if len(set(positions)) != len(positions):
             raise ValueError("two pins share a position; give each pinned product its own")
+        if both := sorted({pin.id for pin in self.pin} & set(self.hide)):
+            raise ValueError(
+                f"{both[0]!r} is pinned and hidden; a hidden product is never shown, so keep one of the two"
+            )
         return self
 
 
@@ -172,11 +180,16 @@ class Rules:
     def __init__(self, rules: Iterable[Rule] = ()) -> None:
         self.rules = {rule.id: rule for rule in rules}
         self.exact: dict[str, list[Rule]] = {}
-        self.others: list[Rule] = []
+        self.understood: dict[tuple[str, str], list[Rule]] = {}  # by ("brand" | "category", normal value)
+        self.others: list[Rule] = []  # for every query
         contained: list[tuple[str, Rule]] = []
         for rule in self.rules.values():
             condition = rule.body.condition
-            if condition.query is None:
+            if condition.query is None and condition.brand:
+                self.understood.setdefault(("brand", normal(condition.brand)), []).append(rule)
+            elif condition.query is None and condition.category:
+                self.understood.setdefault(("category", normal(condition.category)), []).append(rule)
+            elif condition.query is None:
                 self.others.append(rule)
             elif condition.match == "exact":
                 self.exact.setdefault(phrase_key(condition.query), []).append(rule)
@@ -190,10 +203,15 @@ class Rules:
     def matching(self, query: str, understood: Understanding, now: datetime) -> tuple[Rule, ...]:
         """The active rules whose condition the query meets, in the order they are settled (Rule.order)."""
         found = [*self.exact.get(phrase_key(query), ()), *self.contained.found(query), *self.others]
-        if not found:
-            return ()
-        values = understood_values(understood)
-        return tuple(sorted((rule for rule in found if rule.active(now) and meets(rule, values)), key=_order))
+        values = understood_values(understood) if understood.spans else {"brand": set(), "category": set()}
+        for brand in values["brand"]:
+            found += self.understood.get(("brand", brand), ())
+        for category in values["category"]:
+            parts = category.split(" > ")
+            for depth in range(1, len(parts) + 1):  # a rule on "home > kitchen" holds for what is below it
+                found += self.understood.get(("category", " > ".join(parts[:depth])), ())
+        unique = {rule.id: rule for rule in found if rule.active(now) and meets(rule, values)}
+        return tuple(sorted(unique.values(), key=_order))
 
 
 def _order(rule: Rule) -> tuple[int, str]:
@@ -257,12 +275,16 @@ class Outcome:
 
 
 def merged(first: Filters, then: Filters) -> Filters:
-    """`first`, with each field it leaves open taken from `then`."""
+    """`first`, with each field it leaves open taken from `then`; attributes key by key."""
     changes = {
         name: getattr(then, name)
-        for name in ("category", "brands", "price_min", "price_max", "attributes", "in_stock")
+        for name in ("category", "brands", "price_min", "price_max", "in_stock")
         if getattr(first, name) in ((), None) and getattr(then, name) not in ((), None)
     }
+    keys = {key for key, _ in first.attributes}
+    added = tuple((key, values) for key, values in then.attributes if key not in keys)
+    if added:
+        changes["attributes"] = first.attributes + added
     return replace(first, **changes)
 
 

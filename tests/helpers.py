@@ -64,10 +64,15 @@ class LiveServer:
                 raise
 
     def close(self) -> None:
+        from waitress import wasyncore
+
         from web import close_app
 
         self.closing = True
         self.server.close()
+        # every channel too (kept-alive connections, the trigger): with only the listener closed, the loop waits on
+        # them and the join ran out its 5 s
+        wasyncore.close_all(self.server._map)
         self.thread.join(timeout=5)
         close_app(self.app)
 

@@ -28,9 +28,9 @@ def refused(error: Refused) -> tuple[Response, int, dict[str, str]]:
     return jsonify(error=error.error, detail=error.detail, **error.extra), error.status, headers
 
 
-def authorize(challenge: str = "Bearer") -> None:
-    """PRODSEARCH_ADMIN_TOKEN as a bearer token, or as the password of Basic authentication (the merchandiser's
-    page, whose browser then sends it with every call), compared in constant time; off without one configured.
+def authorize(challenge: str = "Bearer", basic: bool = True) -> None:
+    """PRODSEARCH_ADMIN_TOKEN as a bearer token, or (`basic`) as the password of Basic authentication, which the
+    merchandiser's page's browser sends with every call; compared in constant time; off without one configured.
     `challenge`: what a request without credentials is asked for."""
     expected = current_app.extensions["prodsearch.config"].admin_token
     if not expected:
@@ -38,10 +38,15 @@ def authorize(challenge: str = "Bearer") -> None:
             403, "writes are off", f"set {TOKEN_VARIABLE} (16 or more characters) and restart to use the admin API"
         )
     scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "basic":
+    if scheme.lower() == "basic" and basic:
         # a wrong password asks again: a browser that got 403 would keep sending it until it is restarted
         if not same(basic_password(credentials), expected):
             raise Refused(401, "unauthorized", f"the password is not the token in {TOKEN_VARIABLE}", BASIC)
+        # a browser sends a Basic login with any request to this site, another site's page's too: a change must
+        # come from this site's own pages (browsers name the page's origin on every request that is not a GET)
+        origin = request.headers.get("Origin")
+        if request.method not in ("GET", "HEAD") and origin is not None and origin != request.host_url.rstrip("/"):
+            raise Refused(403, "forbidden", f"a change sent from another site ({origin[:80]}); use the admin page")
         return
     if scheme.lower() != "bearer" or not credentials.strip():
         detail = f"send Authorization: Bearer <the token in {TOKEN_VARIABLE}>, or the token as a Basic password"

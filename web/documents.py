@@ -50,7 +50,7 @@ def not_stored(error: LogFull) -> tuple[Response, int]:
     return jsonify(error="not stored", detail=str(error)), 507
 
 
-documents.before_request(authorize)
+documents.before_request(lambda: authorize(basic=False))  # bearer only: shops' systems, not browsers
 
 
 def etag(product: Product) -> str:

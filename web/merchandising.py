@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from search.errors import ResourceError, UnknownResource
+from search.errors import RequestError, ResourceError, UnknownResource
 from search.merchandising import MerchandisingStore, ranking_of
 from search.rules import Rule
 from search.serialize import response_json
@@ -26,6 +26,11 @@ merchandising.errorhandler(Refused)(refused)
 @merchandising.errorhandler(UnknownResource)
 def unknown(error: UnknownResource) -> tuple[Response, int]:
     return jsonify(error="not found", detail=str(error)), 404
+
+
+@merchandising.errorhandler(RequestError)
+def bad_parameter(error: RequestError) -> tuple[Response, int]:  # the preview's search parameters
+    return jsonify(error=f"invalid parameter '{error.parameter}'", detail=str(error), parameter=error.parameter), 400
 
 
 @merchandising.errorhandler(ResourceError)

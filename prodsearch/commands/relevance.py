@@ -90,7 +90,11 @@ def evaluate(
     spelling = {"spelling": False} if no_spelling else {}
     tuned = replace(location.settings().load(), **spelling)
     settings = {"": tuned, "default": SearchSettings(**spelling), "words": replace(tuned, understanding=False)}
-    built = {variant: SearchPipeline(backend, model, settings[variant]) for variant in {v for _, _, v in chosen}}
+    shop = location.merchandising()  # scored as shoppers are served: with the shop's synonyms, rules and ranking
+    built = {
+        variant: SearchPipeline(backend, model, settings[variant], merchandising=shop)
+        for variant in {v for _, _, v in chosen}
+    }
     pipelines = [(label, mode, built[variant]) for label, mode, variant in chosen]
     for label, mode, pipeline in pipelines:
         plan = pipeline.rerank_plan()
@@ -147,14 +151,15 @@ def tune(
         return
     queries, qrels = judgments.load()
     metrics = MetricSet(rel=rel_threshold)
-    pipeline = SearchPipeline(location.open())
+    pipeline = SearchPipeline(location.open(), merchandising=location.merchandising())
     results = tune_fusion(pipeline, queries, qrels, metric, metrics, progress=True)
     choice = choose_fusion(results)
     best, judged = choice.settings, sum(qid in qrels for qid in queries)
     click.echo(format_fusion(results, choice, metric, judged))
     record = tuning_record(choice, metric, judged, judgments.part, pipeline.backend.label)
     if reranker is not None:
-        reranking = SearchPipeline(pipeline.backend, load_cross_encoder(reranker), best)
+        cross_encoder = load_cross_encoder(reranker)
+        reranking = SearchPipeline(pipeline.backend, cross_encoder, best, merchandising=pipeline.merchandising)
         weights = tune_rerank(reranking, queries, qrels, metric, metrics, seed=judgments.seed)
         click.echo(format_rerank(weights, min(judged, RERANK_QUERIES)))
         (depth, weight), rerank_score = cheapest_rerank(weights)

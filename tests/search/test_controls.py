@@ -107,6 +107,10 @@ def test_distinct_keeps_each_groups_best_variant_and_says_how_the_variants_diffe
     assert grouped.hits[1].variants.count == 1
     every = pipeline.search(SearchRequest("kettle", "bm25", understand=False))
     assert every.total == 3 and every.hits[0].variants is None
+    pin = Rule.from_json("pin", {"condition": {"query": "kettle"}, "pin": [{"id": "v1", "position": 1}]})
+    shop.merchandising = Merchandising(ranking=IGNORE_STOCK, rules={"pin": pin})
+    pinned = pipeline.search(SearchRequest("kettle", "bm25", understand=False, distinct=True))
+    assert ids(pinned) == ["v1", "v3"]  # the pinned variant stands for its group: v2 goes
     shop.merchandising = Merchandising(ranking=Ranking(stock="ignore", distinct=True))  # the shop's default
     assert pipeline.search(SearchRequest("kettle", "bm25", understand=False)).total == 2
     assert pipeline.search(SearchRequest("kettle", "bm25", understand=False, distinct=False)).total == 3

@@ -6,6 +6,7 @@ import dataclasses
 import shutil
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -124,6 +125,14 @@ def test_hnsw_skips_the_rows_of_deleted_products(tmp_path: Path, sample_catalogu
     _write(live, [], before[:2])
     after = _ids(live, "electric kettle", "dense")
     assert not set(before[:2]) & set(after) and after[:3] == before[2:5]
+    # a wide filter (most products are in stock) is applied while walking the graph, deleted rows still skipped
+    in_stock = _ids(live, "electric kettle", "dense", Filters(in_stock=True))
+    backend = live.pipeline.backend
+    assert in_stock and all(product.in_stock for product in backend.products(in_stock).values())
+    assert not set(before[:2]) & set(in_stock)
+    assert set(_ids(live, "electric kettle", "dense")) - set(in_stock) == {
+        product_id for product_id, product in backend.products(after).items() if not product.in_stock
+    }
 
 
 def test_writes_survive_a_restart_and_the_version_files_stay_as_built(root: Path) -> None:
@@ -217,3 +226,17 @@ def test_compaction_refuses_to_fold_onto_a_version_it_does_not_serve(root: Path)
         compact(live)
     assert live.refresh() and Compactor(after_changes=1).maybe(live).version == "v000003"
     assert live.latest("LIVE-1") == NEW
+
+
+def test_variants_follow_live_writes(root: Path) -> None:
+    live = _live(root)
+    group = "salton-home-pro-electric-kettle"
+    before = {product.id for product in live.pipeline.backend.variants({group})[group]}
+    assert len(before) >= 2
+    gone, *kept = sorted(before)
+    _write(live, [replace(NEW, group_id=group)], [gone])
+    after = {product.id for product in live.pipeline.backend.variants({group})[group]}
+    assert after == {*kept, NEW.id}
+    moved = live.latest(kept[0])
+    _write(live, [replace(moved, group_id="another-group")])
+    assert kept[0] not in {product.id for product in live.pipeline.backend.variants({group})[group]}

@@ -41,10 +41,17 @@ def test_a_change_that_fails_stores_nothing(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.tmp"))
 
 
-def test_a_damaged_file_is_named_with_the_fix(tmp_path: Path) -> None:
+def test_a_damaged_file_is_logged_and_the_last_good_version_served(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = FileMerchandising(tmp_path)
+    store.change(lambda current: current.with_synonyms([Synonym("a", ("a", "b"))]))
+    time.sleep(RECHECK)
     (tmp_path / "merchandising.json").write_text('{"synonyms": [{"id": "x", "synonyms": ["only one"]}]}')
-    with pytest.raises(SearchError, match="merchandising.json is not valid merchandising settings.*fix or remove it"):
-        FileMerchandising(tmp_path).current()
+    assert store.current().synonyms.keys() == {"a"}  # searches go on with version 1
+    assert "merchandising.json is not valid merchandising settings" in caplog.text and "fix or remove it" in caplog.text
+    with pytest.raises(SearchError, match="fix or remove it"):  # a change is refused rather than built on it
+        store.change(lambda current: current)
 
 
 @pytest.mark.parametrize(

@@ -35,6 +35,9 @@ CONSEQUENCES = {"pin", "hide", "boost", "filter", "redirect"}
         ({"boost": [{"filter": {"brand": "A"}, "strength": 0}]}, "boost.0.strength", "does nothing"),
         ({"hide": ["a"], "active_from": "2026-12-08", "active_until": "2026-12-01"}, "body", "before active_until"),
         ({"filter": {"price_min": -1}}, "filter.price_min", "greater than or equal to 0"),
+        ({"redirect": "https:///nowhere"}, "redirect", "not an http or https URL"),
+        ({"redirect": "http://a b"}, "redirect", "not an http or https URL"),
+        ({"pin": [{"id": "a", "position": 1}], "hide": ["a"]}, "body", "'a' is pinned and hidden"),
     ],
 )
 def test_a_rule_that_cannot_work_is_refused_naming_the_field(body: dict, field: str, words: str) -> None:
@@ -67,6 +70,22 @@ def test_category_and_brand_conditions_read_the_understood_query() -> None:
     understood = Understanding("q", "q", (Span(0, 1, "k", "category", (kitchen,)), Span(2, 3, "a", "brand", (acme,))))
     assert [r.id for r in rules.matching("acme kettle", understood, NOW)] == ["brand", "cat"]
     assert rules.matching("acme kettle", PLAIN, NOW) == ()
+
+
+def test_understood_category_rules_hold_for_the_categories_below() -> None:
+    rules = Rules([rule("home", condition={"category": "Home"}), rule("garden", condition={"category": "Garden"})])
+    kettles = Reading("category", None, ("Home > Kitchen > Kettles",))
+    understood = Understanding("q", "q", (Span(0, 1, "k", "category", (kettles,)),))
+    assert [r.id for r in rules.matching("kettle", understood, NOW)] == ["home"]
+
+
+def test_a_rules_filter_adds_its_attributes_to_those_of_the_query() -> None:
+    from search.filters import Filters
+    from search.rules import merged
+
+    asked = Filters(attributes=(("colour", ("red",)),))
+    added = merged(asked, Filters(attributes=(("colour", ("blue",)), ("season", ("summer",)))))
+    assert added.attributes == (("colour", ("red",)), ("season", ("summer",)))  # the query's colour stands
 
 
 def test_disabled_and_out_of_window_rules_do_not_apply() -> None:

@@ -230,3 +230,14 @@ def test_a_chinese_catalogue_gets_a_chinese_page_whose_preview_works(logged_in, 
     assert rule["condition"] == {"query": "红色连衣裙"} and rule["hide"] == [first]
     assert not page.problems, page.problems
     page.close()
+
+
+def test_the_shoppers_page_follows_a_rules_redirect(browser, server: LiveServer) -> None:
+    target = server.url + "/?q=kettle+lid"
+    api(server, "PUT", "/api/rules/go", {"condition": {"query": "lid for a kettle"}, "redirect": target})
+    page = browser.new_page()
+    page.goto(server.url + "/?q=lid+for+a+kettle")
+    page.wait_for_url(target)
+    page.wait_for_selector(".result")  # the page it was sent to searches as usual
+    page.close()
+    api(server, "DELETE", "/api/rules/go")

@@ -139,3 +139,17 @@ def test_ranking_settings_sort_and_stock_over_http(service: str, document: dict)
     valid(document, "RankingOne", hidden.json())
     eventually(lambda: all(hit["in_stock"] for hit in search(service, "kettle", k=50)["hits"]))
     call(service, "PUT", "/api/ranking", {})
+
+
+def test_a_browsers_login_cannot_be_used_by_another_sites_page(service: str) -> None:
+    basic = ("merchandiser", TOKEN)
+    rule = {"condition": {"query": "csrf"}, "hide": ["SKU-1001"]}
+    foreign = {"Origin": "https://evil.example"}
+    forged = requests.put(service + "/api/rules/csrf", json=rule, auth=basic, headers=foreign, timeout=10)
+    assert forged.status_code == 403 and "another site" in forged.json()["detail"]
+    own = requests.put(service + "/api/rules/csrf", json=rule, auth=basic, headers={"Origin": service}, timeout=10)
+    assert own.status_code == 200
+    assert requests.delete(service + "/api/rules/csrf", auth=basic, headers={"Origin": service}, timeout=10).ok
+    # the document API takes no Basic login at all: a form posted from anywhere cannot write products
+    posted = requests.post(service + "/api/products", data="[]", auth=basic, headers=foreign, timeout=10)
+    assert posted.status_code == 401

@@ -79,7 +79,9 @@ async function api(method, path, body) {
 function ruleId(query) {
   const typed = query.trim().toLowerCase().replace(/\s+/g, " ");
   const slug = typed.replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
-  const whole = slug && slug.length <= 80 && /^[\x20-\x7e]*$/.test(typed);
+  // letters, digits and single spaces map one to one onto the slug; anything else ("a_b", "a-b", Chinese) would
+  // fold two queries into one id, so a hash of the whole query tells them apart
+  const whole = slug.length <= 80 && /^[a-z0-9]+( [a-z0-9]+)*$/.test(typed);
   return "q-" + (whole ? slug : [slug.slice(0, 80), fnv1a(typed)].filter(Boolean).join("-"));
 }
 

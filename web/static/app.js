@@ -116,6 +116,10 @@ async function run(pushHistory = true) {
     showError(text("error", { detail: body.detail }));
     return;
   }
+  if (body.redirect) { // a shop's rule sends this query to a page of its own (an http or https address)
+    location.assign(body.redirect);
+    return;
+  }
   render(body);
 }
 
