@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from search.errors import RequestError, ResourceError, UnknownResource
-from search.merchandising import MerchandisingStore, ranking_of
+from search.merchandising import Merchandising, MerchandisingStore, ranking_of
 from search.rules import Rule
 from search.serialize import response_json
 from search.synonyms import Synonym
@@ -46,6 +46,39 @@ def _body() -> Any:
     return json_body(request.get_data(cache=False))
 
 
+class Outdated(Exception):
+    def __init__(self, version: int, expected: str) -> None:
+        super().__init__(f"the shop's settings are at version {version}, not {expected}: read them again and retry")
+        self.version = version
+
+
+@merchandising.errorhandler(Outdated)
+def outdated(error: Outdated) -> tuple[Response, int, dict[str, str]]:
+    return jsonify(error="conflict", detail=str(error), version=error.version), 409, {"ETag": f'"{error.version}"'}
+
+
+def _change(edit: Callable[[Merchandising], Merchandising]) -> Merchandising:
+    """The store changed by `edit`, if the settings are still at the version `If-Match` names (when it is sent):
+    two merchandisers editing at once do not overwrite each other unawares."""
+    expected = request.headers.get("If-Match", "").strip().strip('"')
+
+    def checked(current: Merchandising) -> Merchandising:
+        if expected and expected != "*" and expected != str(current.version):
+            raise Outdated(current.version, expected)
+        return edit(current)
+
+    return _store().change(checked)
+
+
+@merchandising.after_request
+def version_tag(response: Response) -> Response:
+    """The settings' version as the ETag, for If-Match on the next change."""
+    body = response.get_json(silent=True) if response.is_json else None
+    if isinstance(body, dict) and isinstance(body.get("version"), int) and response.status_code == 200:
+        response.headers["ETag"] = f'"{body["version"]}"'
+    return response
+
+
 def _resource(kind: str, parse: Callable[[str, Any], Any]) -> None:
     """GET the list, and GET, PUT and DELETE one, of a kind of the shop's settings (synonym, rule)."""
     plural = f"{kind}s"
@@ -64,11 +97,11 @@ def _resource(kind: str, parse: Callable[[str, Any], Any]) -> None:
 
     def put(resource_id: str) -> Response:
         entry = parse(resource_id, _body())
-        changed = _store().change(lambda current: current.with_entries(plural, [entry]))
+        changed = _change(lambda current: current.with_entries(plural, [entry]))
         return jsonify(version=changed.version, **{kind: entry.to_json()})
 
     def delete(resource_id: str) -> Response:
-        changed = _store().change(lambda current: current.without(kind, resource_id))
+        changed = _change(lambda current: current.without(kind, resource_id))
         return jsonify(version=changed.version, deleted=resource_id)
 
     merchandising.add_url_rule(f"/api/{plural}", f"list_{plural}", listed, methods=["GET"])
@@ -110,5 +143,5 @@ def ranking() -> Response:
 @merchandising.put("/api/ranking")
 def put_ranking() -> Response:
     chosen = ranking_of(_body())
-    changed = _store().change(lambda current: current.with_ranking(chosen))
+    changed = _change(lambda current: current.with_ranking(chosen))
     return jsonify(version=changed.version, ranking=chosen.model_dump(mode="json"))

@@ -14,10 +14,18 @@ ERRORS = {
     401: "No `Authorization: Bearer` header.",
     403: "The bearer token is not PRODSEARCH_ADMIN_TOKEN, or the service has none.",
     404: "No entry with that id.",
+    409: "If-Match names another version than the settings' now (`version` says which): read them again.",
     500: "The service failed on this request; it was logged.",
     503: "The search backend (an Elasticsearch cluster) did not answer.",
 }
 ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,128}$"}}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": 'The settings\' version the change is made on (the ETag of a read, e.g. "7"); 409 if it moved.',
+}
 
 
 def _operation(
@@ -40,9 +48,10 @@ def json_response(model: type[BaseModel], description: str) -> dict[str, Any]:
 
 
 def merchandising_paths(search_parameters: list[dict[str, Any]]) -> dict[str, Any]:
-    reads, writes, one = (401, 403, 500, 503), (400, 401, 403, 500, 503), (401, 403, 404, 500, 503)
+    reads, one = (401, 403, 500, 503), (401, 403, 404, 500, 503)
+    writes, removals = (400, 401, 403, 409, 500, 503), (401, 403, 404, 409, 500, 503)
     summary = "A query with the shop's rules and without them"
-    preview = _operation(summary, Preview, writes, parameters=search_parameters)
+    preview = _operation(summary, Preview, (400, 401, 403, 500, 503), parameters=search_parameters)
     preview["requestBody"] = {
         "required": False,
         "description": "A rule (with its id) to preview as if it were stored; empty: the stored rules only.",
@@ -52,18 +61,20 @@ def merchandising_paths(search_parameters: list[dict[str, Any]]) -> dict[str, An
         "/api/synonyms": {"get": _operation("Every synonym entry", SynonymList, reads)},
         "/api/synonyms/{id}": {
             "get": _operation("One synonym entry", SynonymOne, one, parameters=[ID]),
-            "put": _operation("Store a synonym entry, in effect within 1 s", SynonymOne, writes, "SynonymBody", [ID]),
-            "delete": _operation("Remove a synonym entry", Deleted, one, parameters=[ID]),
+            "put": _operation(
+                "Store a synonym entry, in effect within 1 s", SynonymOne, writes, "SynonymBody", [ID, IF_MATCH]
+            ),
+            "delete": _operation("Remove a synonym entry", Deleted, removals, parameters=[ID, IF_MATCH]),
         },
         "/api/rules": {"get": _operation("Every rule", RuleList, reads)},
         "/api/rules/{id}": {
             "get": _operation("One rule", RuleOne, one, parameters=[ID]),
-            "put": _operation("Store a rule, in effect within 1 s", RuleOne, writes, "RuleBody", [ID]),
-            "delete": _operation("Remove a rule", Deleted, one, parameters=[ID]),
+            "put": _operation("Store a rule, in effect within 1 s", RuleOne, writes, "RuleBody", [ID, IF_MATCH]),
+            "delete": _operation("Remove a rule", Deleted, removals, parameters=[ID, IF_MATCH]),
         },
         "/api/ranking": {
             "get": _operation("Business ranking, stock, variants and sorting settings", RankingOne, reads),
-            "put": _operation("Replace the ranking settings", RankingOne, writes, "Ranking"),
+            "put": _operation("Replace the ranking settings", RankingOne, writes, "Ranking", [IF_MATCH]),
         },
         "/api/preview": {"post": preview},
     }

@@ -190,6 +190,9 @@ class Error(Closed):
         description="On a 400 for an event, synonym, rule or ranking: the field at fault, as `[3].position` in a "
         "list of events or `pin.0.position` in a rule.",
     )
+    version: int | SkipJsonSchema[None] = Field(
+        None, description="On a 409 for the shop's settings: their version now."
+    )
 
 
 class ItemProblem(Closed):

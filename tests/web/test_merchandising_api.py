@@ -153,3 +153,17 @@ def test_a_browsers_login_cannot_be_used_by_another_sites_page(service: str) -> 
     # the document API takes no Basic login at all: a form posted from anywhere cannot write products
     posted = requests.post(service + "/api/products", data="[]", auth=basic, headers=foreign, timeout=10)
     assert posted.status_code == 401
+
+
+def test_if_match_keeps_two_merchandisers_from_overwriting_each_other(service: str, document: dict) -> None:
+    read = call(service, "GET", "/api/rules")
+    seen = read.headers["ETag"]
+    assert seen == f'"{read.json()["version"]}"'
+    mine = {"condition": {"query": "lamp"}, "hide": ["SKU-1001"]}
+    first = requests.put(service + "/api/rules/lamp", json=mine, headers={**AUTH, "If-Match": seen}, timeout=10)
+    assert first.status_code == 200 and first.headers["ETag"] != seen
+    late = requests.put(service + "/api/rules/lamp", json=mine, headers={**AUTH, "If-Match": seen}, timeout=10)
+    assert late.status_code == 409 and late.json()["version"] == first.json()["version"]
+    valid(document, "Error", late.json())
+    gone = requests.delete(service + "/api/rules/lamp", headers={**AUTH, "If-Match": first.headers["ETag"]}, timeout=10)
+    assert gone.status_code == 200

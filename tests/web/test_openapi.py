@@ -34,14 +34,14 @@ ERROR_STATUSES = {
     ("get", "/api/openapi.json"): {"500"},
     ("get", "/api/synonyms"): {"401", "403", "500", "503"},
     ("get", "/api/synonyms/{id}"): {"401", "403", "404", "500", "503"},
-    ("put", "/api/synonyms/{id}"): {"400", "401", "403", "500", "503"},
-    ("delete", "/api/synonyms/{id}"): {"401", "403", "404", "500", "503"},
+    ("put", "/api/synonyms/{id}"): {"400", "401", "403", "409", "500", "503"},
+    ("delete", "/api/synonyms/{id}"): {"401", "403", "404", "409", "500", "503"},
     ("get", "/api/rules"): {"401", "403", "500", "503"},
     ("get", "/api/rules/{id}"): {"401", "403", "404", "500", "503"},
-    ("put", "/api/rules/{id}"): {"400", "401", "403", "500", "503"},
-    ("delete", "/api/rules/{id}"): {"401", "403", "404", "500", "503"},
+    ("put", "/api/rules/{id}"): {"400", "401", "403", "409", "500", "503"},
+    ("delete", "/api/rules/{id}"): {"401", "403", "404", "409", "500", "503"},
     ("get", "/api/ranking"): {"401", "403", "500", "503"},
-    ("put", "/api/ranking"): {"400", "401", "403", "500", "503"},
+    ("put", "/api/ranking"): {"400", "401", "403", "409", "500", "503"},
     ("post", "/api/preview"): {"400", "401", "403", "500", "503"},
 }
 MERCHANDISING = {(method, path) for method, path in ERROR_STATUSES if path in ("/api/preview", "/api/ranking")}
@@ -52,7 +52,7 @@ WRITES |= {("delete", "/api/products/{id}")}
 # absent rather than null when they do not apply; in request bodies, what a client may leave out
 OPTIONAL_KEYS = {
     "Hit": {"explain", "variants"},
-    "Error": {"parameter", "field"},
+    "Error": {"parameter", "field", "version"},
     "EventIn": {"position", "session"},
     "BeaconIn": {"type", "position", "session"},
     "WriteError": {"items", "etag", "parameter"},

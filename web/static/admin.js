@@ -56,8 +56,9 @@ async function attempt(work) {
   }
 }
 
-async function api(method, path, body) {
+async function api(method, path, body, version) {
   const options = { method, headers: { Accept: "application/json" } };
+  if (version !== undefined) options.headers["If-Match"] = `"${version}"`; // 409 if someone changed them since
   if (body !== undefined) {
     options.headers["Content-Type"] = "application/json";
     options.body = JSON.stringify(body);
@@ -110,9 +111,9 @@ async function changeQueryRule(edit) {
   edit(rule);
   ["pin", "hide"].forEach((key) => { if (!rule[key].length) delete rule[key]; });
   if (rule.pin || rule.hide || rule.boost || rule.filter || rule.redirect) {
-    await api("PUT", "/api/rules/" + encodeURIComponent(id), rule);
+    await api("PUT", "/api/rules/" + encodeURIComponent(id), rule, state.version);
   } else if (found) { // the last pin or hide undone: a rule that did nothing would be refused
-    await api("DELETE", "/api/rules/" + encodeURIComponent(id));
+    await api("DELETE", "/api/rules/" + encodeURIComponent(id), undefined, state.version);
   }
   say(text("saved", { id }));
   await refresh();
@@ -218,7 +219,9 @@ async function addSynonym() {
 }
 
 async function loadRules() {
-  state.rules = (await api("GET", "/api/rules")).rules;
+  const answer = await api("GET", "/api/rules");
+  state.rules = answer.rules;
+  state.version = answer.version; // the settings' version these rules were read at
   $("rule-list").replaceChildren(...(state.rules.length ? state.rules.map(ruleRow) : [emptyRow(5)]));
 }
 
