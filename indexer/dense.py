@@ -103,6 +103,9 @@ class DenseIndex:
         view.flags.writeable = False
         return view
 
+    def vector(self, row: int) -> np.ndarray:
+        return self.matrix()[row]
+
     def vectors(self) -> np.ndarray:
         """A copy of every stored vector in row order (updates reuse them instead of embedding again)."""
         return self.matrix().copy()

@@ -12,6 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any, NamedTuple, TypeVar
 
+import numpy as np
 from elasticsearch import NotFoundError
 from elasticsearch.helpers import scan
 
@@ -316,8 +317,19 @@ class ElasticDense:
             return []
         return self.backend.on_served(lambda served: self._search(served, query, k, filters))
 
+    def near(self, product_id: str, k: int, filters: Filters | None = None) -> list[Hit]:
+        """The k documents nearest to a product's own stored vector (it among them); none for an unknown id."""
+        with reachable(self.backend.config):
+            found = fetch_documents(self.backend.client, self.backend.alias, [product_id], [fields.VECTOR])
+        if product_id not in found:
+            return []
+        vector = np.asarray(found[product_id][fields.VECTOR], dtype=np.float32)
+        return self.backend.on_served(lambda served: self._knn(served, vector, k, filters))
+
     def _search(self, served: Served, query: str, k: int, filters: Filters | None) -> list[Hit]:
-        vector = encode_queries(self.backend.encoder_of(served), [query])[0]
+        return self._knn(served, encode_queries(self.backend.encoder_of(served), [query])[0], k, filters)
+
+    def _knn(self, served: Served, vector: np.ndarray, k: int, filters: Filters | None) -> list[Hit]:
         knn = {
             "field": fields.VECTOR,
             "query_vector": [float(x) for x in vector],

@@ -42,6 +42,10 @@ class LiveDense:
     def __len__(self) -> int:
         return len(self.base) + len(self.extra)
 
+    def vector(self, row: int) -> np.ndarray:
+        size = len(self.base)
+        return self.base.vector(row) if row < size else self.extra[row - size]
+
     @property
     def dimension(self) -> int:
         return self.base.dimension

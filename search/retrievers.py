@@ -54,7 +54,14 @@ class DenseRetriever:
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
         if not query.strip():
             return []
-        vector = encode_queries(self.encoder, [query])[0]
+        return self.nearest(encode_queries(self.encoder, [query])[0], k, filters)
+
+    def near(self, product_id: str, k: int, filters: Filters | None = None) -> list[Hit]:
+        """The k rows nearest to a product's own stored vector (it among them); none for an unknown id."""
+        row = self.version.row_of.get(product_id)
+        return [] if row is None else self.nearest(self.version.dense.vector(row), k, filters)
+
+    def nearest(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> list[Hit]:
         dense = self.version.dense
         mask = self.filter_index.mask(filters) if filters else None
         if mask is not None and dense.kind == "hnsw" and mask.mean() >= WIDE:

@@ -8,14 +8,15 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from search.errors import RequestError
 from search.live import FixedSearch, LiveSearch
-from search.serialize import product_json, response_json
+from search.serialize import hit_json, product_json, response_json
+from search.similar import UnknownProduct, similar
 from web.admin import Refused, authorize, refused
 from web.documents import etag
 from web.events import log_search
 from web.lane import Busy, is_heavy
 from web.metrics import CONTENT_TYPE
 from web.openapi import openapi_document
-from web.params import parse_search
+from web.params import parse_search, parse_similar
 
 api = Blueprint("api", __name__)
 
@@ -53,6 +54,23 @@ def search() -> Response:
     current_app.extensions["prodsearch.metrics"].latency.labels(response.mode).observe(took)
     search_id = log_search(search_request, response, pipeline.backend.label, took * 1000)
     return jsonify(response_json(response, pipeline.backend.label) | {"search_id": search_id})
+
+
+@api.get("/api/products/<path:product_id>/similar")
+def similar_products(product_id: str) -> tuple[Response, int] | Response:
+    """Products like this one, by meaning; an id that itself ends in /similar is read as the product's id."""
+    k, filters = parse_similar(request.args)
+    pipeline = _live().pipeline
+    try:
+        found = similar(pipeline, product_id, k, filters)
+    except UnknownProduct as error:
+        return jsonify(error="not found", detail=str(error)), 404
+    return jsonify(
+        product=product_json(found.product),
+        hits=[hit_json(hit) for hit in found.hits],
+        index_version=pipeline.backend.label,
+        took_ms=round(found.took_ms, 3),
+    )
 
 
 @api.get("/api/products/<path:product_id>")

@@ -11,8 +11,20 @@ from search.rules import RuleBody
 from web.documents import MAX_BATCH, MAX_BATCH_BYTES, NDJSON
 from web.events import MAX_EVENTS, BeaconIn, EventIn
 from web.openapi_merchandising import REF, json_response, merchandising_paths
-from web.params import ATTRIBUTE_DESCRIPTION, ATTRIBUTE_NAME, MAX_VALUE, MAX_VALUES, documented
-from web.schemas import RESPONSES, Accepted, Error, Health, Product, Search, Suggestions, Task, WriteError, Written
+from web.params import ATTRIBUTE_DESCRIPTION, ATTRIBUTE_NAME, MAX_VALUE, MAX_VALUES, SIMILAR, documented
+from web.schemas import (
+    RESPONSES,
+    Accepted,
+    Error,
+    Health,
+    Product,
+    Search,
+    SimilarProducts,
+    Suggestions,
+    Task,
+    WriteError,
+    Written,
+)
 from web.suggest import SuggestParams
 
 ERRORS = {
@@ -51,6 +63,11 @@ def _search_parameters() -> list[dict[str, Any]]:
     attribute = {"name": ATTRIBUTE_NAME, "in": "query", "description": ATTRIBUTE_DESCRIPTION, "required": False}
     values = {"type": "array", "maxItems": MAX_VALUES, "items": {"type": "string", "maxLength": MAX_VALUE}}
     return [*parameters, {**attribute, "schema": values}]
+
+
+def _similar_parameters() -> list[dict[str, Any]]:
+    """The search's own parameters that /api/products/{id}/similar takes: k and the filters."""
+    return [parameter for parameter in _search_parameters() if parameter["name"] in (*SIMILAR, ATTRIBUTE_NAME)]
 
 
 def _post(summary: str, body: dict[str, Any], errors: dict[int, str]) -> dict[str, Any]:
@@ -106,6 +123,12 @@ def openapi_document() -> dict[str, Any]:
                 parameters=[ID],
             )
             | _writes(),
+            "/api/products/{id}/similar": _get(
+                "Products like this one by meaning, never it or its variants, stock-aware",
+                json_response(SimilarProducts, "The nearest products."),
+                (400, 404, *backend),
+                parameters=[ID, *_similar_parameters()],
+            ),
             "/api/products": {"post": _write("Upsert a batch of whole products, all or nothing", _batch_body(), 413)},
             "/api/tasks/{task}": _get(
                 "Whether a write is searchable here yet (bearer PRODSEARCH_ADMIN_TOKEN)",

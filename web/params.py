@@ -255,3 +255,16 @@ def _request_error(fault: ErrorDetails, args: MultiDict[str, str]) -> RequestErr
     if fault["type"] == "value_error":  # a validator's own words, e.g. a blank category
         return RequestError(name, f"{name} {fault['ctx']['error']}, got {raw!r}")
     return RequestError(name, f"{name}: {fault['msg']}, got {raw!r}")
+
+
+SIMILAR = ("k", "category", "brand", "price_min", "price_max", "in_stock")  # what /api/products/<id>/similar takes
+
+
+def parse_similar(args: MultiDict[str, str]) -> tuple[int, Filters]:
+    """(k, filters) of a similar-products request: the search's own parameters of those names, checked alike."""
+    for name in args:
+        if name not in SIMILAR and not _is_attribute(name):
+            known = ", ".join(SIMILAR)
+            raise RequestError(name, f"unknown parameter {name!r}; use {known} or {ATTRIBUTE_NAME} for an attribute")
+    asked = parse_search(MultiDict([*args.items(multi=True), ("q", "similar")]), MODES[0])
+    return asked.size, asked.filters

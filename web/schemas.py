@@ -229,7 +229,14 @@ class Task(Closed):
     )
 
 
-RESPONSES = (Search, Product, Health, Error, Accepted, WriteError, Written, Task)
+class SimilarProducts(Closed):
+    product: ProductFields = Field(description="The product asked about.")
+    hits: list[Hit] = Field(description="The nearest by meaning, best first; never the product or its variants.")
+    index_version: str
+    took_ms: float
+
+
+RESPONSES = (Search, Product, Health, Error, Accepted, WriteError, Written, Task, SimilarProducts)
 
 
 # GET /api/suggest (web/suggest.py)

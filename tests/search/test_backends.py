@@ -299,3 +299,20 @@ def test_the_shops_settings_are_kept_in_the_cluster(elastic, elastic_sample: str
     __import__("time").sleep(RECHECK)
     assert reader.current().synonyms["c"].synonyms == ("couch", "sofa") and reader.current().version == before + 1
     writer.change(lambda current: current.without("synonym", "c"))
+
+
+def test_a_products_nearest_neighbours_start_with_itself(backend: Backend, catalogue) -> None:
+    product_id = "SKU-1002"
+    hits = backend.dense.near(product_id, 5)
+    assert hits[0].product_id == product_id and hits[0].score == pytest.approx(1.0, abs=1e-3)
+    filtered = backend.dense.near(product_id, 5, Filters(brands=("Brevilla",)))
+    assert filtered and {catalogue[hit.product_id].brand for hit in filtered} == {"Brevilla"}
+    assert backend.dense.near("NO-SUCH-ID", 5) == []
+
+
+def test_both_backends_find_the_same_similar_products(embedded, elasticsearch) -> None:
+    from search.similar import similar
+
+    here = similar(SearchPipeline(embedded), "SKU-1002", 8)
+    there = similar(SearchPipeline(elasticsearch), "SKU-1002", 8)
+    assert [hit.product.id for hit in here.hits] == [hit.product.id for hit in there.hits]

@@ -85,3 +85,12 @@ def test_both_backends_search_chinese_alike(elastic, pipeline: SearchPipeline) -
         keyword_local = {hit.product_id for hit in embedded.keyword.search(query, 10)}
         keyword_remote = {hit.product_id for hit in remote.keyword.search(query, 10)}
         assert keyword_local and len(keyword_local & keyword_remote) >= 0.7 * len(keyword_local), query
+
+
+def test_similar_products_of_a_chinese_product_are_chinese_products_like_it(pipeline: SearchPipeline) -> None:
+    from search.similar import similar
+
+    product = pipeline.backend.version.products[0]
+    found = similar(pipeline, product.id, 5)
+    assert len(found.hits) == 5 and product.id not in {hit.product.id for hit in found.hits}
+    assert sum(hit.product.category == product.category for hit in found.hits) >= 3  # mostly its own kind

@@ -160,6 +160,7 @@ def test_health_metrics_and_openapi(server: LiveServer) -> None:
         "/api/search",
         "/api/suggest",
         "/api/products/{id}",
+        "/api/products/{id}/similar",
         "/api/products",
         "/api/tasks/{task}",
         "/api/events",
@@ -314,3 +315,21 @@ def test_caching_and_browser_security_headers(server: LiveServer) -> None:
     policy = page.headers["Content-Security-Policy"]
     assert "default-src 'none'" in policy and "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
     assert page.headers["Cache-Control"] == "no-cache"
+
+
+def test_similar_products_are_never_the_product_or_its_variants(server: LiveServer, sample_records) -> None:
+    groups: dict[str, list[str]] = {}
+    for record in sample_records:
+        groups.setdefault(record["group_id"], []).append(record["id"])
+    product, *variants = next(ids for ids in groups.values() if len(ids) > 1)
+    body = get(server, f"/api/products/{product}/similar", k=8).json()
+    check_schema(server, "SimilarProducts", body)
+    shown = [hit["id"] for hit in body["hits"]]
+    assert len(shown) == 8 and body["product"]["id"] == product and not {product, *variants} & set(shown)
+    in_stock = [hit["in_stock"] for hit in body["hits"]]
+    assert in_stock == sorted(in_stock, reverse=True)  # the shop's default: those out of stock after
+    narrowed = get(server, f"/api/products/{product}/similar", k=3, in_stock=0).json()
+    assert narrowed["hits"] and not any(hit["in_stock"] for hit in narrowed["hits"])
+    assert get(server, "/api/products/NO-SUCH/similar").status_code == 404
+    refused = get(server, f"/api/products/{product}/similar", q="x")
+    assert refused.status_code == 400 and refused.json()["parameter"] == "q"
