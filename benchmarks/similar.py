@@ -30,6 +30,8 @@ def main() -> None:
     server, url = start_server(arguments.index)
     try:
         session = requests.Session()
+        # the service builds its suggester in the background once it answers: the first suggestion waits for it
+        session.get(f"{url}/api/suggest", params={"q": "a"}, timeout=300)
         for product_id in chosen[:20]:  # warm up
             session.get(f"{url}/api/products/{quote(product_id, safe='')}/similar", params={"k": arguments.k})
         timings, found = [], 0
