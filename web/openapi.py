@@ -11,6 +11,7 @@ from search.rules import RuleBody
 from web.documents import MAX_BATCH, MAX_BATCH_BYTES, NDJSON
 from web.events import MAX_EVENTS, BeaconIn, EventIn
 from web.openapi_merchandising import REF, json_response, merchandising_paths
+from web.openapi_merchandising import if_match as if_match_header
 from web.params import ATTRIBUTE_DESCRIPTION, ATTRIBUTE_NAME, MAX_VALUE, MAX_VALUES, SIMILAR, documented
 from web.schemas import (
     RESPONSES,
@@ -202,13 +203,7 @@ def _write(summary: str, body: dict[str, Any] | None, *extra: int, parameters: l
 
 def _writes() -> dict[str, Any]:
     """PUT, PATCH and DELETE of one product (bearer PRODSEARCH_ADMIN_TOKEN; If-Match optional)."""
-    if_match = {
-        "name": "If-Match",
-        "in": "header",
-        "required": False,
-        "schema": {"type": "string"},
-        "description": "The ETag the product must still have (from GET); 409 if it changed.",
-    }
+    if_match = if_match_header("The ETag the product must still have (from GET); 409 if it changed.")
     whole = {"application/json": {"schema": PRODUCT_BODY}}
     patch = {
         "application/merge-patch+json": {"schema": {"type": "object"}},

@@ -19,13 +19,20 @@ ERRORS = {
     503: "The search backend (an Elasticsearch cluster) did not answer.",
 }
 ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,128}$"}}
-IF_MATCH = {
-    "name": "If-Match",
-    "in": "header",
-    "required": False,
-    "schema": {"type": "string"},
-    "description": 'The settings\' version the change is made on (the ETag of a read, e.g. "7"); 409 if it moved.',
-}
+
+
+def if_match(description: str) -> dict[str, Any]:
+    """The optional If-Match header of a change, 409 when what it names has moved."""
+    return {
+        "name": "If-Match",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": description,
+    }
+
+
+IF_MATCH = if_match('The settings\' version the change is made on (the ETag of a read, e.g. "7"); 409 if it moved.')
 
 
 def _operation(
