@@ -8,8 +8,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from indexer import Product
-from search.execution import Execution, Scored, State
-from search.fusion import ranked
+from search.execution import Execution, State
+from search.fusion import ranked, spread
 from search.merchandising import POPULARITY
 from search.response import Variant, Variants
 from search.rules import Outcome, Rules, boosted, merged
@@ -53,7 +53,7 @@ def business(state: State, execution: Execution) -> State:
 def business_moves(state: State, execution: Execution, weights: dict[str, float], demote: bool) -> State:
     ranking = execution.merchandising.ranking
     products = execution.products.get(product_id for product_id, _ in state.scored)
-    span = score_range(state.scored)
+    span = spread(state.scored)
     moves: dict[str, dict[str, float]] = {product_id: {} for product_id, _ in state.scored}
     total = sum(abs(weight) for weight in weights.values())
     for name, weight in weights.items():
@@ -170,11 +170,6 @@ def pins(state: State, execution: Execution) -> State:
     for product_id, position in sorted(placed.items(), key=lambda item: item[1]):
         rest.insert(min(position - 1, len(rest)), (product_id, scores.get(product_id, top)))
     return replace(state, scored=rest)
-
-
-def score_range(scored: Scored) -> float:
-    top, bottom = scored[0][1], scored[-1][1]
-    return (top - bottom) if top > bottom else max(abs(top), 1.0)
 
 
 def scaled(values: dict[str, float | None]) -> dict[str, float]:

@@ -71,3 +71,10 @@ def below(head: Sequence[tuple[K, float]], tail: Sequence[tuple[K, float]]) -> l
         return list(tail)
     shift = head[-1][1] - 1.0 - tail[0][1]
     return [(key, score + shift) for key, score in tail]
+
+
+def spread(ranked_scores: Sequence[tuple[K, float]]) -> float:
+    """The score range of a ranked list, the unit boosts and business ranking move hits by; for a list whose scores
+    are all equal, the top score's size (at least 1), so a move still means something."""
+    top, bottom = ranked_scores[0][1], ranked_scores[-1][1]
+    return (top - bottom) if top > bottom else max(abs(top), 1.0)

@@ -16,6 +16,7 @@ from indexer.products import Product, split_category
 from indexer.text import normal
 from search.errors import ResourceError, check_id
 from search.filters import Filters
+from search.fusion import spread
 from search.phrases import PhraseIndex, phrase_key
 from search.understanding import Understanding
 
@@ -292,8 +293,7 @@ def boosted(scored: list[tuple[str, float]], products: dict[str, Product], outco
     """Each candidate's move: STRENGTH of the score range times the strengths of the boosts it passes."""
     if not outcome.boosts or not scored:
         return {}
-    top, bottom = scored[0][1], scored[-1][1]
-    unit = STRENGTH * ((top - bottom) if top > bottom else max(abs(top), 1.0))
+    unit = STRENGTH * spread(scored)
     moves = {}
     for product_id, _ in scored:
         product = products.get(product_id)

@@ -13,7 +13,7 @@ from search.adaptive import dense_share
 from search.controls import business, distinct, merchandise, pins, rules, sort, variants
 from search.execution import Execution, Legs, Scored, Stage, State
 from search.filters import Filters
-from search.fusion import below, blend, normalise, ranked, reciprocal_rank, weighted_sum
+from search.fusion import below, blend, normalise, ranked, reciprocal_rank, spread, weighted_sum
 from search.gibberish import is_gibberish
 from search.request import SearchSettings
 from search.response import Explain, ResultHit
@@ -208,8 +208,7 @@ def meets(product: Product, spans: tuple[Span, ...]) -> bool:
 
 def boosted(scored: Scored, products: dict[str, Product], boosts: tuple[Span, ...]) -> Scored:
     """The hits re-ordered with a bonus of BOOST of the score range for each understood boost a product meets."""
-    top, bottom = scored[0][1], scored[-1][1]
-    step = BOOST * (top - bottom) if top > bottom else BOOST * max(abs(top), 1.0)
+    step = BOOST * spread(scored)
     bonus = {
         product_id: step * sum(span.admits(products[product_id]) for span in boosts) if product_id in products else 0.0
         for product_id, _ in scored

@@ -70,3 +70,11 @@ def test_below_shifts_the_tail_to_start_one_point_under_the_head() -> None:
     head, tail = [("a", 3.0), ("b", 2.5)], [("c", 10.0), ("d", 9.25)]
     assert below(head, tail) == [("c", 1.5), ("d", 0.75)]  # shift 2.5 - 1 - 10 = -8.5; the gaps stay
     assert below([], tail) == tail and below(head, []) == []
+
+
+def test_spread_is_the_score_range_or_the_top_scores_size() -> None:
+    from search.fusion import spread
+
+    assert spread([("a", 10.0), ("b", 6.0), ("c", 2.0)]) == 8.0
+    assert spread([("a", 0.4), ("b", 0.4)]) == 1.0  # equal scores: at least 1
+    assert spread([("a", -3.0)]) == 3.0
