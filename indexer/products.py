@@ -13,10 +13,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from indexer.images import image_problem
+
 CATEGORY_SEPARATOR = ">"
 KNOWN_FIELDS = (
     "id", "title", "description", "category", "brand", "price", "currency", "attributes", "url",
-    "in_stock", "stock", "group_id",
+    "in_stock", "stock", "group_id", "image",
 )  # fmt: skip
 # Any other top-level field whose value is a number (rating, margin, ...) is kept as one of the product's
 # `numbers`, for sorting and business ranking; its name must be one a sort parameter can carry.
@@ -65,6 +67,7 @@ class Product:
     stock: int | None = None  # units on hand, when the shop says
     group_id: str | None = None  # the variants of one product (sizes, colours) share it
     numbers: dict[str, float] = field(default_factory=dict)  # other numeric fields: rating, margin, ...
+    image: str | None = None  # the picture's absolute http(s) URL (indexer.images)
 
     def number(self, name: str) -> float | None:
         """The value of a numeric field (price, stock or one of `numbers`), None where the product has none."""
@@ -89,6 +92,10 @@ class Product:
         record = asdict(self)
         record["category"] = list(self.category)
         record["attributes"] = {key: list(values) for key, values in self.attributes.items()}
+        if self.image is None:
+            # left out rather than null: a product without one keeps the stored form, and so the ETag and the
+            # Elasticsearch document, that it had before images, and updates do not rewrite every product
+            del record["image"]
         return json.dumps(record, ensure_ascii=False, sort_keys=True)
 
     def to_record(self) -> dict[str, Any]:
@@ -103,7 +110,7 @@ class Product:
         record = dict(record)
         record["category"] = tuple(record["category"])
         record["attributes"] = {key: tuple(values) for key, values in record["attributes"].items()}
-        return cls(**record)  # written before stock, variants and numbers: their defaults
+        return cls(**record)  # written before stock, variants, numbers or images: their defaults
 
 
 class ProductRecord(BaseModel):
@@ -123,6 +130,7 @@ class ProductRecord(BaseModel):
     in_stock: bool = True
     stock: int | None = Field(default=None, ge=0)
     group_id: str | None = Field(default=None, max_length=MAX_ID_CHARS)
+    image: str | None = None
 
     @field_validator("id", mode="before")
     @classmethod
@@ -144,6 +152,15 @@ class ProductRecord(BaseModel):
             raise ValueError(
                 f"{len(text):,} characters, more than the {limit:,} a {info.field_name} may have; shorten it"
             )
+        return value
+
+    @field_validator("image")
+    @classmethod
+    def _image_is_loadable(cls, value: str | None) -> str | None:
+        if value:  # "" (an empty CSV cell, a blank JSON string) is no image
+            problem = image_problem(value)
+            if problem:
+                raise ValueError(problem)
         return value
 
     @field_validator("attributes")
@@ -222,6 +239,7 @@ class ProductRecord(BaseModel):
             stock=self.stock,
             group_id=self.group_id or None,
             numbers=self.numeric_fields(),
+            image=self.image or None,
         )
 
 

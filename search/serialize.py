@@ -25,6 +25,7 @@ def product_json(product: Product, full: bool = False) -> dict[str, Any]:
         "currency": product.currency,
         "description": description,
         "url": product.url,
+        "image": product.image,  # null when the catalogue has none: the page shows its placeholder
         "in_stock": product.in_stock,
         "group_id": product.group_id,
     }

@@ -61,6 +61,7 @@ ZERO_INITIAL = "aeo"  # pinyin syllables that start with these have no initial
 class Suggestion:
     text: str
     kind: str  # one of KINDS
+    image: str | None = None  # a title's: the picture of a product with that title, where one has a picture
 
 
 class Suggester:
@@ -77,7 +78,9 @@ class Suggester:
         forms: list[tuple[str, ...]] = []
         starts: list[int] = []
         seen: set[str] = set()
-        for text, kind in [*worked, *catalogue_phrases(products)]:
+        pictures: dict[str, str] = {}  # title phrase: the image of its first product that has one
+        self._images: dict[int, str] = {}  # by entry; few catalogues picture every product, so a dict, not a list
+        for text, kind in [*worked, *catalogue_phrases(products, pictures)]:
             found = matched_forms(text) if len(text) <= MAX_TEXT else []
             if not found or found[0][0] in seen:
                 continue
@@ -85,6 +88,8 @@ class Suggester:
             entry = len(self.texts)
             self.texts.append(text)
             self.kinds.append(KINDS.index(kind))
+            if kind == "title" and text in pictures:
+                self._images[entry] = pictures[text]
             forms.append(tuple(form for form, _ in found))
             for number, (_, offsets) in enumerate(found):
                 base = entry << (FORM_BITS + START_BITS) | number << START_BITS
@@ -120,7 +125,7 @@ class Suggester:
 
     @classmethod
     def of(cls, backend: Backend, queries: Iterable[tuple[str, int, int]] = ()) -> Suggester:
-        return cls(backend.all_products(only=("brand", "category")), queries)
+        return cls(backend.all_products(only=("brand", "category", "image")), queries)
 
     def suggest(self, typed: str, k: int = 8) -> list[Suggestion]:
         """At most k suggestions for what was typed, best first; none for blank text."""
@@ -131,7 +136,10 @@ class Suggester:
         if not words:
             return []
         going_on = TYPED_WORD.fullmatch(text[-1]) is not None  # no space or punctuation after the last word
-        return [Suggestion(self.texts[entry], KINDS[self.kinds[entry]]) for entry in self._found(words, going_on, k)]
+        return [
+            Suggestion(self.texts[entry], KINDS[self.kinds[entry]], self._images.get(entry))
+            for entry in self._found(words, going_on, k)
+        ]
 
     def _find(self, words: tuple[str, ...], going_on: bool, k: int) -> tuple[int, ...]:
         found = dict.fromkeys(self._phrase(typed_key(words, going_on), k))
@@ -248,13 +256,17 @@ def worked_queries(queries: Iterable[tuple[str, int, int]]) -> list[str]:
     return [text for *_, text in sorted(kept) if text]
 
 
-def catalogue_phrases(products: Iterable[Product]) -> list[tuple[str, str]]:
-    """(text, kind) of category names, brands and title phrases, used by the most products first."""
+def catalogue_phrases(products: Iterable[Product], pictures: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    """(text, kind) of category names, brands and title phrases, used by the most products first; `pictures`, when
+    given, gets the image of each title phrase's first product that has one."""
     counts: Counter[tuple[str, str]] = Counter()
     for product in products:
         found = {(tidy(name), "category") for name in product.category}
         found.add((tidy(product.brand or ""), "brand"))
-        found.add((title_phrase(product.title), "title"))
+        phrase = title_phrase(product.title)
+        found.add((phrase, "title"))
+        if pictures is not None and product.image is not None:
+            pictures.setdefault(phrase, product.image)
         counts.update(item for item in found if item[0])
     order = {"category": 0, "brand": 1, "title": 2}
     return sorted(counts, key=lambda item: (-counts[item], order[item[1]], len(item[0]), item[0]))

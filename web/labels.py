@@ -55,6 +55,16 @@ ENGLISH = {
     "sort_price_asc": "Price: low to high",
     "sort_price_desc": "Price: high to low",
     "sort_rating_desc": "Rating",
+    "back_to_search": "Back to search",
+    "similar": "Similar products",
+    "also_viewed": "Shoppers also viewed",
+    "details": "Details",
+    "in_stock": "In stock",
+    "stock_count": "In stock: {count}",
+    "out_of_stock": "Out of stock",
+    "view_in_shop": "View in the shop",
+    "not_found_title": "Product not found",
+    "not_found": "This shop has no product with the id “{id}”.",
 }
 
 CHINESE = {
@@ -105,6 +115,16 @@ CHINESE = {
     "sort_price_asc": "价格从低到高",
     "sort_price_desc": "价格从高到低",
     "sort_rating_desc": "评分",
+    "back_to_search": "返回搜索",
+    "similar": "相似商品",
+    "also_viewed": "看过此商品的顾客还看了",
+    "details": "商品参数",
+    "in_stock": "有货",
+    "stock_count": "有货：{count} 件",
+    "out_of_stock": "缺货",
+    "view_in_shop": "去商店查看",
+    "not_found_title": "未找到商品",
+    "not_found": "本店没有编号为“{id}”的商品。",
 }
 
 # The search modes in the menu's order, the usual choice first.

@@ -1,15 +1,21 @@
-"""The search page a shopper uses, in its catalogue's language; it calls the JSON API from the browser."""
+"""The search page and product pages a shopper uses, in the catalogue's language, over the JSON API.
+
+See docs/design.md#product-page-and-images.
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 
+from indexer import Product
 from web.labels import PAGE_MODES, PAGE_SORTS, count_text, page_language
 from web.params import MAX_QUERY
 
-# The page loads its script, style and data from this origin only, and no other site may frame it.
+# The page loads its script, style and data from this origin only, and no other site may frame it. Product images
+# are the one exception: shops keep them on their own hosts and CDNs, so any https address may serve one (the page
+# asks for an http image over https, as browsers do for an https page's images: no request goes out in clear).
 PAGE_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https:; connect-src 'self'; "
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 
@@ -32,3 +38,40 @@ def index() -> str:
         default_mode=current_app.extensions["prodsearch.config"].default_mode,
         max_query=MAX_QUERY,
     )
+
+
+@page.get("/p/<path:product_id>")
+def product(product_id: str) -> tuple[str, int]:
+    """One product's page; an unknown id is a 404 page in the catalogue's language that leads back to search."""
+    backend = current_app.extensions["prodsearch.live"].pipeline.backend
+    described = backend.describe()
+    language = page_language(described.language)
+    found = backend.products([product_id]).get(product_id)
+    labels = language.labels
+    return render_template(
+        "product.html",
+        locale=language.locale,
+        labels=labels,
+        placeholder=labels["placeholder"].format(products=count_text(described.products)),
+        max_query=MAX_QUERY,
+        product=found,
+        picture=picture(found) if found is not None else None,
+        price=price_text(found) if found is not None else "",
+        missing=labels["not_found"].format(id=product_id),
+    ), 200 if found is not None else 404
+
+
+def picture(product: Product) -> dict[str, str | None]:
+    """What the page's picture box shows: the image's address (http asked over https), else the title's first
+    letter in a placeholder; app.js and images.js draw the same box in the browser."""
+    image = product.image
+    if image is not None and image[:5].lower() == "http:":
+        image = "https:" + image[5:]
+    return {"src": image, "letter": product.title.strip()[:1].upper() or "?", "alt": product.title}
+
+
+def price_text(product: Product) -> str:
+    """The price as the page shows it before its script writes it in the locale's way (97.99 EUR)."""
+    if product.price is None:
+        return ""
+    return f"{product.price:,.2f} {product.currency or ''}".strip()

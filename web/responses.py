@@ -83,7 +83,7 @@ def count(response: Response) -> Response:
 
 def headers(response: Response) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
-    if request.endpoint == "page.index":
+    if request.endpoint in ("page.index", "page.product"):
         response.headers["Content-Security-Policy"] = PAGE_POLICY
         response.headers["X-Frame-Options"] = "DENY"  # frame-ancestors for browsers without CSP 2
         response.headers["Cache-Control"] = "no-cache"  # a reload may change its catalogue: ask each time

@@ -34,6 +34,7 @@ class ProductFields(Closed):
     currency: str | None
     description: str
     url: str | None
+    image: str | None = Field(description="The picture's absolute http or https URL; null: the catalogue has none.")
     in_stock: bool
     group_id: str | None = Field(description="The variants of one product share it.")
 
@@ -248,6 +249,8 @@ class Suggestion(Closed):
         description="query: a query other shoppers searched and clicked; title: a product title up to its details; "
         "brand; category: a category name."
     )
+    # absent unless a title suggestion's product has a picture, never null
+    image: str | SkipJsonSchema[None] = Field(None, description="A title's: the picture of a product of that title.")
 
 
 class Suggestions(Closed):

@@ -173,7 +173,8 @@ class Layered:
 
     def suggest(self, typed: str, k: int = 8) -> list[Suggestion]:
         found = self.version.suggest(typed, k)
-        return [*found, *(item for item in self.live.suggest(typed, k) if item not in found)][:k]
+        texts = {item.text for item in found}  # by text: a live product's picture may differ from the version's
+        return [*found, *(item for item in self.live.suggest(typed, k) if item.text not in texts)][:k]
 
 
 @suggest_api.record_once
@@ -201,7 +202,12 @@ def not_ready(error: NotReady) -> tuple[Response, int, dict[str, str]]:
 def suggest() -> Response:
     typed, k = parse_suggest(request.args)
     found = current_app.extensions[SUGGESTER].current().suggest(typed, k) if typed.strip() else []
-    return jsonify(query=typed, suggestions=[{"text": item.text, "kind": item.kind} for item in found])
+    return jsonify(query=typed, suggestions=[suggestion_json(item) for item in found])
+
+
+def suggestion_json(item: Suggestion) -> dict[str, str]:
+    """One suggestion; `image` only where it has one (a title's), so the others keep their two keys."""
+    return {"text": item.text, "kind": item.kind} | ({"image": item.image} if item.image is not None else {})
 
 
 def parse_suggest(args: MultiDict[str, str]) -> tuple[str, int]:

@@ -114,7 +114,7 @@ def test_the_embedded_table_cannot_close_its_script() -> None:
             default_mode="hybrid",
             max_query=10,
         )
-    assert html.count("</script>") == 2  # the labels' and app.js's
+    assert html.count("</script>") == 3  # the labels', images.js's and app.js's
     assert embedded_labels(html)["title"] == hostile["title"]
 
 

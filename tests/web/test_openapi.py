@@ -59,6 +59,7 @@ OPTIONAL_KEYS = {
     "WriteError": {"items", "etag", "parameter"},
     "Written": {"id", "etag", "count"},
     "SynonymEntry": {"root"},
+    "Suggestion": {"image"},
 }
 # request bodies as well as answers: a rule, a filter or ranking settings state only what they change
 OPTIONAL_KEYS |= {

@@ -215,8 +215,8 @@ def test_opening_a_result_sends_a_click_the_service_stores_at_its_position(brows
         third = page.locator(".result").nth(2)
         product = third.get_attribute("data-id")
         with page.expect_navigation():
-            third.locator("h3 a").click()  # the English sample has no product pages: its record opens
-        assert page.url.endswith("/api/products/" + product)
+            third.locator("h3 a").click()  # the product's page here
+        assert page.url.endswith("/p/" + product)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             with sqlite3.connect(database) as connection:

@@ -123,9 +123,8 @@ async function run(pushHistory = true) {
   render(body);
 }
 
-function productLink(hit) { // to the shop's product page (a web address only), else to the product's record
-  const page = /^https?:\/\//i.test(hit.url || "") ? hit.url : "/api/products/" + encodeURIComponent(hit.id);
-  const link = element("a", { href: page }, hit.title);
+function productLink(hit) { // to the product's page here (web/page.py), which links on to the shop's own
+  const link = element("a", { href: "/p/" + encodeURIComponent(hit.id) }, hit.title);
   link.addEventListener("click", () => clicked(hit));
   link.addEventListener("auxclick", (event) => { if (event.button === 1) clicked(hit); }); // opened in a new tab
   return link;
@@ -164,10 +163,12 @@ function render(body) {
   searchId = body.search_id;
   $("results").replaceChildren(...body.hits.map((hit) =>
     element("li", { class: "result", "data-id": hit.id },
-      element("span", { class: "price" }, hit.price === null ? "" : money(hit.price, hit.currency)),
-      element("h3", {}, productLink(hit)),
-      element("div", { class: "meta" }, [hit.brand, hit.category].filter(Boolean).join(" · ")),
-      element("p", {}, hit.description))));
+      pictureBox(hit, "small"), // images.js
+      element("div", { class: "about" },
+        element("span", { class: "price" }, hit.price === null ? "" : money(hit.price, hit.currency)),
+        element("h3", {}, productLink(hit)),
+        element("div", { class: "meta" }, [hit.brand, hit.category].filter(Boolean).join(" · ")),
+        element("p", {}, hit.description)))));
   renderFacet("facet-category", body.facets.category, (value) => value === state.category,
     (value) => { state.category = state.category === value ? "" : value; });
   renderFacet("facet-brand", body.facets.brand, (value) => state.brand.includes(value),
@@ -288,6 +289,10 @@ function showSuggestions(items) {
   $("suggestions").replaceChildren(...items.map((item, index) => {
     const option = element("li", { id: `suggestion-${index}`, role: "option", "aria-selected": "false", "data-kind": item.kind },
       element("span", { class: "text" }, item.text));
+    if (item.kind === "title") { // a product's: its picture, beside the text that already names it to a screen reader
+      option.prepend(pictureBox({ title: item.text, image: item.image }, "tiny"));
+      option.firstChild.setAttribute("aria-hidden", "true");
+    }
     if (item.kind === "brand" || item.kind === "category") option.append(element("span", { class: "kind" }, text(item.kind)));
     option.addEventListener("mousedown", (event) => event.preventDefault()); // the box keeps the focus
     option.addEventListener("click", () => chooseSuggestion(index));
