@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, create_engine, delete, event, func, select
 from sqlalchemy.engine import make_url
@@ -28,6 +28,16 @@ from events.schema import EVENTS, META, SEARCHES, check_version, migrate
 SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.IGNORECASE)
 TIMEOUT = 3  # seconds: connecting to PostgreSQL, one statement there, waiting for a pooled connection
 Shown = tuple[int, tuple[str, ...]]  # (position of the first hit shown, the ids shown best first)
+
+
+class SessionEvent(NamedTuple):
+    """One shopper's action as a follower of the events table reads it (EventStore.events_after)."""
+
+    id: int
+    at: int  # epoch ms
+    session: str  # the keyed hash, never None here
+    type: str
+    product_id: str
 
 
 def is_postgres(location: str) -> bool:
@@ -132,6 +142,23 @@ class EventStore:
             shown_lists = connection.execute(select(SEARCHES.c.results).where(SEARCHES.c.at >= since_ms)).scalars()
             shown = Counter(product_id for results in shown_lists for product_id in json.loads(results))
         return shown, Counter({(row[0], row[1]): row[2] for row in acted})
+
+    def events_after(self, last_id: int, since_ms: int = 0, limit: int = 5_000) -> tuple[list[SessionEvent], int]:
+        """The next events by id after `last_id`, from any service writing here: (those at or after `since_ms` with a
+        session, by id; the highest id read). Reading up to that id again finds nothing new; `limit` ids at most."""
+        read = select(EVENTS.c.id).where(EVENTS.c.id > last_id).order_by(EVENTS.c.id).limit(limit).subquery()
+        columns = (EVENTS.c.id, EVENTS.c.at, EVENTS.c.session, EVENTS.c.type, EVENTS.c.product_id)
+        with self.transaction() as connection:
+            # the highest id first, then the rows up to it: events without a session (or too old) are passed over
+            # once, not read again by every follow-up that finds nothing newer
+            upto = connection.execute(select(func.max(read.c.id))).scalar()
+            if upto is None:
+                return [], last_id
+            wanted = (EVENTS.c.id > last_id) & (EVENTS.c.id <= upto) & (EVENTS.c.at >= since_ms)
+            found = connection.execute(
+                select(*columns).where(wanted & EVENTS.c.session.is_not(None)).order_by(EVENTS.c.id)
+            ).all()
+        return [SessionEvent(*row) for row in found], upto
 
     def prune(self, before_ms: int) -> tuple[int, int]:
         """Deletes searches and events older than `before_ms`; returns how many of each."""

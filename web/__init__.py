@@ -56,6 +56,7 @@ def create_app(config: ServiceConfig | None = None, live: LiveSearch | FixedSear
 
 def init_extensions(app: Flask, config: ServiceConfig, live: LiveSearch | FixedSearch) -> None:
     """What the views share, in `app.extensions`: the config, the index, metrics, the heavy lane, the events."""
+    from web.also_viewed import LiveAlsoViewed
     from web.lane import HeavyLane
     from web.metrics import Metrics
     from web.suggest import POPULAR
@@ -66,11 +67,14 @@ def init_extensions(app: Flask, config: ServiceConfig, live: LiveSearch | FixedS
     app.extensions["prodsearch.heavy"] = HeavyLane()
     app.extensions["prodsearch.events"] = events = open_events(config)
     app.extensions["prodsearch.events_token"] = config.events_token
+    # without events it has nothing to follow, and /also-viewed answers with similar products
+    app.extensions["prodsearch.also_viewed"] = also_viewed = LiveAlsoViewed(config.also_viewed_min_sessions)
     if events is not None:  # suggestions start with the queries that worked here
         app.extensions[POPULAR] = lambda: popular_queries(events.store)
         metrics.watch_events(events)
         if "prodsearch.popularity" in app.extensions:  # business ranking's popularity, learned from them
             app.extensions["prodsearch.popularity"].attach(events.store)
+        also_viewed.attach(events.store)  # shoppers' sessions, read as they come from every service writing there
 
 
 def register_blueprints(app: Flask) -> None:

@@ -6,6 +6,7 @@ import time
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from search.also_viewed import also_viewed
 from search.errors import RequestError
 from search.live import FixedSearch, LiveSearch
 from search.serialize import hit_json, product_json, response_json
@@ -68,6 +69,24 @@ def similar_products(product_id: str) -> tuple[Response, int] | Response:
     return jsonify(
         product=product_json(found.product),
         hits=[hit_json(hit) for hit in found.hits],
+        index_version=pipeline.backend.label,
+        took_ms=round(found.took_ms, 3),
+    )
+
+
+@api.get("/api/products/<path:product_id>/also-viewed")
+def also_viewed_products(product_id: str) -> tuple[Response, int] | Response:
+    """What shoppers also viewed and bought with this product, then similar products; each hit says which."""
+    k, filters = parse_similar(request.args)
+    pipeline = _live().pipeline
+    related = current_app.extensions["prodsearch.also_viewed"].related(product_id)
+    try:
+        found = also_viewed(pipeline, product_id, k, filters, related)
+    except UnknownProduct as error:
+        return jsonify(error="not found", detail=str(error)), 404
+    return jsonify(
+        product=product_json(found.product),
+        hits=[hit_json(hit.hit) | {"source": hit.source} for hit in found.hits],
         index_version=pipeline.backend.label,
         took_ms=round(found.took_ms, 3),
     )

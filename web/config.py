@@ -36,6 +36,8 @@ class ServiceConfig:
     analytics_token: str | None = None  # what /analytics wants (bearer, or a Basic password); None: the page is off
     admin_token: str | None = field(default=None, repr=False)  # what writes to /api/products want; None: no writes
     state_dir: Path | None = None  # where an alias's events go; None: state_dir() of the environment
+    # also-viewed shows a pair of products once this many distinct sessions acted on both (web.also_viewed)
+    also_viewed_min_sessions: int = 5
 
     def __post_init__(self) -> None:
         # a token from an environment file may end in a newline; a short one is guessed
@@ -47,6 +49,8 @@ class ServiceConfig:
             if len(token.strip()) < MIN_TOKEN:
                 hint = "use a long random string"
                 raise ConfigError(f"{PREFIX}{name.upper()} must be at least {MIN_TOKEN} characters; {hint}")
+        if self.also_viewed_min_sessions < 1:
+            raise _too_few_sessions(str(self.also_viewed_min_sessions))
 
     def events_location(self) -> str | None:
         """The events database: as configured, else INDEX/events.sqlite beside the index's versions (for an
@@ -132,6 +136,18 @@ def _seconds(raw: str) -> float:
     return seconds
 
 
+def _sessions(raw: str) -> int:
+    try:
+        return int(raw)  # ServiceConfig refuses one below 1
+    except ValueError:
+        raise _too_few_sessions(raw) from None
+
+
+def _too_few_sessions(raw: str) -> ConfigError:
+    # 1 is allowed, though a pair seen in one session shows that one shopper's trail; the default is 5
+    return ConfigError(f"{PREFIX}ALSO_VIEWED_MIN_SESSIONS must be a whole number of sessions, 1 or more, got {raw!r}")
+
+
 PREFIX = "PRODSEARCH_"
 # the fields the environment sets, as PREFIX + the field's name in capitals; each read as a string unless parsed
 FROM_ENV = (
@@ -145,5 +161,10 @@ FROM_ENV = (
     "events_token",
     "analytics_token",
     "admin_token",
+    "also_viewed_min_sessions",
 )
-PARSERS: dict[str, Callable[[str], Any]] = {"reload_interval": _seconds, "reranker_dir": Path}
+PARSERS: dict[str, Callable[[str], Any]] = {
+    "reload_interval": _seconds,
+    "reranker_dir": Path,
+    "also_viewed_min_sessions": _sessions,
+}

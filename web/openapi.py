@@ -16,6 +16,7 @@ from web.params import ATTRIBUTE_DESCRIPTION, ATTRIBUTE_NAME, MAX_VALUE, MAX_VAL
 from web.schemas import (
     RESPONSES,
     Accepted,
+    AlsoViewedProducts,
     Error,
     Health,
     Product,
@@ -127,6 +128,12 @@ def openapi_document() -> dict[str, Any]:
             "/api/products/{id}/similar": _get(
                 "Products like this one by meaning, never it or its variants, stock-aware",
                 json_response(SimilarProducts, "The nearest products."),
+                (400, 404, *backend),
+                parameters=[ID, *_similar_parameters()],
+            ),
+            "/api/products/{id}/also-viewed": _get(
+                "What shoppers also viewed and bought with this product, then similar ones; stock-aware",
+                json_response(AlsoViewedProducts, "Products acted on in the same sessions, then similar products."),
                 (400, 404, *backend),
                 parameters=[ID, *_similar_parameters()],
             ),

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from indexer.analysis import LANGUAGES
+from search.also_viewed import Source as AlsoViewedSource
 from search.merchandising import Ranking
 from search.pipeline import MODES
 from search.rules import RuleBody
@@ -238,6 +239,33 @@ class SimilarProducts(Closed):
 
 
 RESPONSES = (Search, Product, Health, Error, Accepted, WriteError, Written, Task, SimilarProducts)
+
+
+# GET /api/products/{id}/also-viewed (search/also_viewed.py)
+
+
+class AlsoViewedHit(Hit):
+    score: float = Field(
+        description="also_viewed: the pair's co-occurrence, 0..1 (its weighted sessions over the geometric mean of "
+        "each product's); similar: the similarity by meaning."
+    )
+    source: AlsoViewedSource = Field(
+        description="also_viewed: acted on in the same sessions as the product, by at least "
+        "PRODSEARCH_ALSO_VIEWED_MIN_SESSIONS (5) sessions; similar: a similar product filling the place."
+    )
+
+
+class AlsoViewedProducts(Closed):
+    product: ProductFields = Field(description="The product asked about.")
+    hits: list[AlsoViewedHit] = Field(
+        description="What shoppers also viewed and bought, best first, then similar products; never the product or "
+        "its variants."
+    )
+    index_version: str
+    took_ms: float
+
+
+RESPONSES = (*RESPONSES, AlsoViewedProducts)
 
 
 # GET /api/suggest (web/suggest.py)

@@ -170,3 +170,29 @@ def test_impressions_pair_what_each_search_showed_with_what_came_back(location: 
     assert found == {("a", 1, False), ("b", 2, True), ("c", 4, False), ("a", 5, True)}  # page 2 of 3 a page
     assert [i.product_id for i in store.impressions(since_ms=1_500)] == ["c", "a"]
     store.close()
+
+
+def test_a_follower_reads_the_events_after_the_last_id_it_read_with_a_session_only(location: str) -> None:
+    from events.store import SessionEvent
+
+    store = EventStore(location, create=True)
+    assert store.events_after(0) == ([], 0)
+    shown = search(1_000)
+    events = [
+        Event(1_100, "s1", "api", "click", shown.search_id, "a", 1),
+        Event(100, "s1", "api", "click", shown.search_id, "old", 1),  # before the window asked for
+        Event(1_200, None, "api", "purchase", shown.search_id, "b", 2),  # no session: nothing to pair it in
+        Event(1_300, "s2", "page", "add_to_cart", shown.search_id, "c", 3),
+        Event(1_400, None, "api", "click", shown.search_id, "d", 4),
+    ]
+    store.write([shown], events)
+    ids = [row.id for row in store.events_after(0, limit=10)[0]]
+    assert len(ids) == 3 and ids == sorted(ids)
+    first, upto = store.events_after(0, since_ms=1_000, limit=3)  # three ids read: too old, no session, kept
+    assert first == [SessionEvent(ids[0], 1_100, "s1", "click", "a")] and upto > ids[1]
+    rest, last = store.events_after(upto, since_ms=1_000, limit=3)
+    assert [row.product_id for row in rest] == ["c"] and last > upto
+    assert store.events_after(last, since_ms=1_000) == ([], last)  # the sessionless tail is passed over once
+    store.write([], [Event(1_500, "s3", "api", "purchase", shown.search_id, "e", 1)])
+    assert [row.product_id for row in store.events_after(last)[0]] == ["e"]
+    store.close()

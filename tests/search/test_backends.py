@@ -316,3 +316,35 @@ def test_both_backends_find_the_same_similar_products(embedded, elasticsearch) -
     here = similar(SearchPipeline(embedded), "SKU-1002", 8)
     there = similar(SearchPipeline(elasticsearch), "SKU-1002", 8)
     assert [hit.product.id for hit in here.hits] == [hit.product.id for hit in there.hits]
+
+
+def test_both_backends_give_the_same_also_viewed_products(embedded, elasticsearch) -> None:
+    """Co-occurring products as both backends read them: the variant and an unknown id left out, filters and the
+    shop's stock setting applied to them, similar products filling the rest."""
+    from search.also_viewed import also_viewed
+    from search.merchandising import FixedMerchandising, Merchandising, Ranking
+
+    pan, variant, mug, mat = "SKU-1036", "SKU-1011", "SKU-1279", "SKU-1245"  # the pan is out of stock
+    related = [(pan, 0.9), (variant, 0.8), (mug, 0.7), ("NO-SUCH", 0.6), (mat, 0.5)]
+    answers = []
+    for backend in (embedded, elasticsearch):
+        answer = {}
+        for stock in ("ignore", "hide", "demote"):
+            shop = FixedMerchandising(Merchandising(ranking=Ranking(stock=stock)))
+            pipeline = SearchPipeline(backend, merchandising=shop)
+            found = also_viewed(pipeline, "SKU-1002", 6, Filters(), related)
+            answer[stock] = [(hit.hit.product.id, hit.source, hit.hit.product.in_stock) for hit in found.hits]
+            if stock == "ignore":
+                narrowed = also_viewed(pipeline, "SKU-1002", 4, Filters(category=("Home",), price_min=10.0), related)
+                answer["narrowed"] = [(hit.hit.product.id, hit.source) for hit in narrowed.hits]
+        answers.append(answer)
+    here, there = answers
+    assert here == there
+    viewed = [(pan, "also_viewed", False), (mug, "also_viewed", True), (mat, "also_viewed", True)]
+    assert here["ignore"][:3] == viewed and {source for _, source, _ in here["ignore"][3:]} == {"similar"}
+    assert here["hide"][:2] == viewed[1:] and all(in_stock for _, _, in_stock in here["hide"])
+    assert here["demote"][:2] == viewed[1:] and (pan, "also_viewed", False) not in here["demote"][:2]
+    in_stock = [in_stock for _, _, in_stock in here["demote"]]
+    assert in_stock == sorted(in_stock, reverse=True)
+    assert here["narrowed"][0] == (pan, "also_viewed") and mug not in {product for product, _ in here["narrowed"]}
+    assert len(here["narrowed"]) == 4 and {source for _, source in here["narrowed"][1:]} == {"similar"}

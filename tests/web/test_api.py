@@ -161,6 +161,7 @@ def test_health_metrics_and_openapi(server: LiveServer) -> None:
         "/api/suggest",
         "/api/products/{id}",
         "/api/products/{id}/similar",
+        "/api/products/{id}/also-viewed",
         "/api/products",
         "/api/tasks/{task}",
         "/api/events",

@@ -24,6 +24,7 @@ def test_each_variable_sets_its_field_and_flags_win() -> None:
         "PRODSEARCH_EVENTS_KEY": "a-long-random-test-key",
         "PRODSEARCH_EVENTS_TOKEN": TOKEN + "\n",
         "PRODSEARCH_ANALYTICS_TOKEN": TOKEN,
+        "PRODSEARCH_ALSO_VIEWED_MIN_SESSIONS": "20",
     }
     config = ServiceConfig.from_env(environ, default_mode=None, reload_interval=0.5)
     assert config == ServiceConfig(
@@ -35,6 +36,7 @@ def test_each_variable_sets_its_field_and_flags_win() -> None:
         events_key="a-long-random-test-key",
         events_token=TOKEN,  # stripped of the newline an environment file leaves
         analytics_token=TOKEN,
+        also_viewed_min_sessions=20,
     )
     assert "a-long-random-test-key" not in repr(config)
 
@@ -56,6 +58,8 @@ def test_an_alias_reads_its_cluster_and_state_directory_once(tmp_path: Path) -> 
         ({}, ConfigError, "PRODSEARCH_INDEX"),
         ({"PRODSEARCH_INDEX": "i", "PRODSEARCH_RELOAD_INTERVAL": "0"}, ConfigError, "PRODSEARCH_RELOAD_INTERVAL"),
         ({"PRODSEARCH_INDEX": "i", "PRODSEARCH_EVENTS_TOKEN": "short"}, ConfigError, "PRODSEARCH_EVENTS_TOKEN"),
+        ({"PRODSEARCH_INDEX": "i", "PRODSEARCH_ALSO_VIEWED_MIN_SESSIONS": "0"}, ConfigError, "1 or more, got '0'"),
+        ({"PRODSEARCH_INDEX": "i", "PRODSEARCH_ALSO_VIEWED_MIN_SESSIONS": "5.5"}, ConfigError, "MIN_SESSIONS must"),
         ({"PRODSEARCH_INDEX": "i", "PRODSEARCH_BACKEND": "elasticsearch", "ES_RETRIES": "x"}, IndexerError, "ES_"),
     ],
 )

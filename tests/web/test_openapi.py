@@ -23,6 +23,7 @@ ERROR_STATUSES = {
     ("get", "/api/suggest"): {"400", "500", "503"},
     ("get", "/api/products/{id}"): {"404", "500", "503"},
     ("get", "/api/products/{id}/similar"): {"400", "404", "500", "503"},
+    ("get", "/api/products/{id}/also-viewed"): {"400", "404", "500", "503"},
     ("put", "/api/products/{id}"): {"400", "401", "403", "409", "500", "503", "507"},
     ("patch", "/api/products/{id}"): {"400", "401", "403", "404", "409", "500", "503", "507"},
     ("delete", "/api/products/{id}"): {"400", "401", "403", "404", "409", "500", "503", "507"},
@@ -53,6 +54,7 @@ WRITES |= {("delete", "/api/products/{id}")}
 # absent rather than null when they do not apply; in request bodies, what a client may leave out
 OPTIONAL_KEYS = {
     "Hit": {"explain", "variants"},
+    "AlsoViewedHit": {"explain", "variants"},
     "Error": {"parameter", "field", "version"},
     "EventIn": {"position", "session"},
     "BeaconIn": {"type", "position", "session"},
