@@ -46,6 +46,9 @@ class SearchRecord:
     size: int
     results: tuple[str, ...]  # the ids shown, best first
     took_ms: float
+    experiment: str | None = None  # the running experiment it took part in (search.experiments)
+    arm: str | None = None  # "a", "b" or "interleaved"
+    teams: str | None = None  # interleaved: for each id shown, the arm ("a" or "b") that put it there
 
     def first_position(self) -> int:
         return first_position(self.page, self.size)

@@ -55,9 +55,14 @@ SEARCHES = Table(
     Column("results", Text, nullable=False),  # JSON: the ids shown, best first; position = (page-1)*size + i + 1
     Column("shown", Integer, nullable=False),  # how many ids `results` holds: impressions without reading it
     Column("took_ms", Float, nullable=False),
+    Column("experiment", String(64)),  # the running experiment the search took part in (v2)
+    Column("arm", String(12)),  # its arm there: "a", "b" or "interleaved" (v2)
+    Column("teams", Text),  # interleaved: for each id shown, "a" or "b", the arm that put it there (v2)
     Index("searches_at", "at"),
     Index("searches_session", "session"),
 )
+
+EXPERIMENT_COLUMNS = ("experiment", "arm", "teams")
 
 EVENTS = Table(
     "events",
@@ -81,9 +86,21 @@ def _create_v1(connection: Connection) -> None:
         table.create(connection)
 
 
+def _add_experiments(connection: Connection) -> None:
+    """v2: each search's experiment, arm and teams. A database made at v1 by this release's _create_v1 has them
+    already (it creates the tables as they are now), one made by an older release gets them added."""
+    present = {column["name"] for column in inspect(connection).get_columns(SEARCHES.name)}
+    for name in EXPERIMENT_COLUMNS:
+        if name not in present:
+            kind = SEARCHES.c[name].type.compile(dialect=connection.dialect)
+            connection.execute(text(f"ALTER TABLE {SEARCHES.name} ADD COLUMN {name} {kind}"))
+    connection.execute(text(f"CREATE INDEX IF NOT EXISTS searches_experiment ON {SEARCHES.name} (experiment)"))
+
+
 # (version, what it does, how); a release that changes the tables appends a step and never edits one
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "searches and events", _create_v1),
+    (2, "experiments: each search's experiment, arm and teams", _add_experiments),
 ]
 LATEST = MIGRATIONS[-1][0]
 

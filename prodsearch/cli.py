@@ -11,6 +11,7 @@ import click
 
 from prodsearch.commands.analytics import analytics
 from prodsearch.commands.events import events
+from prodsearch.commands.experiment import experiment
 from prodsearch.commands.index import index
 from prodsearch.commands.intents import intents
 from prodsearch.commands.merchandising import ranking, rules, synonyms
@@ -81,5 +82,6 @@ def main(debug: bool) -> None:
 
 for command in (
     index, search, serve, evaluate, tune, intents, train, events, analytics, products, synonyms, rules, ranking,
+    experiment,
 ):  # fmt: skip
     main.add_command(command)

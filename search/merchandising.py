@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import copy
 import fcntl
 import json
 import logging
@@ -17,17 +18,16 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
-from indexer.products import NUMBER_NAME
 from indexer.versions import fsync_directory
 from search.errors import ResourceError, SearchError, UnknownResource
+from search.experiments import Experiment
+from search.ranking import Ranking, ranking_of
 from search.rules import Rule, Rules
 from search.synonyms import Synonym, Synonyms
 
 log = logging.getLogger(__name__)
 FILE = "merchandising.json"
-LIMITS = {"synonyms": 100_000, "rules": 10_000}  # entries a shop may have
+LIMITS = {"synonyms": 100_000, "rules": 10_000, "experiments": 1_000}  # entries a shop may have
 POPULARITY = "popularity"  # a weight's name for the popularity learned from shoppers' events
 RECHECK = 0.2  # seconds: how long a searcher trusts the record it read before looking again
 
@@ -40,43 +40,6 @@ class PopularityTable:
     default: float = 0.0
 
 
-class Ranking(BaseModel):
-    """Business ranking on top of relevance, stock and variants, as PUT /api/ranking takes them."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    # numeric catalogue fields (rating, margin) or "popularity", each with a weight; negative: lower is better
-    weights: dict[str, float] = Field(default_factory=dict, max_length=20)
-    # the most the weighted signals together move a product, as a share of the candidates' score range
-    business_share: float = Field(default=0.1, ge=0, le=1, allow_inf_nan=False)
-    stock: Literal["demote", "hide", "ignore"] = "demote"  # out-of-stock products
-    stock_demotion: float = Field(default=0.3, ge=0, le=1, allow_inf_nan=False)  # of the score range
-    distinct: bool = False  # one hit per group_id (the best variant) unless a request says otherwise
-    # sorted results keep the candidates scoring at least this share of the best one's relevance
-    sort_relevance: float = Field(default=0.5, ge=0, le=1, allow_inf_nan=False)
-
-    @field_validator("weights")
-    @classmethod
-    def _numeric_fields(cls, value: dict[str, float]) -> dict[str, float]:
-        for name, weight in value.items():
-            if not NUMBER_NAME.match(name):
-                raise ValueError(f"{name[:40]!r} is not a numeric field's name; use letters, digits and '_'")
-            if not -1 <= weight <= 1:
-                raise ValueError(f"the weight of {name!r} must be within -1..1, got {weight}")
-        return value
-
-
-def ranking_of(record: Any) -> Ranking:
-    if not isinstance(record, dict):
-        raise ResourceError("body", 'ranking settings are a JSON object, such as {"weights": {"rating": 0.5}}')
-    try:
-        return Ranking.model_validate(record)
-    except ValidationError as error:
-        problem = error.errors()[0]
-        where = ".".join(str(part) for part in problem["loc"]) or "body"
-        raise ResourceError(where, f"{where}: {problem['msg'].removeprefix('Value error, ')}") from None
-
-
 @dataclass(frozen=True)
 class Merchandising:
     """One version of the shop's settings."""
@@ -85,7 +48,13 @@ class Merchandising:
     synonyms: dict[str, Synonym] = field(default_factory=dict)
     rules: dict[str, Rule] = field(default_factory=dict)
     ranking: Ranking = Ranking()
+    experiments: dict[str, Experiment] = field(default_factory=dict)  # running and stopped, by name
     updated_at: str | None = None
+
+    @property
+    def experiment(self) -> Experiment | None:
+        """The running experiment: one at a time, so that each arm is compared with what is served."""
+        return next((experiment for experiment in self.experiments.values() if experiment.running), None)
 
     @cached_property
     def synonym_index(self) -> Synonyms:
@@ -102,6 +71,7 @@ class Merchandising:
             "synonyms": [entry.to_json() for entry in self.synonyms.values()],
             "rules": [rule.to_json() for rule in self.rules.values()],
             "ranking": self.ranking.model_dump(mode="json"),
+            "experiments": [experiment.to_json() for experiment in self.experiments.values()],
         }
 
     @classmethod
@@ -113,6 +83,7 @@ class Merchandising:
             synonyms={entry.id: entry for entry in synonyms},
             rules={rule.id: rule for rule in rules},
             ranking=ranking_of(record.get("ranking", {})),
+            experiments={entry["name"]: Experiment.from_json(entry) for entry in record.get("experiments", [])},
             updated_at=record.get("updated_at"),
         )
 
@@ -140,6 +111,13 @@ class Merchandising:
 
     def with_ranking(self, ranking: Ranking) -> Merchandising:
         return replace(self, ranking=ranking)
+
+    def ranked(self, ranking: Ranking) -> Merchandising:
+        """These settings searched with another ranking (an experiment's arm), keeping the synonyms and rules
+        compiled once for this version: a copy keeps the cached indexes that `replace` would build again."""
+        other = copy.copy(self)
+        object.__setattr__(other, "ranking", ranking)
+        return other
 
 
 NONE = Merchandising()

@@ -96,6 +96,8 @@ class SearchPipeline:
     def execution(self, request: SearchRequest) -> Execution:
         """What the stages of one search of `request` use: this pipeline's settings and models, a new cache."""
         merchandising = self.merchandising.current()
+        if request.ranking is not None:
+            merchandising = merchandising.ranked(request.ranking)
         return Execution(
             request=request,
             settings=self.settings,

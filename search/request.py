@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from search.errors import RequestError, SearchError
 from search.filters import Filters
 from search.fusion import METHODS, NORMALISATIONS
+from search.ranking import Ranking
 from search.rules import Rule
 
 MODES = ("bm25", "dense", "hybrid", "rerank")
@@ -89,6 +90,7 @@ class SearchRequest:
     rules: bool = True  # False: the shop's rules are left out (a merchandiser's preview)
     distinct: bool | None = None  # one hit per group_id, the best variant; None: as the shop's ranking says
     preview: tuple[Rule, ...] = ()  # rules applied as if they were stored (a merchandiser's preview)
+    ranking: Ranking | None = None  # business ranking instead of the shop's (an experiment's arm)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:

@@ -9,11 +9,13 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
-from events import EventLog, EventsError
+from events import EventLog, EventsError, EventStore
 from events.analytics import MAX_LIMIT, DayFigures, days, overview, parse_since, positions
 from events.errors import EventsUnavailable
+from events.experiments import Verdict, logged, verdict
 from events.records import now_ms
 from indexer.errors import ClusterUnavailable
+from search.experiments import Experiment
 from web.admin import basic_password, same
 from web.analytics_labels import LABELS
 from web.charts import HEIGHT, WIDTH, bar_chart, line_chart
@@ -26,6 +28,7 @@ TOKEN_VARIABLE = "PRODSEARCH_ANALYTICS_TOKEN"
 REALM = "prodsearch analytics"
 PERIODS = ("7d", "30d", "90d", "all")
 DEFAULT_PERIOD = "30d"
+EXPERIMENTS = 5  # shown on the page; `prodsearch experiment report` tells of any
 NAVY, BLUE, ORANGE = "#1f3b57", "#1f6fb2", "#d9822b"
 CHART_POLICY = "default-src 'none'"  # an SVG opened on its own may run nothing and load nothing
 
@@ -87,7 +90,8 @@ def page() -> str:
     limit = _whole("limit", 20, 1, MAX_LIMIT)
     min_searches = _whole("min_searches", 3, 1, 1_000_000)
     locale, labels = _language()
-    with _events().store.transaction() as connection:
+    store = _events().store
+    with store.transaction() as connection:
         found = overview(connection, since, limit, min_searches)
     return render_template(
         "analytics.html",
@@ -105,7 +109,16 @@ def page() -> str:
         count=lambda number: f"{number:,}",
         chart_width=WIDTH,
         chart_height=HEIGHT,
+        experiments=_experiments(store),
     )
+
+
+def _experiments(store: EventStore) -> list[tuple[Experiment, Verdict]]:
+    """The shop's experiments, the running one first and then the latest started, each with its verdict so far
+    (over all its searches: an experiment's period is its own, not the page's)."""
+    kept = current_app.extensions["prodsearch.live"].pipeline.merchandising.current().experiments.values()
+    latest = sorted(kept, key=lambda found: (found.running, found.started_at), reverse=True)[:EXPERIMENTS]
+    return [(found, verdict(found.method, logged(store, found.name))) for found in latest]
 
 
 @analytics.get("/analytics/searches.svg")

@@ -31,6 +31,20 @@ ENGLISH = {
     "with_results": "Showed products",
     "none": "None in this period.",
     "fix": "Add a synonym or rule",
+    "experiments": "Experiments",
+    "method_interleave": "interleaving",
+    "method_ab": "A/B test",
+    "running": "running",
+    "stopped": "stopped",
+    "arm": "Arm",
+    "clicks_per_search": "Clicks per search",
+    "winner": "Winner",
+    "winner_a": "A (served)",
+    "winner_b": "B",
+    "winner_none": "none yet",
+    "p_value": "p-value",
+    "no_effect": "no difference seen yet to size a decision by",
+    "needed": "a decision at this effect needs about {sessions} sessions ({more} more)",
     "how": "How these figures are counted",
     "how_search": "A search is one page of results: turning to page 2 or clicking a facet is another search. "
     "Queries are grouped regardless of case and spaces. Days are UTC days.",
@@ -38,6 +52,9 @@ ENGLISH = {
     "how_zero": "Zero results: the share of searches that found no product.",
     "how_position": "Click-through at a position: of the searches that showed a result there, "
     "the share in which that result was clicked.",
+    "how_experiments": "Experiments: interleaving shows each taking part session one list merged from A and B, a "
+    "click counting for the arm that put the product there; the winner is the arm more sessions preferred (sign "
+    "test). An A/B test compares each session's clicks per search (Welch's t-test). A winner needs p < 0.05.",
 }
 
 CHINESE = {
@@ -66,12 +83,28 @@ CHINESE = {
     "with_results": "有结果次数",
     "none": "此期间没有。",
     "fix": "添加同义词或规则",
+    "experiments": "实验",
+    "method_interleave": "交错实验",
+    "method_ab": "A/B 测试",
+    "running": "进行中",
+    "stopped": "已停止",
+    "arm": "组",
+    "clicks_per_search": "每次搜索点击数",
+    "winner": "胜出",
+    "winner_a": "A（当前线上）",
+    "winner_b": "B",
+    "winner_none": "尚无",
+    "p_value": "p 值",
+    "no_effect": "尚未看到差异，无法估算所需会话数",
+    "needed": "按当前差异，得出结论约需 {sessions} 个会话（还差 {more} 个）",
     "how": "指标说明",
     "how_search": "每返回一页结果算一次搜索：翻到第 2 页或点选筛选条件都算新的搜索。"
     "搜索词不区分大小写和空格。日期按 UTC 计算。",
     "how_click_through": "点击率：至少有一次点击的搜索所占的比例。",
     "how_zero": "无结果率：没有找到任何商品的搜索所占的比例。",
     "how_position": "某位置的点击率：在该位置展示了结果的搜索中，该结果被点击的比例。",
+    "how_experiments": "实验：交错实验让参与的会话看到由 A、B 合并的一个列表，点击算给放入该商品的一方；"
+    "更多会话偏好的一方胜出（符号检验）。A/B 测试比较各会话的每次搜索点击数（Welch t 检验）。p < 0.05 才判定胜出。",
 }
 
 LABELS = {"en": ENGLISH, "zh": CHINESE}

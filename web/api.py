@@ -8,12 +8,15 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from search.also_viewed import also_viewed
 from search.errors import RequestError
+from search.interleaving import serve
 from search.live import FixedSearch, LiveSearch
+from search.pipeline import SearchPipeline, SearchRequest
+from search.response import SearchResponse
 from search.serialize import hit_json, product_json, response_json
 from search.similar import UnknownProduct, similar
 from web.admin import Refused, authorize, refused
 from web.documents import etag
-from web.events import log_search
+from web.events import log_search, shopper_session
 from web.lane import Busy, is_heavy
 from web.metrics import CONTENT_TYPE
 from web.openapi import openapi_document
@@ -47,14 +50,26 @@ def search() -> Response:
     if not search_request.rules:
         authorize()  # a search without the shop's rules is the merchandiser's preview
     pipeline = _live().pipeline  # one pipeline for the whole request, even if a reload swaps it meanwhile
-    if is_heavy(search_request):
-        response = current_app.extensions["prodsearch.heavy"].run(lambda: pipeline.search(search_request))
-    else:
-        response = pipeline.search(search_request)
+    shop = pipeline.merchandising.current()
+    # the served default takes part in the shop's running experiment; a search that names its mode does not
+    experiment = None if "mode" in request.args else shop.experiment
+    session = shopper_session()
+    served = serve(pipeline, search_request, experiment, session, _run)
+    response = served.response
     took = time.perf_counter() - started
     current_app.extensions["prodsearch.metrics"].latency.labels(response.mode).observe(took)
-    search_id = log_search(search_request, response, pipeline.backend.label, took * 1000)
-    return jsonify(response_json(response, pipeline.backend.label) | {"search_id": search_id})
+    search_id = log_search(search_request, served, pipeline.backend.label, took * 1000)
+    body = response_json(response, pipeline.backend.label) | {"search_id": search_id}
+    if served.experiment is not None:  # the shop's own front end may want to say so, as Algolia's abTestID
+        body["experiment"] = {"name": served.experiment, "arm": served.arm}
+    return jsonify(body)
+
+
+def _run(pipeline: SearchPipeline, search_request: SearchRequest) -> SearchResponse:
+    """One search, in the heavy lane where it is long or heavily filtered."""
+    if is_heavy(search_request):
+        return current_app.extensions["prodsearch.heavy"].run(lambda: pipeline.search(search_request))
+    return pipeline.search(search_request)
 
 
 @api.get("/api/products/<path:product_id>/similar")

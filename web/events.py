@@ -22,7 +22,8 @@ from events.records import EVENT_TYPES, now_ms
 from events.store import Shown
 from indexer.products import MAX_ID_CHARS
 from search.filters import Filters
-from search.pipeline import SearchRequest, SearchResponse
+from search.interleaving import Served
+from search.pipeline import SearchRequest
 from search.serialize import span_json
 
 events_api = Blueprint("events", __name__)
@@ -80,13 +81,15 @@ def unavailable(error: EventsUnavailable) -> tuple[Response, int, dict[str, str]
     return jsonify(error="events database unavailable", detail=str(error)), 503, {"Retry-After": "5"}
 
 
-def log_search(search_request: SearchRequest, response: SearchResponse, version: str, took_ms: float) -> str | None:
-    """Queues the search for the events database; returns its id (None when events are off)."""
+def log_search(search_request: SearchRequest, served: Served, version: str, took_ms: float) -> str | None:
+    """Queues the search, and its part in an experiment, for the events database; returns its id (None when
+    events are off)."""
     events: EventLog | None = current_app.extensions.get("prodsearch.events")
     if events is None:
         return None
-    given = request.headers.get(SESSION_HEADER, "")
-    session = hashed_session(events.key, given) if 0 < len(given) <= MAX_SESSION else None
+    response = served.response
+    given = shopper_session()
+    session = hashed_session(events.key, given) if given else None
     record = SearchRecord(
         search_id=uuid.uuid4().hex,
         at=now_ms(),
@@ -103,9 +106,18 @@ def log_search(search_request: SearchRequest, response: SearchResponse, version:
         size=response.size,
         results=tuple(hit.product.id for hit in response.hits),
         took_ms=round(took_ms, 3),
+        experiment=served.experiment,
+        arm=served.arm,
+        teams=served.teams,
     )
     events.search(record)
     return record.search_id
+
+
+def shopper_session() -> str | None:
+    """The session id the shopper's page or the shop's backend sent with a search, if a usable one."""
+    given = request.headers.get(SESSION_HEADER, "")
+    return given if 0 < len(given) <= MAX_SESSION else None
 
 
 @events_api.post("/api/events")
@@ -137,7 +149,8 @@ def post_beacon() -> tuple[Response, int]:
         raise EventRefused(400, "not shown", "product_id: that search did not show this product", "product_id")
     if not events.first_time(item.search_id, item.product_id, item.type):
         return jsonify(accepted=0, unknown_search_ids=[]), 202  # sent twice: counted once
-    if not events.events([_event(events, item, "page", shown)]):
+    event = _event(events, item, "page", shown)
+    if not events.events([event]):
         raise EventRefused(503, "busy", "the events database is behind; the click was not stored")
     return jsonify(accepted=1, unknown_search_ids=[]), 202
 

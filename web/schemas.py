@@ -127,6 +127,13 @@ class Understood(Closed):
     undo: str = Field(description="The query without these words: search it to drop this constraint.")
 
 
+class ExperimentArm(Closed):
+    name: str
+    arm: Literal["a", "b", "interleaved"] = Field(
+        description="a: what is served; b: the experiment's arm B; interleaved: both merged by team draft."
+    )
+
+
 class Search(Closed):
     query: str
     corrected_query: str | None = Field(
@@ -155,6 +162,11 @@ class Search(Closed):
     search_id: str | None = Field(
         description="This search in the events log: send it back with clicks, add-to-carts and purchases "
         "(POST /api/events). null when the service logs no events."
+    )
+    experiment: ExperimentArm | None = Field(
+        default=None,
+        description="Present when this search took part in the shop's running experiment (prodsearch experiment): "
+        "searches that name no mode, from a session (X-Prodsearch-Session) the experiment's traffic drew.",
     )
 
 

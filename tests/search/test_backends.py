@@ -289,6 +289,7 @@ def test_the_shops_controls_do_the_same_over_both_backends(embedded, elasticsear
 
 
 def test_the_shops_settings_are_kept_in_the_cluster(elastic, elastic_sample: str) -> None:
+    from search.experiments import Arm, Experiment
     from search.merchandising import RECHECK, ElasticMerchandising
     from search.synonyms import Synonym
 
@@ -296,9 +297,12 @@ def test_the_shops_settings_are_kept_in_the_cluster(elastic, elastic_sample: str
     before = reader.current().version
     changed = writer.change(lambda current: current.with_synonyms([Synonym("c", ("couch", "sofa"))]))
     assert changed.version == before + 1
+    trial = Experiment(name="trial", method="ab", b=Arm(label="bm25", mode="bm25"), started_at="2026-12-07T00:00:00")
+    writer.change(lambda current: current.with_entries("experiments", [trial]))
     __import__("time").sleep(RECHECK)
-    assert reader.current().synonyms["c"].synonyms == ("couch", "sofa") and reader.current().version == before + 1
-    writer.change(lambda current: current.without("synonym", "c"))
+    assert reader.current().synonyms["c"].synonyms == ("couch", "sofa") and reader.current().version == before + 2
+    assert reader.current().experiment == trial  # the running one, for every replica
+    writer.change(lambda current: replace(current.without("synonym", "c"), experiments={}))
 
 
 def test_a_products_nearest_neighbours_start_with_itself(backend: Backend, catalogue) -> None:

@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from events import Event, EventStore, SearchRecord
+from search.merchandising import FixedMerchandising
 from tests.helpers import EmptyBackend, LiveServer
 from tests.web.chromium import launch
 from web import ServiceConfig, create_app
@@ -46,7 +47,7 @@ class FakeLive:
 
     @property
     def pipeline(self) -> Any:
-        return SimpleNamespace(backend=self.backend)
+        return SimpleNamespace(backend=self.backend, merchandising=FixedMerchandising())
 
     def start(self) -> None:
         pass

@@ -54,6 +54,7 @@ WRITES |= {("delete", "/api/products/{id}")}
 # absent rather than null when they do not apply; in request bodies, what a client may leave out
 OPTIONAL_KEYS = {
     "Hit": {"explain", "variants"},
+    "Search": {"experiment"},
     "AlsoViewedHit": {"explain", "variants"},
     "Error": {"parameter", "field", "version"},
     "EventIn": {"position", "session"},
