@@ -1,5 +1,5 @@
 """The shop's business ranking on top of relevance: numeric fields' weights, stock, variants, sorting's relevance
-cut, as PUT /api/ranking takes them. See docs/design.md#business-ranking."""
+cut and the session boost, as PUT /api/ranking takes them. See docs/design.md#business-ranking."""
 
 from __future__ import annotations
 
@@ -25,6 +25,9 @@ class Ranking(BaseModel):
     distinct: bool = False  # one hit per group_id (the best variant) unless a request says otherwise
     # sorted results keep the candidates scoring at least this share of the best one's relevance
     sort_relevance: float = Field(default=0.5, ge=0, le=1, allow_inf_nan=False)
+    # the most a session's interests (its clicked categories and brands) move a product, as a share of the
+    # candidates' score range; 0: off
+    session_boost: float = Field(default=0.0, ge=0, le=1, allow_inf_nan=False)
 
     @field_validator("weights")
     @classmethod

@@ -10,6 +10,7 @@ from search.filters import Filters
 from search.fusion import METHODS, NORMALISATIONS
 from search.ranking import Ranking
 from search.rules import Rule
+from search.sessions import Interests
 
 MODES = ("bm25", "dense", "hybrid", "rerank")
 MAX_PAGE = 1000
@@ -91,6 +92,8 @@ class SearchRequest:
     distinct: bool | None = None  # one hit per group_id, the best variant; None: as the shop's ranking says
     preview: tuple[Rule, ...] = ()  # rules applied as if they were stored (a merchandiser's preview)
     ranking: Ranking | None = None  # business ranking instead of the shop's (an experiment's arm)
+    # what the shopper's session acted on, lifting matching products where the ranking's session_boost says
+    interests: Interests | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:

@@ -15,6 +15,7 @@ from search.execution import Execution, Legs, Scored, Stage, State
 from search.filters import Filters
 from search.fusion import below, blend, normalise, ranked, reciprocal_rank, spread, weighted_sum
 from search.gibberish import is_gibberish
+from search.personal import session
 from search.request import SearchSettings
 from search.response import Explain, ResultHit
 from search.retrievers import Hit
@@ -144,6 +145,7 @@ STAGES: tuple[Stage, ...] = (
     rerank,
     cutoff,
     business,
+    session,
     rules,
     sort,
     distinct,

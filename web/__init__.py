@@ -56,9 +56,11 @@ def create_app(config: ServiceConfig | None = None, live: LiveSearch | FixedSear
 
 def init_extensions(app: Flask, config: ServiceConfig, live: LiveSearch | FixedSearch) -> None:
     """What the views share, in `app.extensions`: the config, the index, metrics, the heavy lane, the events."""
+    from search.sessions import SessionInterests
     from web.also_viewed import LiveAlsoViewed
     from web.lane import HeavyLane
     from web.metrics import Metrics
+    from web.sessions import INTERESTS
     from web.suggest import POPULAR
 
     app.extensions["prodsearch.config"] = config
@@ -75,6 +77,9 @@ def init_extensions(app: Flask, config: ServiceConfig, live: LiveSearch | FixedS
         if "prodsearch.popularity" in app.extensions:  # business ranking's popularity, learned from them
             app.extensions["prodsearch.popularity"].attach(events.store)
         also_viewed.attach(events.store)  # shoppers' sessions, read as they come from every service writing there
+        # session-aware ranking: each session's clicked categories and brands, in memory only (without events
+        # there are no clicks to learn from)
+        app.extensions[INTERESTS] = SessionInterests()
 
 
 def register_blueprints(app: Flask) -> None:

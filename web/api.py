@@ -21,6 +21,7 @@ from web.lane import Busy, is_heavy
 from web.metrics import CONTENT_TYPE
 from web.openapi import openapi_document
 from web.params import parse_search, parse_similar
+from web.sessions import personal
 
 api = Blueprint("api", __name__)
 
@@ -54,7 +55,8 @@ def search() -> Response:
     # the served default takes part in the shop's running experiment; a search that names its mode does not
     experiment = None if "mode" in request.args else shop.experiment
     session = shopper_session()
-    served = serve(pipeline, search_request, experiment, session, _run)
+    personalised = personal(search_request, session, shop)  # with the session's interests, where they lift
+    served = serve(pipeline, personalised, experiment, session, _run)
     response = served.response
     took = time.perf_counter() - started
     current_app.extensions["prodsearch.metrics"].latency.labels(response.mode).observe(took)

@@ -25,6 +25,7 @@ from search.filters import Filters
 from search.interleaving import Served
 from search.pipeline import SearchRequest
 from search.serialize import span_json
+from web.sessions import remember
 
 events_api = Blueprint("events", __name__)
 
@@ -131,6 +132,7 @@ def post_events() -> tuple[Response, int]:
     rows = [_event(events, item, "api", shown[item.search_id]) for item in items]
     if not events.events(rows):
         raise EventRefused(503, "busy", "the events database is behind: nothing of this request was stored; retry")
+    remember(rows)  # the sessions' interests, for session-aware ranking
     unknown = sorted(search_id for search_id, ids in shown.items() if ids is None)
     return jsonify(accepted=len(rows), unknown_search_ids=unknown), 202
 
@@ -152,6 +154,7 @@ def post_beacon() -> tuple[Response, int]:
     event = _event(events, item, "page", shown)
     if not events.events([event]):
         raise EventRefused(503, "busy", "the events database is behind; the click was not stored")
+    remember([event])
     return jsonify(accepted=1, unknown_search_ids=[]), 202
 
 
