@@ -63,7 +63,9 @@ def relative(b: Arm, a: Arm, served: SearchSettings, shop: Ranking, default_mode
     """B as it runs over A (serve applies B's changes to the served arm), so that each of A and B is what it says
     over the index's own settings: B puts back what A changed and B leaves as served."""
     undone = {name: getattr(served, name) for name in a.search}
-    ranking = b.ranking or (shop if a.ranking is not None else None)
+    ranking = None
+    if b.ranking is not None or a.ranking is not None:  # every field named: B's over the shop's, not over A's
+        ranking = Ranking.model_validate((b.request(SearchRequest("-"), shop).ranking or shop).model_dump())
     return Arm(label=b.label, mode=b.mode or default_mode, search=undone | b.search, ranking=ranking)
 
 
@@ -90,18 +92,19 @@ def simulate(
     shop = pipeline.merchandising.current().ranking
     b = relative(b, a, pipeline.settings, shop, default_mode)
     base = arm_pipeline(a, pipeline)
-    experiment = Experiment(name=f"simulated-{seed}", method=method, traffic=1.0, b=b, started_at="simulated")
+    started = "2026-01-01T00:00:00+00:00"  # any time: simulated searches are never logged
+    experiment = Experiment(name=f"simulated-{seed}", method=method, traffic=1.0, b=b, started_at=started)
     rng = random.Random(seed)
     found: list[ExperimentSearch] = []
     for number in range(sessions):
         session = f"{seed}-{number}"
         qid = rng.choice(judged)
-        request = a.request(SearchRequest(queries[qid], mode=a.mode or default_mode, size=size))
+        request = a.request(SearchRequest(queries[qid], mode=a.mode or default_mode, size=size), shop)
         served = serve(base, request, experiment, session, responses)
         shown = [hit.product.id for hit in served.response.hits]
         clicked = model.clicks(shown, grades[qid], rng)
         found.append(ExperimentSearch(session, served.arm, tuple(shown), clicked, served.teams))
-    return verdict(method, found)
+    return verdict(method, found, planned=sessions)
 
 
 def repeated(runs: int, once: Callable[[int], Verdict]) -> dict[str, Any]:

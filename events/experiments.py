@@ -9,7 +9,7 @@ import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from scipy import stats
@@ -39,7 +39,7 @@ class ExperimentSearch:
             return {self.arm: len(self.clicked)}
         credit = {"a": 0, "b": 0}
         for product_id, team in zip(self.results, self.teams, strict=False):
-            if product_id in self.clicked:
+            if product_id in self.clicked and team in credit:  # "-": a rule pinned it there, for neither arm
                 credit[team] += 1
         return credit
 
@@ -83,15 +83,23 @@ class Verdict:
         } | self.details
 
 
-def verdict(method: str, searches: Iterable[ExperimentSearch], alpha: float = ALPHA) -> Verdict:
+def verdict(
+    method: str, searches: Iterable[ExperimentSearch], alpha: float = ALPHA, planned: int | None = None
+) -> Verdict:
     """Interleaving: each session prefers the arm its clicks credit more; a two-sided binomial (sign) test of the
-    sessions with a preference. A/B: each session's clicks per search; Welch's t-test between the arms."""
+    sessions with a preference. A/B: each session's clicks per search; Welch's t-test between the arms. With
+    `planned` sessions, no winner before they are in."""
     sessions: dict[str, list[ExperimentSearch]] = defaultdict(list)
     for search in searches:
         sessions[search.session].append(search)
-    if method == "interleave":
-        return _interleaved(sessions, alpha)
-    return _ab(sessions, alpha)
+    found = _interleaved(sessions, alpha) if method == "interleave" else _ab(sessions, alpha)
+    if planned is None:
+        note = "no sample size was planned: a winner called at the first p < 0.05 seen may not be one"
+        return replace(found, note=found.note or note) if found.winner != "none" else found
+    if found.sessions < planned:
+        note = f"{found.sessions:,} of the {planned:,} planned sessions: the winner is decided when all are in"
+        return replace(found, winner="none", note=note)
+    return found
 
 
 def _interleaved(sessions: dict[str, list[ExperimentSearch]], alpha: float) -> Verdict:
@@ -159,11 +167,12 @@ def _variance(values: list[float]) -> float:
     return sum((value - mean) ** 2 for value in values) / max(1, len(values) - 1)
 
 
-def logged(store: EventStore, name: str) -> list[ExperimentSearch]:
-    """The experiment's searches as the service logged them, with the products clicked on each (a click, or an
-    add-to-cart or purchase that came without one, counts once). Searches without a session are not its."""
+def logged(store: EventStore, name: str, since_ms: int = 0) -> list[ExperimentSearch]:
+    """The experiment's searches since it started as the service logged them, with the products clicked on each
+    (a click, or an add-to-cart or purchase that came without one, counts once). Searches without a session are not
+    its."""
     columns = (SEARCHES.c.search_id, SEARCHES.c.session, SEARCHES.c.arm, SEARCHES.c.results, SEARCHES.c.teams)
-    taking_part = (SEARCHES.c.experiment == name) & SEARCHES.c.session.is_not(None)
+    taking_part = (SEARCHES.c.experiment == name) & SEARCHES.c.session.is_not(None) & (SEARCHES.c.at >= since_ms)
     with store.transaction() as connection:
         rows = connection.execute(select(*columns).where(taking_part)).all()
         acted = connection.execute(

@@ -57,7 +57,7 @@ SEARCHES = Table(
     Column("took_ms", Float, nullable=False),
     Column("experiment", String(64)),  # the running experiment the search took part in (v2)
     Column("arm", String(12)),  # its arm there: "a", "b" or "interleaved" (v2)
-    Column("teams", Text),  # interleaved: for each id shown, "a" or "b", the arm that put it there (v2)
+    Column("teams", Text),  # interleaved: for each id shown, "a" or "b", the arm that put it there, "-" a pin (v2)
     Index("searches_at", "at"),
     Index("searches_session", "session"),
 )
@@ -110,6 +110,8 @@ def migrate(connection: Connection, where: str) -> int:
     on PostgreSQL, two services starting at once on an empty database take turns."""
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(7361097)"))  # any constant, the same for all
+        # a step may scan a large table (an index on searches): the store's 3 s limit is for queries, not this
+        connection.execute(text("SET LOCAL statement_timeout = 0"))
     VERSION.create(connection, checkfirst=True)
     found = connection.execute(select(VERSION.c.version)).scalar()
     current = found or 0

@@ -56,7 +56,12 @@ def also_viewed(
     for start in range(0, len(candidates), step):
         chunk = candidates[start : start + step]
         products = backend.products([other for other, _ in chunk])  # ids no longer in the index are left out
-        viewed += [ResultHit(products[i], score) for i, score in chunk if i in products and filters.admits(products[i])]
+        # two decimals: a score that moved with one shopper's purchase would tell of it
+        viewed += [
+            ResultHit(products[i], round(score, 2))
+            for i, score in chunk
+            if i in products and filters.admits(products[i])
+        ]
         if sum(stock != "demote" or hit.product.in_stock for hit in viewed) >= k:
             break
     if stock == "demote":

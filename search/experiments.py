@@ -8,6 +8,7 @@ import hashlib
 import json
 import re
 from dataclasses import fields, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,11 +31,13 @@ class Arm(BaseModel):
     label: str = Field(default="served", max_length=200)  # as it was named: a mode, or the settings file
     mode: Literal[MODES] | None = None  # None: the service's default mode
     search: dict[str, Any] = Field(default_factory=dict)  # SearchSettings fields, as `prodsearch tune` writes them
-    ranking: Ranking | None = None  # None: the shop's business ranking
+    ranking: Ranking | None = None  # the fields it names change the shop's business ranking; None: the shop's
 
     @field_validator("search")
     @classmethod
     def _settings(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if "spelling" in value:
+            raise ValueError("spelling is the service's, built with its index; compare it with --b a mode instead")
         unknown = sorted(set(value) - SETTINGS_FIELDS)
         if unknown:
             raise ValueError(f"unknown search settings {', '.join(unknown)}; use {', '.join(sorted(SETTINGS_FIELDS))}")
@@ -48,12 +51,14 @@ class Arm(BaseModel):
         """The service's search settings as this arm changes them."""
         return replace(settings, **self.search) if self.search else settings
 
-    def request(self, request: SearchRequest) -> SearchRequest:
-        """`request` as this arm runs it."""
-        return replace(request, mode=self.mode or request.mode, ranking=self.ranking or request.ranking)
-
-
-SERVED = Arm()
+    def request(self, request: SearchRequest, shop: Ranking) -> SearchRequest:
+        """`request` as this arm runs it: its ranking is the request's (else the shop's `shop`) with the fields the
+        arm names changed, so that B differs from what is served only where it says."""
+        ranking = request.ranking
+        if self.ranking is not None:
+            named = {name: getattr(self.ranking, name) for name in self.ranking.model_fields_set}
+            ranking = Ranking.model_validate((ranking or shop).model_dump() | named)
+        return replace(request, mode=self.mode or request.mode, ranking=ranking)
 
 
 def arm_of(named: str) -> Arm:
@@ -80,13 +85,31 @@ class Experiment(BaseModel):
     name: str = Field(pattern=NAME.pattern)
     method: Literal[METHODS] = "interleave"
     traffic: float = Field(default=0.5, gt=0, le=1, allow_inf_nan=False)  # the share of sessions taking part
+    # the sessions to decide at, fixed before it starts: looking every day and stopping at the first p < 0.05 would
+    # declare winners that are not; None: the report declares one whenever p < 0.05, and says so
+    sessions: int | None = Field(default=None, ge=10, le=100_000_000)
     b: Arm
     started_at: str
     stopped_at: str | None = None
 
+    @field_validator("started_at", "stopped_at")
+    @classmethod
+    def _moment(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                datetime.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"{value[:40]!r} is not an ISO 8601 time such as 2026-12-07T09:30:00+00:00") from None
+        return value
+
     @property
     def id(self) -> str:  # as the shop's other settings are keyed
         return self.name
+
+    @property
+    def started_ms(self) -> int:
+        """When it started, as the events log keeps time (a name deleted and used again counts anew)."""
+        return int(datetime.fromisoformat(self.started_at).timestamp() * 1000)
 
     @property
     def running(self) -> bool:
@@ -102,7 +125,8 @@ class Experiment(BaseModel):
         return "b" if unit(f"{self.name}\x01{session}") < 0.5 else "a"
 
     def to_json(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude_none=True)
+        # unset fields stay out: an arm's ranking names only what it changes, and must read back so
+        return self.model_dump(mode="json", exclude_unset=True)
 
     @classmethod
     def from_json(cls, record: Any) -> Experiment:

@@ -156,4 +156,5 @@ def respond(state: State, execution: Execution) -> SearchResponse:
         redirect=state.outcome.redirect,
         sort=str(request.sort) if request.sort else None,
         synonyms=state.alternatives,
+        pinned={product_id: position for _, product_id, position in state.outcome.pins},
     )

@@ -80,6 +80,7 @@ class SearchResponse:
     redirect: str | None = None  # a rule's: the page goes there instead of showing hits
     sort: str | None = None  # FIELD:asc|desc, when not by relevance
     synonyms: tuple[str, ...] = ()  # the phrases the keyword leg also searched
+    pinned: dict[str, int] = field(default_factory=dict)  # the rules' pinned products and their positions (from 1)
 
     @property
     def query(self) -> str:

@@ -11,7 +11,7 @@ from indexer.errors import ClusterUnavailable
 from web.admin import BASIC, Refused, authorize, refused
 from web.admin_labels import LABELS
 from web.labels import PAGE_MODES, page_language
-from web.page import PAGE_POLICY  # the search page's: this page's script, style and calls are all its own
+from web.page import OWN_POLICY  # its script, style and calls are all its own, and it shows no images
 from web.params import MAX_QUERY
 
 # The page is a template and a script: everything it shows and changes goes through the merchandising API, which the
@@ -32,7 +32,7 @@ def guard() -> None:
 @admin_page.after_request
 def policy(response: Response) -> Response:
     if request.endpoint == "admin_page.page":
-        response.headers["Content-Security-Policy"] = PAGE_POLICY
+        response.headers["Content-Security-Policy"] = OWN_POLICY
         response.headers["X-Frame-Options"] = "DENY"
     return response
 

@@ -9,22 +9,22 @@ import threading
 import time
 
 from events import EventStore
+from events.analytics import DAY_MS
 from events.cooccurrence import CoOccurrence
 from events.popularity import WINDOW_DAYS
 from events.records import now_ms
 
 log = logging.getLogger(__name__)
-MIN_SESSIONS = 5  # a pair is shown once this many distinct sessions acted on both: no one shopper's trail shows
 CATCH_UP = 1.0  # seconds
 RETRY = 30.0  # seconds after a read failed: a database that is down is not asked, and logged, every second
 REBUILD = 86_400.0  # seconds: the window read afresh, so rows deleted since (events delete, prune) drop out
 BATCH = 5_000  # event ids read at a time
 FOLD = 500  # events folded in per hold of the lock: a request waits for at most that many
-DAY_MS = 86_400_000
 
 
 class LiveAlsoViewed:
-    def __init__(self, min_sessions: int = MIN_SESSIONS) -> None:
+    def __init__(self, min_sessions: int) -> None:
+        """`min_sessions`: a pair is shown once this many distinct sessions acted on both (ServiceConfig's)."""
         if min_sessions < 1:
             raise ValueError(f"min_sessions must be 1 or more, got {min_sessions}")
         self.min_sessions = min_sessions

@@ -20,7 +20,7 @@ from web.admin import basic_password, same
 from web.analytics_labels import LABELS
 from web.charts import HEIGHT, WIDTH, bar_chart, line_chart
 from web.labels import page_language
-from web.page import PAGE_POLICY  # the search page's: this page's style, charts and links are all its own
+from web.page import OWN_POLICY  # its style, charts and links are all its own, and it shows no images
 
 analytics = Blueprint("analytics", __name__, template_folder="templates")
 
@@ -77,7 +77,7 @@ def guard() -> None:
 @analytics.after_request
 def policy(response: Response) -> Response:
     if request.endpoint == "analytics.page":
-        response.headers["Content-Security-Policy"] = PAGE_POLICY
+        response.headers["Content-Security-Policy"] = OWN_POLICY
         response.headers["X-Frame-Options"] = "DENY"
     elif request.endpoint is not None and request.endpoint.startswith("analytics."):
         response.headers["Content-Security-Policy"] = CHART_POLICY
@@ -118,7 +118,10 @@ def _experiments(store: EventStore) -> list[tuple[Experiment, Verdict]]:
     (over all its searches: an experiment's period is its own, not the page's)."""
     kept = current_app.extensions["prodsearch.live"].pipeline.merchandising.current().experiments.values()
     latest = sorted(kept, key=lambda found: (found.running, found.started_at), reverse=True)[:EXPERIMENTS]
-    return [(found, verdict(found.method, logged(store, found.name))) for found in latest]
+    return [
+        (found, verdict(found.method, logged(store, found.name, found.started_ms), planned=found.sessions))
+        for found in latest
+    ]
 
 
 @analytics.get("/analytics/searches.svg")

@@ -53,7 +53,9 @@ def search() -> Response:
     pipeline = _live().pipeline  # one pipeline for the whole request, even if a reload swaps it meanwhile
     shop = pipeline.merchandising.current()
     # the served default takes part in the shop's running experiment; a search that names its mode does not
-    experiment = None if "mode" in request.args else shop.experiment
+    # (and only where events are on: an experiment nobody can report on would cost searches for nothing)
+    logged = current_app.extensions.get("prodsearch.events") is not None
+    experiment = shop.experiment if logged and "mode" not in request.args else None
     session = shopper_session()
     personalised = personal(search_request, session, shop)  # with the session's interests, where they lift
     served = serve(pipeline, personalised, experiment, session, _run)

@@ -11,13 +11,15 @@ from indexer import Product
 from web.labels import PAGE_MODES, PAGE_SORTS, count_text, page_language
 from web.params import MAX_QUERY
 
-# The page loads its script, style and data from this origin only, and no other site may frame it. Product images
-# are the one exception: shops keep them on their own hosts and CDNs, so any https address may serve one (the page
-# asks for an http image over https, as browsers do for an https page's images: no request goes out in clear).
-PAGE_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https:; connect-src 'self'; "
+# The pages load their script, style and data from this origin only, and no other site may frame them (OWN_POLICY:
+# the merchandiser's and analytics pages). The shopper's pages show product images too: shops keep them on their own
+# hosts and CDNs, so any https address may serve one (an http image is asked over https, as browsers do for an https
+# page's images: no request goes out in clear).
+OWN_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
+PAGE_POLICY = OWN_POLICY.replace("img-src 'self'", "img-src 'self' https:")
 
 page = Blueprint("page", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
 

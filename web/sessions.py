@@ -3,6 +3,7 @@ search from that session carries them where the shop's ranking lifts by them. Se
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -14,6 +15,7 @@ from search.merchandising import Merchandising
 from search.request import SearchRequest
 from search.sessions import SessionInterests
 
+log = logging.getLogger(__name__)
 INTERESTS = "prodsearch.interests"  # the app's SessionInterests, there while events are on
 
 
@@ -26,7 +28,12 @@ def remember(rows: Iterable[Event]) -> None:
     acted = [(row.session, row.product_id, WEIGHTS[row.type]) for row in rows if row.session and row.type in WEIGHTS]
     if not acted:
         return
-    products = current_app.extensions["prodsearch.live"].pipeline.backend.products(list({row[1] for row in acted}))
+    backend = current_app.extensions["prodsearch.live"].pipeline.backend
+    try:
+        products = backend.products(list({row[1] for row in acted}))
+    except Exception as error:  # the events are stored already: a failed look-up must not fail (and repeat) them
+        log.warning("session interests not updated: %s", error)
+        return
     for session, product_id, weight in acted:
         if product_id in products:
             store.record(session, products[product_id], weight)

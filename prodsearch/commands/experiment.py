@@ -40,7 +40,13 @@ def experiment() -> None:
     show_default=True,
     help="The share of sessions that take part.",
 )
-def start(location: IndexLocation, name: str, b_arm: str, method: str, traffic: float) -> None:
+@click.option(
+    "--sessions",
+    type=click.IntRange(10),
+    help="Decide at this many sessions, planned now (`simulate` sizes it): a winner is called only then. "
+    "Without it, at the first p < 0.05, which looking every day can fool.",
+)
+def start(location: IndexLocation, name: str, b_arm: str, method: str, traffic: float, sessions: int | None) -> None:
     """Start experiment NAME on the served default (searches that name no mode); one runs at a time."""
     from search.errors import ResourceError
     from search.experiments import Experiment, arm_of
@@ -51,8 +57,10 @@ def start(location: IndexLocation, name: str, b_arm: str, method: str, traffic: 
         if current.experiment is not None:
             raise ResourceError("name", f"experiment {current.experiment.name!r} is running; stop it first")
         if name in current.experiments:
-            raise ResourceError("name", f"experiment {name!r} ran already; its events keep its name: choose another")
-        chosen = Experiment(name=name, method=method, traffic=traffic, b=arm, started_at=_now())
+            raise ResourceError("name", f"experiment {name!r} exists; choose another name, or delete it first")
+        planned = {"sessions": sessions} if sessions is not None else {}
+        record = {"name": name, "method": method, "traffic": traffic, "b": arm, "started_at": _now()} | planned
+        chosen = Experiment.from_json(record)
         return current.with_entries("experiments", [chosen])
 
     version = location.merchandising().change(started).version
@@ -77,6 +85,24 @@ def stop(location: IndexLocation, name: str) -> None:
     click.echo(f"{name} stopped; settings version {version}")
 
 
+@experiment.command("delete")
+@index_argument
+@click.argument("name")
+def delete(location: IndexLocation, name: str) -> None:
+    """Forget stopped experiment NAME (its logged searches stay in the events database); the name is free again."""
+    from search.errors import ResourceError, UnknownResource
+
+    def deleted(current: Any) -> Any:
+        found = current.experiments.get(name)
+        if found is None:
+            raise UnknownResource("experiment", name)
+        if found.running:
+            raise ResourceError("name", f"experiment {name!r} is running; stop it first")
+        return current.with_entries("experiments", removed=[name])
+
+    click.echo(f"{name} deleted; settings version {location.merchandising().change(deleted).version}")
+
+
 @experiment.command("list")
 @index_argument
 def listed(location: IndexLocation) -> None:
@@ -97,7 +123,7 @@ def listed(location: IndexLocation) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 def report(location: IndexLocation, name: str, events_db: str | None, as_json: bool) -> None:
     """Each arm's searches, sessions and clicks, the winner, the p-value and the sessions a decision needs."""
-    from events import EventStore
+    from events import EventsError, EventStore
     from events.experiments import logged, verdict
     from search.errors import UnknownResource
     from web.config import ServiceConfig
@@ -106,9 +132,11 @@ def report(location: IndexLocation, name: str, events_db: str | None, as_json: b
     if found is None:
         raise UnknownResource("experiment", name)
     where = events_db or ServiceConfig(index=location.name, backend=location.backend).events_location()
+    if where.lower() == "off":
+        raise EventsError("events are off (PRODSEARCH_EVENTS_DB=off): no searches were logged to report on")
     store = EventStore(where)
     try:
-        result = verdict(found.method, logged(store, name))
+        result = verdict(found.method, logged(store, name, found.started_ms), planned=found.sessions)
     finally:
         store.close()
     record = {"experiment": found.to_json()} | result.to_json()

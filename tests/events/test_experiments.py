@@ -50,6 +50,20 @@ def test_interleaving_sessions_needed_for_the_effect_seen() -> None:
     assert result.to_json()["more_sessions_needed"] == math.ceil(expected) - 20
 
 
+def test_a_planned_size_calls_no_winner_before_it_and_an_unplanned_one_says_so() -> None:
+    sessions = preferring("b", 12)
+    early = verdict("interleave", sessions, planned=20)
+    assert early.winner == "none" and early.p_value == pytest.approx(2 * 0.5**12) and "12 of the 20" in early.note
+    assert verdict("interleave", sessions, planned=12).winner == "b"
+    unplanned = verdict("interleave", sessions)
+    assert unplanned.winner == "b" and "no sample size was planned" in unplanned.note
+
+
+def test_a_pinned_product_counts_for_neither_arm() -> None:
+    search = ExperimentSearch("s", "interleaved", ("pin", "y"), frozenset({"pin", "y"}), "-b")
+    assert search.credit() == {"a": 0, "b": 1}
+
+
 def test_a_click_counts_for_the_team_that_put_the_product_there() -> None:
     search = ExperimentSearch("s", "interleaved", ("x", "y", "z"), frozenset({"x", "z"}), "bab")
     assert search.credit() == {"a": 0, "b": 2}

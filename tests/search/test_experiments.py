@@ -57,6 +57,27 @@ def test_team_draft_goes_on_with_the_other_list_when_one_runs_out() -> None:
     assert teams.count("a") == 1
 
 
+def test_team_draft_keeps_pins_in_place_for_neither_arm_and_one_variant_a_group() -> None:
+    merged, teams = team_draft(["a1", "a2"], ["b1", "b2"], 4, random.Random(3), fixed={"pin": 2})
+    assert len(merged) == 4 and merged[1] == "pin" and teams[1] == "-"
+    assert all(product_id[0] == team for product_id, team in zip(merged, teams, strict=True) if team != "-")
+    groups = {"red": "kettle", "blue": "kettle"}
+    merged, teams = team_draft(["red", "x"], ["blue", "y"], 3, random.Random(1), group=lambda i: groups.get(i, i))
+    assert len({groups.get(i, i) for i in merged}) == len(merged) == 3  # red or blue, never both
+
+
+def test_an_arms_ranking_changes_only_the_fields_it_names() -> None:
+    shop = Ranking(weights={"rating": 0.5}, stock="hide", distinct=True)
+    arm = Arm.model_validate({"label": "boost", "ranking": {"session_boost": 0.1}})
+    ranking = arm.request(SearchRequest("kettle"), shop).ranking
+    assert ranking == Ranking(weights={"rating": 0.5}, stock="hide", distinct=True, session_boost=0.1)
+    again = Experiment.from_json(experiment(b=arm).to_json())  # kept as it was named, to read back so
+    assert again.b.request(SearchRequest("kettle"), shop).ranking == ranking
+    assert Arm(label="bm25", mode="bm25").request(SearchRequest("kettle"), shop).ranking is None  # the shop's
+    with pytest.raises(ValueError, match="spelling is the service's"):
+        Arm.model_validate({"search": {"spelling": False}})
+
+
 def test_arms_of_sessions_are_stable_and_split_as_the_traffic_says() -> None:
     ab = experiment("ab", traffic=0.5)
     arms = Counter(ab.arm(f"session-{n}") for n in range(4000))

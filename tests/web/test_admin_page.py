@@ -19,7 +19,7 @@ from tests.web.chromium import launch
 from web import ServiceConfig, create_app
 from web.admin import BASIC
 from web.admin_labels import LABELS
-from web.page import PAGE_POLICY
+from web.page import OWN_POLICY
 
 TOKEN = "admin-page-token-0123456789"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
@@ -95,7 +95,7 @@ def test_the_page_asks_for_the_token_and_keeps_to_the_search_pages_policy(server
     assert requests.get(server.url + "/admin", headers={"Authorization": "Bearer nope"}, timeout=30).status_code == 403
     assert requests.get(server.url + "/admin", headers=BEARER, timeout=30).status_code == 200
     page = requests.get(server.url + "/admin", params={"q": "red kettle"}, auth=("anyone", TOKEN), timeout=30)
-    assert page.status_code == 200 and page.headers["Content-Security-Policy"] == PAGE_POLICY
+    assert page.status_code == 200 and page.headers["Content-Security-Policy"] == OWN_POLICY
     assert page.headers["X-Frame-Options"] == "DENY" and page.headers["Cache-Control"] == "no-store"
     assert '<html lang="en">' in page.text and 'value="red kettle"' in page.text
     assert not re.search(r'<style|style=|\son\w+=|<script(?! src=)(?! id="labels" type="application/json")', page.text)

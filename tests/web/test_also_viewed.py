@@ -94,7 +94,9 @@ def test_pairs_show_once_five_sessions_made_them_first_and_marked_and_new_events
     document = requests.get(service.url + "/api/openapi.json", timeout=30).json()
     schema = {"$ref": "#/components/schemas/AlsoViewedProducts", "components": document["components"]}
     jsonschema.Draft202012Validator(schema).validate(body)
-    assert body["product"]["id"] == PRODUCT and body["hits"][0]["score"] == pytest.approx(15 / 500**0.5, abs=1e-6)
+    assert body["product"]["id"] == PRODUCT and body["hits"][0]["score"] == round(
+        15 / 500**0.5, 2
+    )  # two decimals: no one purchase shows
     in_stock = [hit["in_stock"] for hit in body["hits"]]
     assert in_stock == sorted(in_stock, reverse=True)  # the shop's default stock setting: out of stock after
 

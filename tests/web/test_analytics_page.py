@@ -25,7 +25,7 @@ from tests.helpers import EmptyBackend, LiveServer
 from tests.web.chromium import launch
 from web import ServiceConfig, create_app
 from web.config import ConfigError
-from web.page import PAGE_POLICY
+from web.page import OWN_POLICY
 
 TOKEN = "analytics-token-0123456789"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
@@ -136,7 +136,7 @@ def test_the_page_and_its_charts_ask_for_the_token(server: LiveServer) -> None:
 
 def test_the_page_is_served_under_the_search_pages_policy_with_nothing_inline(server: LiveServer) -> None:
     page = get(server, "/analytics", BEARER, **SINCE)
-    assert page.headers["Content-Security-Policy"] == PAGE_POLICY and page.headers["X-Frame-Options"] == "DENY"
+    assert page.headers["Content-Security-Policy"] == OWN_POLICY and page.headers["X-Frame-Options"] == "DENY"
     assert page.headers["Cache-Control"] == "no-store"  # what shoppers searched stays out of caches
     assert page.headers["Content-Type"] == "text/html; charset=utf-8"
     assert not re.search(r"<style|style=|<script|\son\w+=", page.text)

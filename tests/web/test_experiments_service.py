@@ -78,6 +78,12 @@ def test_an_interleaving_experiment_from_start_to_report(sample_index: Path, tmp
         assert listed[0]["name"] == "bm25-trial" and "stopped_at" in listed[0]
         missing = prodsearch("experiment", "report", str(index), "nothing-here")
         assert missing.returncode == 2 and "nothing-here" in missing.stderr
+        bad = prodsearch("experiment", "start", str(index), "my test", "--b", "bm25")
+        assert bad.returncode == 2 and len(bad.stderr.splitlines()) == 1 and "name" in bad.stderr
+        off = prodsearch("experiment", "report", str(index), "bm25-trial", "--events", "off")
+        assert off.returncode == 2 and "events are off" in off.stderr
+        prodsearch("experiment", "delete", str(index), "bm25-trial", check=True)
+        assert prodsearch("experiment", "list", str(index), check=True).stdout == ""
     finally:
         server.close()
 
@@ -95,3 +101,18 @@ def teams_of(events_db: Path, search_id: str) -> str | None:
     finally:
         store.close()
     return None if row is None else row.teams
+
+
+def test_no_experiment_runs_where_events_are_off(sample_index: Path, tmp_path: Path) -> None:
+    from search.experiments import Arm, Experiment
+    from search.indexes import IndexLocation
+    from tests.helpers import admin_service
+
+    with admin_service(sample_index, tmp_path / "shop", "admin-token-0123456789") as url:  # events off
+        trial = Experiment(name="t", b=Arm(label="bm25", mode="bm25"), traffic=1, started_at="2026-12-07T00:00:00Z")
+        store = IndexLocation.of(tmp_path / "shop").merchandising()
+        version = store.change(lambda now: now.with_entries("experiments", [trial])).version
+        bearer = {"Authorization": "Bearer admin-token-0123456789"}
+        seen = lambda: requests.get(url + "/api/ranking", headers=bearer, timeout=10).headers.get("ETag")  # noqa: E731
+        until(lambda: seen() == f'"{version}"', "the service did not see the experiment")
+        assert "experiment" not in search(url, "kettle", "shopper-0")  # nothing could be reported: B costs for nothing

@@ -65,7 +65,9 @@ function element(tag, attributes = {}, ...children) {
 }
 
 function queryString() {
-  const params = new URLSearchParams({ q: state.q, mode: state.mode, page: state.page, k: PAGE_SIZE });
+  const params = new URLSearchParams({ q: state.q, page: state.page, k: PAGE_SIZE });
+  // the served default names no mode: that is what takes part in the shop's experiments (docs/design.md#experiments)
+  if (state.mode !== document.body.dataset.defaultMode) params.set("mode", state.mode);
   if (state.sort) params.set("sort", state.sort); // absent: by relevance
   if (state.category) params.set("category", state.category);
   state.brand.forEach((brand) => params.append("brand", brand));

@@ -56,10 +56,11 @@ async function rows(productId) {
     hitsOf(`${base}/similar?k=${ROW_SIZE}`),
     hitsOf(`${base}/also-viewed?k=${ROW_SIZE}`),
   ]);
-  show("similar", similar);
-  // also-viewed fills up with similar products where few were viewed: those the row above shows are not repeated
-  const shown = new Set(similar.map((hit) => hit.id));
-  show("also-viewed", viewed.filter((hit) => !shown.has(hit.id)));
+  // the row shows what shoppers did (its similar filler belongs to the row above), and the row above leaves those out
+  const alsoViewed = viewed.filter((hit) => hit.source === "also_viewed");
+  const shown = new Set(alsoViewed.map((hit) => hit.id));
+  show("also-viewed", alsoViewed);
+  show("similar", similar.filter((hit) => !shown.has(hit.id)));
 }
 
 const product = document.getElementById("product");
