@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from indexer import Product
 from models import CrossEncoder
@@ -60,6 +61,14 @@ class ProductCache:
         return {product_id: self.known[product_id] for product_id in ids if product_id in self.known}
 
 
+class Ranker(Protocol):
+    """A learned ranker (search.ranker.FeatureRanker): its usage, and a score per row of features."""
+
+    usage: Any
+
+    def score(self, rows: Any) -> Any: ...
+
+
 @dataclass(frozen=True)
 class Execution:
     """One search's request and what its stages use: the settings, retrievers and models, a product cache, a clock."""
@@ -76,6 +85,7 @@ class Execution:
     products: ProductCache
     merchandising: Merchandising = Merchandising()  # the shop's synonyms, rules and ranking, one version
     popularity: PopularityTable = PopularityTable()  # read only when the ranking weighs popularity
+    ranker: Ranker | None = None  # the shop's learned feature ranker, where one was trained
     clock: Clock = field(default_factory=Clock)
 
     @property
@@ -104,3 +114,10 @@ class State:
 
 
 Stage = Callable[[State, Execution], State]
+
+
+def leg_ranks(legs: Legs) -> dict[str, dict[str, tuple[int, float]]]:
+    """Per leg, each hit's (rank from 1, score)."""
+    return {
+        name: {hit.product_id: (rank, hit.score) for rank, hit in enumerate(hits, 1)} for name, hits in legs.items()
+    }

@@ -11,6 +11,7 @@ from models import Encoder
 from search.backend import Backend, EmbeddedBackend
 from search.errors import SearchError
 from search.merchandising import ElasticMerchandising, FileMerchandising, MerchandisingStore
+from search.ranker import FeatureRanker
 from search.tuned import ElasticSettings, FileSettings, SettingsStore
 
 BACKENDS = ("embedded", "elasticsearch")
@@ -50,6 +51,13 @@ class IndexLocation:
         if self.elastic is not None:
             return ElasticSettings(self.elastic, self.name)
         return FileSettings(Path(self.name))
+
+    def ranker(self) -> FeatureRanker | None:
+        """The shop's feature ranker (`prodsearch train ranker`), kept beside CURRENT; None where none was trained
+        (and over Elasticsearch, which does not keep one yet)."""
+        if self.elastic is not None:
+            return None
+        return FeatureRanker.load(Path(self.name))
 
     def merchandising(self) -> MerchandisingStore:
         """The shop's synonyms, rules and ranking, kept with the index."""

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from models import CrossEncoder, Encoder
 from search.backend import Backend
-from search.execution import Execution, ProductCache, Stage, State
+from search.execution import Execution, ProductCache, Ranker, Stage, State
 from search.merchandising import POPULARITY, FixedMerchandising, MerchandisingStore, PopularityTable
 from search.request import MAX_K, MAX_PAGE, MODES, SearchRequest, SearchSettings
 from search.response import Reading, SearchResponse
@@ -42,10 +42,12 @@ class SearchPipeline:
         stages: tuple[Stage, ...] = STAGES,
         merchandising: MerchandisingStore | None = None,
         popularity: Callable[[], PopularityTable] | None = None,
+        ranker: Ranker | None = None,
     ) -> None:
         self.backend = backend
         self.merchandising = merchandising or FixedMerchandising()  # the shop's synonyms, rules and ranking
         self.popularity = popularity  # learned from shoppers' events, where the service keeps them
+        self.ranker = ranker  # the shop's feature ranker (search.ranker), used in the hybrid mode where it helped
         self.settings = settings
         self.reranker = reranker
         self.stages = stages
@@ -111,6 +113,7 @@ class SearchPipeline:
             products=ProductCache(self.backend),
             merchandising=merchandising,
             popularity=self.popularity() if self.popularity and POPULARITY in merchandising.ranking.weights else NONE,
+            ranker=self.ranker,
         )
 
     @property

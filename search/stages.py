@@ -11,11 +11,12 @@ from dataclasses import replace
 from indexer import Product
 from search.adaptive import dense_share
 from search.controls import business, distinct, merchandise, pins, rules, sort, variants
-from search.execution import Execution, Legs, Scored, Stage, State
+from search.execution import Execution, Legs, Scored, Stage, State, leg_ranks
 from search.filters import Filters
 from search.fusion import below, blend, normalise, ranked, reciprocal_rank, spread, weighted_sum
 from search.gibberish import is_gibberish
 from search.personal import session
+from search.ranker import learned
 from search.request import SearchSettings
 from search.response import Explain, ResultHit
 from search.retrievers import Hit
@@ -143,6 +144,7 @@ STAGES: tuple[Stage, ...] = (
     gibberish,
     boosts,
     rerank,
+    learned,
     cutoff,
     business,
     session,
@@ -216,13 +218,6 @@ def boosted(scored: Scored, products: dict[str, Product], boosts: tuple[Span, ..
         for product_id, _ in scored
     }
     return ranked({product_id: score + bonus[product_id] for product_id, score in scored})
-
-
-def leg_ranks(legs: Legs) -> dict[str, dict[str, tuple[int, float]]]:
-    """Per leg, each hit's (rank from 1, score)."""
-    return {
-        name: {hit.product_id: (rank, hit.score) for rank, hit in enumerate(hits, 1)} for name, hits in legs.items()
-    }
 
 
 def explain(product_id: str, ranks: dict[str, dict[str, tuple[int, float]]], state: State) -> Explain:

@@ -126,6 +126,7 @@ def open_live(config: ServiceConfig, popularity: LivePopularity | None = None) -
             location.open(), remembering(), config.search, merchandising=merchandising, popularity=popularity
         )
         return FixedSearch(pipeline, writer)
+    # the shop's feature ranker is read again with each new version, so a ranker trained since is served with it
     return LiveSearch(
         Path(config.index),
         lambda version, encoder: SearchPipeline(
@@ -134,6 +135,7 @@ def open_live(config: ServiceConfig, popularity: LivePopularity | None = None) -
             config.search,
             merchandising=merchandising,
             popularity=popularity,
+            ranker=location.ranker(),
         ),
         config.reload_interval,
         writes=config.admin_token is not None,

@@ -198,9 +198,8 @@ def simulate_command(
     queries, qrels = judgments.load()
     a, b = arm_of(a_arm), arm_of(b_arm)
     model = load_cross_encoder(reranker) if reranker else None
-    pipeline = SearchPipeline(
-        location.open(), model, location.settings().load(), merchandising=location.merchandising()
-    )
+    settings, shop, ranker = location.settings().load(), location.merchandising(), location.ranker()
+    pipeline = SearchPipeline(location.open(), model, settings, merchandising=shop, ranker=ranker)
     clicks = ClickModel(eta, noise, top)
     responses = Responses()
 

@@ -16,8 +16,8 @@ METRICS = ("ndcg@10", "mrr@10", "recall@100", "p@10", "ndcg@10_judged")
 
 
 VARIANTS = {
-    "": "the index's tuned settings",
-    "default": "the defaults in code instead of the tuned settings",
+    "": "the index's tuned settings and feature ranker, as the service searches",
+    "default": "the defaults in code instead of the tuned settings, and no feature ranker",
     "words": "the tuned settings, the query only words (no understanding of prices, colours, sizes, brands)",
 }
 
@@ -91,8 +91,11 @@ def evaluate(
     tuned = replace(location.settings().load(), **spelling)
     settings = {"": tuned, "default": SearchSettings(**spelling), "words": replace(tuned, understanding=False)}
     shop = location.merchandising()  # scored as shoppers are served: with the shop's synonyms, rules and ranking
+    ranker = location.ranker()  # the tuned variants search as the service does; "default" is the code's alone
     built = {
-        variant: SearchPipeline(backend, model, settings[variant], merchandising=shop)
+        variant: SearchPipeline(
+            backend, model, settings[variant], merchandising=shop, ranker=None if variant == "default" else ranker
+        )
         for variant in {v for _, _, v in chosen}
     }
     pipelines = [(label, mode, built[variant]) for label, mode, variant in chosen]

@@ -65,9 +65,8 @@ def search(
     from search.serialize import response_json
 
     model = load_cross_encoder(reranker) if reranker else None
-    pipeline = SearchPipeline(
-        location.open(), model, location.settings().load(), merchandising=location.merchandising()
-    )
+    settings, shop, ranker = location.settings().load(), location.merchandising(), location.ranker()
+    pipeline = SearchPipeline(location.open(), model, settings, merchandising=shop, ranker=ranker)
     filters = Filters(split_category(category), brand, price_min, price_max, in_stock=in_stock)
     request = SearchRequest(
         query,

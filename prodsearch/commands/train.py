@@ -1,4 +1,5 @@
-"""`prodsearch train reranker|encoder`: fine-tune the cross-encoder or the bi-encoder on judgments."""
+"""`prodsearch train reranker|encoder|distil|ranker`: fine-tune the cross-encoder or the bi-encoder on judgments,
+distil one, or fit the feature ranker."""
 
 from __future__ import annotations
 
@@ -227,6 +228,35 @@ def train_distil_command(location: IndexLocation, judgments: Judgments, teacher:
             f"the student did not beat hybrid on its validation queries by enough to be sure (paired p "
             f"{format_p(usage.p_value)}): rerank mode will show hybrid's order"
         )
+
+
+@train.command("ranker")
+@index_argument
+@judgment_options
+@whole_number("--depth", 10, 500, 100, "Hybrid candidates per query the ranker reorders.")
+def train_ranker_command(location: IndexLocation, judgments: Judgments, depth: int) -> None:
+    """Train the feature ranker (LightGBM lambdarank over the pipeline's features) and keep it in INDEX, where the
+    hybrid mode uses it with no flag if it beat hybrid on the validation queries (docs/design.md#feature-ranker)."""
+    from evaluation.metrics import format_p
+    from search import SearchPipeline
+    from search.errors import SearchError
+    from training.ranker import RankerSettings, train_ranker
+
+    if location.elastic is not None:
+        raise SearchError("the feature ranker is kept in an index directory; over Elasticsearch it is not served yet")
+    queries, qrels = judgments.load()
+    pipeline = SearchPipeline(location.open(), settings=location.settings().load())
+    ranker = train_ranker(pipeline, queries, qrels, RankerSettings(depth=depth, seed=judgments.seed))
+    where = ranker.save(Path(location.name))
+    check, trained = ranker.usage.validation, ranker.usage.trained
+    click.echo(
+        f"{where}: validation nDCG@10 {check['ranker_ndcg@10']:.4f} against hybrid {check['hybrid_ndcg@10']:.4f} "
+        f"on {check['queries']} queries (gain {check['gain']:+.4f}, 95% {check['gain_95'][0]:+.4f} to "
+        f"{check['gain_95'][1]:+.4f}, paired p {format_p(check['p_value'])}); {trained['trees']} trees on "
+        f"{trained['queries']} queries in {trained['seconds']:.0f} s"
+    )
+    if not ranker.usage.beats_hybrid:
+        click.echo("it did not beat hybrid by enough to be sure: the hybrid mode keeps its own order")
 
 
 @train.command("encoder")

@@ -1,0 +1,161 @@
+"""Training the feature ranker (search.ranker) on a shop's judgments: the hybrid mode's top candidates of each judged
+query with their features, LightGBM lambdarank fitted on most queries and checked on the rest against hybrid's own
+order with a paired test, then fitted again on all of them. See docs/design.md#feature-ranker."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+
+from evaluation.judgments import Qrels, split_queries
+from evaluation.metrics import evaluate_run, mean, paired_p_value
+from models.progress import bar
+from search import SearchPipeline, SearchRequest
+from search.execution import State
+from search.features import NAMES, features
+from search.ranker import FeatureRanker, RankerUsage, learned
+from search.understanding import Understanding
+from training.errors import TrainingError
+
+MIN_QUERIES = 30  # judged queries below which a ranker's gain cannot be told from chance
+
+
+@dataclass(frozen=True)
+class RankerSettings:
+    depth: int = 100  # the hybrid candidates it reorders
+    validation_share: float = 0.2
+    seed: int = 13
+    trees: int = 400  # at most; early stopping on the validation queries picks how many
+    learning_rate: float = 0.05
+    leaves: int = 15
+    min_rows_in_leaf: int = 20
+    significance: float = 0.1  # the paired test's p below which a gain counts
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """One query's candidates in hybrid's order, their features and grades (0: not judged)."""
+
+    qid: str
+    ids: list[str]
+    rows: np.ndarray
+    grades: np.ndarray
+
+
+def candidates(pipeline: SearchPipeline, query: str, qid: str, judged: dict[str, int], depth: int) -> Candidates:
+    """The query's candidates as the learned stage would see them: every stage before it, in the hybrid mode."""
+    execution = pipeline.execution(SearchRequest(query, mode="hybrid"))
+    state = State(Understanding(query, query), execution.request.filters, asked=execution.request.filters)
+    for stage in pipeline.stages:
+        if stage is learned:
+            break
+        state = stage(state, execution)
+    ids = [product_id for product_id, _ in state.scored[:depth]]
+    rows = features(state, execution, ids, execution.products.get(ids))
+    return Candidates(qid, ids, rows, np.array([judged.get(product_id, 0) for product_id in ids], dtype=np.float32))
+
+
+def train_ranker(
+    pipeline: SearchPipeline, queries: dict[str, str], qrels: Qrels, settings: RankerSettings = RankerSettings()
+) -> FeatureRanker:
+    """A ranker from the judged queries of `queries`; its usage says whether it beat hybrid on the validation part."""
+    import lightgbm
+
+    judged = sorted(qid for qid in queries if qid in qrels)
+    if len(judged) < MIN_QUERIES:
+        raise TrainingError(f"{len(judged)} judged queries; a ranker needs at least {MIN_QUERIES} to be checked")
+    started = time.perf_counter()
+    found = [
+        candidates(pipeline, queries[qid], qid, qrels[qid], settings.depth)
+        for qid in bar(judged, desc="features", unit="query")
+    ]
+    found = [each for each in found if len(each.ids) > 1]
+    fit_ids, check_ids = split_queries([each.qid for each in found], 1 - settings.validation_share, settings.seed)
+    fit = [each for each in found if each.qid in set(fit_ids)]
+    check = [each for each in found if each.qid in set(check_ids)]
+    if not check or not fit:
+        raise TrainingError("too few judged queries with candidates to both fit and check a ranker")
+    labels = _labels(found)
+    parameters = {
+        "objective": "lambdarank",
+        "learning_rate": settings.learning_rate,
+        "num_leaves": settings.leaves,
+        "min_data_in_leaf": settings.min_rows_in_leaf,
+        "lambdarank_truncation_level": 20,
+        "eval_at": [10],
+        "verbosity": -1,
+        "seed": settings.seed,
+        "deterministic": True,
+        "num_threads": 2,
+    }
+    first = lightgbm.train(
+        parameters,
+        _dataset(lightgbm, fit, labels),
+        num_boost_round=settings.trees,
+        valid_sets=[_dataset(lightgbm, check, labels)],
+        callbacks=[lightgbm.early_stopping(30, verbose=False)],
+    )
+    trees = max(1, first.best_iteration or settings.trees)
+    before, after = _ndcg(check, qrels, None), _ndcg(check, qrels, first)
+    gain = {qid: after[qid] - before[qid] for qid in before}
+    p_value = paired_p_value(after, before)
+    spread = _interval(list(gain.values()))
+    beats = mean(gain) > 0 and p_value is not None and p_value < settings.significance
+    final = lightgbm.train(parameters, _dataset(lightgbm, found, labels), num_boost_round=trees)
+    usage = RankerUsage(
+        depth=settings.depth,
+        beats_hybrid=beats,
+        features=NAMES,
+        validation={
+            "queries": len(check),
+            "hybrid_ndcg@10": round(mean(before), 4),
+            "ranker_ndcg@10": round(mean(after), 4),
+            "gain": round(mean(gain), 4),
+            "gain_95": [round(spread[0], 4), round(spread[1], 4)],
+            "p_value": p_value,
+        },
+        trained={
+            "queries": len(found),
+            "rows": int(sum(len(each.ids) for each in found)),
+            "trees": trees,
+            "seconds": round(time.perf_counter() - started, 1),
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "importance": dict(zip(NAMES, (round(float(v), 1) for v in final.feature_importance("gain")), strict=True)),
+        },
+    )
+    return FeatureRanker(final, usage)
+
+
+def _labels(found: list[Candidates]) -> dict[float, int]:
+    """Grades as lambdarank's whole-number labels, in order: unjudged products 0, the lowest grade 1 and so on."""
+    grades = sorted({float(grade) for each in found for grade in each.grades if grade > 0})
+    return {0.0: 0} | {grade: number for number, grade in enumerate(grades, start=1)}
+
+
+def _dataset(lightgbm, part: list[Candidates], labels: dict[float, int]):
+    rows = np.vstack([each.rows for each in part])
+    label = np.concatenate([[labels[float(grade)] for grade in each.grades] for each in part])
+    return lightgbm.Dataset(rows, label=label, group=[len(each.ids) for each in part], feature_name=list(NAMES))
+
+
+def _ndcg(part: list[Candidates], qrels: Qrels, booster) -> dict[str, float]:
+    """nDCG@10 per query of hybrid's order (`booster` None) or of the booster's."""
+    run = {}
+    for each in part:
+        order = range(len(each.ids)) if booster is None else np.argsort(-booster.predict(each.rows), kind="stable")
+        run[each.qid] = [(each.ids[i], float(len(each.ids) - rank)) for rank, i in enumerate(order)]
+    return evaluate_run(run, {each.qid: qrels[each.qid] for each in part})["ndcg@10"]
+
+
+def _interval(gains: list[float]) -> tuple[float, float]:
+    """The mean gain's 95% interval (normal approximation)."""
+    if len(gains) < 2:
+        return (math.nan, math.nan)
+    average = sum(gains) / len(gains)
+    deviation = math.sqrt(sum((gain - average) ** 2 for gain in gains) / (len(gains) - 1))
+    half = 1.96 * deviation / math.sqrt(len(gains))
+    return average - half, average + half
