@@ -1,4 +1,4 @@
-"""Whether a query is gibberish ("asdfghjkl", "zzzzzzzz"): none of its words could be a word of English.
+"""Whether a query is gibberish ("asdfghjkl", "vrsrpg decod"): no word of it is English or the catalogue's, one odd.
 
 See docs/design.md#gibberish.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Container
 from functools import cache
 
 from search.spelling import english_words
@@ -16,6 +17,8 @@ PLAUSIBLE = -4.0  # mean log-probability of a word's letter trigrams, from which
 MIN_LETTERS = 3  # shorter words say too little either way
 LATIN_WORD = re.compile(r"[a-z]+")
 SMOOTHING = 0.1
+KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+KEYBOARD_RUN = 4  # keys in a row, either way; "wert" and "qwerty" are English words, so they are spared before this
 
 
 @cache
@@ -42,10 +45,20 @@ def plausibility(word: str) -> float:
     ) / len(steps)
 
 
-def is_gibberish(query: str) -> bool:
-    """True when the query has only Latin letters and no word of three letters or more could be a word."""
+def keyboard_run(word: str) -> bool:
+    """True when the word is KEYBOARD_RUN or more neighbouring keys of one keyboard row, either way ("xcvb", "lkjh")."""
+    return len(word) >= KEYBOARD_RUN and any(word in row or word in row[::-1] for row in KEYBOARD_ROWS)
+
+
+def is_gibberish(query: str, catalogue: Container[str] = frozenset()) -> bool:
+    """True when the query has only Latin letters, none of its words of three letters or more is an English or a
+    `catalogue` word, and one of them could not be a word (or repeats one letter, or runs along a keyboard row)."""
     text = query.lower()
     if not text.isascii() or any(character.isdigit() for character in text):
         return False
     words = [word for word in LATIN_WORD.findall(text) if len(word) >= MIN_LETTERS]
-    return bool(words) and all(len(set(word)) == 1 or plausibility(word) < PLAUSIBLE for word in words)
+    if not words or any(word in english_words() or word in catalogue for word in words):
+        return False
+    # one odd word is enough when no word beside it is a word either ("vrsrpg decod"); word-like words alone may
+    # name a product the catalogue lacks ("madera falsa"), which the dense leg can still place
+    return any(len(set(word)) == 1 or keyboard_run(word) or plausibility(word) < PLAUSIBLE for word in words)

@@ -72,7 +72,10 @@ def gibberish(state: State, execution: Execution) -> State:
     if not (execution.understand and state.scored and is_gibberish(text)):
         return state
     known = state.legs["keyword"] if "keyword" in state.legs else execution.keyword.search(text, 1, state.filters)
-    return state if known else replace(state, scored=[], no_match=True)
+    # the catalogue's words last, as a backend may build them on first use; one finds nothing only under filters
+    if known or not is_gibberish(text, execution.backend.words):
+        return state
+    return replace(state, scored=[], no_match=True)
 
 
 def boosts(state: State, execution: Execution) -> State:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -23,8 +24,12 @@ def test_the_table_is_made_in_the_background_from_the_events(tmp_path: Path) -> 
     store.write(searches, [Event(at, None, "api", "purchase", searches[0].search_id, "a", 1)])
     live = LivePopularity()
     assert live().rates == {}  # nothing attached: nothing to learn from
+    reading = threading.Event()
+    activity = store.activity
+    store.activity = lambda since: reading.wait(5) and activity(since)  # the database slow to answer
     live.attach(store)
-    assert live().rates == {}  # the first search starts making it and does not wait
+    assert live().rates == {}  # the first search starts making it and does not wait for it
+    reading.set()
     deadline = time.monotonic() + 5
     while not live().rates and time.monotonic() < deadline:
         time.sleep(0.02)
