@@ -5,6 +5,7 @@ A/B test, and interleaved. `python -m benchmarks.interleaving INDEX --queries Q.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import random
 import shutil
@@ -46,9 +47,10 @@ def measure(index: Path, queries: list[str], method: str, b: str) -> dict[str, l
     """Each query searched from a session outside the experiment and from sessions inside it, in turn."""
     prodsearch = [sys.executable, "-m", "prodsearch", "experiment"]
     name = f"bench-{method}"
-    subprocess.run(
-        [*prodsearch, "start", str(index), name, "--b", b, "--method", method, "--traffic", "0.5"], check=True
-    )
+    started = [*prodsearch, "start", str(index), name, "--b", b, "--method", method, "--traffic", "0.5"]
+    subprocess.run(started, check=True, stdout=subprocess.DEVNULL)
+    # experiments run only where events are logged: to a scratch database beside the copied index
+    os.environ["PRODSEARCH_EVENTS_DB"] = str(index.parent / f"{name}-events.sqlite")
     server, url = start_server(index)
     timings: dict[str, list[float]] = {"outside": [], "a": [], "b": [], "interleaved": []}
     try:
