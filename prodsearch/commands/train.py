@@ -230,6 +230,44 @@ def train_distil_command(location: IndexLocation, judgments: Judgments, teacher:
         )
 
 
+@train.command("all")
+@index_argument
+@judgment_options
+@click.option("--events", "events_db", help="Learn from the shoppers' clicks in this events database instead.")
+@click.option("--no-debias", is_flag=True, help="With --events: click rates as they are, without position bias.")
+@click.option("--budget", default="90m", show_default=True, help="Stop starting steps after this long: 90m, 2h, 600s.")
+def train_all_command(
+    location: IndexLocation, judgments: Judgments, events_db: str | None, no_debias: bool, budget: str
+) -> None:
+    """Every step that can help (fusion tuning, the feature ranker), each kept only where it beat the served
+    default on judged queries it was not fitted on; resumes after a kill; writes INDEX/train-all.md and .json."""
+    from training.all import REPORT, train_all
+
+    if events_db is not None:
+        if judgments.queries_path or judgments.qrels_path:
+            raise click.UsageError("give --events or --queries/--qrels, not both")
+        judged = click_judgments(events_db, not no_debias)
+        queries, qrels = judged.queries, judged.qrels
+    else:
+        queries, qrels = judgments.load()
+    results = train_all(location, queries, qrels, judgments.seed, _seconds(budget), click.echo)
+    kept = [result.name for result in results if result.kept]
+    click.echo(f"kept: {', '.join(kept) or 'nothing'}; report: {Path(location.name) / REPORT}.md")
+
+
+def _seconds(text: str) -> float:
+    """90m, 2h, 600s, or a number of minutes."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    number, unit = (text[:-1], text[-1]) if text[-1:] in units else (text, "m")
+    try:
+        value = float(number) * units[unit]
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: give a time such as 90m, 2h or 600s", param_hint="--budget") from None
+    if value <= 0:
+        raise click.BadParameter(f"{text!r}: give a time above zero", param_hint="--budget")
+    return value
+
+
 @train.command("ranker")
 @index_argument
 @judgment_options

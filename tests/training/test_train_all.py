@@ -1,0 +1,68 @@
+"""`train all` on a copy of the sample index: each step checked on held-back queries and kept only where it helped,
+a report, a run that goes on where a killed one stopped, a budget, and too few judgments said plainly."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from indexer import open_index
+from search.indexes import IndexLocation
+from search.ranker import FeatureRanker
+from tests.helpers import JUDGMENTS, prodsearch
+from training.all import REPORT, STATE, STEPS, train_all
+from training.errors import TrainingError
+
+
+def known_items(index: Path, count: int = 90) -> tuple[dict[str, str], dict[str, dict[str, int]]]:
+    """Queries a shopper who knows the product would type (its title's words after the brand), each judged to find
+    that product: judgments made here from the sample catalogue, enough of them to check a step."""
+    products = open_index(index).products[::3][:count]
+    queries = {
+        f"k{n}": " ".join(product.title.lower().split(" - ")[0].split()[1:4]) for n, product in enumerate(products)
+    }
+    return queries, {f"k{n}": {product.id: 2} for n, product in enumerate(products)}
+
+
+def test_every_step_is_checked_reported_and_resumed(sample_index: Path, tmp_path: Path) -> None:
+    index = shutil.copytree(sample_index, tmp_path / "shop")
+    queries, qrels = known_items(index)
+    said: list[str] = []
+    results = train_all(IndexLocation.of(index), queries, qrels, say=said.append)
+    assert [result.name for result in results] == list(STEPS)
+    for result in results:
+        assert 0 <= result.before <= 1 and 0 <= result.after <= 1
+        assert result.kept == (result.after > result.before and result.p_value is not None and result.p_value < 0.1)
+    assert any("ETA" in line for line in said)
+    report = json.loads((index / f"{REPORT}.json").read_text())
+    assert [step["name"] for step in report["steps"]] == list(STEPS) and report[
+        "check_queries"
+    ] == 90 - 68  # a quarter held back
+    assert "| ranker |" in (index / f"{REPORT}.md").read_text()
+    ranker = FeatureRanker.load(index)
+    assert ranker is not None and ranker.usage.beats_hybrid == results[1].kept  # served only if kept
+    again: list[str] = []
+    assert train_all(IndexLocation.of(index), queries, qrels, say=again.append) == results  # nothing to redo
+    assert again[0].startswith(f"going on from {index / STATE}: fusion, ranker done already")
+
+
+def test_a_budget_spent_starts_no_more_steps(sample_index: Path, tmp_path: Path) -> None:
+    index = shutil.copytree(sample_index, tmp_path / "shop")
+    queries, qrels = known_items(index)
+    said: list[str] = []
+    results = train_all(IndexLocation.of(index), queries, qrels, budget_s=1.0, say=said.append)  # fusion takes longer
+    assert [result.name for result in results] == ["fusion"]
+    assert any("ranker: not run, the budget" in line for line in said)
+
+
+def test_too_few_judgments_are_said_plainly(sample_index: Path, tmp_path: Path) -> None:
+    queries, qrels = known_items(sample_index, 40)
+    with pytest.raises(TrainingError, match="40 judged queries: too few to tell a gain from chance"):
+        train_all(IndexLocation.of(sample_index), queries, qrels)
+    refused = prodsearch("train", "all", str(sample_index), *JUDGMENTS, "--budget", "5m")
+    assert refused.returncode == 2 and "35 judged queries: too few" in refused.stderr
+    bad = prodsearch("train", "all", str(sample_index), *JUDGMENTS, "--budget", "soon")
+    assert bad.returncode == 2 and "give a time such as 90m" in bad.stderr
