@@ -150,8 +150,8 @@ def _ranker(location: IndexLocation, fit, check, qrels: Qrels, seed: int, say) -
     result = _compared("ranker", served, after, check, qrels, time.monotonic() - started)
     kept = result.kept and ranker.usage.beats_hybrid
     note = "" if kept or not result.kept else "its own validation could not tell it from hybrid"
-    final = FeatureRanker(ranker.booster, replace(ranker.usage, beats_hybrid=kept))
-    final.save(Path(location.name))  # kept or not, the record says why: the hybrid mode uses it only if kept
+    if kept:  # else the ranker served before, if any, stays: the report says why this one did not
+        ranker.save(Path(location.name))
     return replace(result, kept=kept, note=note)
 
 

@@ -43,7 +43,7 @@ def test_every_step_is_checked_reported_and_resumed(sample_index: Path, tmp_path
     ] == 90 - 68  # a quarter held back
     assert "| ranker |" in (index / f"{REPORT}.md").read_text()
     ranker = FeatureRanker.load(index)
-    assert ranker is not None and ranker.usage.beats_hybrid == results[1].kept  # served only if kept
+    assert (ranker is not None and ranker.usage.beats_hybrid) == results[1].kept  # installed only if kept
     again: list[str] = []
     assert train_all(IndexLocation.of(index), queries, qrels, say=again.append) == results  # nothing to redo
     assert again[0].startswith(f"going on from {index / STATE}: fusion, ranker done already")

@@ -11,7 +11,9 @@ import time
 from pathlib import Path
 
 import requests
+from click.testing import CliRunner
 
+from prodsearch.cli import main
 from tests.helpers import LiveServer, prodsearch
 from web import ServiceConfig, create_app
 
@@ -24,6 +26,11 @@ def search(url: str, query: str, session: str | None, **params: object) -> dict:
     response = requests.get(url + "/api/search", params={"q": query, "k": 10, **params}, headers=headers, timeout=30)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def cli(*arguments: str):
+    """The command in this process (the real code, without a second second of start-up for each call)."""
+    return CliRunner().invoke(main, list(arguments))
 
 
 def until(check, what: str, seconds: float = 10.0):
@@ -45,8 +52,8 @@ def test_an_interleaving_experiment_from_start_to_report(sample_index: Path, tmp
             "experiment", "start", str(index), "bm25-trial", "--b", "bm25", "--traffic", "1", check=True
         )
         assert "bm25-trial started (interleave, 100% of sessions, B: bm25)" in started.stdout
-        again = prodsearch("experiment", "start", str(index), "another", "--b", "dense")
-        assert again.returncode == 2 and "'bm25-trial' is running; stop it first" in again.stderr
+        again = cli("experiment", "start", str(index), "another", "--b", "dense")
+        assert again.exit_code == 2 and "'bm25-trial' is running; stop it first" in again.output
         # the running service sees it within its settings' recheck
         body = until(lambda: search(server.url, "kettle", "shopper-0").get("experiment"), "no experiment seen")
         assert body == {"name": "bm25-trial", "arm": "interleaved"}
@@ -61,29 +68,27 @@ def test_an_interleaving_experiment_from_start_to_report(sample_index: Path, tmp
             event = {"type": "click", "search_id": found["search_id"], "product_id": clicked}
             assert requests.post(server.url + "/api/events", json=event, headers=headers, timeout=10).status_code == 202
         time.sleep(1.0)  # the writer stores what is queued twice a second
-        reported = prodsearch("experiment", "report", str(index), "bm25-trial", "--json", check=True)
+        reported = cli("experiment", "report", str(index), "bm25-trial", "--json")
         result = json.loads(reported.stdout)
         assert result["method"] == "interleave" and result["winner"] == "b"
         assert result["preferred"] == {"a": 0, "b": 12} and result["arms"]["b"]["clicks"] == 12
         assert result["p_value"] == 2 * 0.5**12
         page = requests.get(server.url + "/analytics", headers={"Authorization": f"Bearer {ANALYTICS_TOKEN}"})
         assert 'data-name="bm25-trial"' in page.text and re.search(r'class="winner">B<', page.text)
-        text = prodsearch("experiment", "report", str(index), "bm25-trial", check=True).stdout
+        text = cli("experiment", "report", str(index), "bm25-trial").stdout
         assert "winner: b" in text and "bm25" in text
-        prodsearch("experiment", "stop", str(index), "bm25-trial", check=True)
+        assert cli("experiment", "stop", str(index), "bm25-trial").exit_code == 0
         until(lambda: "experiment" not in search(server.url, "kettle", "shopper-0"), "still in the experiment")
-        listed = [
-            json.loads(line) for line in prodsearch("experiment", "list", str(index), check=True).stdout.splitlines()
-        ]
+        listed = [json.loads(line) for line in cli("experiment", "list", str(index)).stdout.splitlines()]
         assert listed[0]["name"] == "bm25-trial" and "stopped_at" in listed[0]
-        missing = prodsearch("experiment", "report", str(index), "nothing-here")
-        assert missing.returncode == 2 and "nothing-here" in missing.stderr
-        bad = prodsearch("experiment", "start", str(index), "my test", "--b", "bm25")
-        assert bad.returncode == 2 and len(bad.stderr.splitlines()) == 1 and "name" in bad.stderr
-        off = prodsearch("experiment", "report", str(index), "bm25-trial", "--events", "off")
-        assert off.returncode == 2 and "events are off" in off.stderr
-        prodsearch("experiment", "delete", str(index), "bm25-trial", check=True)
-        assert prodsearch("experiment", "list", str(index), check=True).stdout == ""
+        missing = cli("experiment", "report", str(index), "nothing-here")
+        assert missing.exit_code == 2 and "nothing-here" in missing.output
+        bad = cli("experiment", "start", str(index), "my test", "--b", "bm25")
+        assert bad.exit_code == 2 and len(bad.output.splitlines()) == 1 and "name" in bad.output
+        off = cli("experiment", "report", str(index), "bm25-trial", "--events", "off")
+        assert off.exit_code == 2 and "events are off" in off.output
+        assert cli("experiment", "delete", str(index), "bm25-trial").exit_code == 0
+        assert cli("experiment", "list", str(index)).stdout == ""
     finally:
         server.close()
 
