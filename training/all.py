@@ -21,7 +21,7 @@ from evaluation import MetricSet
 from evaluation.judgments import Qrels, split_queries
 from evaluation.metrics import evaluate_run, mean, paired_p_value
 from evaluation.report import run_mode
-from evaluation.tuning import tune_fusion
+from evaluation.tuning import candidate_settings, tune_fusion
 from search import SearchPipeline
 from search.indexes import IndexLocation
 from search.ranker import FeatureRanker
@@ -88,7 +88,7 @@ def train_all(
     progress = _resumed(root, queries, qrels, seed, say)
     left = [name for name in STEPS if name not in progress.done]
     if left:
-        estimate = _estimate(location, check, len(fit), len(check), len(left))
+        estimate = _estimate(location, check, qrels, len(fit), left)
         finish = datetime.fromtimestamp(time.time() + estimate, UTC).strftime("%H:%M UTC")
         say(
             f"{', '.join(left)} on {len(fit)} + {len(check)} judged queries: "
@@ -171,15 +171,19 @@ def _compared(name: str, before: SearchPipeline, after: SearchPipeline, check, q
     return StepResult(name, kept, mean(first), mean(second), _interval(gains), p_value, seconds, latency)
 
 
-def _estimate(location: IndexLocation, check: dict[str, str], fitted: int, checked: int, steps: int) -> float:
-    """Seconds the steps left should take: each searches every fitted query about twice (retrieval, features) and
-    the held-back ones twice, timed from a few searches now."""
+def _estimate(location: IndexLocation, check: dict[str, str], qrels: Qrels, fitted: int, left: list[str]) -> float:
+    """Seconds the steps left should take, from a few searches timed now: each step searches every fitted query
+    about twice (retrieval, features) and the held-back ones twice; fusion also scores its grid of settings."""
     sample = dict(list(check.items())[:10])
-    pipeline = SearchPipeline(location.open(), settings=location.settings().load())
+    settings = location.settings().load()
+    pipeline = SearchPipeline(location.open(), settings=settings)
     started = time.perf_counter()
-    run_mode(pipeline, sample, "hybrid")
-    each = (time.perf_counter() - started) / max(1, len(sample))
-    return steps * each * (2 * fitted + 2 * checked) + 10 * steps
+    run, _ = run_mode(pipeline, sample, "hybrid")
+    searched = time.perf_counter()
+    evaluate_run(run, qrels, MetricSet())
+    each, scored = (searched - started) / len(sample), (time.perf_counter() - searched) / len(sample)
+    grid = len(candidate_settings(settings)) * fitted * scored if "fusion" in left else 0.0
+    return len(left) * (each * (2 * fitted + 2 * len(check)) + 10) + grid
 
 
 def _interval(gains: list[float]) -> tuple[float, float]:

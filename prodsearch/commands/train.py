@@ -271,7 +271,7 @@ def _seconds(text: str) -> float:
 @train.command("ranker")
 @index_argument
 @judgment_options
-@whole_number("--depth", 10, 500, 100, "Hybrid candidates per query the ranker reorders.")
+@whole_number("--depth", 10, 500, 50, "Hybrid candidates per query the ranker reorders (as RankerSettings).")
 def train_ranker_command(location: IndexLocation, judgments: Judgments, depth: int) -> None:
     """Train the feature ranker (LightGBM lambdarank over the pipeline's features) and keep it in INDEX, where the
     hybrid mode uses it with no flag if it beat hybrid on the validation queries (docs/design.md#feature-ranker)."""
