@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 from indexer import Product
 from search.filters import Filters
 from search.pipeline import SearchPipeline
 from search.response import ResultHit
-from search.similar import UnknownProduct, similar
+from search.similar import asked, similar
 
 Source = Literal["also_viewed", "similar"]
 LOOKED_AT = 500  # the strongest co-occurring products read for one request; past them, similar ones fill
@@ -42,14 +42,7 @@ def also_viewed(
     the shop's "hide", in stock only; with "demote", those out of stock after those in stock, whatever their source."""
     started = time.perf_counter()
     backend = pipeline.backend
-    product = backend.products([product_id]).get(product_id)
-    if product is None:
-        raise UnknownProduct(product_id, backend.label)
-    stock = pipeline.merchandising.current().ranking.stock
-    if stock == "hide" and filters.in_stock is None:
-        filters = replace(filters, in_stock=True)
-    group = backend.variants({product.group_id}).get(product.group_id, []) if product.group_id else []
-    skipped = {product_id} | {variant.id for variant in group}
+    product, stock, filters, skipped = asked(pipeline, product_id, filters)
     candidates = [(other, score) for other, score in related if other not in skipped][:LOOKED_AT]
     viewed: list[ResultHit] = []
     step = max(2 * k, 20)  # read a few at a time: a narrow filter may pass only some, a wide one the first k

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class SearchError(ValueError):
     """Bad input to the search library: a setting, a backend name, tuned settings that do not parse."""
@@ -47,3 +49,16 @@ def check_id(resource_id: object, kind: str) -> None:
             else (f"{resource_id!r} has other characters")
         )
     raise ResourceError("id", f"{kind} id {why}: use 1 to 128 of A-Z a-z 0-9 . _ -, e.g. 'couch-sofa'")
+
+
+def validated(model: Any, record: Any, what: str = "") -> Any:
+    """`model` (a pydantic model) from `record`; a ResourceError naming the first field at fault otherwise."""
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(record)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"]) or "body"
+        message = f"{where}: {problem['msg'].removeprefix('Value error, ')}"
+        raise ResourceError(where, f"{what}: {message}" if what else message) from None

@@ -12,9 +12,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from search.errors import ResourceError, SearchError
+from search.errors import ResourceError, SearchError, validated
 from search.ranking import Ranking
 from search.request import MODES, SearchRequest, SearchSettings
 
@@ -74,7 +74,7 @@ def arm_of(named: str) -> Arm:
         raise ResourceError("b", f"{named} is not JSON ({error})") from None
     if not isinstance(record, dict):
         raise ResourceError("b", f'{named}: give a JSON object such as {{"mode": "rerank", "search": {{...}}}}')
-    return _valid(Arm, {"label": path.name} | record, named)
+    return validated(Arm, {"label": path.name} | record, named)
 
 
 class Experiment(BaseModel):
@@ -130,16 +130,7 @@ class Experiment(BaseModel):
 
     @classmethod
     def from_json(cls, record: Any) -> Experiment:
-        return _valid(cls, record, "experiment")
-
-
-def _valid(model: type[BaseModel], record: Any, what: str) -> Any:
-    try:
-        return model.model_validate(record)
-    except ValidationError as error:
-        problem = error.errors()[0]
-        where = ".".join(str(part) for part in problem["loc"]) or "body"
-        raise ResourceError(where, f"{what}: {where}: {problem['msg'].removeprefix('Value error, ')}") from None
+        return validated(cls, record, "experiment")
 
 
 def unit(text: str) -> float:

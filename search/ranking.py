@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from indexer.products import NUMBER_NAME
-from search.errors import ResourceError
+from search.errors import ResourceError, validated
 
 
 class Ranking(BaseModel):
@@ -43,9 +43,4 @@ class Ranking(BaseModel):
 def ranking_of(record: Any) -> Ranking:
     if not isinstance(record, dict):
         raise ResourceError("body", 'ranking settings are a JSON object, such as {"weights": {"rating": 0.5}}')
-    try:
-        return Ranking.model_validate(record)
-    except ValidationError as error:
-        problem = error.errors()[0]
-        where = ".".join(str(part) for part in problem["loc"]) or "body"
-        raise ResourceError(where, f"{where}: {problem['msg'].removeprefix('Value error, ')}") from None
+    return validated(Ranking, record)

@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from indexer.products import Product, split_category
 from indexer.text import normal
-from search.errors import ResourceError, check_id
+from search.errors import ResourceError, check_id, validated
 from search.filters import Filters
 from search.fusion import spread
 from search.phrases import PhraseIndex, phrase_key
@@ -145,12 +145,7 @@ class Rule:
         check_id(rule_id, "rule")
         if not isinstance(record, dict):
             raise ResourceError("body", "a rule is a JSON object with a condition and consequences")
-        try:
-            return cls(rule_id, RuleBody.model_validate({k: v for k, v in record.items() if k != "id"}))
-        except ValidationError as error:
-            problem = error.errors()[0]
-            where = ".".join(str(part) for part in problem["loc"]) or "body"
-            raise ResourceError(where, f"{where}: {problem['msg'].removeprefix('Value error, ')}") from None
+        return cls(rule_id, validated(RuleBody, {k: v for k, v in record.items() if k != "id"}))
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, **self.body.model_dump(mode="json", exclude_defaults=True)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from indexer import Product
 from search.errors import SearchError
@@ -25,10 +26,18 @@ class Similar:
     took_ms: float
 
 
-def similar(pipeline: SearchPipeline, product_id: str, k: int = 10, filters: Filters = Filters()) -> Similar:
-    """Its k nearest products that pass `filters`: with the shop's "hide", in stock only; with "demote", those out of
-    stock after those in stock."""
-    started = time.perf_counter()
+class Asked(NamedTuple):
+    """What recommending products for one product starts from: it, the shop's stock setting, the filters as that
+    setting makes them, and the ids never to recommend (it and its variants)."""
+
+    product: Product
+    stock: str
+    filters: Filters
+    skipped: set[str]
+
+
+def asked(pipeline: SearchPipeline, product_id: str, filters: Filters) -> Asked:
+    """UnknownProduct for an id the index lacks; with the shop's "hide", in stock only."""
     backend = pipeline.backend
     product = backend.products([product_id]).get(product_id)
     if product is None:
@@ -37,7 +46,15 @@ def similar(pipeline: SearchPipeline, product_id: str, k: int = 10, filters: Fil
     if stock == "hide" and filters.in_stock is None:
         filters = replace(filters, in_stock=True)
     group = backend.variants({product.group_id}).get(product.group_id, []) if product.group_id else []
-    skipped = {product_id} | {variant.id for variant in group}
+    return Asked(product, stock, filters, {product_id} | {variant.id for variant in group})
+
+
+def similar(pipeline: SearchPipeline, product_id: str, k: int = 10, filters: Filters = Filters()) -> Similar:
+    """Its k nearest products that pass `filters`: with the shop's "hide", in stock only; with "demote", those out of
+    stock after those in stock."""
+    started = time.perf_counter()
+    backend = pipeline.backend
+    product, stock, filters, skipped = asked(pipeline, product_id, filters)
     depth = (2 * k if stock == "demote" else k) + len(skipped)  # room for those in stock to fill the k
     found = [hit for hit in backend.dense.near(product_id, depth, filters) if hit.product_id not in skipped]
     products = backend.products([hit.product_id for hit in found])
