@@ -130,6 +130,7 @@ def health() -> Response:
         index_version=pipeline.backend.label,
         **pipeline.backend.describe().to_json(),
         reranker="on" if pipeline.reranker is not None else "off",
+        ranker="off" if pipeline.ranker is None else "on" if pipeline.ranker.usage.beats_hybrid else "not used",
         problem=problem,
         writes="on" if getattr(live, "writer", False) else "elsewhere" if getattr(live, "lock", None) else "off",
         live_sequence=live.tasks.applied,

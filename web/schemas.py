@@ -187,6 +187,10 @@ class Health(Closed):
     encoder: str
     dense: str = Field(description="The dense index kind, or the Elasticsearch alias.")
     reranker: Literal["on", "off"]
+    ranker: Literal["on", "off", "not used"] = Field(
+        description="The shop's feature ranker (prodsearch train ranker): on in the hybrid mode; not used: trained "
+        "but it did not beat hybrid on its validation queries; off: none trained."
+    )
     problem: str | None = Field(description="Why the status is degraded, naming the file and the fix; null when ok.")
     writes: Literal["on", "off", "elsewhere"] = Field(
         description="on: this service takes writes; elsewhere: another process over the index does (this one reads "

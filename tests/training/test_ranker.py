@@ -98,4 +98,13 @@ def test_train_ranker_from_the_command_line(sample_index: Path, tmp_path: Path) 
     index = shutil.copytree(sample_index, tmp_path / "shop")
     done = prodsearch("train", "ranker", str(index), *JUDGMENTS, "--depth", "30", check=True)
     assert f"{index / MODEL}: validation nDCG@10" in done.stdout and (index / USAGE).is_file()
-    assert FeatureRanker.load(index) is not None
+    trained = FeatureRanker.load(index)
+    assert trained is not None
+    from web import ServiceConfig, create_app  # the service reads it with the index, and says so
+
+    app = create_app(ServiceConfig(index=str(index), events_db="off"))
+    try:
+        health = app.test_client().get("/healthz").get_json()
+    finally:
+        app.extensions["prodsearch.live"].stop()
+    assert health["ranker"] == ("on" if trained.usage.beats_hybrid else "not used")

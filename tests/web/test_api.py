@@ -148,7 +148,14 @@ def test_no_query_string_causes_a_500(server: LiveServer) -> None:
 def test_health_metrics_and_openapi(server: LiveServer) -> None:
     health = get(server, "/healthz").json()
     check_schema(server, "Health", health)
-    assert health == {**health, "status": "ok", "index_version": "v000001", "products": 300, "reranker": "off"}
+    assert health == {
+        **health,
+        "status": "ok",
+        "index_version": "v000001",
+        "products": 300,
+        "reranker": "off",
+        "ranker": "off",
+    }
     get(server, "/api/search", q="kettle", mode="bm25")
     get(server, "/api/search", q="")
     text = get(server, "/metrics").text
