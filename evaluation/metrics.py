@@ -86,6 +86,16 @@ def mean(values: Mapping[str, float]) -> float:
     return sum(values.values()) / len(values) if values else 0.0
 
 
+def interval_95(gains: Sequence[float]) -> tuple[float, float]:
+    """The 95% interval of the mean of per-query gains (normal approximation); NaN for fewer than two."""
+    if len(gains) < 2:
+        return (math.nan, math.nan)
+    average = sum(gains) / len(gains)
+    deviation = math.sqrt(sum((gain - average) ** 2 for gain in gains) / (len(gains) - 1))
+    half = 1.96 * deviation / math.sqrt(len(gains))
+    return (average - half, average + half)
+
+
 def validation_judge(qrels: Qrels, click_rates: Mapping[str, Mapping[str, float]] | None) -> tuple[Judge, str]:
     """(judge, its name) a trainer validates with: nDCG@10 of the judgments, or for judgments made from clicks,
     what the clicks say of each order (by_clicks on their rates)."""

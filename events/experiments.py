@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -67,6 +68,10 @@ class Verdict:
     note: str = ""
     details: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def more_sessions_needed(self) -> int | None:
+        return None if self.sessions_needed is None else max(0, self.sessions_needed - self.sessions)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "method": self.method,
@@ -75,9 +80,7 @@ class Verdict:
             "test": self.test,
             "sessions": self.sessions,
             "sessions_needed": self.sessions_needed,
-            "more_sessions_needed": None
-            if self.sessions_needed is None
-            else max(0, self.sessions_needed - self.sessions),
+            "more_sessions_needed": self.more_sessions_needed,
             "arms": {name: count.to_json() for name, count in self.arms.items()},
             "note": self.note,
         } | self.details
@@ -155,16 +158,11 @@ def _ab(sessions: dict[str, list[ExperimentSearch]], alpha: float) -> Verdict:
     p_value = float(stats.ttest_ind(rates["a"], rates["b"], equal_var=False).pvalue)
     needed = None
     if mean_a != mean_b:
-        variance = (_variance(rates["a"]) + _variance(rates["b"])) / 2
+        variance = (statistics.variance(rates["a"]) + statistics.variance(rates["b"])) / 2
         z_alpha, z_power = stats.norm.ppf(1 - alpha / 2), stats.norm.ppf(POWER)
         needed = 2 * math.ceil(2 * (z_alpha + z_power) ** 2 * variance / (mean_a - mean_b) ** 2)
     winner = ("b" if mean_b > mean_a else "a") if p_value < alpha else "none"
     return Verdict("ab", arms, len(sessions), winner, p_value, test, needed)
-
-
-def _variance(values: list[float]) -> float:
-    mean = sum(values) / len(values)
-    return sum((value - mean) ** 2 for value in values) / max(1, len(values) - 1)
 
 
 def logged(store: EventStore, name: str, since_ms: int = 0) -> list[ExperimentSearch]:
@@ -188,3 +186,8 @@ def logged(store: EventStore, name: str, since_ms: int = 0) -> list[ExperimentSe
         for row in rows
         for shown in [tuple(json.loads(row.results))]
     ]
+
+
+def reported(store: EventStore, name: str, method: str, since_ms: int = 0, planned: int | None = None) -> Verdict:
+    """The verdict on an experiment's logged searches since it started: what its report and the analytics page show."""
+    return verdict(method, logged(store, name, since_ms), planned=planned)

@@ -112,6 +112,30 @@ class Merchandising:
     def with_ranking(self, ranking: Ranking) -> Merchandising:
         return replace(self, ranking=ranking)
 
+    def started(self, experiment: Experiment) -> Merchandising:
+        """These settings with a new experiment: one runs at a time, and a name is used once until deleted."""
+        if self.experiment is not None:
+            raise ResourceError("name", f"experiment {self.experiment.name!r} is running; stop it first")
+        if experiment.name in self.experiments:
+            raise ResourceError("name", f"experiment {experiment.name!r} exists; choose another name, or delete it")
+        return self.with_entries("experiments", [experiment])
+
+    def stopped(self, name: str, at: str) -> Merchandising:
+        """These settings with the running experiment `name` stopped at `at` (ISO 8601); its report stays."""
+        found = self.experiments.get(name)
+        if found is None or not found.running:
+            raise UnknownResource("running experiment", name)
+        return self.with_entries("experiments", [found.model_copy(update={"stopped_at": at})])
+
+    def without_experiment(self, name: str) -> Merchandising:
+        """These settings less a stopped experiment (its logged searches stay in the events database)."""
+        found = self.experiments.get(name)
+        if found is None:
+            raise UnknownResource("experiment", name)
+        if found.running:
+            raise ResourceError("name", f"experiment {name!r} is running; stop it first")
+        return self.with_entries("experiments", removed=[name])
+
     def ranked(self, ranking: Ranking) -> Merchandising:
         """These settings searched with another ranking (an experiment's arm), keeping the synonyms and rules
         compiled once for this version: a copy keeps the cached indexes that `replace` would build again."""

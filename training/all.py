@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import time
 from collections.abc import Callable
@@ -19,7 +18,7 @@ import numpy as np
 
 from evaluation import MetricSet
 from evaluation.judgments import Qrels, split_queries
-from evaluation.metrics import evaluate_run, mean, paired_p_value
+from evaluation.metrics import evaluate_run, interval_95, mean, paired_p_value
 from evaluation.report import run_mode
 from evaluation.tuning import candidate_settings, tune_fusion
 from search import SearchPipeline
@@ -168,7 +167,7 @@ def _compared(name: str, before: SearchPipeline, after: SearchPipeline, check, q
     p_value = paired_p_value(first, second)
     kept = mean(second) > mean(first) and p_value is not None and p_value < SIGNIFICANCE
     latency = (float(np.percentile(took_before, 50)), float(np.percentile(took_after, 50)))
-    return StepResult(name, kept, mean(first), mean(second), _interval(gains), p_value, seconds, latency)
+    return StepResult(name, kept, mean(first), mean(second), interval_95(gains), p_value, seconds, latency)
 
 
 def _estimate(location: IndexLocation, check: dict[str, str], qrels: Qrels, fitted: int, left: list[str]) -> float:
@@ -184,14 +183,6 @@ def _estimate(location: IndexLocation, check: dict[str, str], qrels: Qrels, fitt
     each, scored = (searched - started) / len(sample), (time.perf_counter() - searched) / len(sample)
     grid = len(candidate_settings(settings)) * fitted * scored if "fusion" in left else 0.0
     return len(left) * (each * (2 * fitted + 2 * len(check)) + 10) + grid
-
-
-def _interval(gains: list[float]) -> tuple[float, float]:
-    if len(gains) < 2:
-        return (math.nan, math.nan)
-    average = sum(gains) / len(gains)
-    half = 1.96 * float(np.std(gains, ddof=1)) / math.sqrt(len(gains))
-    return (average - half, average + half)
 
 
 def _digest(queries: dict[str, str], qrels: Qrels, seed: int) -> str:

@@ -4,7 +4,6 @@ order with a paired test, then fitted again on all of them. See docs/design.md#f
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,7 +11,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from evaluation.judgments import Qrels, split_queries
-from evaluation.metrics import evaluate_run, mean, paired_p_value
+from evaluation.metrics import evaluate_run, interval_95, mean, paired_p_value
 from models.progress import bar
 from search import SearchPipeline, SearchRequest
 from search.execution import State
@@ -103,7 +102,7 @@ def train_ranker(
     before, after = _ndcg(check, qrels, None), _ndcg(check, qrels, first)
     gain = {qid: after[qid] - before[qid] for qid in before}
     p_value = paired_p_value(after, before)
-    spread = _interval(list(gain.values()))
+    spread = interval_95(list(gain.values()))
     beats = mean(gain) > 0 and p_value is not None and p_value < settings.significance
     final = lightgbm.train(parameters, _dataset(lightgbm, found, labels), num_boost_round=trees)
     usage = RankerUsage(
@@ -149,13 +148,3 @@ def _ndcg(part: list[Candidates], qrels: Qrels, booster) -> dict[str, float]:
         order = range(len(each.ids)) if booster is None else np.argsort(-booster.predict(each.rows), kind="stable")
         run[each.qid] = [(each.ids[i], float(len(each.ids) - rank)) for rank, i in enumerate(order)]
     return evaluate_run(run, {each.qid: qrels[each.qid] for each in part})["ndcg@10"]
-
-
-def _interval(gains: list[float]) -> tuple[float, float]:
-    """The mean gain's 95% interval (normal approximation)."""
-    if len(gains) < 2:
-        return (math.nan, math.nan)
-    average = sum(gains) / len(gains)
-    deviation = math.sqrt(sum((gain - average) ** 2 for gain in gains) / (len(gains) - 1))
-    half = 1.96 * deviation / math.sqrt(len(gains))
-    return average - half, average + half

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from events import EventLog, EventsError, EventStore
 from events.analytics import MAX_LIMIT, DayFigures, days, overview, parse_since, positions
 from events.errors import EventsUnavailable
-from events.experiments import Verdict, logged, verdict
+from events.experiments import Verdict, reported
 from events.records import now_ms
 from indexer.errors import ClusterUnavailable
 from search.experiments import Experiment
@@ -118,10 +118,7 @@ def _experiments(store: EventStore) -> list[tuple[Experiment, Verdict]]:
     (over all its searches: an experiment's period is its own, not the page's)."""
     kept = current_app.extensions["prodsearch.live"].pipeline.merchandising.current().experiments.values()
     latest = sorted(kept, key=lambda found: (found.running, found.started_at), reverse=True)[:EXPERIMENTS]
-    return [
-        (found, verdict(found.method, logged(store, found.name, found.started_ms), planned=found.sessions))
-        for found in latest
-    ]
+    return [(found, reported(store, found.name, found.method, found.started_ms, found.sessions)) for found in latest]
 
 
 @analytics.get("/analytics/searches.svg")

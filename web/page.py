@@ -26,41 +26,38 @@ page = Blueprint("page", __name__, template_folder="templates", static_folder="s
 
 @page.get("/")
 def index() -> str:
-    # Asked on every request: a reload can swap in an index of another catalogue.
-    described = current_app.extensions["prodsearch.live"].pipeline.backend.describe()
-    language = page_language(described.language)
-    labels = language.labels
     return render_template(
         "index.html",
-        locale=language.locale,
-        labels=labels,
-        placeholder=labels["placeholder"].format(products=count_text(described.products)),
+        **header(),
         modes=PAGE_MODES,
         sorts=PAGE_SORTS,
         default_mode=current_app.extensions["prodsearch.config"].default_mode,
-        max_query=MAX_QUERY,
     )
 
 
 @page.get("/p/<path:product_id>")
 def product(product_id: str) -> tuple[str, int]:
     """One product's page; an unknown id is a 404 page in the catalogue's language that leads back to search."""
-    backend = current_app.extensions["prodsearch.live"].pipeline.backend
-    described = backend.describe()
-    language = page_language(described.language)
-    found = backend.products([product_id]).get(product_id)
-    labels = language.labels
+    found = current_app.extensions["prodsearch.live"].pipeline.backend.products([product_id]).get(product_id)
+    words = header()
     return render_template(
         "product.html",
-        locale=language.locale,
-        labels=labels,
-        placeholder=labels["placeholder"].format(products=count_text(described.products)),
-        max_query=MAX_QUERY,
+        **words,
         product=found,
         picture=picture(found) if found is not None else None,
         price=price_text(found) if found is not None else "",
-        missing=labels["not_found"].format(id=product_id),
+        missing=words["labels"]["not_found"].format(id=product_id),
     ), 200 if found is not None else 404
+
+
+def header() -> dict[str, object]:
+    """What every page's header needs, in the served catalogue's language: asked on every request, since a reload
+    can swap in an index of another catalogue."""
+    described = current_app.extensions["prodsearch.live"].pipeline.backend.describe()
+    language = page_language(described.language)
+    labels = language.labels
+    placeholder = labels["placeholder"].format(products=count_text(described.products))
+    return {"locale": language.locale, "labels": labels, "placeholder": placeholder, "max_query": MAX_QUERY}
 
 
 def picture(product: Product) -> dict[str, str | None]:

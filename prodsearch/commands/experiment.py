@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -48,22 +48,13 @@ def experiment() -> None:
 )
 def start(location: IndexLocation, name: str, b_arm: str, method: str, traffic: float, sessions: int | None) -> None:
     """Start experiment NAME on the served default (searches that name no mode); one runs at a time."""
-    from search.errors import ResourceError
     from search.experiments import Experiment, arm_of
 
     arm = arm_of(b_arm)
-
-    def started(current: Any) -> Any:
-        if current.experiment is not None:
-            raise ResourceError("name", f"experiment {current.experiment.name!r} is running; stop it first")
-        if name in current.experiments:
-            raise ResourceError("name", f"experiment {name!r} exists; choose another name, or delete it first")
-        planned = {"sessions": sessions} if sessions is not None else {}
-        record = {"name": name, "method": method, "traffic": traffic, "b": arm, "started_at": _now()} | planned
-        chosen = Experiment.from_json(record)
-        return current.with_entries("experiments", [chosen])
-
-    version = location.merchandising().change(started).version
+    planned = {"sessions": sessions} if sessions is not None else {}
+    record = {"name": name, "method": method, "traffic": traffic, "b": arm, "started_at": _now()} | planned
+    chosen = Experiment.from_json(record)
+    version = location.merchandising().change(lambda current: current.started(chosen)).version
     click.echo(f"{name} started ({method}, {traffic:.0%} of sessions, B: {arm.label}); settings version {version}")
 
 
@@ -72,16 +63,7 @@ def start(location: IndexLocation, name: str, b_arm: str, method: str, traffic: 
 @click.argument("name")
 def stop(location: IndexLocation, name: str) -> None:
     """Stop experiment NAME: every session is served A again; its report stays."""
-    from search.errors import UnknownResource
-
-    def stopped(current: Any) -> Any:
-        found = current.experiments.get(name)
-        if found is None or not found.running:
-            raise UnknownResource("running experiment", name)
-        ended = found.model_copy(update={"stopped_at": _now()})
-        return current.with_entries("experiments", [ended])
-
-    version = location.merchandising().change(stopped).version
+    version = location.merchandising().change(lambda current: current.stopped(name, _now())).version
     click.echo(f"{name} stopped; settings version {version}")
 
 
@@ -90,17 +72,8 @@ def stop(location: IndexLocation, name: str) -> None:
 @click.argument("name")
 def delete(location: IndexLocation, name: str) -> None:
     """Forget stopped experiment NAME (its logged searches stay in the events database); the name is free again."""
-    from search.errors import ResourceError, UnknownResource
-
-    def deleted(current: Any) -> Any:
-        found = current.experiments.get(name)
-        if found is None:
-            raise UnknownResource("experiment", name)
-        if found.running:
-            raise ResourceError("name", f"experiment {name!r} is running; stop it first")
-        return current.with_entries("experiments", removed=[name])
-
-    click.echo(f"{name} deleted; settings version {location.merchandising().change(deleted).version}")
+    version = location.merchandising().change(lambda current: current.without_experiment(name)).version
+    click.echo(f"{name} deleted; settings version {version}")
 
 
 @experiment.command("list")
@@ -124,7 +97,7 @@ def listed(location: IndexLocation) -> None:
 def report(location: IndexLocation, name: str, events_db: str | None, as_json: bool) -> None:
     """Each arm's searches, sessions and clicks, the winner, the p-value and the sessions a decision needs."""
     from events import EventsError, EventStore
-    from events.experiments import logged, verdict
+    from events.experiments import reported
     from search.errors import UnknownResource
     from web.config import ServiceConfig
 
@@ -136,7 +109,7 @@ def report(location: IndexLocation, name: str, events_db: str | None, as_json: b
         raise EventsError("events are off (PRODSEARCH_EVENTS_DB=off): no searches were logged to report on")
     store = EventStore(where)
     try:
-        result = verdict(found.method, logged(store, name, found.started_ms), planned=found.sessions)
+        result = reported(store, name, found.method, found.started_ms, found.sessions)
     finally:
         store.close()
     record = {"experiment": found.to_json()} | result.to_json()
@@ -234,10 +207,9 @@ def format_verdict(result: Verdict, b_label: str, a_label: str = "served") -> st
     p_value = "n/a" if result.p_value is None else f"{result.p_value:.4g}"
     lines.append(f"winner: {result.winner}   p-value: {p_value} ({result.test})")
     if result.sessions_needed is not None:
-        more = max(0, result.sessions_needed - result.sessions)
         lines.append(
             f"sessions: {result.sessions:,}; a decision at this effect needs about "
-            f"{result.sessions_needed:,} ({more:,} more)"
+            f"{result.sessions_needed:,} ({result.more_sessions_needed:,} more)"
         )
     else:
         lines.append(f"sessions: {result.sessions:,}; no difference seen yet to size a decision by")
