@@ -123,8 +123,9 @@ class DirectoryWriter:
             report = _report(manifest, self.root.prune(previous.settings.keep_versions))
         return replace(report, unknown_deletes=unknown)
 
-    def reembed(self, encoder_name: str, progress: bool = False) -> WriteReport:
-        """Embeds the served version's products again with another encoder (e.g. a fine-tuned one)."""
+    def reembed(self, encoder_name: str, progress: bool = False, serve: bool = True) -> WriteReport:
+        """Embeds the served version's products again with another encoder (e.g. a fine-tuned one) into a new
+        version, served unless `serve` is False (then `switch` serves it once it has been checked)."""
         started = time.perf_counter()
         self.root.current_name()  # no index here: refused before the lock makes its folders
         encoder = load_encoder(encoder_name)
@@ -144,8 +145,9 @@ class DirectoryWriter:
                     previous.manifest.catalogue, previous.manifest.catalogue_sha256, previous.manifest.live_sequence
                 ),
                 {"embedded": len(previous.products)},
+                serve,
             )
-            return _report(manifest, self.root.prune(settings.keep_versions))
+            return replace(_report(manifest, self.root.prune(settings.keep_versions)), published=serve)
 
     def _served_sequence(self) -> int:
         try:
@@ -286,9 +288,10 @@ def _publish(
     parent: str | None,
     source: Source,
     changes: dict[str, int],
+    serve: bool = True,
 ) -> Manifest:
-    """Writes the parts and, last, the manifest with the checksums of them all; then serves the version."""
-    with root.staging() as (name, directory):
+    """Writes the parts and, last, the manifest with the checksums of them all; then serves the version if `serve`."""
+    with root.staging(serve) as (name, directory):
         dense = parts.write(directory)
         settings = replace(settings, dense=replace(dense, kind=settings.dense.kind))  # as asked, and the ef chosen
         checksums = version_checksums(directory)  # every file is written by now; the manifest comes last

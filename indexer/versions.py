@@ -61,8 +61,8 @@ class IndexRoot:
             yield
 
     @contextmanager
-    def staging(self) -> Iterator[tuple[str, Path]]:
-        """(name, directory) for the next version; published only if the block completes."""
+    def staging(self, serve: bool = True) -> Iterator[tuple[str, Path]]:
+        """(name, directory) for the next version; published only if the block completes, and served if `serve`."""
         names = self.names()
         number = int(_VERSION.match(names[-1]).group(1)) + 1 if names else 1
         name = f"v{number:06d}"
@@ -73,7 +73,8 @@ class IndexRoot:
             _fsync_tree(work)
             os.replace(work, self.versions / name)
             fsync_directory(self.versions)
-            self.point_to(name)
+            if serve:
+                self.point_to(name)
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
