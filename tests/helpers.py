@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import requests
 
@@ -178,3 +180,46 @@ def admin_service(index: Path, copy_to: Path, token: str, **config: object) -> I
     finally:
         server.close()
         app.extensions["prodsearch.live"].stop()
+
+
+def logged_clicks(
+    database: Path, queries: dict[str, str], qrels: dict[str, dict[str, int]], moved: bool = False
+) -> None:
+    """Four sessions' searches of each query showing its judged products, best first, with clicks on them as a
+    service logs them (a product graded g at position k clicked with chance g / 3 / k); `moved`: half the searches
+    show the products in reverse, as a second ranker in an A/B test would."""
+    from events import Event, EventStore, SearchRecord
+    from events.records import NO_FILTERS
+
+    rng = random.Random(11)
+    searches, events = [], []
+    for qid, text in queries.items():
+        shown = sorted(qrels[qid], key=lambda product: -qrels[qid][product])[:10]
+        for session in range(4):
+            order = shown[::-1] if moved and session % 2 else shown
+            record = SearchRecord(
+                uuid4().hex,
+                session,
+                None,
+                "api",
+                text,
+                text,
+                "hybrid",
+                "v1",
+                "[]",
+                NO_FILTERS,
+                len(order),
+                1,
+                10,
+                tuple(order),
+                1.0,
+            )
+            searches.append(record)
+            events += [
+                Event(session, None, "api", "click", record.search_id, product, position)
+                for position, product in enumerate(order, start=1)
+                if rng.random() < qrels[qid][product] / 3 / position
+            ]
+    store = EventStore(str(database), create=True)
+    store.write(searches, events)
+    store.close()

@@ -1,12 +1,15 @@
-"""`prodsearch train all`: every step this release can take on a shop's judgments (fusion tuning, then the feature
-ranker), each checked on judged queries it was not fitted on with a paired test, kept and installed into the index
-only where it helped, resumable, with a report. See docs/design.md#train-all."""
+"""`prodsearch train all`: every step this release can take on a shop's judgments (the bi-encoder fine-tuned and the
+catalogue embedded with it, fusion tuning, then the feature ranker), each checked on judged queries it was not fitted
+on with a paired test, kept and installed into the index only where it helped, resumable, with a report. See
+docs/design.md#train-all."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -21,20 +24,26 @@ from evaluation.judgments import Qrels, split_queries
 from evaluation.metrics import evaluate_run, interval_95, mean, paired_p_value
 from evaluation.report import run_mode
 from evaluation.tuning import candidate_settings, tune_fusion
-from search import SearchPipeline
+from indexer import DirectoryWriter
+from indexer.reader import open_version
+from indexer.versions import IndexRoot
+from search import EmbeddedBackend, SearchPipeline
 from search.indexes import IndexLocation
-from search.ranker import FeatureRanker
+from search.ranker import MODEL, USAGE, FeatureRanker
 from search.tuned import Tuning
+from training.encoder import EncoderTrainingSettings, train_encoder
 from training.errors import TrainingError
 from training.ranker import MIN_QUERIES, RankerSettings, train_ranker
 
-STEPS = ("fusion", "ranker")
+STEPS = ("encoder", "fusion", "ranker")  # in this order: fusion and the ranker are fitted to the vectors served
+ENCODERS = "encoders"  # beside CURRENT: the fine-tuned encoders the index's versions name
+TRAINING_COST = 60  # a pair with its hard negative trains in the time 60 products embed (Home Depot, int8 MiniLM)
 STATE, REPORT = "train-all-progress.json", "train-all"  # beside CURRENT: the steps done, and the report (.md, .json)
 CHECK_SHARE = 0.25  # of the judged queries, never fitted on: every step is judged on them
 SIGNIFICANCE = 0.1  # a step is kept when its gain is positive with a paired p below this
-NOT_RUN = {  # what this command does not do yet, said in every report
-    "encoder": "prodsearch train encoder ... --reembed (an hour of CPU on 55,000 products)",
-    "reranker": "prodsearch train reranker (serves the rerank mode, not the default)",
+NOT_RUN = {  # what this command leaves to the shop, said in every report
+    "reranker": "prodsearch train reranker, then train distil: they serve the rerank mode; in the default they would "
+    "cost more than a search's whole latency target",
 }
 
 
@@ -70,8 +79,15 @@ def train_all(
     seed: int = 13,
     budget_s: float | None = None,
     say: Callable[[str], None] = print,
+    steps: tuple[str, ...] = STEPS,
+    encoder: EncoderTrainingSettings | None = None,
 ) -> list[StepResult]:
-    """Runs the steps not done yet, each judged on the same held-back queries, keeps those that helped."""
+    """Runs the `steps` not done yet, in STEPS' order, each judged on the same held-back queries, and keeps those
+    that helped; `encoder`: how the encoder is fine-tuned (None: as `encoder_settings` chooses from the grades)."""
+    unknown = sorted(set(steps) - set(STEPS))
+    if unknown or not steps:
+        raise TrainingError(f"steps {', '.join(unknown) or '(none)'}: choose among {', '.join(STEPS)}")
+    steps = tuple(name for name in STEPS if name in steps)
     if location.elastic is not None:
         raise TrainingError("train all keeps what it learns in an index directory; over Elasticsearch, not yet")
     root = Path(location.name)
@@ -85,37 +101,86 @@ def train_all(
     fit = {qid: queries[qid] for qid in fit_ids}
     check = {qid: queries[qid] for qid in check_ids}
     progress = _resumed(root, queries, qrels, seed, say)
-    left = [name for name in STEPS if name not in progress.done]
+    left = [name for name in steps if name not in progress.done]
+    context = Context(location, fit, check, qrels, seed, encoder or encoder_settings(qrels, seed))
     if left:
-        estimate = _estimate(location, check, qrels, len(fit), left)
+        estimate = _estimate(context, left)
         finish = datetime.fromtimestamp(time.time() + estimate, UTC).strftime("%H:%M UTC")
         say(
             f"{', '.join(left)} on {len(fit)} + {len(check)} judged queries: "
             f"about {estimate / 60:.0f} min, ETA {finish}"
         )
     started = time.monotonic()
-    results = [_result(record) for record in progress.done.values()]
-    for number, name in enumerate(STEPS, start=1):
+    results = [_result(record) for name, record in progress.done.items() if name in steps]
+    for number, name in enumerate(steps, start=1):
         if name in progress.done:
             continue
         spent = time.monotonic() - started
         if budget_s is not None and spent >= budget_s:
-            say(f"step {number}/{len(STEPS)} {name}: not run, the budget of {budget_s / 60:.0f} min is spent")
+            say(f"step {number}/{len(steps)} {name}: not run, the budget of {budget_s / 60:.0f} min is spent")
             break
-        say(f"step {number}/{len(STEPS)} {name} ({spent / 60:.1f} min so far)")
-        result = STEP[name](location, fit, check, qrels, seed, say)
+        say(f"step {number}/{len(steps)} {name} ({spent / 60:.1f} min so far)")
+        result = STEP[name](context)
         results.append(result)
         progress.done[name] = asdict(result)
         _save(root / STATE, asdict(progress))
         verdict = "kept" if result.kept else "not kept"
+        why = "; ".join(("paired p " + _p(result.p_value), *([result.note] if result.note else [])))
         say(f"  {name}: nDCG@10 {result.before:.4f} -> {result.after:.4f} on {len(check)} held-back queries, "
-            f"{verdict} ({result.note or 'paired p ' + _p(result.p_value)}), {result.seconds:.0f} s")  # fmt: skip
+            f"{verdict} ({why}), {result.seconds:.0f} s")  # fmt: skip
     write_report(root / REPORT, results, len(fit), len(check))
     return results
 
 
-def _fusion(location: IndexLocation, fit, check, qrels: Qrels, seed: int, say) -> StepResult:
-    started = time.monotonic()
+@dataclass(frozen=True)
+class Context:
+    """What every step is given: the index, the queries it may fit on, those it is checked on, the judgments."""
+
+    location: IndexLocation
+    fit: dict[str, str]
+    check: dict[str, str]
+    qrels: Qrels
+    seed: int
+    encoder: EncoderTrainingSettings
+
+
+def encoder_settings(qrels: Qrels, seed: int) -> EncoderTrainingSettings:
+    """The encoder's recipe that did best on Home Depot: one hard negative a pair, pairs from products graded in the
+    top third of the scale the judgments use (4 of 0..6 there; 2 of 0..3, 1 of 0..2)."""
+    top = max((grade for judged in qrels.values() for grade in judged.values()), default=1)
+    return EncoderTrainingSettings(seed=seed, negatives=1, min_grade=max(1, math.ceil(top * 2 / 3 - 0.5)))
+
+
+def _encoder(context: Context) -> StepResult:
+    """The bi-encoder fine-tuned on the fitted queries, the served version's products embedded with it into a new
+    version that is served only if hybrid (without a feature ranker: one fitted to the old vectors would judge the
+    new ones unfairly) did better with it on the held-back queries; a ranker kept before goes, the ranker step fits
+    one to the new vectors."""
+    started, root = time.monotonic(), IndexRoot(Path(context.location.name))
+    settings = context.location.settings().load()
+    served = root.current_name()
+    before = SearchPipeline(context.location.open(), settings=settings)
+    out = root.path / ENCODERS / f"from-{served}-{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    train_encoder(before, context.fit, context.qrels, out, context.encoder, progress=True)
+    staged = DirectoryWriter(root.path).reembed(str(out.resolve()), progress=True, serve=False).version
+    after = SearchPipeline(EmbeddedBackend(open_version(root.versions / staged)), settings=settings)
+    result = _compared("encoder", before, after, context.check, context.qrels, time.monotonic() - started)
+    if result.kept:
+        DirectoryWriter(root.path).switch(staged)
+        note = f"serving {staged}"
+        if (root.path / MODEL).is_file():
+            note += "; the ranker fitted to the old vectors is removed"
+        for name in (MODEL, USAGE):
+            (root.path / name).unlink(missing_ok=True)
+        return replace(result, note=note)
+    with root.writing():  # never served, and nothing else names its encoder
+        shutil.rmtree(root.versions / staged)
+    shutil.rmtree(out)
+    return result
+
+
+def _fusion(context: Context) -> StepResult:
+    started, location, fit, check, qrels = time.monotonic(), context.location, context.fit, context.check, context.qrels
     store = location.settings()
     before = store.load()
     ranker = location.ranker()  # the served default as it is: with the ranker it has, if any
@@ -138,11 +203,11 @@ def _fusion(location: IndexLocation, fit, check, qrels: Qrels, seed: int, say) -
     return result
 
 
-def _ranker(location: IndexLocation, fit, check, qrels: Qrels, seed: int, say) -> StepResult:
-    started = time.monotonic()
+def _ranker(context: Context) -> StepResult:
+    started, location, fit, check, qrels = time.monotonic(), context.location, context.fit, context.check, context.qrels
     settings = location.settings().load()
     pipeline = SearchPipeline(location.open(), settings=settings)
-    ranker = train_ranker(pipeline, fit, qrels, RankerSettings(seed=seed))
+    ranker = train_ranker(pipeline, fit, qrels, RankerSettings(seed=context.seed))
     used = FeatureRanker(ranker.booster, replace(ranker.usage, beats_hybrid=True))
     served = SearchPipeline(pipeline.backend, settings=settings, ranker=location.ranker())  # with the old one, if any
     after = SearchPipeline(pipeline.backend, settings=settings, ranker=used)
@@ -154,7 +219,7 @@ def _ranker(location: IndexLocation, fit, check, qrels: Qrels, seed: int, say) -
     return replace(result, kept=kept, note=note)
 
 
-STEP = {"fusion": _fusion, "ranker": _ranker}
+STEP = {"encoder": _encoder, "fusion": _fusion, "ranker": _ranker}
 
 
 def _compared(name: str, before: SearchPipeline, after: SearchPipeline, check, qrels, seconds: float) -> StepResult:
@@ -170,19 +235,33 @@ def _compared(name: str, before: SearchPipeline, after: SearchPipeline, check, q
     return StepResult(name, kept, mean(first), mean(second), interval_95(gains), p_value, seconds, latency)
 
 
-def _estimate(location: IndexLocation, check: dict[str, str], qrels: Qrels, fitted: int, left: list[str]) -> float:
-    """Seconds the steps left should take, from a few searches timed now: each step searches every fitted query
-    about twice (retrieval, features) and the held-back ones twice; fusion also scores its grid of settings."""
-    sample = dict(list(check.items())[:10])
-    settings = location.settings().load()
-    pipeline = SearchPipeline(location.open(), settings=settings)
+def _estimate(context: Context, left: list[str]) -> float:
+    """Seconds the steps left should take, from a few searches and product embeddings timed now: each step searches
+    every fitted query about twice (retrieval, features) and the held-back ones twice; fusion also scores its grid of
+    settings; the encoder trains on each pair about as long as embedding TRAINING_COST products takes, then embeds the
+    catalogue."""
+    sample = dict(list(context.check.items())[:10])
+    settings = context.location.settings().load()
+    pipeline = SearchPipeline(context.location.open(), settings=settings)
     started = time.perf_counter()
     run, _ = run_mode(pipeline, sample, "hybrid")
     searched = time.perf_counter()
-    evaluate_run(run, qrels, MetricSet())
+    evaluate_run(run, context.qrels, MetricSet())
     each, scored = (searched - started) / len(sample), (time.perf_counter() - searched) / len(sample)
-    grid = len(candidate_settings(settings)) * fitted * scored if "fusion" in left else 0.0
-    return len(left) * (each * (2 * fitted + 2 * len(check)) + 10) + grid
+    fitted = len(context.fit)
+    seconds = len(left) * (each * (2 * fitted + 2 * len(context.check)) + 10)
+    if "fusion" in left:
+        seconds += len(candidate_settings(settings)) * fitted * scored
+    if "encoder" in left:
+        products = list(pipeline.backend.all_products())
+        started = time.perf_counter()
+        pipeline.encoder.encode([product.embedding_text() for product in products[:64]])
+        per_product = (time.perf_counter() - started) / min(64, len(products))
+        pairs = sum(
+            grade >= context.encoder.min_grade for qid in context.fit for grade in context.qrels.get(qid, {}).values()
+        )
+        seconds += per_product * (pairs * context.encoder.epochs * TRAINING_COST + len(products))
+    return seconds
 
 
 def _digest(queries: dict[str, str], qrels: Qrels, seed: int) -> str:
@@ -241,7 +320,7 @@ def write_report(stem: Path, results: list[StepResult], fitted: int, checked: in
             f"{result.gain:+.4f} ({low:+.4f} to {high:+.4f}) | {_p(result.p_value)} | {result.seconds:.0f} s | "
             f"{result.latency_ms[0]:.1f} -> {result.latency_ms[1]:.1f} ms |"
         )
-    lines += ["", "Not run by this command yet:", *(f"- {name}: {how}" for name, how in NOT_RUN.items())]
+    lines += ["", "Not run by this command:", *(f"- {name}: {how}" for name, how in NOT_RUN.items())]
     json_path, markdown = stem.with_suffix(".json"), stem.with_suffix(".md")
     _save(json_path, record)
     markdown.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -13,6 +13,7 @@ from models.cross_encoders import MAX_TOKENS, USAGE_FILE
 from prodsearch.options import Judgments, index_argument, judgment_options, print_report, whole_number
 from search.indexes import IndexLocation
 from training import EncoderTrainingSettings, TrainingSettings
+from training.all import STEPS as TRAIN_ALL_STEPS
 from training.distil import DistilSettings
 from training.mining import NEGATIVE_POOL
 from training.reranker import LOSSES
@@ -236,11 +237,18 @@ def train_distil_command(location: IndexLocation, judgments: Judgments, teacher:
 @click.option("--events", "events_db", help="Learn from the shoppers' clicks in this events database instead.")
 @click.option("--no-debias", is_flag=True, help="With --events: click rates as they are, without position bias.")
 @click.option("--budget", default="90m", show_default=True, help="Stop starting steps after this long: 90m, 2h, 600s.")
+@click.option(
+    "--steps",
+    default=",".join(TRAIN_ALL_STEPS),
+    show_default=True,
+    help="Comma-separated: which steps to run, always in this order.",
+)
 def train_all_command(
-    location: IndexLocation, judgments: Judgments, events_db: str | None, no_debias: bool, budget: str
+    location: IndexLocation, judgments: Judgments, events_db: str | None, no_debias: bool, budget: str, steps: str
 ) -> None:
-    """Every step that can help (fusion tuning, the feature ranker), each kept only where it beat the served
-    default on judged queries it was not fitted on; resumes after a kill; writes INDEX/train-all.md and .json."""
+    """Every step that can help (the encoder fine-tuned and the catalogue embedded with it, fusion tuning, the
+    feature ranker), each kept only where it beat the served default on judged queries it was not fitted on; resumes
+    after a kill; writes INDEX/train-all.md and .json."""
     from training.all import REPORT, train_all
 
     if events_db is not None:
@@ -250,7 +258,8 @@ def train_all_command(
         queries, qrels = judged.queries, judged.qrels
     else:
         queries, qrels = judgments.load()
-    results = train_all(location, queries, qrels, judgments.seed, _seconds(budget), click.echo)
+    chosen = tuple(name.strip() for name in steps.split(",") if name.strip())
+    results = train_all(location, queries, qrels, judgments.seed, _seconds(budget), click.echo, chosen)
     kept = [result.name for result in results if result.kept]
     click.echo(f"kept: {', '.join(kept) or 'nothing'}; report: {Path(location.name) / REPORT}.md")
 

@@ -4,6 +4,7 @@ a report, a run that goes on where a killed one stopped, a budget, and too few j
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -12,9 +13,12 @@ import pytest
 from indexer import open_index
 from search.indexes import IndexLocation
 from search.ranker import FeatureRanker
-from tests.helpers import JUDGMENTS, prodsearch
-from training.all import REPORT, STATE, STEPS, train_all
+from tests.helpers import JUDGMENTS, logged_clicks, prodsearch
+from training.all import ENCODERS, REPORT, STATE, STEPS, train_all
+from training.encoder import EncoderTrainingSettings
 from training.errors import TrainingError
+
+SHORT = EncoderTrainingSettings(negatives=1, max_length=32, checks_per_epoch=1)  # the sample needs no more
 
 
 def known_items(index: Path, count: int = 90) -> tuple[dict[str, str], dict[str, dict[str, int]]]:
@@ -31,7 +35,8 @@ def test_every_step_is_checked_reported_and_resumed(sample_index: Path, tmp_path
     index = shutil.copytree(sample_index, tmp_path / "shop")
     queries, qrels = known_items(index)
     said: list[str] = []
-    results = train_all(IndexLocation.of(index), queries, qrels, say=said.append)
+    served = (index / "CURRENT").read_text().strip()
+    results = train_all(IndexLocation.of(index), queries, qrels, say=said.append, encoder=SHORT)
     assert [result.name for result in results] == list(STEPS)
     for result in results:
         assert 0 <= result.before <= 1 and 0 <= result.after <= 1
@@ -42,18 +47,25 @@ def test_every_step_is_checked_reported_and_resumed(sample_index: Path, tmp_path
         "check_queries"
     ] == 90 - 68  # a quarter held back
     assert "| ranker |" in (index / f"{REPORT}.md").read_text()
-    ranker = FeatureRanker.load(index)
-    assert (ranker is not None and ranker.usage.beats_hybrid) == results[1].kept  # installed only if kept
+    encoder, ranker = results[0], FeatureRanker.load(index)
+    assert (ranker is not None and ranker.usage.beats_hybrid) == results[2].kept  # installed only if kept
+    serving = open_index(index).manifest
+    if encoder.kept:  # served with its fine-tuned encoder, kept in the index directory
+        assert serving.job == "reembed" and serving.encoder.startswith(str((index / ENCODERS).resolve()))
+    else:  # the version it embedded is gone, and so is the model
+        assert serving.version == served and not any((index / ENCODERS).iterdir())
     again: list[str] = []
     assert train_all(IndexLocation.of(index), queries, qrels, say=again.append) == results  # nothing to redo
-    assert again[0].startswith(f"going on from {index / STATE}: fusion, ranker done already")
+    assert again[0].startswith(f"going on from {index / STATE}: encoder, fusion, ranker done already")
 
 
 def test_a_budget_spent_starts_no_more_steps(sample_index: Path, tmp_path: Path) -> None:
     index = shutil.copytree(sample_index, tmp_path / "shop")
     queries, qrels = known_items(index)
     said: list[str] = []
-    results = train_all(IndexLocation.of(index), queries, qrels, budget_s=1.0, say=said.append)  # fusion takes longer
+    results = train_all(  # fusion takes longer
+        IndexLocation.of(index), queries, qrels, budget_s=1.0, say=said.append, steps=("ranker", "fusion")
+    )
     assert [result.name for result in results] == ["fusion"]
     assert any("ranker: not run, the budget" in line for line in said)
 
@@ -66,3 +78,16 @@ def test_too_few_judgments_are_said_plainly(sample_index: Path, tmp_path: Path) 
     assert refused.returncode == 2 and "35 judged queries: too few" in refused.stderr
     bad = prodsearch("train", "all", str(sample_index), *JUDGMENTS, "--budget", "soon")
     assert bad.returncode == 2 and "give a time such as 90m" in bad.stderr
+
+
+def test_shoppers_clicks_train_it_too(sample_index: Path, tmp_path: Path) -> None:
+    index = shutil.copytree(sample_index, tmp_path / "shop")
+    logged_clicks(tmp_path / "clicks.sqlite", *known_items(index))
+    result = prodsearch("train", "all", str(index), "--events", str(tmp_path / "clicks.sqlite"), "--steps", "fusion")
+    assert result.returncode == 0, result.stderr[-2000:]
+    clicked = int(re.search(r"(\d+) queries with a click", result.stdout).group(1))
+    report = json.loads((index / f"{REPORT}.json").read_text())
+    assert clicked >= 80 and report["fit_queries"] + report["check_queries"] == clicked
+    assert [step["name"] for step in report["steps"]] == ["fusion"] and "kept: " in result.stdout
+    unknown = prodsearch("train", "all", str(index), *JUDGMENTS, "--steps", "fusion,reranker")
+    assert unknown.returncode == 2 and "steps reranker: choose among encoder, fusion, ranker" in unknown.stderr

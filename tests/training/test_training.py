@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
-from uuid import uuid4
 
 import numpy as np
 import pytest
@@ -24,9 +23,11 @@ from models.cross_encoders import (
 )
 from models.errors import ModelError
 from search import EmbeddedBackend, SearchPipeline, SearchRequest
-from tests.helpers import JUDGMENTS, RELEVANCE_ONLY, SAMPLE, SAMPLE_ZH, prodsearch
+from tests.helpers import JUDGMENTS, RELEVANCE_ONLY, SAMPLE, SAMPLE_ZH, logged_clicks, prodsearch
 from training.mining import NEGATIVE_POOL
 from training.reranker import RerankerReport, TrainingSettings, make_groups
+
+SAMPLE_JUDGED = (read_queries(SAMPLE / "queries.tsv"), read_qrels(SAMPLE / "qrels.tsv"))
 
 TOLERANCE = 0.03  # int8 against float32 scores, each within 0..1 (0.013 at most on Home Depot pairs)
 
@@ -297,50 +298,9 @@ def test_encoder_batches_never_hold_a_query_or_a_product_twice() -> None:
     assert distinct_batches(pairs, 32, random.Random(1)) == batches  # the seed decides
 
 
-def logged_clicks(database: Path, moved: bool) -> None:
-    """Searches of the sample queries with clicks on judged products, as a service logs them; `moved`: half the
-    searches show the products in reverse, as a second ranker in an A/B test would."""
-    from events import Event, EventStore, SearchRecord
-    from events.records import NO_FILTERS
-
-    queries, qrels = read_queries(SAMPLE / "queries.tsv"), read_qrels(SAMPLE / "qrels.tsv")
-    rng = random.Random(11)
-    searches, events = [], []
-    for qid, text in queries.items():
-        shown = sorted(qrels[qid], key=lambda product: -qrels[qid][product])[:10]
-        for session in range(4):
-            order = shown[::-1] if moved and session % 2 else shown
-            record = SearchRecord(
-                uuid4().hex,
-                session,
-                None,
-                "api",
-                text,
-                text,
-                "hybrid",
-                "v1",
-                "[]",
-                NO_FILTERS,
-                len(order),
-                1,
-                10,
-                tuple(order),
-                1.0,
-            )
-            searches.append(record)
-            events += [
-                Event(session, None, "api", "click", record.search_id, product, position)
-                for position, product in enumerate(order, start=1)
-                if rng.random() < qrels[qid][product] / 3 / position
-            ]
-    store = EventStore(str(database), create=True)
-    store.write(searches, events)
-    store.close()
-
-
 def test_a_reranker_learns_from_logged_clicks_corrected_for_position(sample_index: Path, tmp_path: Path) -> None:
     arguments = ["--max-pairs", "32", "--batch-size", "16", "--max-length", "32"]
-    logged_clicks(tmp_path / "moved.sqlite", moved=True)
+    logged_clicks(tmp_path / "moved.sqlite", *SAMPLE_JUDGED, moved=True)
     out = tmp_path / "from-clicks"
     result = prodsearch(
         "train",
@@ -360,7 +320,7 @@ def test_a_reranker_learns_from_logged_clicks_corrected_for_position(sample_inde
     assert report["validation_metric"] == "click dcg@10" and "best validation click dcg@10" in result.stdout
     assert abs(report["validation_queries"] - report["fit_queries"]) <= 1
 
-    logged_clicks(tmp_path / "fixed.sqlite", moved=False)
+    logged_clicks(tmp_path / "fixed.sqlite", *SAMPLE_JUDGED, moved=False)
     result = prodsearch(
         "train",
         "reranker",
