@@ -180,20 +180,20 @@ def _encoder(context: Context) -> StepResult:
 
 
 def _fusion(context: Context) -> StepResult:
-    started, location, fit, check, qrels = time.monotonic(), context.location, context.fit, context.check, context.qrels
+    started, location = time.monotonic(), context.location
     store = location.settings()
     before = store.load()
     ranker = location.ranker()  # the served default as it is: with the ranker it has, if any
     pipeline = SearchPipeline(location.open(), settings=before, ranker=ranker)
-    tuned = tune_fusion(pipeline, fit, qrels, progress=True)[0][0]  # the best on the fitted queries
+    tuned = tune_fusion(pipeline, context.fit, context.qrels, progress=True)[0][0]  # the best on the fitted queries
     after = SearchPipeline(pipeline.backend, settings=tuned, ranker=ranker)
-    result = _compared("fusion", pipeline, after, check, qrels, time.monotonic() - started)
+    result = _compared("fusion", pipeline, after, context.check, context.qrels, time.monotonic() - started)
     if result.kept:
         record = Tuning(
             metric="ndcg@10 on held-back queries",
             score=round(result.after, 4),
             default_score=round(result.before, 4),
-            queries=len(fit),
+            queries=len(context.fit),
             part="train all",
             index_version=pipeline.backend.label,
             tuned_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -204,14 +204,14 @@ def _fusion(context: Context) -> StepResult:
 
 
 def _ranker(context: Context) -> StepResult:
-    started, location, fit, check, qrels = time.monotonic(), context.location, context.fit, context.check, context.qrels
+    started, location = time.monotonic(), context.location
     settings = location.settings().load()
     pipeline = SearchPipeline(location.open(), settings=settings)
-    ranker = train_ranker(pipeline, fit, qrels, RankerSettings(seed=context.seed))
+    ranker = train_ranker(pipeline, context.fit, context.qrels, RankerSettings(seed=context.seed))
     used = FeatureRanker(ranker.booster, replace(ranker.usage, beats_hybrid=True))
     served = SearchPipeline(pipeline.backend, settings=settings, ranker=location.ranker())  # with the old one, if any
     after = SearchPipeline(pipeline.backend, settings=settings, ranker=used)
-    result = _compared("ranker", served, after, check, qrels, time.monotonic() - started)
+    result = _compared("ranker", served, after, context.check, context.qrels, time.monotonic() - started)
     kept = result.kept and ranker.usage.beats_hybrid
     note = "" if kept or not result.kept else "its own validation could not tell it from hybrid"
     if kept:  # else the ranker served before, if any, stays: the report says why this one did not
