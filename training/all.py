@@ -21,7 +21,7 @@ import numpy as np
 
 from evaluation import MetricSet
 from evaluation.judgments import Qrels, split_queries
-from evaluation.metrics import evaluate_run, interval_95, mean, paired_p_value
+from evaluation.metrics import evaluate_run, format_p, interval_95, mean, paired_p_value
 from evaluation.report import run_mode
 from evaluation.tuning import candidate_settings, tune_fusion
 from indexer import DirectoryWriter
@@ -125,7 +125,7 @@ def train_all(
         progress.done[name] = asdict(result)
         _save(root / STATE, asdict(progress))
         verdict = "kept" if result.kept else "not kept"
-        why = "; ".join(("paired p " + _p(result.p_value), *([result.note] if result.note else [])))
+        why = "; ".join(("paired p " + format_p(result.p_value), *([result.note] if result.note else [])))
         say(f"  {name}: nDCG@10 {result.before:.4f} -> {result.after:.4f} on {len(check)} held-back queries, "
             f"{verdict} ({why}), {result.seconds:.0f} s")  # fmt: skip
     write_report(root / REPORT, results, len(fit), len(check))
@@ -290,10 +290,6 @@ def _save(path: Path, record: dict[str, Any]) -> None:
     os.replace(temporary, path)
 
 
-def _p(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2g}"
-
-
 def write_report(stem: Path, results: list[StepResult], fitted: int, checked: int) -> tuple[Path, Path]:
     """STEM.json and STEM.md: each step's gain with its 95% interval, p-value, time and latency, and what is
     left to do by hand."""
@@ -317,7 +313,7 @@ def write_report(stem: Path, results: list[StepResult], fitted: int, checked: in
         low, high = result.gain_95
         lines.append(
             f"| {result.name} | {'yes' if result.kept else 'no'} | {result.before:.4f} | {result.after:.4f} | "
-            f"{result.gain:+.4f} ({low:+.4f} to {high:+.4f}) | {_p(result.p_value)} | {result.seconds:.0f} s | "
+            f"{result.gain:+.4f} ({low:+.4f} to {high:+.4f}) | {format_p(result.p_value)} | {result.seconds:.0f} s | "
             f"{result.latency_ms[0]:.1f} -> {result.latency_ms[1]:.1f} ms |"
         )
     lines += ["", "Not run by this command:", *(f"- {name}: {how}" for name, how in NOT_RUN.items())]
