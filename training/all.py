@@ -25,6 +25,7 @@ from evaluation.metrics import evaluate_run, format_p, interval_95, mean, paired
 from evaluation.report import run_mode
 from evaluation.tuning import candidate_settings, tune_fusion
 from indexer import DirectoryWriter
+from indexer.manifest import Manifest
 from indexer.reader import open_version
 from indexer.versions import IndexRoot
 from search import EmbeddedBackend, SearchPipeline
@@ -159,6 +160,7 @@ def _encoder(context: Context) -> StepResult:
     started, root = time.monotonic(), IndexRoot(Path(context.location.name))
     settings = context.location.settings().load()
     served = root.current_name()
+    _remove_unused_encoders(root)  # a killed run's
     before = SearchPipeline(context.location.open(), settings=settings)
     out = root.path / ENCODERS / f"from-{served}-{datetime.now(UTC):%Y%m%dT%H%M%S}"
     train_encoder(before, context.fit, context.qrels, out, context.encoder, progress=True)
@@ -177,6 +179,14 @@ def _encoder(context: Context) -> StepResult:
         shutil.rmtree(root.versions / staged)
     shutil.rmtree(out)
     return result
+
+
+def _remove_unused_encoders(root: IndexRoot) -> None:
+    """Deletes the fine-tuned encoders no kept version names (a killed run leaves one behind)."""
+    named = {Manifest.read(root.versions / name).encoder for name in root.names()}
+    for folder in (root.path / ENCODERS).glob("*"):
+        if str(folder.resolve()) not in named:
+            shutil.rmtree(folder)
 
 
 def _fusion(context: Context) -> StepResult:

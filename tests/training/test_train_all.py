@@ -69,6 +69,8 @@ def test_a_kept_encoder_is_served_and_the_old_vectors_ranker_goes(
     index = shutil.copytree(sample_index, tmp_path / "shop")
     for name in (MODEL, USAGE):  # a ranker fitted to the vectors served now
         (index / name).write_text("fitted to the old vectors", encoding="utf-8")
+    killed = index / ENCODERS / "from-v000001-killed"  # a killed run's model, which no version names
+    killed.mkdir(parents=True)
     checked = training.all._compared
     monkeypatch.setattr(  # the sample's few queries rarely show a gain: the check says kept, all else runs as it is
         training.all, "_compared", lambda *arguments: replace(checked(*arguments), kept=True)
@@ -77,7 +79,7 @@ def test_a_kept_encoder_is_served_and_the_old_vectors_ranker_goes(
     serving = open_index(index).manifest
     assert result.kept and result.note == f"serving {serving.version}; the ranker fitted to the old vectors is removed"
     assert serving.job == "reembed" and Path(serving.encoder).parent == (index / ENCODERS).resolve()
-    assert not (index / MODEL).exists() and not (index / USAGE).exists()
+    assert not (index / MODEL).exists() and not (index / USAGE).exists() and not killed.exists()
     assert SearchPipeline(IndexLocation.of(index).open()).search(SearchRequest("yoga mat", "dense")).hits
 
 
