@@ -38,6 +38,14 @@ def prodsearch(*arguments: str, check: bool = False) -> subprocess.CompletedProc
     return result
 
 
+def benchmark(module: str, *arguments: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """`python -m benchmarks.MODULE ARGUMENTS` from the checkout, as the docs run it; fails the test where it fails."""
+    command = [sys.executable, "-m", f"benchmarks.{module}", *arguments]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    return result
+
+
 def write_jsonl(path: Path, records: list[dict]) -> Path:
     path.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
     return path

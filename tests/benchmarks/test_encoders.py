@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.helpers import JUDGMENTS, REPO
+from tests.helpers import JUDGMENTS, benchmark
 
 
 def test_an_index_against_itself_is_level(sample_index: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.encoders", str(sample_index), str(sample_index), *JUDGMENTS],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    result = benchmark("encoders", str(sample_index), str(sample_index), *JUDGMENTS)
     lines = result.stdout.splitlines()
     assert f"{sample_index}: 1:all-MiniLM-L6-v2-int8, 300 products" in lines[1]
     for mode in ("dense", "hybrid"):

@@ -4,11 +4,9 @@ and the index it was given left as it was."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.helpers import REPO
+from tests.helpers import benchmark
 
 FIGURES = (
     "field-only upserts acknowledged (2xx)",
@@ -32,14 +30,7 @@ FIGURES = (
 def test_the_shortest_run_prints_every_figure(sample_index: Path) -> None:
     before = sorted(path.relative_to(sample_index) for path in sample_index.rglob("*"))
     short = ["--seconds", "0.5", "--batch", "100", "--new-batch", "20", "--searches", "10", "--probes", "2"]
-    result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.live_writes", str(sample_index), *short],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    result = benchmark("live_writes", str(sample_index), *short, timeout=120)
     rows = [re.split(r"\s{2,}", line.strip()) for line in result.stdout.split("\nfigure")[-1].splitlines()[1:]]
     table = {row[0]: row[1] for row in rows if len(row) == 3}  # figure, value, unit
     for figure in FIGURES:
@@ -53,14 +44,7 @@ def test_the_shortest_run_prints_every_figure(sample_index: Path) -> None:
 
 def test_the_in_process_apply_benchmark_compares_with_the_encoder(sample_index: Path) -> None:
     before = sorted(path.relative_to(sample_index) for path in sample_index.rglob("*"))
-    result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.live_apply", str(sample_index), "--batches", "2", "--batch", "10"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
+    result = benchmark("live_apply", str(sample_index), "--batches", "2", "--batch", "10", timeout=120)
     applied = re.search(r"applied live: 20 new products in 2 applies of 10: ([\d,]+)/s", result.stdout)
     alone = re.search(r"encoder alone, same batches: ([\d,]+)/s; live is (\d+)% of it", result.stdout)
     assert applied and alone and int(alone.group(2)) > 0, result.stdout

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.helpers import JUDGMENTS, REPO
+from tests.helpers import JUDGMENTS, benchmark
 
 
 def test_the_shortest_run_prints_every_figure(sample_index: Path) -> None:
     short = ["--part", "all", "--seeds", "1", "--boosts", "0,0.1", "--latency", "3", "--runs", "1"]
-    result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.session_ranking", str(sample_index), *JUDGMENTS, *short],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    result = benchmark("session_ranking", str(sample_index), *JUDGMENTS, *short)
     lines = result.stdout.splitlines()
     assert "300 products, 300 with a category or brand" in lines[0]
     without = float(next(line for line in lines if line.startswith("nDCG@10 without")).split()[-1])
