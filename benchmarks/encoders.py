@@ -1,11 +1,6 @@
-"""One catalogue embedded by several encoders, side by side on judged queries: nDCG@10 and MRR@10 of each mode, paired
-against the first index, query latency, and what the build cost.
-
-    prodsearch index reembed COPY --encoder multilingual-e5-small-int8     # COPY: a copy of INDEX
-    python -m benchmarks.encoders INDEX COPY --queries Q --qrels R --part held-out [--modes dense,hybrid]
-
-See docs/relevance.md#which-encoder-for-english.
-"""
+"""One catalogue embedded by several encoders (`prodsearch index reembed COPY --encoder NAME`), side by side on
+judged queries: each mode's nDCG@10 and MRR@10 paired against the first index, latency, build cost. Usage in
+docs/relevance.md#which-encoder-for-english."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""`prodsearch train all`: every step this release can take on a shop's judgments (the bi-encoder fine-tuned and the
-catalogue embedded with it, fusion tuning, then the feature ranker), each checked on judged queries it was not fitted
-on with a paired test, kept and installed into the index only where it helped, resumable, with a report. See
+"""`prodsearch train all`: the encoder fine-tuned and reembedded, fusion tuned, the feature ranker fitted, each kept
+only where a paired test on held-back judged queries says it helped; resumable, with a report. See
 docs/design.md#train-all."""
 
 from __future__ import annotations
@@ -153,10 +152,9 @@ def encoder_settings(qrels: Qrels, seed: int) -> EncoderTrainingSettings:
 
 
 def _encoder(context: Context) -> StepResult:
-    """The bi-encoder fine-tuned on the fitted queries, the served version's products embedded with it into a new
-    version that is served only if hybrid (without a feature ranker: one fitted to the old vectors would judge the
-    new ones unfairly) did better with it on the held-back queries; a ranker kept before goes, the ranker step fits
-    one to the new vectors."""
+    """The bi-encoder fine-tuned on the fitted queries and the products embedded with it into a new version, served
+    only if hybrid without a ranker did better on the held-back queries; the old vectors' ranker then goes.
+    See docs/design.md#train-all."""
     started, root = time.monotonic(), IndexRoot(Path(context.location.name))
     settings = context.location.settings().load()
     served = root.current_name()
@@ -246,10 +244,8 @@ def _compared(name: str, before: SearchPipeline, after: SearchPipeline, check, q
 
 
 def _estimate(context: Context, left: list[str]) -> float:
-    """Seconds the steps left should take, from a few searches and product embeddings timed now: each step searches
-    every fitted query about twice (retrieval, features) and the held-back ones twice; fusion also scores its grid of
-    settings; the encoder trains on each pair about as long as embedding TRAINING_COST products takes, then embeds the
-    catalogue."""
+    """Seconds the steps left should take, from a few searches and product embeddings timed now (searches per query,
+    fusion's grid, TRAINING_COST embeddings per encoder pair, then the catalogue embedded)."""
     sample = dict(list(context.check.items())[:10])
     settings = context.location.settings().load()
     pipeline = SearchPipeline(context.location.open(), settings=settings)
