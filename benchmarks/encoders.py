@@ -1,6 +1,6 @@
 """One catalogue embedded by several encoders (`prodsearch index reembed COPY --encoder NAME`), side by side on
 judged queries: each mode's nDCG@10 and MRR@10 paired against the first index, latency, build cost. Usage in
-docs/relevance.md#which-encoder-for-english."""
+docs/relevance.md#which-encoder-for-english-2026-12-07."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The shipped BERT checkpoints a training can start from, by name, and each catalogue language's default."""
+"""The shipped BERT checkpoints a training can start from, by name, and each model's default per catalogue language."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from models.multilingual import multilingual_e5_dir
 from models.weights import minilm_dir
 
 BACKBONES = ("all-MiniLM-L6-v2", "multilingual-e5-small")  # shipped BERT checkpoints a model can start from
-DEFAULT_BACKBONES = {"en": "all-MiniLM-L6-v2", "zh": "multilingual-e5-small"}  # by catalogue language
+ENCODER_BACKBONES = {"en": "all-MiniLM-L6-v2", "zh": "multilingual-e5-small"}  # what each language's index embeds with
+# the cross-encoder starts from e5 in English too: it won there (docs/relevance.md, "Which encoder for English")
+RERANKER_BACKBONES = {"en": "multilingual-e5-small", "zh": "multilingual-e5-small"}
 
 
 def backbone_dir(name: str) -> Path:

@@ -15,6 +15,7 @@ from typing import Any
 from evaluation.judgments import Qrels
 from evaluation.metrics import Judge, Run, mean, validation_judge
 from indexer import Product
+from models.backbones import ENCODER_BACKBONES, backbone_dir
 from models.progress import bar
 from search import SearchPipeline
 from training.errors import TrainingError
@@ -126,8 +127,6 @@ def train_encoder(
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
 
-    from models.backbones import backbone_dir
-
     started = time.perf_counter()
     rng = random.Random(settings.seed)
     fit_ids, validation_ids = [], []
@@ -145,7 +144,7 @@ def train_encoder(
     candidates = hybrid_candidates(pipeline, {qid: queries[qid] for qid in validation}, 50)
     judge, metric = validation_judge(qrels, click_rates)
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    base = base_model(pipeline, settings.base)
+    base = base_model(pipeline, settings.base, ENCODER_BACKBONES)
     model = SentenceTransformer(str(backbone_dir(base)), device=device)
     model.max_seq_length = settings.max_length
     # e5 reads "query: " and "passage: "; the prompts are saved with the model and read back when it serves

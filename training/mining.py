@@ -8,7 +8,6 @@ from typing import NamedTuple, TypeVar
 
 from evaluation.judgments import Qrels, split_queries
 from indexer import Product
-from models.backbones import DEFAULT_BACKBONES
 from search import SearchPipeline, SearchRequest
 from training.errors import TrainingError
 
@@ -63,6 +62,6 @@ def hybrid_candidates(pipeline: SearchPipeline, queries: dict[str, str], depth: 
     return candidates
 
 
-def base_model(pipeline: SearchPipeline, chosen: str | None) -> str:
-    """The backbone a training starts from: the one chosen, else the index language's default."""
-    return chosen or DEFAULT_BACKBONES[pipeline.backend.describe().language]
+def base_model(pipeline: SearchPipeline, chosen: str | None, defaults: dict[str, str]) -> str:
+    """The backbone a training starts from: the one chosen, else `defaults` for the index's language."""
+    return chosen or defaults[pipeline.backend.describe().language]

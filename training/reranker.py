@@ -15,7 +15,7 @@ from typing import Any
 from evaluation.judgments import Qrels
 from evaluation.metrics import Judge, validation_judge
 from evaluation.tuning import RerankList, choose_rerank
-from models.backbones import backbone_dir
+from models.backbones import RERANKER_BACKBONES, backbone_dir
 from models.cross_encoders import RerankUsage, write_usage
 from models.progress import bar
 from search import SearchPipeline
@@ -169,7 +169,7 @@ def train_reranker(
     judge, metric = validation_judge(qrels, click_rates)
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    base = base_model(pipeline, settings.base)
+    base = base_model(pipeline, settings.base, RERANKER_BACKBONES)
     start_from = settings.init or str(backbone_dir(base))
     model = CrossEncoder(start_from, num_labels=1, max_length=settings.max_length, device=device)
     _fresh_pooler(model, settings.seed)

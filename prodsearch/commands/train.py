@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from models.backbones import BACKBONES
+from models.backbones import BACKBONES, ENCODER_BACKBONES, RERANKER_BACKBONES
 from models.cross_encoders import MAX_TOKENS, USAGE_FILE
 from prodsearch.options import Judgments, index_argument, judgment_options, print_report, whole_number
 from search.indexes import IndexLocation
@@ -115,12 +115,12 @@ def negative_options(default: int, each: str):
     return decorate
 
 
-def base_option(what: str):
+def base_option(what: str, defaults: dict[str, str]):
     """--base: the shipped backbone or model folder a training starts from."""
     return click.option(
         "--base",
-        help=f"{what}: {', '.join(BACKBONES)} or a model folder [default: the index language's, "
-        "all-MiniLM-L6-v2 for English, multilingual-e5-small for Chinese].",
+        help=f"{what}: {', '.join(BACKBONES)} or a model folder [default: by the index's language, "
+        f"{defaults['en']} for English, {defaults['zh']} for Chinese].",
     )
 
 
@@ -143,7 +143,7 @@ def base_option(what: str):
     show_default=True,
     help="lambda: each query's products ordered as nDCG would (listwise); bce: every pair on its own.",
 )
-@base_option("Backbone for a fresh scoring head")
+@base_option("Backbone for a fresh scoring head", RERANKER_BACKBONES)
 @click.option(
     "--init",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -323,7 +323,7 @@ def train_ranker_command(location: IndexLocation, judgments: Judgments, depth: i
 )
 @whole_number("--max-length", 16, MAX_TOKENS, ENCODER.max_length, "Tokens of query and product the model reads.")
 @negative_options(ENCODER.negatives, "(query, product) pair")
-@base_option("Model to fine-tune")
+@base_option("Model to fine-tune", ENCODER_BACKBONES)
 @click.option("--reembed", is_flag=True, help="Re-embed INDEX with the trained encoder afterwards (a new version).")
 def train_encoder_command(
     location: IndexLocation,

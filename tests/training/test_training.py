@@ -268,6 +268,23 @@ def test_a_chinese_index_trains_its_reranker_from_the_multilingual_backbone(
 
 
 @pytest.mark.fast
+def test_each_model_starts_from_the_backbone_that_won_for_its_language() -> None:
+    from types import SimpleNamespace
+
+    from models.backbones import ENCODER_BACKBONES, RERANKER_BACKBONES
+    from training.mining import base_model
+
+    def index_in(language: str) -> SimpleNamespace:
+        return SimpleNamespace(backend=SimpleNamespace(describe=lambda: SimpleNamespace(language=language)))
+
+    # the English cross-encoder starts from e5 (it beat MiniLM on Home Depot); the English index embeds with MiniLM
+    assert base_model(index_in("en"), None, RERANKER_BACKBONES) == "multilingual-e5-small"
+    assert base_model(index_in("en"), None, ENCODER_BACKBONES) == "all-MiniLM-L6-v2"
+    assert base_model(index_in("zh"), None, ENCODER_BACKBONES) == "multilingual-e5-small"
+    assert base_model(index_in("en"), "all-MiniLM-L6-v2", RERANKER_BACKBONES) == "all-MiniLM-L6-v2"
+
+
+@pytest.mark.fast
 def test_an_unknown_base_model_is_named() -> None:
     from models.backbones import backbone_dir
     from models.errors import ModelError
@@ -299,7 +316,7 @@ def test_encoder_batches_never_hold_a_query_or_a_product_twice() -> None:
 
 
 def test_a_reranker_learns_from_logged_clicks_corrected_for_position(sample_index: Path, tmp_path: Path) -> None:
-    arguments = ["--max-pairs", "32", "--batch-size", "16", "--max-length", "32"]
+    arguments = ["--max-pairs", "32", "--batch-size", "16", "--max-length", "32", "--base", "all-MiniLM-L6-v2"]
     logged_clicks(tmp_path / "moved.sqlite", *SAMPLE_JUDGED, moved=True)
     out = tmp_path / "from-clicks"
     result = prodsearch(
@@ -330,7 +347,7 @@ def test_a_reranker_learns_from_logged_clicks_corrected_for_position(sample_inde
         "--out",
         str(tmp_path / "x"),
         "--no-debias",
-        *["--max-pairs", "16", "--batch-size", "16", "--max-length", "32"],  # one step: only the message matters
+        *[*arguments[2:], "--max-pairs", "16"],  # one step: only the message matters
         check=True,
     )
     assert "click rates taken as they are (--no-debias)" in result.stdout
