@@ -41,6 +41,7 @@ TRAINING_COST = 60  # a pair with its hard negative trains in the time 60 produc
 STATE, REPORT = "train-all-progress.json", "train-all"  # beside CURRENT: the steps done, and the report (.md, .json)
 CHECK_SHARE = 0.25  # of the judged queries, never fitted on: every step is judged on them
 SIGNIFICANCE = 0.1  # a step is kept when its gain is positive with a paired p below this
+WORTH = 0.01  # the smallest nDCG@10 gain worth a step: one not kept whose interval reaches it was not ruled out
 NOT_RUN = {  # what this command leaves to the shop, said in every report
     "reranker": "prodsearch train reranker, then train distil: they serve the rerank mode; in the default they would "
     "cost more than a search's whole latency target",
@@ -62,6 +63,17 @@ class StepResult:
     @property
     def gain(self) -> float:
         return self.after - self.before
+
+    def undecided(self, checked: int) -> str:
+        """Why a step not kept may still help, and how many judged queries would tell; "" if kept or ruled out."""
+        low, high = self.gain_95
+        if self.kept or high < WORTH:
+            return ""
+        needed = math.ceil(checked * ((high - low) / 2 / WORTH) ** 2 / CHECK_SHARE)
+        return (
+            f"too few judged queries to tell: a gain up to {high:+.3f} is not ruled out; "
+            f"about {needed} judged queries would tell a gain of {WORTH}"
+        )
 
 
 @dataclass
@@ -125,7 +137,8 @@ def train_all(
         progress.done[name] = asdict(result)
         _save(root / STATE, asdict(progress))
         verdict = "kept" if result.kept else "not kept"
-        why = "; ".join(("paired p " + format_p(result.p_value), *([result.note] if result.note else [])))
+        notes = [note for note in (result.note, result.undecided(len(check))) if note]
+        why = "; ".join(("paired p " + format_p(result.p_value), *notes))
         say(f"  {name}: nDCG@10 {result.before:.4f} -> {result.after:.4f} on {len(check)} held-back queries, "
             f"{verdict} ({why}), {result.seconds:.0f} s")  # fmt: skip
     write_report(root / REPORT, results, len(fit), len(check))
@@ -304,7 +317,7 @@ def write_report(stem: Path, results: list[StepResult], fitted: int, checked: in
         "at": when,
         "fit_queries": fitted,
         "check_queries": checked,
-        "steps": [asdict(result) | {"gain": result.gain} for result in results],
+        "steps": [asdict(result) | {"gain": result.gain, "undecided": result.undecided(checked)} for result in results],
         "not_run": NOT_RUN,
     }
     lines = [
@@ -322,6 +335,8 @@ def write_report(stem: Path, results: list[StepResult], fitted: int, checked: in
             f"{result.gain:+.4f} ({low:+.4f} to {high:+.4f}) | {format_p(result.p_value)} | {result.seconds:.0f} s | "
             f"{result.latency_ms[0]:.1f} -> {result.latency_ms[1]:.1f} ms |"
         )
+    undecided = [f"- {result.name}: {result.undecided(checked)}" for result in results if result.undecided(checked)]
+    lines += ["", "Not kept, and not ruled out:", *undecided] if undecided else []
     lines += ["", "Not run by this command:", *(f"- {name}: {how}" for name, how in NOT_RUN.items())]
     json_path, markdown = stem.with_suffix(".json"), stem.with_suffix(".md")
     _save(json_path, record)

@@ -16,7 +16,7 @@ from search import SearchPipeline, SearchRequest
 from search.indexes import IndexLocation
 from search.ranker import MODEL, USAGE, FeatureRanker
 from tests.helpers import JUDGMENTS, logged_clicks, prodsearch
-from training.all import ENCODERS, REPORT, STATE, STEPS, train_all
+from training.all import ENCODERS, REPORT, STATE, STEPS, StepResult, train_all
 from training.encoder import EncoderTrainingSettings
 from training.errors import TrainingError
 
@@ -48,7 +48,11 @@ def test_every_step_is_checked_reported_and_resumed(sample_index: Path, tmp_path
     assert [step["name"] for step in report["steps"]] == list(STEPS) and report[
         "check_queries"
     ] == 90 - 68  # a quarter held back
-    assert "| ranker |" in (index / f"{REPORT}.md").read_text()
+    markdown = (index / f"{REPORT}.md").read_text()
+    assert "| ranker |" in markdown
+    undecided = [step["name"] for step in report["steps"] if step["undecided"]]
+    assert undecided == [r.name for r in results if not r.kept and r.gain_95[1] >= 0.01]
+    assert ("Not kept, and not ruled out" in markdown) == bool(undecided)
     encoder, ranker = results[0], FeatureRanker.load(index)
     assert (ranker is not None and ranker.usage.beats_hybrid) == results[2].kept  # installed only if kept
     serving = open_index(index).manifest
@@ -92,6 +96,18 @@ def test_a_budget_spent_starts_no_more_steps(sample_index: Path, tmp_path: Path)
     )
     assert [result.name for result in results] == ["fusion"]
     assert any("ranker: not run, the budget" in line for line in said)
+
+
+@pytest.mark.fast
+def test_a_step_not_kept_says_whether_more_judgments_could_tell() -> None:
+    wide = StepResult("ranker", False, 0.7062, 0.6722, (-0.081, 0.013), 0.17, 24.0, (12.1, 18.2))  # CrowdFlower's
+    said = wide.undecided(22)
+    assert said.startswith("too few judged queries to tell: a gain up to +0.013 is not ruled out")
+    narrower = replace(wide, gain_95=(-0.02, 0.012)).undecided(22)
+    needed = [int(re.search(r"about (\d+) judged queries", text).group(1)) for text in (said, narrower)]
+    assert needed[0] > needed[1] > 22 / 0.25  # a wider interval needs more queries, each more than were given
+    assert replace(wide, gain_95=(-0.03, 0.004)).undecided(22) == ""  # a worthwhile gain is ruled out
+    assert replace(wide, kept=True).undecided(22) == ""
 
 
 def test_too_few_judgments_are_said_plainly(sample_index: Path, tmp_path: Path) -> None:
