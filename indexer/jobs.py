@@ -147,7 +147,8 @@ class DirectoryWriter:
                 {"embedded": len(previous.products)},
                 serve,
             )
-            return replace(_report(manifest, self.root.prune(settings.keep_versions)), published=serve)
+            pruned = self.root.prune(settings.keep_versions) if serve else []  # a staged one may yet be deleted
+            return replace(_report(manifest, pruned), published=serve)
 
     def _served_sequence(self) -> int:
         try:
@@ -155,11 +156,14 @@ class DirectoryWriter:
         except (IndexNotFoundError, IndexFormatError):  # the first build, or a damaged version it replaces
             return 0
 
-    def switch(self, version: str) -> WriteReport:
+    def switch(self, version: str, replacing: str | None = None) -> WriteReport:
+        """Serves a kept version; with `replacing`, only while that one is still served (else nothing changes)."""
         started = time.perf_counter()
         self.root.current_name()  # no index here: refused before the lock makes its folders
         with self.root.writing():
             served, kept = self.root.current_name(), self.root.names()
+            if replacing is not None and served != replacing:
+                return WriteReport(served, 0, {}, elapsed(started), published=False)
             if version not in kept:
                 raise IndexNotFoundError(
                     f"no version {version!r} under {self.root.versions}; the versions kept are {', '.join(kept)}"

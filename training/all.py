@@ -39,6 +39,7 @@ STEPS = ("encoder", "fusion", "ranker")  # in this order: fusion and the ranker 
 ENCODERS = "encoders"  # beside CURRENT: the fine-tuned encoders the index's versions name
 TRAINING_COST = 60  # a pair with its hard negative trains in the time 60 products embed (Home Depot, int8 MiniLM)
 STATE, REPORT = "train-all-progress.json", "train-all"  # beside CURRENT: the steps done, and the report (.md, .json)
+STAGED = "train-all-staged"  # beside CURRENT while a re-embedded version waits for its check
 CHECK_SHARE = 0.25  # of the judged queries, never fitted on: every step is judged on them
 SIGNIFICANCE = 0.1  # a step is kept when its gain is positive with a paired p below this
 WORTH = 0.01  # the smallest nDCG@10 gain worth a step: one not kept whose interval reaches it was not ruled out
@@ -67,9 +68,10 @@ class StepResult:
     def undecided(self, checked: int) -> str:
         """Why a step not kept may still help, and how many judged queries would tell; "" if kept or ruled out."""
         low, high = self.gain_95
-        if self.kept or high < WORTH:
-            return ""
+        told = self.gain > 0 and self.p_value is not None and self.p_value < SIGNIFICANCE
         needed = math.ceil(checked * ((high - low) / 2 / WORTH) ** 2 / CHECK_SHARE)
+        if self.kept or told or high < WORTH or needed <= checked / CHECK_SHARE:
+            return ""
         return (
             f"too few judged queries to tell: a gain up to {high:+.3f} is not ruled out; "
             f"about {needed} judged queries would tell a gain of {WORTH}"
@@ -114,7 +116,8 @@ def train_all(
     check = {qid: queries[qid] for qid in check_ids}
     progress = _resumed(root, queries, qrels, seed, say)
     left = [name for name in steps if name not in progress.done]
-    context = Context(location, fit, check, qrels, seed, encoder or encoder_settings(qrels, seed))
+    settings = encoder or encoder_settings(qrels, seed)
+    context = Context(location, fit, check, qrels, seed, settings, ranker_follows="ranker" in steps)
     if left:
         estimate = _estimate(context, left)
         finish = datetime.fromtimestamp(time.time() + estimate, UTC).strftime("%H:%M UTC")
@@ -135,6 +138,11 @@ def train_all(
         result = STEP[name](context)
         results.append(result)
         progress.done[name] = asdict(result)
+        if result.kept:  # what later steps fitted before (a run with other --steps) was fitted to what this replaced
+            stale = set(STEPS[STEPS.index(name) + 1 :]) & set(progress.done)
+            results = [done for done in results if done.name not in stale]
+            for later in stale:
+                del progress.done[later]
         _save(root / STATE, asdict(progress))
         verdict = "kept" if result.kept else "not kept"
         notes = [note for note in (result.note, result.undecided(len(check))) if note]
@@ -155,6 +163,7 @@ class Context:
     qrels: Qrels
     seed: int
     encoder: EncoderTrainingSettings
+    ranker_follows: bool = True  # the ranker step runs after the encoder's
 
 
 def encoder_settings(qrels: Qrels, seed: int) -> EncoderTrainingSettings:
@@ -166,34 +175,57 @@ def encoder_settings(qrels: Qrels, seed: int) -> EncoderTrainingSettings:
 
 def _encoder(context: Context) -> StepResult:
     """The bi-encoder fine-tuned on the fitted queries and the products embedded with it into a new version, served
-    only if hybrid without a ranker did better on the held-back queries; the old vectors' ranker then goes.
+    only if it did better on the held-back queries (without a ranker where the ranker step fits one again after).
     See docs/design.md#train-all."""
     started, root = time.monotonic(), IndexRoot(Path(context.location.name))
     settings = context.location.settings().load()
     served = root.current_name()
-    _remove_unused_encoders(root)  # a killed run's
+    _remove_leftovers(root)
     before = SearchPipeline(context.location.open(), settings=settings)
     out = root.path / ENCODERS / f"from-{served}-{datetime.now(UTC):%Y%m%dT%H%M%S}"
     train_encoder(before, context.fit, context.qrels, out, context.encoder, progress=True)
     staged = DirectoryWriter(root.path).reembed(str(out.resolve()), progress=True, serve=False).version
-    after = SearchPipeline(EmbeddedBackend(open_version(root.versions / staged)), settings=settings)
-    result = _compared("encoder", before, after, context.check, context.qrels, time.monotonic() - started)
-    if result.kept:
-        DirectoryWriter(root.path).switch(staged)
-        note = f"serving {staged}"
-        if (root.path / MODEL).is_file():
-            note += "; the ranker fitted to the old vectors is removed"
-        for name in (MODEL, USAGE):
-            (root.path / name).unlink(missing_ok=True)
-        return replace(result, note=note)
-    with root.writing():  # never served, and nothing else names its encoder
-        shutil.rmtree(root.versions / staged)
-    shutil.rmtree(out)
-    return result
+    (root.path / STAGED).write_text(staged, encoding="utf-8")  # a kill from here on: the next run deletes it
+    switched = False
+    try:
+        after = SearchPipeline(EmbeddedBackend(open_version(root.versions / staged)), settings=settings)
+        if not context.ranker_follows:  # what shoppers get now, with its ranker, against the new vectors without
+            before = SearchPipeline(before.backend, settings=settings, ranker=context.location.ranker())
+        result = _compared("encoder", before, after, context.check, context.qrels, time.monotonic() - started)
+        switched = result.kept and DirectoryWriter(root.path).switch(staged, replacing=served).published
+    finally:
+        if not switched:
+            _discard(root, staged, out)
+    (root.path / STAGED).unlink()
+    if not switched:
+        return replace(result, kept=False, note="the index was written meanwhile; run again") if result.kept else result
+    with root.writing():  # the versions beyond those an index keeps, as a served write would
+        root.prune(open_version(root.current()).settings.keep_versions)
+    note = f"serving {staged}"
+    if (root.path / MODEL).is_file():
+        note += "; the ranker fitted to the old vectors is removed"
+    for name in (MODEL, USAGE):
+        (root.path / name).unlink(missing_ok=True)
+    return replace(result, note=note)
 
 
-def _remove_unused_encoders(root: IndexRoot) -> None:
-    """Deletes the fine-tuned encoders no kept version names (a killed run leaves one behind)."""
+def _discard(root: IndexRoot, staged: str, model: Path) -> None:
+    """Deletes a version written but never served, and the encoder it was embedded with."""
+    with root.writing():
+        if root.current_name() != staged:
+            shutil.rmtree(root.versions / staged, ignore_errors=True)
+    shutil.rmtree(model, ignore_errors=True)
+
+
+def _remove_leftovers(root: IndexRoot) -> None:
+    """Deletes what a killed run left: the version it staged, if never served, and the fine-tuned encoders no
+    version names."""
+    if (root.path / STAGED).is_file():
+        staged = (root.path / STAGED).read_text(encoding="utf-8").strip()
+        with root.writing():
+            if staged in root.names() and staged != root.current_name():
+                shutil.rmtree(root.versions / staged)
+        (root.path / STAGED).unlink()
     named = {Manifest.read(root.versions / name).encoder for name in root.names()}
     for folder in (root.path / ENCODERS).glob("*"):
         if str(folder.resolve()) not in named:

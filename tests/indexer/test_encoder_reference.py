@@ -33,3 +33,20 @@ def test_jobs_record_a_relative_encoder_folder_absolutely(
     monkeypatch.chdir(tmp_path)  # the server's working directory is not the job's
     manifest = open_index(root).manifest
     assert manifest.job == "reembed" and encoder_for(manifest).name == expected
+
+
+def test_a_staged_version_prunes_nothing_and_is_served_only_over_the_version_it_was_made_from(
+    sample_records: list[dict], tmp_path: Path
+) -> None:
+    catalogue = write_jsonl(tmp_path / "catalogue.jsonl", sample_records[:20])
+    root, encoder = tmp_path / "index", str(minilm_dir())
+    writer = DirectoryWriter(root)
+    build_from_file(writer, catalogue, BuildSettings(keep_versions=2))
+    served = writer.reembed(encoder).version  # two versions kept, as many as the index keeps
+    staged = writer.reembed(encoder, serve=False)
+    assert not staged.published and not staged.removed and open_index(root).manifest.version == served
+    assert len(writer.info().versions) == 3  # a staged version may be deleted yet: the oldest stays meanwhile
+    assert not writer.switch(staged.version, replacing="v000001").published  # another version is served now
+    assert open_index(root).manifest.version == served
+    assert writer.switch(staged.version, replacing=served).published
+    assert open_index(root).manifest.version == staged.version

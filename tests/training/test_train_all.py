@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 from indexer import open_index
+from indexer.versions import IndexRoot
 from search import SearchPipeline, SearchRequest
 from search.indexes import IndexLocation
 from search.ranker import MODEL, USAGE, FeatureRanker
 from tests.helpers import JUDGMENTS, logged_clicks, prodsearch
-from training.all import ENCODERS, REPORT, STATE, STEPS, StepResult, train_all
+from training.all import ENCODERS, REPORT, STAGED, STATE, STEPS, StepResult, train_all
 from training.encoder import EncoderTrainingSettings
 from training.errors import TrainingError
 
@@ -79,12 +80,55 @@ def test_a_kept_encoder_is_served_and_the_old_vectors_ranker_goes(
     monkeypatch.setattr(  # the sample's few queries rarely show a gain: the check says kept, all else runs as it is
         training.all, "_compared", lambda *arguments: replace(checked(*arguments), kept=True)
     )
-    (result,) = train_all(IndexLocation.of(index), *known_items(index), encoder=SHORT, steps=("encoder",))
+    result, ranker = train_all(IndexLocation.of(index), *known_items(index), encoder=SHORT, steps=("encoder", "ranker"))
     serving = open_index(index).manifest
     assert result.kept and result.note == f"serving {serving.version}; the ranker fitted to the old vectors is removed"
     assert serving.job == "reembed" and Path(serving.encoder).parent == (index / ENCODERS).resolve()
-    assert not (index / MODEL).exists() and not (index / USAGE).exists() and not killed.exists()
+    assert not killed.exists() and not (index / STAGED).exists()
+    assert ranker.kept == (index / MODEL).exists()  # fitted again to the new vectors, or none: never the old one
+    assert ranker.kept or not (index / USAGE).exists()
     assert SearchPipeline(IndexLocation.of(index).open()).search(SearchRequest("yoga mat", "dense")).hits
+
+
+def test_a_killed_runs_staged_version_and_model_go_and_nothing_else(sample_index: Path, tmp_path: Path) -> None:
+    from training.all import _remove_leftovers
+
+    index = shutil.copytree(sample_index, tmp_path / "shop")
+    root = IndexRoot(index)
+    served = root.current_name()
+    for name in ("v000008", "v000009"):  # a rollback target the shop keeps, and the version a killed run staged
+        shutil.copytree(root.versions / served, root.versions / name)
+    (index / STAGED).write_text("v000009", encoding="utf-8")
+    killed = index / ENCODERS / "from-v000001-killed"
+    killed.mkdir(parents=True)
+    _remove_leftovers(root)
+    assert root.names() == [served, "v000008"] and root.current_name() == served
+    assert not (index / STAGED).exists() and not killed.exists()
+
+
+def test_a_kept_step_runs_the_later_ones_done_before_it_again(
+    sample_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import training.all
+
+    ran: list[str] = []
+
+    def step(name: str):
+        def run(context) -> StepResult:
+            ran.append(name)
+            return StepResult(name, True, 0.5, 0.6, (0.05, 0.15), 0.001, 1.0, (1.0, 1.0))
+
+        return run
+
+    monkeypatch.setattr(training.all, "STEP", {name: step(name) for name in STEPS})
+    monkeypatch.setattr(training.all, "_estimate", lambda *arguments: 0.0)
+    index = shutil.copytree(sample_index, tmp_path / "shop")
+    location, judgments = IndexLocation.of(index), known_items(index)
+    train_all(location, *judgments, steps=("fusion", "ranker"))
+    results = train_all(location, *judgments)  # the encoder, kept, was not there when fusion and ranker were fitted
+    assert ran == ["fusion", "ranker", "encoder", "fusion", "ranker"]
+    assert [result.name for result in results] == list(STEPS)
+    assert train_all(location, *judgments) == results and len(ran) == 5  # all done now
 
 
 def test_a_budget_spent_starts_no_more_steps(sample_index: Path, tmp_path: Path) -> None:
@@ -108,6 +152,8 @@ def test_a_step_not_kept_says_whether_more_judgments_could_tell() -> None:
     assert needed[0] > needed[1] > 22 / 0.25  # a wider interval needs more queries, each more than were given
     assert replace(wide, gain_95=(-0.03, 0.004)).undecided(22) == ""  # a worthwhile gain is ruled out
     assert replace(wide, kept=True).undecided(22) == ""
+    assert replace(wide, after=0.72, p_value=0.05).undecided(22) == ""  # the check told; its own validation did not
+    assert replace(wide, gain_95=(-0.004, 0.012)).undecided(1020) == ""  # more judged queries would not tell more
 
 
 def test_too_few_judgments_are_said_plainly(sample_index: Path, tmp_path: Path) -> None:
