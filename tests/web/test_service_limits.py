@@ -54,8 +54,10 @@ def test_idle_connections_do_not_stop_health_checks(service: str) -> None:
 
 def test_past_the_limit_a_fast_503_with_retry_after_until_idle_connections_are_closed(sample_index: Path) -> None:
     with served(sample_index, "--connections", "20", "--idle-timeout", "2") as url, idle_connections(url, 40):
-        time.sleep(0.5)
-        response, seconds = timed_health(url)
+        deadline = time.monotonic() + 1.5  # a loaded machine accepts them late; they are closed as idle at 2 s
+        while (answer := timed_health(url))[0].status_code == 200 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        response, seconds = answer
         assert response.status_code == 503 and seconds < 2
         assert response.headers["Retry-After"] == "1"
         assert "too many open connections" in response.json()["detail"]
