@@ -116,8 +116,8 @@ def train_all(
     check = {qid: queries[qid] for qid in check_ids}
     progress = _resumed(root, queries, qrels, seed, say)
     left = [name for name in steps if name not in progress.done]
-    settings = encoder or encoder_settings(qrels, seed)
-    context = Context(location, fit, check, qrels, seed, settings, ranker_follows="ranker" in steps)
+    encoder = encoder or encoder_settings(qrels, seed)
+    context = Context(location, fit, check, qrels, seed, encoder, ranker_follows="ranker" in steps)
     if left:
         estimate = _estimate(context, left)
         finish = datetime.fromtimestamp(time.time() + estimate, UTC).strftime("%H:%M UTC")
@@ -196,9 +196,9 @@ def _encoder(context: Context) -> StepResult:
     finally:
         if not switched:
             _discard(root, staged, out)
-    (root.path / STAGED).unlink()
     if not switched:
         return replace(result, kept=False, note="the index was written meanwhile; run again") if result.kept else result
+    (root.path / STAGED).unlink()
     with root.writing():  # the versions beyond those an index keeps, as a served write would
         root.prune(open_version(root.current()).settings.keep_versions)
     note = f"serving {staged}"
@@ -209,23 +209,21 @@ def _encoder(context: Context) -> StepResult:
     return replace(result, note=note)
 
 
-def _discard(root: IndexRoot, staged: str, model: Path) -> None:
-    """Deletes a version written but never served, and the encoder it was embedded with."""
+def _discard(root: IndexRoot, staged: str, model: Path | None = None) -> None:
+    """Deletes a version written but never served, the encoder it was embedded with, and the note naming it."""
     with root.writing():
-        if root.current_name() != staged:
-            shutil.rmtree(root.versions / staged, ignore_errors=True)
-    shutil.rmtree(model, ignore_errors=True)
+        if staged in root.names() and staged != root.current_name():
+            shutil.rmtree(root.versions / staged)
+    if model is not None:
+        shutil.rmtree(model, ignore_errors=True)
+    (root.path / STAGED).unlink(missing_ok=True)
 
 
 def _remove_leftovers(root: IndexRoot) -> None:
     """Deletes what a killed run left: the version it staged, if never served, and the fine-tuned encoders no
     version names."""
     if (root.path / STAGED).is_file():
-        staged = (root.path / STAGED).read_text(encoding="utf-8").strip()
-        with root.writing():
-            if staged in root.names() and staged != root.current_name():
-                shutil.rmtree(root.versions / staged)
-        (root.path / STAGED).unlink()
+        _discard(root, (root.path / STAGED).read_text(encoding="utf-8").strip())
     named = {Manifest.read(root.versions / name).encoder for name in root.names()}
     for folder in (root.path / ENCODERS).glob("*"):
         if str(folder.resolve()) not in named:
@@ -345,11 +343,12 @@ def write_report(stem: Path, results: list[StepResult], fitted: int, checked: in
     """STEM.json and STEM.md: each step's gain with its 95% interval, p-value, time and latency, and what is
     left to do by hand."""
     when = datetime.now(UTC).isoformat(timespec="seconds")
+    undecided = {result.name: result.undecided(checked) for result in results}
     record = {
         "at": when,
         "fit_queries": fitted,
         "check_queries": checked,
-        "steps": [asdict(result) | {"gain": result.gain, "undecided": result.undecided(checked)} for result in results],
+        "steps": [asdict(result) | {"gain": result.gain, "undecided": undecided[result.name]} for result in results],
         "not_run": NOT_RUN,
     }
     lines = [
@@ -367,8 +366,8 @@ def write_report(stem: Path, results: list[StepResult], fitted: int, checked: in
             f"{result.gain:+.4f} ({low:+.4f} to {high:+.4f}) | {format_p(result.p_value)} | {result.seconds:.0f} s | "
             f"{result.latency_ms[0]:.1f} -> {result.latency_ms[1]:.1f} ms |"
         )
-    undecided = [f"- {result.name}: {result.undecided(checked)}" for result in results if result.undecided(checked)]
-    lines += ["", "Not kept, and not ruled out:", *undecided] if undecided else []
+    told = [f"- {name}: {why}" for name, why in undecided.items() if why]
+    lines += ["", "Not kept, and not ruled out:", *told] if told else []
     lines += ["", "Not run by this command:", *(f"- {name}: {how}" for name, how in NOT_RUN.items())]
     json_path, markdown = stem.with_suffix(".json"), stem.with_suffix(".md")
     _save(json_path, record)
