@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -24,6 +25,9 @@ NAMES = (
     "both_legs",  # found by the keyword and the dense leg
     "cross_encoder",  # its score where the rerank mode ran it, else 0
     "title_coverage",  # share of the query's words in the title
+    "title_precision",  # share of the title's words in the query
+    "bigram_coverage",  # share of the query's character pairs (within runs of letters) in the title
+    "bigram_dice",  # character pairs query and title share, over both's (2|A and B| / (|A| + |B|))
     "title_first",  # the title starts with the query's first word
     "title_phrase",  # the query as written is in the title
     "description_coverage",
@@ -40,8 +44,7 @@ NAMES = (
 
 def features(state: State, execution: Execution, ids: list[str], products: dict[str, Product]) -> np.ndarray:
     """One row per id of `ids` (candidates best first), one column per name of NAMES."""
-    ordered = _words(state.understanding.text)
-    terms = set(ordered)
+    query = _texts(state.understanding.text, "")
     legs = leg_ranks(state.legs)
     keyword, dense = legs.get("keyword", {}), legs.get("dense", {})
     best_keyword = max((score for _, score in keyword.values()), default=0.0) or 1.0
@@ -50,17 +53,20 @@ def features(state: State, execution: Execution, ids: list[str], products: dict[
     best = max(scores.values(), default=0.0) or 1.0
     boosts = state.understanding.boosts
     corrected = float(state.understanding.query != execution.request.query)
-    rows = np.zeros((len(ids), len(NAMES)))  # float64: what LightGBM predicts on without a copy
-    popularity = execution.popularity
+    read = len(state.understanding.spans)
+    popularity, reranked = execution.popularity, state.reranked
+    first, phrase, terms, pairs = query.first, query.phrase, query.terms, query.pairs
+    rows = []
     for row, product_id in enumerate(ids):
         product = products.get(product_id)
         if product is None:
+            rows.append(_MISSING)
             continue
-        title = _words(product.title)
-        description = _words(product.description) if product.description else []
-        k_rank, k_score = keyword.get(product_id, (0, 0.0))
-        d_rank, d_score = dense.get(product_id, (0, 0.0))
-        rows[row] = (
+        title = _texts(product.title, product.description or "")
+        shared, shared_pairs = len(terms & title.terms), len(pairs & title.pairs)
+        k_rank, k_score = keyword.get(product_id, _UNFOUND)
+        d_rank, d_score = dense.get(product_id, _UNFOUND)
+        rows.append((
             scores.get(product_id, 0.0) / best,
             1.0 / (row + 1),
             k_score / best_keyword,
@@ -69,30 +75,58 @@ def features(state: State, execution: Execution, ids: list[str], products: dict[
             best_dense - d_score if d_rank else 1.0,
             1.0 / d_rank if d_rank else 0.0,
             float(bool(k_rank and d_rank)),
-            state.reranked.get(product_id, 0.0),
-            _coverage(terms, title),
-            float(bool(ordered and title and title[0] == ordered[0])),
-            float(bool(ordered) and " ".join(ordered) in " ".join(title)),
-            _coverage(terms, description),
-            math.log1p(len(title)),
-            float(not description),
-            len(ordered),
+            reranked.get(product_id, 0.0),
+            shared / len(terms) if terms else 0.0,
+            shared / len(title.terms) if title.terms else 0.0,
+            shared_pairs / len(pairs) if pairs else 0.0,
+            2 * shared_pairs / (len(pairs) + len(title.pairs)) if pairs or title.pairs else 0.0,
+            float(bool(first) and title.first == first),
+            float(bool(phrase) and phrase in title.phrase),
+            len(terms & title.described) / len(terms) if terms else 0.0,
+            title.size,
+            float(not title.described),
+            query.count,
             corrected,
             sum(span.admits(product) for span in boosts) / len(boosts) if boosts else 0.0,
-            len(state.understanding.spans),
+            read,
             popularity.rates.get(product_id, popularity.default),
             float(product.in_stock),
-        )
-    return rows
+        ))  # fmt: skip
+    return np.array(rows, dtype=np.float64).reshape(len(ids), len(NAMES))  # float64: what LightGBM reads uncopied
 
 
-def _coverage(terms: set[str], text: list[str]) -> float:
-    return len(terms & set(text)) / len(terms) if terms else 0.0
+_MISSING = (0.0,) * len(NAMES)
+_UNFOUND = (0, 0.0)
+
+
+class _Texts(NamedTuple):
+    """A title (or a query) and its description as the features compare them, worked out once."""
+
+    terms: frozenset[str]  # the title's words, folded
+    pairs: frozenset[str]  # its character pairs (character_pairs)
+    first: str  # its first word, "" for none
+    phrase: str  # its words joined by spaces
+    count: int  # how many
+    size: float  # log(1 + words)
+    described: frozenset[str]  # the description's words, folded
 
 
 @lru_cache(maxsize=200_000)  # a catalogue's titles and descriptions come back search after search
-def _words(text: str) -> list[str]:
+def _texts(title: str, description: str) -> _Texts:
+    folded = _folded(title)
+    first = folded[0] if folded else ""
+    pairs, phrase, size = character_pairs(title), " ".join(folded), math.log1p(len(folded))
+    return _Texts(frozenset(folded), pairs, first, phrase, len(folded), size, frozenset(_folded(description)))
+
+
+def _folded(text: str) -> list[str]:
     """Words folded alike in query and product (lower case, a plural's s dropped); English by a pattern, since
     segmenting a hundred titles a search with jieba would cost more than the ranker itself."""
     found = WORD.findall(text.lower()) if text.isascii() else words(normal(text))
     return [word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word for word in found]
+
+
+def character_pairs(text: str) -> frozenset[str]:
+    """Neighbouring characters within each run of letters ("drill": dr ri il ll; 手机壳: 手机 机壳), a Chinese run
+    whole whatever the segmenter made of it; a one-letter run as itself."""
+    return frozenset(run[at : at + 2] for run in WORD.findall(normal(text)) for at in range(max(1, len(run) - 1)))

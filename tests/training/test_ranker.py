@@ -14,7 +14,7 @@ from evaluation.judgments import load_judgments
 from search import SearchPipeline, SearchRequest
 from search.backend import EmbeddedBackend
 from search.errors import SearchError
-from search.features import NAMES
+from search.features import NAMES, character_pairs
 from search.indexes import open_index
 from search.ranker import MODEL, USAGE, FeatureRanker
 from tests.helpers import JUDGMENTS, RELEVANCE_ONLY, SAMPLE, prodsearch
@@ -42,6 +42,15 @@ def test_features_describe_each_candidate(pipeline: SearchPipeline) -> None:
     first = pipeline.backend.products([found.ids[0]])[found.ids[0]]
     words = {"red", "kettle"} & set(first.title.lower().replace("-", " ").split())
     assert column["title_coverage"][0] == pytest.approx(len(words) / 2)
+    assert column["bigram_dice"].min() >= 0 and column["bigram_coverage"].max() <= 1
+    assert column["bigram_coverage"][0] >= column["title_coverage"][0]  # a word in the title brings its pairs
+
+
+@pytest.mark.fast
+def test_character_pairs_match_across_word_forms_and_chinese_segmentation() -> None:
+    assert character_pairs("Drills") == {"dr", "ri", "il", "ll", "ls"} and character_pairs("a b") == {"a", "b"}
+    assert character_pairs("手机壳 红色") == {"手机", "机壳", "红色"}  # a run whole, whatever a segmenter makes of it
+    assert character_pairs("ＲＥＤ") == {"re", "ed"}  # full-width as half-width, as the engine reads text
 
 
 def test_a_ranker_is_checked_against_hybrid_and_reads_back_the_same(trained: FeatureRanker, tmp_path: Path) -> None:
