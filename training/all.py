@@ -33,7 +33,7 @@ from search.ranker import MODEL, USAGE, FeatureRanker
 from search.tuned import Tuning
 from training.encoder import EncoderTrainingSettings, train_encoder
 from training.errors import TrainingError
-from training.ranker import MIN_QUERIES, RankerSettings, train_ranker
+from training.ranker import MIN_QUERIES, RankerSettings, fitted, gather, refitted
 
 STEPS = ("encoder", "fusion", "ranker")  # in this order: fusion and the ranker are fitted to the vectors served
 ENCODERS = "encoders"  # beside CURRENT: the fine-tuned encoders the index's versions name
@@ -258,7 +258,9 @@ def _ranker(context: Context) -> StepResult:
     started, location = time.monotonic(), context.location
     settings = location.settings().load()
     pipeline = SearchPipeline(location.open(), settings=settings)
-    ranker = train_ranker(pipeline, context.fit, context.qrels, RankerSettings(seed=context.seed))
+    chosen = RankerSettings(seed=context.seed)
+    found = gather(pipeline, context.fit, context.qrels, chosen.depth)
+    ranker = fitted(found, context.qrels, chosen, started)
     used = FeatureRanker(ranker.booster, replace(ranker.usage, beats_hybrid=True))
     served = SearchPipeline(pipeline.backend, settings=settings, ranker=location.ranker())  # with the old one, if any
     after = SearchPipeline(pipeline.backend, settings=settings, ranker=used)
@@ -266,8 +268,11 @@ def _ranker(context: Context) -> StepResult:
     kept = result.kept and ranker.usage.beats_hybrid
     note = "" if kept or not result.kept else "its own validation could not tell it from hybrid"
     if kept:  # else the ranker served before, if any, stays: the report says why this one did not
+        found += gather(pipeline, context.check, context.qrels, chosen.depth)
+        ranker = refitted(ranker, found, chosen, ranker.usage.trained["trees"], started)
         ranker.save(Path(location.name))
-    return replace(result, kept=kept, note=note)
+        note = f"installed fitted again on the held-back queries too ({len(found)} queries, as many trees)"
+    return replace(result, kept=kept, note=note, seconds=time.monotonic() - started)  # the refit counted
 
 
 STEP = {"encoder": _encoder, "fusion": _fusion, "ranker": _ranker}
@@ -366,6 +371,8 @@ def write_report(stem: Path, results: list[StepResult], fitted: int, checked: in
             f"{result.gain:+.4f} ({low:+.4f} to {high:+.4f}) | {format_p(result.p_value)} | {result.seconds:.0f} s | "
             f"{result.latency_ms[0]:.1f} -> {result.latency_ms[1]:.1f} ms |"
         )
+    noted = [f"- {result.name}: {result.note}" for result in results if result.note]
+    lines += ["", "Notes:", *noted] if noted else []
     told = [f"- {name}: {why}" for name, why in undecided.items() if why]
     lines += ["", "Not kept, and not ruled out:", *told] if told else []
     lines += ["", "Not run by this command:", *(f"- {name}: {how}" for name, how in NOT_RUN.items())]

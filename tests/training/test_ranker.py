@@ -19,7 +19,7 @@ from search.indexes import open_index
 from search.ranker import MODEL, USAGE, FeatureRanker
 from tests.helpers import JUDGMENTS, RELEVANCE_ONLY, SAMPLE, prodsearch
 from training.errors import TrainingError
-from training.ranker import RankerSettings, candidates, train_ranker
+from training.ranker import RankerSettings, candidates, gather, refitted, train_ranker
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +70,16 @@ def test_a_ranker_is_checked_against_hybrid_and_reads_back_the_same(trained: Fea
     (tmp_path / MODEL).write_text("not a model")
     with pytest.raises(SearchError, match="cannot be read"):
         FeatureRanker.load(tmp_path)
+
+
+def test_a_kept_ranker_is_fitted_again_on_every_query_with_as_many_trees(
+    pipeline: SearchPipeline, trained: FeatureRanker
+) -> None:
+    queries, qrels = load_judgments(SAMPLE / "queries.tsv", SAMPLE / "qrels.tsv")
+    found = gather(pipeline, queries, qrels, 30)
+    again = refitted(trained, found[: len(found) // 2], RankerSettings(depth=30), 3, 0.0)
+    assert again.usage.validation == trained.usage.validation and again.booster.num_trees() == 3
+    assert again.usage.trained["queries"] == len(found) // 2 and again.usage.trained["trees"] == 3
 
 
 def ids(pipeline: SearchPipeline, query: str, mode: str = "hybrid") -> list[str]:
