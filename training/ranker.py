@@ -14,7 +14,7 @@ from evaluation.judgments import Qrels, split_queries
 from evaluation.metrics import evaluate_run, interval_95, mean, paired_p_value
 from models.progress import bar
 from search import SearchPipeline, SearchRequest
-from search.execution import State
+from search.execution import Execution, State
 from search.features import NAMES, features
 from search.ranker import FeatureRanker, RankerUsage, learned
 from search.understanding import Understanding
@@ -45,14 +45,20 @@ class Candidates:
     grades: np.ndarray
 
 
-def candidates(pipeline: SearchPipeline, query: str, qid: str, judged: dict[str, int], depth: int) -> Candidates:
-    """The query's candidates as the learned stage would see them: every stage before it, in the hybrid mode."""
+def before_ranker(pipeline: SearchPipeline, query: str) -> tuple[State, Execution]:
+    """The query as the learned stage sees it: every stage before it run, in the hybrid mode."""
     execution = pipeline.execution(SearchRequest(query, mode="hybrid"))
     state = State(Understanding(query, query), execution.request.filters, asked=execution.request.filters)
     for stage in pipeline.stages:
         if stage is learned:
             break
         state = stage(state, execution)
+    return state, execution
+
+
+def candidates(pipeline: SearchPipeline, query: str, qid: str, judged: dict[str, int], depth: int) -> Candidates:
+    """The query's top `depth` candidates before the ranker, their features and grades."""
+    state, execution = before_ranker(pipeline, query)
     ids = [product_id for product_id, _ in state.scored[:depth]]
     rows = features(state, execution, ids, execution.products.get(ids))
     return Candidates(qid, ids, rows, np.array([judged.get(product_id, 0) for product_id in ids], dtype=np.float32))

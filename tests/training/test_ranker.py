@@ -4,6 +4,8 @@ with the same scores, used by the hybrid mode only where it beat hybrid, and tra
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from search.errors import SearchError
 from search.features import NAMES, character_pairs
 from search.indexes import open_index
 from search.ranker import MODEL, USAGE, FeatureRanker
-from tests.helpers import JUDGMENTS, RELEVANCE_ONLY, SAMPLE, prodsearch
+from tests.helpers import JUDGMENTS, RELEVANCE_ONLY, REPO, SAMPLE, benchmark, prodsearch
 from training.errors import TrainingError
 from training.ranker import RankerSettings, candidates, gather, refitted, train_ranker
 
@@ -80,6 +82,17 @@ def test_a_kept_ranker_is_fitted_again_on_every_query_with_as_many_trees(
     again = refitted(trained, found[: len(found) // 2], RankerSettings(depth=30), 3, 0.0)
     assert again.usage.validation == trained.usage.validation and again.booster.num_trees() == 3
     assert again.usage.trained["queries"] == len(found) // 2 and again.usage.trained["trees"] == 3
+
+
+def test_the_stage_benchmark_times_each_depth(sample_index: Path, trained: FeatureRanker, tmp_path: Path) -> None:
+    index = shutil.copytree(sample_index, tmp_path / "shop")
+    command = [sys.executable, "-m", "benchmarks.ranker", str(index), str(SAMPLE / "queries.tsv")]
+    refused = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    assert refused.returncode != 0 and f"{index} has no ranker" in refused.stderr
+    trained.save(index)
+    result = benchmark("ranker", str(index), str(SAMPLE / "queries.tsv"), "--queries", "8", "--depth", "20")
+    assert f"{trained.booster.num_trees()} trees over {len(NAMES)} features" in result.stdout
+    assert "depth  20 (" in result.stdout and "stage p50" in result.stdout
 
 
 def ids(pipeline: SearchPipeline, query: str, mode: str = "hybrid") -> list[str]:
