@@ -4,6 +4,7 @@ encoder, searched over both backends, updated incrementally, and judged on its o
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -50,7 +51,7 @@ def test_traditional_and_full_width_queries_find_what_simplified_ones_do(pipelin
         assert ids[0] == ids[1] and ids[0], typed
 
 
-def test_update_equals_full_rebuild(tmp_path: Path) -> None:
+def test_update_equals_full_rebuild(sample_zh_index: Path, tmp_path: Path) -> None:
     records = [json.loads(line) for line in (SAMPLE_ZH / "products.jsonl").read_text(encoding="utf-8").splitlines()]
     changed = [dict(records[0], title=records[0]["title"] + " 新款"), dict(records[1], price=99.0)]
     added = [dict(records[2], id="ZH-9001", title="暖居 恒温电水壶 1.5L 白色")]
@@ -60,8 +61,7 @@ def test_update_equals_full_rebuild(tmp_path: Path) -> None:
     for product_id in deleted:
         del final[product_id]
 
-    incremental, full = tmp_path / "incremental", tmp_path / "full"
-    build_from_file(DirectoryWriter(incremental), SAMPLE_ZH / "products.jsonl")
+    incremental, full = shutil.copytree(sample_zh_index, tmp_path / "incremental"), tmp_path / "full"  # built as is
     (tmp_path / "deletes.txt").write_text("\n".join(deleted) + "\n", encoding="utf-8")
     report = update_from_files(
         DirectoryWriter(incremental), write_jsonl(tmp_path / "delta.jsonl", changed + added), tmp_path / "deletes.txt"

@@ -256,7 +256,7 @@ def test_a_chinese_index_trains_its_reranker_from_the_multilingual_backbone(
 ) -> None:
     out = tmp_path / "reranker-zh"
     judgments = ["--queries", str(SAMPLE_ZH / "queries.tsv"), "--qrels", str(SAMPLE_ZH / "qrels.tsv")]
-    arguments = ["--out", str(out), "--max-pairs", "32", "--batch-size", "16", "--max-length", "48"]
+    arguments = ["--out", str(out), "--max-pairs", "32", "--batch-size", "16", "--max-length", "32"]
     prodsearch("train", "reranker", str(sample_zh_index), *judgments, *arguments, check=True)
     report = json.loads((out / "training.json").read_text())
     assert report["base_model"] == "multilingual-e5-small" and report["pairs"] == 32
