@@ -27,13 +27,13 @@ from indexer import DirectoryWriter
 from indexer.manifest import Manifest
 from indexer.reader import open_version
 from indexer.versions import IndexRoot
-from search import EmbeddedBackend, SearchPipeline
+from search import EmbeddedBackend, SearchPipeline, SearchSettings
 from search.indexes import IndexLocation
 from search.ranker import MODEL, USAGE, FeatureRanker
 from search.tuned import Tuning
 from training.encoder import EncoderTrainingSettings, train_encoder
 from training.errors import TrainingError
-from training.ranker import MIN_QUERIES, RankerSettings, fitted, gather, refitted
+from training.ranker import MIN_QUERIES, Candidates, RankerSettings, fitted, gather, refitted
 
 STEPS = ("encoder", "fusion", "ranker")  # in this order: fusion and the ranker are fitted to the vectors served
 ENCODERS = "encoders"  # beside CURRENT: the fine-tuned encoders the index's versions name
@@ -175,8 +175,8 @@ def encoder_settings(qrels: Qrels, seed: int) -> EncoderTrainingSettings:
 
 def _encoder(context: Context) -> StepResult:
     """The bi-encoder fine-tuned on the fitted queries and the products embedded with it into a new version, served
-    only if it did better on the held-back queries (without a ranker where the ranker step fits one again after).
-    See docs/design.md#train-all."""
+    only if it did better on the held-back queries (each version with a ranker fitted to it where the ranker step
+    follows). See docs/design.md#train-all."""
     started, root = time.monotonic(), IndexRoot(Path(context.location.name))
     settings = context.location.settings().load()
     served = root.current_name()
@@ -189,7 +189,9 @@ def _encoder(context: Context) -> StepResult:
     switched = False
     try:
         after = SearchPipeline(EmbeddedBackend(open_version(root.versions / staged)), settings=settings)
-        if not context.ranker_follows:  # what shoppers get now, with its ranker, against the new vectors without
+        if context.ranker_follows:  # each as the ranker step would leave it: a ranker fitted to its own vectors
+            before, after = (_using(each, settings, _fit_ranker(each, context)[0]) for each in (before, after))
+        else:  # what shoppers get now, with its ranker, against the new vectors without
             before = SearchPipeline(before.backend, settings=settings, ranker=context.location.ranker())
         result = _compared("encoder", before, after, context.check, context.qrels, time.monotonic() - started)
         switched = result.kept and DirectoryWriter(root.path).switch(staged, replacing=served).published
@@ -258,21 +260,32 @@ def _ranker(context: Context) -> StepResult:
     started, location = time.monotonic(), context.location
     settings = location.settings().load()
     pipeline = SearchPipeline(location.open(), settings=settings)
-    chosen = RankerSettings(seed=context.seed)
-    found = gather(pipeline, context.fit, context.qrels, chosen.depth)
-    ranker = fitted(found, context.qrels, chosen, started)
-    used = FeatureRanker(ranker.booster, replace(ranker.usage, beats_hybrid=True))
+    ranker, found = _fit_ranker(pipeline, context)
     served = SearchPipeline(pipeline.backend, settings=settings, ranker=location.ranker())  # with the old one, if any
-    after = SearchPipeline(pipeline.backend, settings=settings, ranker=used)
+    after = _using(pipeline, settings, ranker)
     result = _compared("ranker", served, after, context.check, context.qrels, time.monotonic() - started)
     kept = result.kept and ranker.usage.beats_hybrid
     note = "" if kept or not result.kept else "its own validation could not tell it from hybrid"
     if kept:  # else the ranker served before, if any, stays: the report says why this one did not
+        chosen = RankerSettings(seed=context.seed)
         found += gather(pipeline, context.check, context.qrels, chosen.depth)
         ranker = refitted(ranker, found, chosen, ranker.usage.trained["trees"], started)
         ranker.save(Path(location.name))
         note = f"installed fitted again on the held-back queries too ({len(found)} queries, as many trees)"
     return replace(result, kept=kept, note=note, seconds=time.monotonic() - started)  # the refit counted
+
+
+def _fit_ranker(pipeline: SearchPipeline, context: Context) -> tuple[FeatureRanker, list[Candidates]]:
+    """A ranker fitted on the fitted queries over `pipeline`, and the candidates it learned from."""
+    chosen = RankerSettings(seed=context.seed)
+    found = gather(pipeline, context.fit, context.qrels, chosen.depth)
+    return fitted(found, context.qrels, chosen, time.monotonic()), found
+
+
+def _using(pipeline: SearchPipeline, settings: SearchSettings, ranker: FeatureRanker) -> SearchPipeline:
+    """`pipeline` with `ranker` used whatever its own validation said: the check on the held-back queries decides."""
+    used = FeatureRanker(ranker.booster, replace(ranker.usage, beats_hybrid=True))
+    return SearchPipeline(pipeline.backend, settings=settings, ranker=used)
 
 
 STEP = {"encoder": _encoder, "fusion": _fusion, "ranker": _ranker}
@@ -293,7 +306,7 @@ def _compared(name: str, before: SearchPipeline, after: SearchPipeline, check, q
 
 def _estimate(context: Context, left: list[str]) -> float:
     """Seconds the steps left should take, from a few searches and product embeddings timed now (searches per query,
-    fusion's grid, TRAINING_COST embeddings per encoder pair, then the catalogue embedded)."""
+    fusion's grid, TRAINING_COST embeddings per encoder pair, the catalogue embedded, a ranker for each version)."""
     sample = dict(list(context.check.items())[:10])
     settings = context.location.settings().load()
     pipeline = SearchPipeline(context.location.open(), settings=settings)
@@ -315,6 +328,7 @@ def _estimate(context: Context, left: list[str]) -> float:
             grade >= context.encoder.min_grade for qid in context.fit for grade in context.qrels.get(qid, {}).values()
         )
         seconds += per_product * (pairs * context.encoder.epochs * TRAINING_COST + len(products))
+        seconds += each * 2 * fitted if context.ranker_follows else 0.0  # a ranker fitted to each version
     return seconds
 
 

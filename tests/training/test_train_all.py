@@ -76,11 +76,16 @@ def test_a_kept_encoder_is_served_and_the_old_vectors_ranker_goes(
         (index / name).write_text("fitted to the old vectors", encoding="utf-8")
     killed = index / ENCODERS / "from-v000001-killed"  # a killed run's model, which no version names
     killed.mkdir(parents=True)
-    checked = training.all._compared
-    monkeypatch.setattr(  # the sample's few queries rarely show a gain: the check says kept, all else runs as it is
-        training.all, "_compared", lambda *arguments: replace(checked(*arguments), kept=True)
-    )
+    checked, compared = training.all._compared, {}
+
+    def kept(name: str, before: SearchPipeline, after: SearchPipeline, *rest) -> StepResult:
+        compared[name] = (before, after)  # the sample's few queries rarely show a gain: the check says kept
+        return replace(checked(name, before, after, *rest), kept=True)
+
+    monkeypatch.setattr(training.all, "_compared", kept)
     result, ranker = train_all(IndexLocation.of(index), *known_items(index), encoder=SHORT, steps=("encoder", "ranker"))
+    old, new = compared["encoder"]  # each version judged with a ranker fitted to it, as the ranker step leaves it
+    assert old.ranker and new.ranker and old.ranker.booster is not new.ranker.booster and old.backend is not new.backend
     serving = open_index(index).manifest
     assert result.kept and result.note == f"serving {serving.version}; the ranker fitted to the old vectors is removed"
     assert serving.job == "reembed" and Path(serving.encoder).parent == (index / ENCODERS).resolve()
