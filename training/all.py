@@ -33,7 +33,7 @@ from search.ranker import MODEL, USAGE, FeatureRanker
 from search.tuned import Tuning
 from training.encoder import EncoderTrainingSettings, train_encoder
 from training.errors import TrainingError
-from training.ranker import MIN_QUERIES, Candidates, RankerSettings, fitted, gather, refitted
+from training.ranker import MIN_QUERIES, Candidates, RankerSettings, fit_and_check, gather, refitted
 
 STEPS = ("encoder", "fusion", "ranker")  # in this order: fusion and the ranker are fitted to the vectors served
 ENCODERS = "encoders"  # beside CURRENT: the fine-tuned encoders the index's versions name
@@ -279,7 +279,7 @@ def _fit_ranker(pipeline: SearchPipeline, context: Context) -> tuple[FeatureRank
     """A ranker fitted on the fitted queries over `pipeline`, and the candidates it learned from."""
     chosen = RankerSettings(seed=context.seed)
     found = gather(pipeline, context.fit, context.qrels, chosen.depth)
-    return fitted(found, context.qrels, chosen, time.monotonic()), found
+    return fit_and_check(found, context.qrels, chosen, time.monotonic()), found
 
 
 def _using(pipeline: SearchPipeline, settings: SearchSettings, ranker: FeatureRanker) -> SearchPipeline:

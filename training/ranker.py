@@ -81,10 +81,10 @@ def train_ranker(
     if judged < MIN_QUERIES:
         raise TrainingError(f"{judged} judged queries; a ranker needs at least {MIN_QUERIES} to be checked")
     started = time.monotonic()
-    return fitted(gather(pipeline, queries, qrels, settings.depth), qrels, settings, started)
+    return fit_and_check(gather(pipeline, queries, qrels, settings.depth), qrels, settings, started)
 
 
-def fitted(found: list[Candidates], qrels: Qrels, settings: RankerSettings, started: float) -> FeatureRanker:
+def fit_and_check(found: list[Candidates], qrels: Qrels, settings: RankerSettings, started: float) -> FeatureRanker:
     """Fitted on most of `found` with early stopping on the rest, checked there against hybrid, then fitted again
     on all of `found` with as many trees."""
     fit_ids, check_ids = split_queries([each.qid for each in found], 1 - settings.validation_share, settings.seed)
