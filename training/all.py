@@ -165,6 +165,10 @@ class Context:
     encoder: EncoderTrainingSettings
     ranker_follows: bool = True  # the ranker step runs after the encoder's
 
+    @property
+    def ranker(self) -> RankerSettings:
+        return RankerSettings(seed=self.seed)
+
 
 def encoder_settings(qrels: Qrels, seed: int) -> EncoderTrainingSettings:
     """The encoder's recipe that did best on Home Depot: one hard negative a pair, pairs from products graded in the
@@ -267,9 +271,8 @@ def _ranker(context: Context) -> StepResult:
     kept = result.kept and ranker.usage.beats_hybrid
     note = "" if kept or not result.kept else "its own validation could not tell it from hybrid"
     if kept:  # else the ranker served before, if any, stays: the report says why this one did not
-        chosen = RankerSettings(seed=context.seed)
-        found += gather(pipeline, context.check, context.qrels, chosen.depth)
-        ranker = refitted(ranker, found, chosen, ranker.usage.trained["trees"], started)
+        found += gather(pipeline, context.check, context.qrels, context.ranker.depth)
+        ranker = refitted(ranker, found, context.ranker, ranker.usage.trained["trees"], started)
         ranker.save(Path(location.name))
         note = f"installed fitted again on the held-back queries too ({len(found)} queries, as many trees)"
     return replace(result, kept=kept, note=note, seconds=time.monotonic() - started)  # the refit counted
@@ -277,9 +280,8 @@ def _ranker(context: Context) -> StepResult:
 
 def _fit_ranker(pipeline: SearchPipeline, context: Context) -> tuple[FeatureRanker, list[Candidates]]:
     """A ranker fitted on the fitted queries over `pipeline`, and the candidates it learned from."""
-    chosen = RankerSettings(seed=context.seed)
-    found = gather(pipeline, context.fit, context.qrels, chosen.depth)
-    return fit_and_check(found, context.qrels, chosen, time.monotonic()), found
+    found = gather(pipeline, context.fit, context.qrels, context.ranker.depth)
+    return fit_and_check(found, context.qrels, context.ranker, time.monotonic()), found
 
 
 def _using(pipeline: SearchPipeline, settings: SearchSettings, ranker: FeatureRanker) -> SearchPipeline:
