@@ -131,10 +131,12 @@ def train_all(
         if name in progress.done:
             continue
         spent = time.monotonic() - started
-        if budget_s is not None and spent >= budget_s:
+        over = budget_s is not None and spent >= budget_s
+        if over and not _owed(name, results):
             say(f"step {number}/{len(steps)} {name}: not run, the budget of {budget_s / 60:.0f} min is spent")
-            break
-        say(f"step {number}/{len(steps)} {name} ({spent / 60:.1f} min so far)")
+            continue
+        past = ", past the budget: the vectors the encoder step switched to are served without a ranker" if over else ""
+        say(f"step {number}/{len(steps)} {name} ({spent / 60:.1f} min so far{past})")
         result = STEP[name](context)
         results.append(result)
         progress.done[name] = asdict(result)
@@ -151,6 +153,12 @@ def train_all(
             f"{verdict} ({why}), {result.seconds:.0f} s")  # fmt: skip
     write_report(root / REPORT, results, len(fit), len(check))
     return results
+
+
+def _owed(name: str, results: list[StepResult]) -> bool:
+    """Whether step `name` runs even past the budget: the ranker after a kept encoder, whose switch removed the ranker
+    fitted to the old vectors (the new vectors were judged with a ranker, and without one may serve worse)."""
+    return name == "ranker" and any(result.name == "encoder" and result.kept for result in results)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -145,6 +146,32 @@ def test_a_budget_spent_starts_no_more_steps(sample_index: Path, tmp_path: Path)
     )
     assert [result.name for result in results] == ["fusion"]
     assert any("ranker: not run, the budget" in line for line in said)
+
+
+@pytest.mark.parametrize("encoder_kept", [True, False])
+def test_a_kept_encoder_gets_its_ranker_even_past_the_budget(
+    sample_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, encoder_kept: bool
+) -> None:
+    import training.all
+
+    ran: list[str] = []
+
+    def step(name: str):
+        def run(context) -> StepResult:
+            ran.append(name)
+            time.sleep(0.2)  # each step outlasts the budget
+            return StepResult(name, encoder_kept, 0.5, 0.6, (0.05, 0.15), 0.001, 1.0, (1.0, 1.0))
+
+        return run
+
+    monkeypatch.setattr(training.all, "STEP", {name: step(name) for name in STEPS})
+    monkeypatch.setattr(training.all, "_estimate", lambda *arguments: 0.0)
+    index = shutil.copytree(sample_index, tmp_path / "shop")
+    said: list[str] = []
+    train_all(IndexLocation.of(index), *known_items(index), budget_s=0.1, say=said.append)
+    assert ran == (["encoder", "ranker"] if encoder_kept else ["encoder"])  # the new vectors never go without one
+    assert any("fusion: not run, the budget" in line for line in said)
+    assert any("ranker (" in line and "past the budget" in line for line in said) == encoder_kept
 
 
 @pytest.mark.fast
