@@ -316,7 +316,8 @@ def _compared(name: str, before: SearchPipeline, after: SearchPipeline, check, q
 
 def _estimate(context: Context, left: list[str]) -> float:
     """Seconds the steps left should take, from a few searches and product embeddings timed now (searches per query,
-    fusion's grid, TRAINING_COST embeddings per encoder pair, the catalogue embedded, a ranker for each version)."""
+    fusion's grid, TRAINING_COST embeddings of a text clipped as training clips it per encoder pair, the
+    catalogue embedded, a ranker for each version)."""
     sample = dict(list(context.check.items())[:10])
     settings = context.location.settings().load()
     pipeline = SearchPipeline(context.location.open(), settings=settings)
@@ -331,15 +332,21 @@ def _estimate(context: Context, left: list[str]) -> float:
         seconds += len(candidate_settings(settings)) * fitted * scored
     if "encoder" in left:
         products = list(pipeline.backend.all_products())
-        started = time.perf_counter()
-        pipeline.encoder.encode([product.embedding_text() for product in products[:64]])
-        per_product = (time.perf_counter() - started) / min(64, len(products))
+        texts = [product.embedding_text() for product in products[:64]]
+        clipped = [pipeline.encoder.clip(text, context.encoder.max_length) for text in texts]  # as training reads
+        embedded, trained = (_per_text(pipeline.encoder, each) for each in (texts, clipped))
         pairs = sum(
             grade >= context.encoder.min_grade for qid in context.fit for grade in context.qrels.get(qid, {}).values()
         )
-        seconds += per_product * (pairs * context.encoder.epochs * TRAINING_COST + len(products))
+        seconds += trained * pairs * context.encoder.epochs * TRAINING_COST + embedded * len(products)
         seconds += each * 2 * fitted if context.ranker_follows else 0.0  # a ranker fitted to each version
     return seconds
+
+
+def _per_text(encoder, texts: list[str]) -> float:
+    started = time.perf_counter()
+    encoder.encode(texts)
+    return (time.perf_counter() - started) / max(1, len(texts))
 
 
 def _digest(queries: dict[str, str], qrels: Qrels, seed: int) -> str:
