@@ -44,7 +44,7 @@ NAMES = (
 
 def features(state: State, execution: Execution, ids: list[str], products: dict[str, Product]) -> np.ndarray:
     """One row per id of `ids` (candidates best first), one column per name of NAMES."""
-    query = _texts(state.understanding.text, "")
+    query = _query(state.understanding.text)
     legs = leg_ranks(state.legs)
     keyword, dense = legs.get("keyword", {}), legs.get("dense", {})
     best_keyword = max((score for _, score in keyword.values()), default=0.0) or 1.0
@@ -113,6 +113,15 @@ class _Texts(NamedTuple):
 
 @lru_cache(maxsize=200_000)  # a catalogue's titles and descriptions come back search after search
 def _texts(title: str, description: str) -> _Texts:
+    return _worked_out(title, description)
+
+
+@lru_cache(maxsize=20_000)  # queries come and go: in a cache of their own they never push titles out
+def _query(text: str) -> _Texts:
+    return _worked_out(text, "")
+
+
+def _worked_out(title: str, description: str) -> _Texts:
     folded = _folded(title)
     first = folded[0] if folded else ""
     pairs, phrase, size = character_pairs(title), " ".join(folded), math.log1p(len(folded))
