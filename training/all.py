@@ -318,9 +318,10 @@ def _estimate(context: Context, left: list[str]) -> float:
     """Seconds the steps left should take, from a few searches and product embeddings timed now (searches per query,
     fusion's grid, TRAINING_COST embeddings of a text clipped as training clips it per encoder pair, the
     catalogue embedded, a ranker for each version)."""
-    sample = dict(list(context.check.items())[:10])
+    sample = dict(list(context.check.items())[:20])
     settings = context.location.settings().load()
     pipeline = SearchPipeline(context.location.open(), settings=settings)
+    run_mode(pipeline, dict(list(sample.items())[:3]), "hybrid")  # the first searches load models: not every one's
     started = time.perf_counter()
     run, _ = run_mode(pipeline, sample, "hybrid")
     searched = time.perf_counter()
