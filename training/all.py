@@ -335,7 +335,8 @@ def _estimate(context: Context, left: list[str]) -> float:
         products = list(pipeline.backend.all_products())
         texts = [product.embedding_text() for product in products[:64]]
         clipped = [pipeline.encoder.clip(text, context.encoder.max_length) for text in texts]  # as training reads
-        embedded, trained = (_per_text(pipeline.encoder, each) for each in (texts, clipped))
+        embedded = _per_text(pipeline.encoder, texts)
+        trained = embedded if clipped == texts else _per_text(pipeline.encoder, clipped)  # short titles: the same
         pairs = sum(
             grade >= context.encoder.min_grade for qid in context.fit for grade in context.qrels.get(qid, {}).values()
         )
