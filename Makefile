@@ -11,12 +11,13 @@ DEMO_QUERY := $(if $(findstring zh,$(SAMPLE)),红色连衣裙,red kettle)
 
 install: $(VENV)/.installed
 
-# torch first, pinned to the CPU build: any looser requirement pulls the CUDA build (gigabytes).
-$(VENV)/.installed: pyproject.toml
+# torch first, pinned to the CPU build: any looser requirement pulls the CUDA build (gigabytes). Every other
+# package at the version in constraints.txt.
+$(VENV)/.installed: pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@
 
 # The page tests drive Debian's Chromium, with a Chinese font for the Chinese page's screenshots;
@@ -42,7 +43,7 @@ demo: install
 test: install browser postgres
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 test-fast: install
 	$(BIN)/python -m pytest -m fast -q

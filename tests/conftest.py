@@ -1,18 +1,21 @@
-"""Shared fixtures: the shipped sample catalogue, and one index of it built per session.
+"""Shared fixtures: the shipped sample catalogue, and one index of it built per run.
 
 Tests marked `fast` are pure logic with small fakes (`make test-fast`); collection refuses one that
-asks for a fixture that loads a model, builds an index or starts a server.
+asks for a fixture that loads a model, builds an index or starts a server. The suite runs on pytest-xdist's
+workers, a file each at a time; the indexes, the sample reranker and the model cache are made once for all of them.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from models.weights import library_defaults
 from tests.elastic_server import elasticsearch_url, unique_alias
@@ -44,11 +47,27 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             raise pytest.UsageError(f"{item.nodeid} is marked fast but uses {', '.join(sorted(heavy))}")
 
 
+def built_once(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], object]) -> Path:
+    """The folder `name` of this run, filled by `build` once for every worker: the first to ask builds it under a
+    lock, and a half-built one (its builder failed) is built again."""
+    root = factory.getbasetemp()
+    root = root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root  # the run's folder, above the workers'
+    folder, done = root / name, root / f"{name}.done"
+    with FileLock(root / f"{name}.lock"):
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            build(folder)
+            done.touch()
+    return folder
+
+
 @pytest.fixture(scope="session", autouse=True)
 def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The ONNX graphs derived from the models go to a cache of this test session, not the user's."""
+    """The ONNX graphs derived from the models go to a cache of this test run, not the user's (its writes are
+    atomic, so the workers share it)."""
     with pytest.MonkeyPatch.context() as patch:
-        cache = tmp_path_factory.mktemp("model-cache")
+        cache = built_once(tmp_path_factory, "model-cache", lambda folder: None)
         patch.setenv("PRODSEARCH_CACHE", str(cache))  # the CLI run in subprocesses inherits it
         yield cache
 
@@ -68,9 +87,9 @@ def sample_index(tmp_path_factory: pytest.TempPathFactory, sample_catalogue: Pat
     """The sample catalogue built once, through the library, with the default settings."""
     from indexer import DirectoryWriter, build_from_file
 
-    root = tmp_path_factory.mktemp("sample-index")
-    build_from_file(DirectoryWriter(root), sample_catalogue)
-    return root
+    return built_once(
+        tmp_path_factory, "sample-index", lambda root: build_from_file(DirectoryWriter(root), sample_catalogue)
+    )
 
 
 @pytest.fixture(scope="session")
@@ -78,9 +97,10 @@ def sample_zh_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The Chinese sample catalogue built once with the default settings (Chinese analysis, multilingual e5)."""
     from indexer import DirectoryWriter, build_from_file
 
-    root = tmp_path_factory.mktemp("sample-zh-index")
-    build_from_file(DirectoryWriter(root), SAMPLE_ZH / "products.jsonl")
-    return root
+    catalogue = SAMPLE_ZH / "products.jsonl"
+    return built_once(
+        tmp_path_factory, "sample-zh-index", lambda root: build_from_file(DirectoryWriter(root), catalogue)
+    )
 
 
 @pytest.fixture(scope="session")
@@ -91,25 +111,16 @@ def sample_reranker(
     the layers of e5, the English default: these tests are about what any reranker does)."""
     from tests.helpers import prodsearch
 
-    out = tmp_path_factory.mktemp("reranker")
-    result = prodsearch(
-        "train",
-        "reranker",
-        str(sample_index),
-        *JUDGMENTS,
-        "--out",
-        str(out),
-        "--max-pairs",
-        "96",
-        "--batch-size",
-        "16",
-        "--max-length",
-        "96",
-        "--base",
-        "all-MiniLM-L6-v2",
-    )
+    def train(folder: Path) -> None:
+        arguments = ["--max-pairs", "96", "--batch-size", "16", "--max-length", "96", "--base", "all-MiniLM-L6-v2"]
+        run = prodsearch("train", "reranker", str(sample_index), *JUDGMENTS, "--out", str(folder / "model"), *arguments)
+        fields = {"args": run.args, "returncode": run.returncode, "stdout": run.stdout, "stderr": run.stderr}
+        (folder / "run.json").write_text(json.dumps(fields), encoding="utf-8")
+
+    folder = built_once(tmp_path_factory, "reranker", train)
+    result = subprocess.CompletedProcess(**json.loads((folder / "run.json").read_text(encoding="utf-8")))
     assert result.returncode == 0, result.stderr[-2000:]
-    return out, result
+    return folder / "model", result
 
 
 @pytest.fixture(scope="session")
