@@ -103,7 +103,10 @@ def test_a_bad_current_keeps_the_served_version_and_is_reported_once(
     try:
         with caplog.at_level(logging.INFO, logger="search.live"):
             assert _until(lambda health: True, server)["problem"] is None
-            (root / "CURRENT").write_text("v000042\n")  # a hand edit naming no version
+            # a hand edit naming no version, by rename as CURRENT is always replaced (written in place, a poll
+            # can read it empty, half-written)
+            (root / "CURRENT.new").write_text("v000042\n")
+            (root / "CURRENT.new").replace(root / "CURRENT")
             health = _until(lambda health: health["status"] == "degraded", server)
             jsonschema.Draft202012Validator(schema).validate(health)
             assert health["index_version"] == "v000001" and health["products"] == 300
