@@ -80,6 +80,21 @@ def test_typed_letters_show_suggestions_the_arrows_reach_and_enter_searches(brow
     page.close()
 
 
+def test_the_list_the_arrows_moved_into_stays_when_a_later_answer_comes(browser, server: LiveServer) -> None:
+    page, errors = opened(browser, server.url + "/")
+    page.fill("#q", "kettlew")
+    page.wait_for_selector("#suggestions li")
+    page.press("#q", "o")  # and at once into the list: the answer for "kettlewo" must not replace it
+    page.press("#q", "ArrowDown")
+    page.wait_for_timeout(400)  # past the debounce and an answer's time
+    assert page.get_attribute("#suggestion-0", "aria-selected") == "true"
+    chosen = options(page)[0]
+    page.press("#q", "Enter")
+    page.wait_for_function("q => document.querySelector('#summary').textContent.includes(`“${q}”`)", arg=chosen)
+    assert errors == []
+    page.close()
+
+
 def test_escape_closes_them_and_keeps_the_text_and_a_click_searches_one(browser, server: LiveServer) -> None:
     page, errors = opened(browser, server.url + "/")
     page.fill("#q", "kettel")  # a typo: the suggestions are for what was meant
@@ -113,6 +128,8 @@ def test_the_chinese_page_suggests_by_characters_and_pinyin_initials(browser, zh
     shown = options(page)
     assert len(shown) == 8 and all("蓝牙耳" in text for text in shown), shown
 
+    page.press("#q", "Escape")  # the list for 蓝牙耳 would also answer the wait below
+    assert closed(page)
     page.fill("#q", "lyej")  # lan ya er ji
     page.wait_for_function("() => document.querySelector('#suggestions li .text')?.textContent.includes('蓝牙耳机')")
     assert all("蓝牙耳机" in text for text in options(page))

@@ -273,8 +273,8 @@ $("sort").addEventListener("change", () => { state.sort = $("sort").value; state
 onSubmit("price-form", () => { state.price_min = $("price-min").value; state.price_max = $("price-max").value; });
 // Suggestions under the search box, from /api/suggest: asked for SUGGEST_DELAY ms after the last keystroke, and a
 // request still out when the text changes is aborted, so a stale answer never shows. ArrowDown and ArrowUp move
-// through them (past the last, back to the text as typed), Enter searches the one reached, Escape closes them, a
-// click searches one. While an input method composes, its letters are not yet the text: they are waited out.
+// through them (past the last, back to the text as typed) and keep them: an answer still to come is dropped, so the
+// one reached stays the one Enter searches. Escape closes them, a click searches one. While an input method composes, its letters are not yet the text: they are waited out.
 const SUGGEST_DELAY = 120;
 const SUGGEST_K = 8;
 const suggest = { timer: 0, request: null, items: [], active: -1 };
@@ -355,6 +355,8 @@ $("q").addEventListener("keydown", (event) => {
   const count = suggest.items.length;
   if ((event.key === "ArrowDown" || event.key === "ArrowUp") && count) {
     event.preventDefault();
+    clearTimeout(suggest.timer);
+    if (suggest.request) suggest.request.abort();
     const step = event.key === "ArrowDown" ? 1 : count; // over -1 (the text as typed), 0 .. count - 1
     highlight(((suggest.active + 1 + step) % (count + 1)) - 1);
   } else if (event.key === "ArrowDown" && $("q").value.trim()) {
