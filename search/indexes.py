@@ -15,6 +15,7 @@ from search.ranker import FeatureRanker
 from search.tuned import ElasticSettings, FileSettings, SettingsStore
 
 BACKENDS = ("embedded", "elasticsearch")
+RANKER = "ranker"  # the document of the settings index that keeps the feature ranker over Elasticsearch
 
 
 @dataclass(frozen=True)
@@ -53,11 +54,24 @@ class IndexLocation:
         return FileSettings(Path(self.name))
 
     def ranker(self) -> FeatureRanker | None:
-        """The shop's feature ranker (`prodsearch train ranker`), kept beside CURRENT; None where none was trained
-        (and over Elasticsearch, which does not keep one yet)."""
-        if self.elastic is not None:
+        """The shop's feature ranker (`prodsearch train ranker`), kept beside CURRENT or as the document "ranker" of
+        the alias's settings index; None where none was trained."""
+        if self.elastic is None:
+            return FeatureRanker.load(Path(self.name))
+        store = ElasticSettings(self.elastic, self.name)
+        record = store.read(RANKER)
+        if record is None:
             return None
-        return FeatureRanker.load(Path(self.name))
+        remove = f"delete the document {RANKER!r} of {store.index}"
+        return FeatureRanker.from_record(record, f"the document {RANKER!r} of {store.index}", remove)
+
+    def keep_ranker(self, ranker: FeatureRanker) -> str:
+        """Keeps `ranker` where ranker() reads it, in place of the one before; says where."""
+        if self.elastic is None:
+            return str(ranker.save(Path(self.name)))
+        store = ElasticSettings(self.elastic, self.name)
+        store.write(RANKER, ranker.to_record())
+        return f"{ElasticConfig.redacted(self.elastic.url)} index {store.index}, document {RANKER!r}"
 
     def merchandising(self) -> MerchandisingStore:
         """The shop's synonyms, rules and ranking, kept with the index."""

@@ -55,12 +55,26 @@ class FeatureRanker:
     def score(self, rows: np.ndarray) -> np.ndarray:
         return self.booster.predict(rows, num_threads=1)  # one thread: a hundred rows, no pool to wake
 
+    def to_record(self) -> dict[str, Any]:
+        """The model as LightGBM's text and its usage: what a store keeps (a directory's two files, a document)."""
+        return {"usage": self.usage.to_json(), "model": self.booster.model_to_string()}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any], where: str, remove: str) -> FeatureRanker:
+        """The ranker `record` holds, read from `where`; an unreadable one says to train again or `remove` it."""
+        import lightgbm
+
+        try:
+            usage = RankerUsage.from_json(record["usage"])
+            booster = lightgbm.Booster(model_str=record["model"])
+        except (TypeError, ValueError, KeyError, lightgbm.basic.LightGBMError) as error:
+            raise _unreadable(where, error, remove) from None
+        return cls(booster, usage)
+
     def save(self, directory: Path) -> Path:
         """The model and its usage, each written to a temporary file and renamed into place."""
-        for name, text in (
-            (MODEL, self.booster.model_to_string()),
-            (USAGE, json.dumps(self.usage.to_json(), indent=2)),
-        ):
+        record = self.to_record()
+        for name, text in ((MODEL, record["model"]), (USAGE, json.dumps(record["usage"], indent=2))):
             temporary = directory / f".{name}.tmp"
             temporary.write_text(text, encoding="utf-8")
             os.replace(temporary, directory / name)
@@ -72,15 +86,17 @@ class FeatureRanker:
         """The ranker kept in `directory`, None where there is none."""
         if not (directory / MODEL).is_file():
             return None
-        import lightgbm
-
+        remove = f"remove {MODEL} and {USAGE}"
         try:
-            usage = RankerUsage.from_json(json.loads((directory / USAGE).read_text(encoding="utf-8")))
-            booster = lightgbm.Booster(model_str=(directory / MODEL).read_text(encoding="utf-8"))
-        except (OSError, ValueError, KeyError, lightgbm.basic.LightGBMError) as error:
-            raise SearchError(f"the ranker in {directory} cannot be read ({error}); train it again or remove "
-                              f"{MODEL} and {USAGE}") from None  # fmt: skip
-        return cls(booster, usage)
+            usage = json.loads((directory / USAGE).read_text(encoding="utf-8"))
+            model = (directory / MODEL).read_text(encoding="utf-8")
+        except (OSError, ValueError) as error:
+            raise _unreadable(str(directory), error, remove) from None
+        return cls.from_record({"usage": usage, "model": model}, str(directory), remove)
+
+
+def _unreadable(where: str, error: Exception, remove: str) -> SearchError:
+    return SearchError(f"the ranker in {where} cannot be read ({error}); train it again or {remove}")
 
 
 def learned(state: State, execution: Execution) -> State:

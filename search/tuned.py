@@ -113,14 +113,15 @@ class ElasticSettings:
         self.index = f"{alias}.settings"
         self.client = config.client()
 
-    def _get(self, name: str) -> dict[str, Any] | None:
+    def read(self, name: str) -> dict[str, Any] | None:
+        """The record kept as document `name` of the settings index, None where there is none."""
         try:
             with reachable(self.config):
                 return self.client.get(index=self.index, id=name)["_source"]["record"]
         except NotFoundError:
             return None
 
-    def _put(self, name: str, record: dict[str, Any] | None) -> None:
+    def write(self, name: str, record: dict[str, Any] | None) -> None:
         with reachable(self.config):
             if not self.client.indices.exists(index=self.index):
                 mappings = {"properties": {"record": {"type": "object", "enabled": False}}}
@@ -128,24 +129,24 @@ class ElasticSettings:
             self.client.index(index=self.index, id=name, document={"record": record}, refresh="wait_for")
 
     def load(self) -> SearchSettings:
-        record = self._get("current")
+        record = self.read("current")
         if record is None:
             return SearchSettings()
         reset = f"prodsearch tune {self.alias} --backend elasticsearch --reset"
         return parse_settings(record, f"the document 'current' in {self.index}", reset)
 
     def save(self, settings: SearchSettings, tuning: Tuning | None = None) -> str:
-        current = self._get("current")
+        current = self.read("current")
         if current is not None:
-            self._put("previous", current)
-        self._put("current", record_of(settings, tuning))
+            self.write("previous", current)
+        self.write("current", record_of(settings, tuning))
         return f"{ElasticConfig.redacted(self.config.url)} index {self.index}"
 
     def reset(self) -> bool:
-        current = self._get("current")
+        current = self.read("current")
         if current is None:
             return False
-        self._put("previous", current)
+        self.write("previous", current)
         with reachable(self.config):
             self.client.delete(index=self.index, id="current", refresh="wait_for")
         return True

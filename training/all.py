@@ -47,6 +47,10 @@ NOT_RUN = {  # what this command leaves to the shop, said in every report
     "reranker": "prodsearch train reranker, then train distil: they serve the rerank mode; in the default they would "
     "cost more than a search's whole latency target",
 }
+NOT_OVER_ELASTIC = {  # and what it cannot do over an Elasticsearch alias
+    "encoder": "it serves its vectors as a new version of an index directory; over Elasticsearch, train the encoder "
+    "(prodsearch train encoder) and build the alias again with --encoder",
+}
 
 
 @dataclass(frozen=True)
@@ -93,18 +97,22 @@ def train_all(
     seed: int = 13,
     budget_s: float | None = None,
     say: Callable[[str], None] = print,
-    steps: tuple[str, ...] = STEPS,
+    steps: tuple[str, ...] | None = None,
     encoder: EncoderTrainingSettings | None = None,
 ) -> list[StepResult]:
-    """Runs the `steps` not done yet, in STEPS' order, each judged on the same held-back queries, and keeps those
-    that helped; `encoder`: how the encoder is fine-tuned (None: as `encoder_settings` chooses from the grades)."""
+    """Runs the `steps` not done yet (None: every step the backend can run), in STEPS' order, each judged on the
+    same held-back queries, and keeps those that helped; `encoder`: how the encoder is fine-tuned (None: as
+    `encoder_settings` chooses from the grades)."""
+    cannot = NOT_OVER_ELASTIC if location.elastic is not None else {}
+    steps = tuple(name for name in STEPS if name not in cannot) if steps is None else steps
     unknown = sorted(set(steps) - set(STEPS))
     if unknown or not steps:
         raise TrainingError(f"steps {', '.join(unknown) or '(none)'}: choose among {', '.join(STEPS)}")
+    refused = [name for name in STEPS if name in steps and name in cannot]
+    if refused:
+        raise TrainingError(f"the {refused[0]} step: {cannot[refused[0]]}")
     steps = tuple(name for name in STEPS if name in steps)
-    if location.elastic is not None:
-        raise TrainingError("train all keeps what it learns in an index directory; over Elasticsearch, not yet")
-    root = Path(location.name)
+    root = work_folder(location)
     judged = sorted(qid for qid in queries if qid in qrels)
     if len(judged) < 2 * MIN_QUERIES:
         raise TrainingError(
@@ -151,8 +159,18 @@ def train_all(
         why = "; ".join(("paired p " + format_p(result.p_value), *notes))
         say(f"  {name}: nDCG@10 {result.before:.4f} -> {result.after:.4f} on {len(check)} held-back queries, "
             f"{verdict} ({why}), {result.seconds:.0f} s")  # fmt: skip
-    write_report(root / REPORT, results, len(fit), len(check))
+    write_report(root / REPORT, results, len(fit), len(check), NOT_RUN | cannot)
     return results
+
+
+def work_folder(location: IndexLocation) -> Path:
+    """Where the progress and the report are kept: beside CURRENT, or for an Elasticsearch alias a folder named
+    after it in the working directory."""
+    if location.elastic is None:
+        return Path(location.name)
+    folder = Path(f"{location.name}.train-all")
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 def _owed(name: str, results: list[StepResult]) -> bool:
@@ -281,7 +299,7 @@ def _ranker(context: Context) -> StepResult:
     if kept:  # else the ranker served before, if any, stays: the report says why this one did not
         found += gather(pipeline, context.check, context.qrels, context.ranker.depth)
         ranker = refitted(ranker, found, context.ranker, ranker.usage.trained["trees"], started)
-        ranker.save(Path(location.name))
+        location.keep_ranker(ranker)
         note = f"installed fitted again on the held-back queries too ({len(found)} queries, as many trees)"
     return replace(result, kept=kept, note=note, seconds=time.monotonic() - started)  # the refit counted
 
@@ -377,7 +395,9 @@ def _save(path: Path, record: dict[str, Any]) -> None:
     os.replace(temporary, path)
 
 
-def write_report(stem: Path, results: list[StepResult], fitted: int, checked: int) -> tuple[Path, Path]:
+def write_report(
+    stem: Path, results: list[StepResult], fitted: int, checked: int, not_run: dict[str, str] = NOT_RUN
+) -> tuple[Path, Path]:
     """STEM.json and STEM.md: each step's gain with its 95% interval, p-value, time and latency, and what is
     left to do by hand."""
     when = datetime.now(UTC).isoformat(timespec="seconds")
@@ -387,7 +407,7 @@ def write_report(stem: Path, results: list[StepResult], fitted: int, checked: in
         "fit_queries": fitted,
         "check_queries": checked,
         "steps": [asdict(result) | {"gain": result.gain, "undecided": undecided[result.name]} for result in results],
-        "not_run": NOT_RUN,
+        "not_run": not_run,
     }
     lines = [
         f"# train all ({when})",
@@ -408,7 +428,7 @@ def write_report(stem: Path, results: list[StepResult], fitted: int, checked: in
     lines += ["", "Notes:", *noted] if noted else []
     told = [f"- {name}: {why}" for name, why in undecided.items() if why]
     lines += ["", "Not kept, and not ruled out:", *told] if told else []
-    lines += ["", "Not run by this command:", *(f"- {name}: {how}" for name, how in NOT_RUN.items())]
+    lines += ["", "Not run by this command:", *(f"- {name}: {how}" for name, how in not_run.items())]
     json_path, markdown = stem.with_suffix(".json"), stem.with_suffix(".md")
     _save(json_path, record)
     markdown.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -123,7 +123,12 @@ def open_live(config: ServiceConfig, popularity: LivePopularity | None = None) -
     if location.elastic is not None:
         writer = location.writer() if config.admin_token is not None else None
         pipeline = SearchPipeline(
-            location.open(), remembering(), config.search, merchandising=merchandising, popularity=popularity
+            location.open(),
+            remembering(),
+            config.search,
+            merchandising=merchandising,
+            popularity=popularity,
+            ranker=location.ranker(),  # read once, as the tuned settings are: a restart serves one trained since
         )
         return FixedSearch(pipeline, writer)
     # the shop's feature ranker is read again with each new version, so a ranker trained since is served with it

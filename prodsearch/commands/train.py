@@ -239,17 +239,20 @@ def train_distil_command(location: IndexLocation, judgments: Judgments, teacher:
 @click.option("--budget", default="90m", show_default=True, help="Stop starting steps after this long: 90m, 2h, 600s.")
 @click.option(
     "--steps",
-    default=",".join(TRAIN_ALL_STEPS),
-    show_default=True,
-    help="Comma-separated: which steps to run, always in this order.",
+    help=f"Comma-separated, run in this order: {','.join(TRAIN_ALL_STEPS)} [default: every step the backend can run].",
 )
 def train_all_command(
-    location: IndexLocation, judgments: Judgments, events_db: str | None, no_debias: bool, budget: str, steps: str
+    location: IndexLocation,
+    judgments: Judgments,
+    events_db: str | None,
+    no_debias: bool,
+    budget: str,
+    steps: str | None,
 ) -> None:
     """Every step that can help (the encoder fine-tuned and the catalogue embedded with it, fusion tuning, the
     feature ranker), each kept only where it beat the served default on judged queries it was not fitted on; resumes
-    after a kill; writes INDEX/train-all.md and .json."""
-    from training.all import REPORT, train_all
+    after a kill; writes INDEX/train-all.md and .json (over Elasticsearch, ALIAS.train-all/ here)."""
+    from training.all import REPORT, train_all, work_folder
 
     if events_db is not None:
         if judgments.queries_path or judgments.qrels_path:
@@ -258,10 +261,10 @@ def train_all_command(
         queries, qrels = judged.queries, judged.qrels
     else:
         queries, qrels = judgments.load()
-    chosen = tuple(name.strip() for name in steps.split(",") if name.strip())
+    chosen = None if steps is None else tuple(name.strip() for name in steps.split(",") if name.strip())
     results = train_all(location, queries, qrels, judgments.seed, _seconds(budget), click.echo, chosen)
     kept = [result.name for result in results if result.kept]
-    click.echo(f"kept: {', '.join(kept) or 'nothing'}; report: {Path(location.name) / REPORT}.md")
+    click.echo(f"kept: {', '.join(kept) or 'nothing'}; report: {work_folder(location) / REPORT}.md")
 
 
 def _seconds(text: str) -> float:
@@ -282,19 +285,17 @@ def _seconds(text: str) -> float:
 @judgment_options
 @whole_number("--depth", 10, 500, 50, "Hybrid candidates per query the ranker reorders (as RankerSettings).")
 def train_ranker_command(location: IndexLocation, judgments: Judgments, depth: int) -> None:
-    """Train the feature ranker (LightGBM lambdarank over the pipeline's features) and keep it in INDEX, where the
-    hybrid mode uses it with no flag if it beat hybrid on the validation queries (docs/design.md#feature-ranker)."""
+    """Train the feature ranker (LightGBM lambdarank over the pipeline's features) and keep it with INDEX (a file
+    beside CURRENT, or a document of the alias's settings index), where the hybrid mode uses it with no flag if it
+    beat hybrid on the validation queries (docs/design.md#feature-ranker)."""
     from evaluation.metrics import format_p
     from search import SearchPipeline
-    from search.errors import SearchError
     from training.ranker import RankerSettings, train_ranker
 
-    if location.elastic is not None:
-        raise SearchError("the feature ranker is kept in an index directory; over Elasticsearch it is not served yet")
     queries, qrels = judgments.load()
     pipeline = SearchPipeline(location.open(), settings=location.settings().load())
     ranker = train_ranker(pipeline, queries, qrels, RankerSettings(depth=depth, seed=judgments.seed))
-    where = ranker.save(Path(location.name))
+    where = location.keep_ranker(ranker)
     check, trained = ranker.usage.validation, ranker.usage.trained
     click.echo(
         f"{where}: validation nDCG@10 {check['ranker_ndcg@10']:.4f} against hybrid {check['hybrid_ndcg@10']:.4f} "
