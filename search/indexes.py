@@ -11,7 +11,8 @@ from models import Encoder
 from search.backend import Backend, EmbeddedBackend
 from search.errors import SearchError
 from search.merchandising import ElasticMerchandising, FileMerchandising, MerchandisingStore
-from search.ranker import FeatureRanker
+from search.ranker import MODEL, USAGE, FeatureRanker
+from search.tuned import FILE as SETTINGS_FILE
 from search.tuned import ElasticSettings, FileSettings, SettingsStore
 
 BACKENDS = ("embedded", "elasticsearch")
@@ -65,6 +66,13 @@ class IndexLocation:
         remove = f"delete the document {RANKER!r} of {store.index}"
         return FeatureRanker.from_record(record, f"the document {RANKER!r} of {store.index}", remove)
 
+    def learned(self) -> tuple[tuple[int, int] | None, ...]:
+        """A stamp of what tuning and training keep beside an index directory's versions (the files' times and
+        sizes): a service builds its pipeline again when it changes. Over Elasticsearch, read at start only."""
+        if self.elastic is not None:
+            return ()
+        return tuple(_stamp(Path(self.name) / name) for name in (SETTINGS_FILE, MODEL, USAGE))
+
     def keep_ranker(self, ranker: FeatureRanker) -> str:
         """Keeps `ranker` where ranker() reads it, in place of the one before; says where."""
         if self.elastic is None:
@@ -78,3 +86,11 @@ class IndexLocation:
         if self.elastic is not None:
             return ElasticMerchandising(self.elastic, self.name)
         return FileMerchandising(Path(self.name))
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return None
+    return status.st_mtime_ns, status.st_size

@@ -25,6 +25,7 @@ from indexer.versions import IndexRoot
 from models import Encoder
 from search.backend import EmbeddedBackend
 from search.compaction import Compactor
+from search.errors import SearchError
 from search.live_index import LiveIndex, Snapshot
 from search.pipeline import SearchPipeline
 from search.tasks import Tasks, WriterLock, WritesRefused
@@ -129,9 +130,12 @@ class LiveSearch:
         interval: float = 1.0,
         writes: bool = True,
         compactor: Compactor | None = None,
+        learned: Callable[[], object] = lambda: None,
     ) -> None:
         self.root = IndexRoot(root)
         self.factory = factory
+        self.learned = learned  # a stamp of what the factory reads beside the versions: tuned settings, the ranker
+        self._stamp: object = None
         self.interval = interval
         self.log = ChangeLog(self.root.path)
         self.tasks = Tasks()
@@ -177,11 +181,12 @@ class LiveSearch:
         try:
             changes, position = self.log.read(after=index.sequence)
             index.apply(changes)
+            stamp = self.learned()  # before the factory reads: a change meanwhile is seen at the next poll
             pipeline = self.factory(index.snapshot, encoder)
         except BaseException:
             index.close()
             raise
-        self.manifest = manifest
+        self.manifest, self._stamp = manifest, stamp
         return index, position, pipeline
 
     def _serve(self, name: str) -> None:
@@ -216,6 +221,7 @@ class LiveSearch:
             name = self.root.current_name()
             if name == self.version:
                 self._report(None)
+                self._relearn()
                 return
             if self._failed is not None and self._failed[0] == name and time.monotonic() < self._failed[1]:
                 return  # loading it again would only hash and parse the same damaged files
@@ -226,6 +232,22 @@ class LiveSearch:
             if name is not None:
                 self._failed = (name, time.monotonic() + RETRY_SECONDS)
             self._report(error)
+
+    def _relearn(self) -> None:
+        """The pipeline built again over the same index where what `learned` stamps changed (`prodsearch tune`,
+        `train ranker`, `train all` installed something); what cannot be read is logged once, the pipeline kept."""
+        stamp = self.learned()
+        if stamp == self._stamp:
+            return
+        self._stamp = stamp
+        try:
+            with self._applying:
+                self.pipeline = self.factory(self.index.snapshot, self.pipeline.encoder)
+        except Exception as error:
+            log.error("cannot serve the index's tuned settings and ranker as they are now: %s; still serving "
+                      "those read before", error, exc_info=not isinstance(error, SearchError))  # fmt: skip
+            return
+        log.info("serving the index's tuned settings and ranker as they are now, over version %s", self.version)
 
     def _report(self, error: Exception | None) -> None:
         """Logs a problem when it starts or changes, not at every poll, and when it is over."""

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from events import EventLog, EventStore
     from search.live import FixedSearch, LiveSearch
+    from search.pipeline import SearchSettings
     from web.popularity import LivePopularity
 
 __all__ = ["ServerLimits", "ServiceConfig", "close_app", "create_app", "make_server", "popular_queries"]
@@ -40,7 +41,6 @@ def create_app(config: ServiceConfig | None = None, live: LiveSearch | FixedSear
     owns_live = live is None
     if live is None:
         library_defaults()  # before the index's models load
-        config = config.with_tuned_settings()
         live = open_live(config, popularity := LivePopularity())
         live.start()
     app = Flask(__name__)
@@ -112,38 +112,42 @@ def open_live(config: ServiceConfig, popularity: LivePopularity | None = None) -
     from search.live import FixedSearch, LiveSearch
     from search.pipeline import SearchPipeline
 
-    config = config.with_tuned_settings()
     reranker = load_cross_encoder(config.reranker_dir) if config.reranker_dir else None
 
     def remembering() -> CachedScores | None:
         return CachedScores(reranker) if reranker is not None else None
 
     location = config.location()
+
+    def settings() -> SearchSettings:  # those given, else the index's tuned ones as they are now, else the defaults
+        return config.search if config.search is not None else location.settings().load()
+
     merchandising = location.merchandising()  # one for every version the service serves
     if location.elastic is not None:
         writer = location.writer() if config.admin_token is not None else None
         pipeline = SearchPipeline(
             location.open(),
             remembering(),
-            config.search,
+            settings(),
             merchandising=merchandising,
             popularity=popularity,
             ranker=location.ranker(),  # read once, as the tuned settings are: a restart serves one trained since
         )
         return FixedSearch(pipeline, writer)
-    # the shop's feature ranker is read again with each new version, so a ranker trained since is served with it
+    # the tuned settings and the shop's feature ranker are read again with each new version and when they change
     return LiveSearch(
         Path(config.index),
         lambda version, encoder: SearchPipeline(
             EmbeddedBackend(version, encoder),
             remembering(),
-            config.search,
+            settings(),
             merchandising=merchandising,
             popularity=popularity,
             ranker=location.ranker(),
         ),
         config.reload_interval,
         writes=config.admin_token is not None,
+        learned=location.learned,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -85,10 +85,6 @@ class ServiceConfig:
         if self.backend == "elasticsearch" and self.elastic is not None:
             return IndexLocation(self.index, self.elastic)
         return IndexLocation.of(self.index, self.backend, self.es_url)
-
-    def with_tuned_settings(self) -> ServiceConfig:
-        """Search settings as given, else those tuned for the index (`prodsearch tune`), else the defaults."""
-        return self if self.search is not None else replace(self, search=self.location().settings().load())
 
 
 @dataclass(frozen=True)

@@ -136,3 +136,48 @@ def test_a_bad_current_keeps_the_served_version_and_is_reported_once(
     finally:
         live.stop()
         server.close()
+
+
+def test_what_tuning_and_training_install_is_served_without_a_new_version(
+    tmp_path: Path, sample_index: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import lightgbm
+    import numpy as np
+
+    from search.features import NAMES
+    from search.pipeline import SearchSettings
+    from search.ranker import FeatureRanker, RankerUsage
+    from search.tuned import FILE, FileSettings
+
+    root = Path(shutil.copytree(sample_index, tmp_path / "index"))
+    live = create_app(ServiceConfig(index=str(root), reload_interval=0.05)).extensions["prodsearch.live"]
+
+    def served(condition: Callable[[], bool]) -> bool:
+        deadline = time.monotonic() + 10
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return condition()
+
+    rng = np.random.default_rng(7)
+    rows = rng.random((200, len(NAMES)))
+    data = lightgbm.Dataset(rows, label=rng.integers(0, 3, 200), group=[20] * 10)
+    booster = lightgbm.train({"objective": "lambdarank", "verbosity": -1}, data, num_boost_round=2)
+    ranker = FeatureRanker(booster, RankerUsage(30, True, NAMES, {}, {"trees": 2}))
+    try:
+        assert live.pipeline.settings == SearchSettings() and live.pipeline.ranker is None
+        tuned = SearchSettings(fusion="rrf", rrf_k=20.0)
+        FileSettings(root).save(tuned)  # as `prodsearch tune` and `train all` keep them
+        assert served(lambda: live.pipeline.settings == tuned)
+        ranker.save(root)  # as `train ranker` and `train all` keep it
+        assert served(lambda: live.pipeline.ranker is not None and live.pipeline.ranker.usage == ranker.usage)
+        assert live.pipeline.settings == tuned and live.version == "v000001"
+
+        kept = live.pipeline
+        with caplog.at_level(logging.INFO, logger="search.live"):
+            (root / FILE).write_text("{ half written", encoding="utf-8")
+            assert served(lambda: "cannot serve the index's tuned settings and ranker" in caplog.text)
+            time.sleep(0.5)  # ten more polls: the same file is not read again, nor logged again
+        assert live.pipeline is kept and caplog.text.count("cannot serve") == 1
+        assert "not valid tuned settings" in caplog.text and "Traceback" not in caplog.text
+    finally:
+        live.stop()
