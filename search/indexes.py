@@ -68,9 +68,10 @@ class IndexLocation:
 
     def learned(self) -> tuple[tuple[int, int] | None, ...]:
         """A stamp of what tuning and training keep beside an index directory's versions (the files' times and
-        sizes): a service builds its pipeline again when it changes. Over Elasticsearch, read at start only."""
+        sizes; over Elasticsearch, the documents' sequence numbers): a service builds its pipeline again when it
+        changes."""
         if self.elastic is not None:
-            return ()
+            return ElasticSettings(self.elastic, self.name).stamp(("current", RANKER))
         return tuple(_stamp(Path(self.name) / name) for name in (SETTINGS_FILE, MODEL, USAGE))
 
     def keep_ranker(self, ranker: FeatureRanker) -> str:

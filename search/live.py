@@ -23,7 +23,7 @@ from indexer.manifest import Manifest
 from indexer.reader import open_version
 from indexer.versions import IndexRoot
 from models import Encoder
-from search.backend import EmbeddedBackend
+from search.backend import Backend, EmbeddedBackend
 from search.compaction import Compactor
 from search.errors import SearchError
 from search.live_index import LiveIndex, Snapshot
@@ -64,18 +64,57 @@ def _alive(pid: int) -> bool:
 _serial = itertools.count(1)
 
 
+class Learned:
+    """What tuning and training keep beside an index, followed by a service: `follow` builds the pipeline again once
+    for each change of `stamp()` (`prodsearch tune`, `train ranker`, `train all` installed something)."""
+
+    def __init__(self, stamp: Callable[[], object] = lambda: None) -> None:
+        self.stamp = stamp
+        self.seen: object = None  # the stamp of what the served pipeline read
+
+    def follow(self, rebuild: Callable[[], None]) -> None:
+        """`rebuild()` where the stamp changed; what cannot be read is logged once and the pipeline before kept."""
+        try:
+            stamp = self.stamp()
+        except Exception as error:  # an index or cluster out of reach: searches say so; looked at next poll
+            log.debug("cannot tell whether the tuned settings or ranker changed: %s", error)
+            return
+        if stamp == self.seen:
+            return
+        self.seen = stamp
+        try:
+            rebuild()
+        except Exception as error:
+            log.error("cannot serve the index's tuned settings and ranker as they are now: %s; still serving "
+                      "those read before", error, exc_info=not isinstance(error, SearchError))  # fmt: skip
+            return
+        log.info("serving the index's tuned settings and ranker as they are now")
+
+
 class FixedSearch:
-    """One pipeline for the life of the service, over a backend that follows its index by itself (an
-    Elasticsearch alias); with a `writer`, writes go through it to the cluster, which keeps them durable."""
+    """One backend for the life of the service, one that follows its index by itself (an Elasticsearch alias), its
+    pipeline built again where what `learned` stamps changed; with a `writer`, writes go through it to the cluster,
+    which keeps them durable."""
 
     problem: str | None = None  # the cluster moves the alias itself: nothing to fail here
 
-    def __init__(self, pipeline: SearchPipeline, writer: Writer | None = None) -> None:
-        self.pipeline = pipeline
+    def __init__(
+        self,
+        backend: Backend,
+        build: Callable[[Backend], SearchPipeline] = SearchPipeline,
+        writer: Writer | None = None,
+        learned: Callable[[], object] = lambda: None,
+        interval: float = 1.0,
+    ) -> None:
+        self.learned, self.build, self.interval = Learned(learned), build, interval
+        self.learned.seen = learned()  # before the build reads: a change meanwhile is seen at the first poll
+        self.pipeline = build(backend)
         self.tasks = Tasks()
         self._writer = writer
         self._writing = threading.Lock()
         self._last = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     @property
     def version(self) -> str:
@@ -113,10 +152,22 @@ class FixedSearch:
         return self.tasks.wait(sequence, timeout)
 
     def start(self) -> None:
-        pass
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._watch, name="learned-watcher", daemon=True)
+            self._thread.start()
 
     def stop(self) -> None:
-        pass
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.learned.follow(self._rebuild)  # nothing here may ask the cluster outside its guard
+
+    def _rebuild(self) -> None:
+        self.pipeline = self.build(self.pipeline.backend)
 
 
 class LiveSearch:
@@ -134,8 +185,7 @@ class LiveSearch:
     ) -> None:
         self.root = IndexRoot(root)
         self.factory = factory
-        self.learned = learned  # a stamp of what the factory reads beside the versions: tuned settings, the ranker
-        self._stamp: object = None
+        self.learned = Learned(learned)  # what the factory reads beside the versions: tuned settings, the ranker
         self.interval = interval
         self.log = ChangeLog(self.root.path)
         self.tasks = Tasks()
@@ -181,12 +231,12 @@ class LiveSearch:
         try:
             changes, position = self.log.read(after=index.sequence)
             index.apply(changes)
-            stamp = self.learned()  # before the factory reads: a change meanwhile is seen at the next poll
+            stamp = self.learned.stamp()  # before the factory reads: a change meanwhile is seen at the next poll
             pipeline = self.factory(index.snapshot, encoder)
         except BaseException:
             index.close()
             raise
-        self.manifest, self._stamp = manifest, stamp
+        self.manifest, self.learned.seen = manifest, stamp
         return index, position, pipeline
 
     def _serve(self, name: str) -> None:
@@ -221,7 +271,7 @@ class LiveSearch:
             name = self.root.current_name()
             if name == self.version:
                 self._report(None)
-                self._relearn()
+                self.learned.follow(self._rebuild)
                 return
             if self._failed is not None and self._failed[0] == name and time.monotonic() < self._failed[1]:
                 return  # loading it again would only hash and parse the same damaged files
@@ -233,21 +283,10 @@ class LiveSearch:
                 self._failed = (name, time.monotonic() + RETRY_SECONDS)
             self._report(error)
 
-    def _relearn(self) -> None:
-        """The pipeline built again over the same index where what `learned` stamps changed (`prodsearch tune`,
-        `train ranker`, `train all` installed something); what cannot be read is logged once, the pipeline kept."""
-        stamp = self.learned()
-        if stamp == self._stamp:
-            return
-        self._stamp = stamp
-        try:
-            with self._applying:
-                self.pipeline = self.factory(self.index.snapshot, self.pipeline.encoder)
-        except Exception as error:
-            log.error("cannot serve the index's tuned settings and ranker as they are now: %s; still serving "
-                      "those read before", error, exc_info=not isinstance(error, SearchError))  # fmt: skip
-            return
-        log.info("serving the index's tuned settings and ranker as they are now, over version %s", self.version)
+    def _rebuild(self) -> None:
+        """The pipeline built again over the same version and live changes."""
+        with self._applying:
+            self.pipeline = self.factory(self.index.snapshot, self.pipeline.encoder)
 
     def _report(self, error: Exception | None) -> None:
         """Logs a problem when it starts or changes, not at every poll, and when it is over."""

@@ -121,6 +121,19 @@ class ElasticSettings:
         except NotFoundError:
             return None
 
+    def stamp(self, names: tuple[str, ...]) -> tuple[tuple[int, int] | None, ...]:
+        """(sequence number, primary term) of each document of `names`, None where there is none: a write changes
+        it, and reading it costs no document body."""
+        stamps = []
+        with reachable(self.config):
+            for name in names:
+                try:
+                    found = self.client.get(index=self.index, id=name, _source=False)
+                    stamps.append((found["_seq_no"], found["_primary_term"]))
+                except NotFoundError:
+                    stamps.append(None)
+        return tuple(stamps)
+
     def write(self, name: str, record: dict[str, Any] | None) -> None:
         with reachable(self.config):
             if not self.client.indices.exists(index=self.index):

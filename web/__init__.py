@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from flask import Flask
 
     from events import EventLog, EventStore
+    from search.backend import Backend
     from search.live import FixedSearch, LiveSearch
     from search.pipeline import SearchSettings
     from web.popularity import LivePopularity
@@ -103,9 +104,9 @@ def register_blueprints(app: Flask) -> None:
 
 
 def open_live(config: ServiceConfig, popularity: LivePopularity | None = None) -> LiveSearch | FixedSearch:
-    """The index the config names, with its reranker, kept up to date with the index's CURRENT or alias.
-    The reranker's scores are remembered per index version (models.score_cache; over Elasticsearch, whose
-    updates change documents in place, for the service's life, keyed by the products' text as always)."""
+    """The index the config names, with its reranker, following its CURRENT or alias, its tuned settings and ranker.
+    The reranker's scores are remembered per index version (models.score_cache; over Elasticsearch, whose updates
+    change documents in place, for the pipeline's life, keyed by the products' text as always)."""
     from models import load_cross_encoder
     from models.score_cache import CachedScores
     from search.backend import EmbeddedBackend
@@ -123,28 +124,19 @@ def open_live(config: ServiceConfig, popularity: LivePopularity | None = None) -
         return config.search if config.search is not None else location.settings().load()
 
     merchandising = location.merchandising()  # one for every version the service serves
+
+    def build(backend: Backend) -> SearchPipeline:  # at start, for each new version, and as `learned` changes
+        return SearchPipeline(
+            backend, remembering(), settings(), merchandising=merchandising, popularity=popularity,
+            ranker=location.ranker(),
+        )  # fmt: skip
+
     if location.elastic is not None:
         writer = location.writer() if config.admin_token is not None else None
-        pipeline = SearchPipeline(
-            location.open(),
-            remembering(),
-            settings(),
-            merchandising=merchandising,
-            popularity=popularity,
-            ranker=location.ranker(),  # read once, as the tuned settings are: a restart serves one trained since
-        )
-        return FixedSearch(pipeline, writer)
-    # the tuned settings and the shop's feature ranker are read again with each new version and when they change
+        return FixedSearch(location.open(), build, writer, location.learned, config.reload_interval)
     return LiveSearch(
         Path(config.index),
-        lambda version, encoder: SearchPipeline(
-            EmbeddedBackend(version, encoder),
-            remembering(),
-            settings(),
-            merchandising=merchandising,
-            popularity=popularity,
-            ranker=location.ranker(),
-        ),
+        lambda version, encoder: build(EmbeddedBackend(version, encoder)),
         config.reload_interval,
         writes=config.admin_token is not None,
         learned=location.learned,

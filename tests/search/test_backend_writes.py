@@ -41,7 +41,7 @@ def elasticsearch(elastic, sample_catalogue: Path) -> Iterator[Served]:
     alias = unique_alias("writes")
     writer = ElasticWriter(elastic, alias)
     build_from_file(writer, sample_catalogue)
-    yield FixedSearch(SearchPipeline(ElasticBackend(elastic, alias)), writer)
+    yield FixedSearch(ElasticBackend(elastic, alias), SearchPipeline, writer)
     client = elastic.client()
     for index in physical_indices(client, alias):
         client.indices.delete(index=index, ignore_unavailable=True)

@@ -1,10 +1,12 @@
 """`train all` and the feature ranker over an Elasticsearch alias (noida-db, or the cluster at ES_URL): fusion and the
-ranker kept in the alias's settings index, served by a service that starts after, the encoder step refused plainly."""
+ranker kept in the alias's settings index and served by a running service within a poll, the encoder step refused
+plainly."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from indexer.elastic import ElasticConfig, ElasticWriter, physical_indices
 from search.errors import SearchError
 from search.features import NAMES
 from search.indexes import IndexLocation
+from search.pipeline import SearchSettings
 from search.ranker import FeatureRanker
 from tests.elastic_server import unique_alias
 from tests.helpers import JUDGMENTS, LiveServer, prodsearch
@@ -46,18 +49,30 @@ def test_a_ranker_kept_in_the_cluster_is_read_back_and_served(
     kept = shop.ranker()
     assert kept is not None and kept.usage.depth == 30 and kept.usage.trained["queries"] == 35
     used = FeatureRanker(kept.booster, replace(kept.usage, beats_hybrid=True))  # whatever its check said
-    assert f"{shop.name}.settings" in shop.keep_ranker(used)
+    shop.keep_ranker(FeatureRanker(kept.booster, replace(kept.usage, beats_hybrid=False)))
+    app = create_app(ServiceConfig(index=shop.name, backend="elasticsearch", es_url=elastic.url, reload_interval=0.1))
+    server, live = LiveServer(app), app.extensions["prodsearch.live"]
+
+    def served(condition: Callable[[], bool]) -> bool:
+        deadline = time.monotonic() + 10
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return condition()
+
+    try:
+        assert requests.get(server.url + "/healthz", timeout=30).json()["ranker"] == "not used"
+        assert f"{shop.name}.settings" in shop.keep_ranker(used)  # under the running service: served, no restart
+        assert served(lambda: requests.get(server.url + "/healthz", timeout=30).json()["ranker"] == "on")
+        body = requests.get(server.url + "/api/search", params={"q": "electric kettle"}, timeout=30).json()
+        assert body["hits"] and "ranker" in body["timings_ms"]
+        tuned = SearchSettings(fusion="rrf", rrf_k=20.0)
+        shop.settings().save(tuned)
+        assert served(lambda: live.pipeline.settings == tuned)
+    finally:
+        server.close()
     again = shop.ranker()
     rows = np.random.default_rng(5).random((20, len(NAMES)))
     assert again is not None and again.usage == used.usage and np.allclose(again.score(rows), used.score(rows))
-
-    server = LiveServer(create_app(ServiceConfig(index=shop.name, backend="elasticsearch", es_url=elastic.url)))
-    try:
-        assert requests.get(server.url + "/healthz", timeout=30).json()["ranker"] == "on"
-        body = requests.get(server.url + "/api/search", params={"q": "electric kettle"}, timeout=30).json()
-        assert body["hits"] and "ranker" in body["timings_ms"]
-    finally:
-        server.close()
 
     client = elastic.client()
     client.index(index=f"{shop.name}.settings", id="ranker", document={"record": {"model": "no"}}, refresh=True)
