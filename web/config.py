@@ -27,7 +27,7 @@ class ServiceConfig:
     elastic: ElasticConfig | None = None  # the cluster (ES_*) as from_env read it; None: read when the index opens
     reranker_dir: Path | None = None
     default_mode: str = "hybrid"
-    reload_interval: float = 1.0  # seconds between looks at the index's CURRENT pointer
+    reload_interval: float = 1.0  # seconds between looks at CURRENT, the tuned settings and the ranker
     search: SearchSettings | None = None  # None: the index's tuned settings, else the defaults in code
     # where searches and shoppers' events go: a SQLite path, a postgresql:// URL, or "off"; None: events_location()
     events_db: str | None = None
