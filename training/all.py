@@ -317,6 +317,9 @@ def _using(pipeline: SearchPipeline, settings: SearchSettings, ranker: FeatureRa
 
 
 STEP = {"encoder": _encoder, "fusion": _fusion, "ranker": _ranker}
+# searches a step makes, per fitted and per held-back query: before and after on those held back; fusion retrieves
+# the fitted ones' legs, the ranker gathers their candidates (and the held-back ones' to fit again once kept)
+SEARCHES = {"encoder": (0, 2), "fusion": (1, 2), "ranker": (1, 3)}
 
 
 def _compared(name: str, before: SearchPipeline, after: SearchPipeline, check, qrels, seconds: float) -> StepResult:
@@ -346,7 +349,7 @@ def _estimate(context: Context, left: list[str]) -> float:
     evaluate_run(run, context.qrels, MetricSet())
     each, scored = (searched - started) / len(sample), (time.perf_counter() - searched) / len(sample)
     fitted = len(context.fit)
-    seconds = len(left) * (each * (2 * fitted + 2 * len(context.check)) + 10)
+    seconds = sum(each * (SEARCHES[name][0] * fitted + SEARCHES[name][1] * len(context.check)) + 10 for name in left)
     if "fusion" in left:
         seconds += len(candidate_settings(settings)) * fitted * scored
     if "encoder" in left:
