@@ -72,26 +72,35 @@ def tune_fusion(
     """Every candidate setting with its mean `metric` on the judged queries and the per-query
     values behind it (for a paired test against the defaults), best first."""
     judged = judged_queries(queries, qrels)
-    deepest = max(DEPTHS)
-    legs: dict[str, tuple[list[Hit], list[Hit]]] = {}
-    for qid, text in bar(judged.items(), desc="retrieving", unit="query", disable=not progress):
-        spelled = pipeline.spelled(text)
-        legs[qid] = (pipeline.keyword.search(spelled, deepest), pipeline.dense.search(spelled, deepest))
+    legs = {
+        qid: retrieved(pipeline, text)
+        for qid, text in bar(judged.items(), desc="retrieving", unit="query", disable=not progress)
+    }
     results = []
     for settings in bar(candidate_settings(pipeline.settings), desc="fusing", unit="setting", disable=not progress):
-        run: Run = {
-            qid: fuse(
-                {
-                    "keyword": keyword[: settings.depth],
-                    "dense": above_floor(dense[: settings.depth], settings.dense_floor),
-                },
-                settings,
-            )[:TOP]
-            for qid, (keyword, dense) in legs.items()
-        }
-        per_query = evaluate_run(run, qrels, metrics)[metric]
+        per_query = evaluate_run(fused_run(legs, settings), qrels, metrics)[metric]
         results.append((settings, mean(per_query), per_query))
     return sorted(results, key=lambda item: -item[1])
+
+
+Legs = tuple[list[Hit], list[Hit]]  # a query's keyword and dense hits
+
+
+def retrieved(pipeline: SearchPipeline, text: str) -> Legs:
+    """A query's two legs as deep as the grid goes, spelled as the pipeline spells it: what every setting fuses."""
+    spelled = pipeline.spelled(text)
+    return pipeline.keyword.search(spelled, max(DEPTHS)), pipeline.dense.search(spelled, max(DEPTHS))
+
+
+def fused_run(legs: dict[str, Legs], settings: SearchSettings) -> Run:
+    """The top TOP of each query's legs fused by `settings`."""
+    return {
+        qid: fuse(
+            {"keyword": keyword[: settings.depth], "dense": above_floor(dense[: settings.depth], settings.dense_floor)},
+            settings,
+        )[:TOP]
+        for qid, (keyword, dense) in legs.items()
+    }
 
 
 @dataclass(frozen=True)

@@ -21,19 +21,19 @@ import numpy as np
 from evaluation import MetricSet
 from evaluation.judgments import Qrels, split_queries
 from evaluation.metrics import evaluate_run, format_p, interval_95, mean, paired_p_value
-from evaluation.report import run_mode
-from evaluation.tuning import candidate_settings, tune_fusion
+from evaluation.report import DEPTH, run_mode
+from evaluation.tuning import candidate_settings, fused_run, retrieved, tune_fusion
 from indexer import DirectoryWriter
 from indexer.manifest import Manifest
 from indexer.reader import open_version
 from indexer.versions import IndexRoot
-from search import EmbeddedBackend, SearchPipeline, SearchSettings
+from search import EmbeddedBackend, SearchPipeline, SearchRequest, SearchSettings
 from search.indexes import IndexLocation
 from search.ranker import MODEL, USAGE, FeatureRanker
 from search.tuned import Tuning
 from training.encoder import EncoderTrainingSettings, train_encoder
 from training.errors import TrainingError
-from training.ranker import MIN_QUERIES, Candidates, RankerSettings, fit_and_check, gather, refitted
+from training.ranker import MIN_QUERIES, Candidates, RankerSettings, candidates, fit_and_check, gather, refitted
 
 STEPS = ("encoder", "fusion", "ranker")  # in this order: fusion and the ranker are fitted to the vectors served
 ENCODERS = "encoders"  # beside CURRENT: the fine-tuned encoders the index's versions name
@@ -317,9 +317,6 @@ def _using(pipeline: SearchPipeline, settings: SearchSettings, ranker: FeatureRa
 
 
 STEP = {"encoder": _encoder, "fusion": _fusion, "ranker": _ranker}
-# searches a step makes, per fitted and per held-back query: before and after on those held back; fusion retrieves
-# the fitted ones' legs, the ranker gathers their candidates (and the held-back ones' to fit again once kept)
-SEARCHES = {"encoder": (0, 2), "fusion": (1, 2), "ranker": (1, 3)}
 
 
 def _compared(name: str, before: SearchPipeline, after: SearchPipeline, check, qrels, seconds: float) -> StepResult:
@@ -336,22 +333,30 @@ def _compared(name: str, before: SearchPipeline, after: SearchPipeline, check, q
 
 
 def _estimate(context: Context, left: list[str]) -> float:
-    """Seconds the steps left should take, from a few searches and product embeddings timed now (searches per query,
-    fusion's grid, TRAINING_COST embeddings of a text clipped as training clips it per encoder pair, the
-    catalogue embedded, a ranker for each version)."""
+    """Seconds the steps left should take, from their own work timed now on a few held-back queries (a search,
+    fusion's retrieval and one setting scored, a ranker's candidates) and a few products embedded (TRAINING_COST
+    embeddings of a text clipped as training clips it per encoder pair, the catalogue embedded)."""
     sample = dict(list(context.check.items())[:20])
     settings = context.location.settings().load()
     pipeline = SearchPipeline(context.location.open(), settings=settings)
     run_mode(pipeline, dict(list(sample.items())[:3]), "hybrid")  # the first searches load models: not every one's
+    depth, legs = context.ranker.depth, {}
+    each = _typical(sample, lambda qid, text: pipeline.search(SearchRequest(text, "hybrid", size=DEPTH)))
+    fetched = _typical(sample, lambda qid, text: legs.update({qid: retrieved(pipeline, text)}))
+    gathered = _typical(sample, lambda qid, text: candidates(pipeline, text, qid, context.qrels.get(qid, {}), depth))
+    fitted, checked = len(context.fit), len(context.check)
+    copies = max(1, min(fitted, 1000) // len(legs))  # scoring a run costs more per query for a few than for many
+    many = {f"{qid}#{n}": found for qid, found in legs.items() for n in range(copies)}
+    evaluate_run(fused_run(legs, settings), context.qrels, MetricSet())  # its first call compiles what it runs
     started = time.perf_counter()
-    run, _ = run_mode(pipeline, sample, "hybrid")
-    searched = time.perf_counter()
-    evaluate_run(run, context.qrels, MetricSet())
-    each, scored = (searched - started) / len(sample), (time.perf_counter() - searched) / len(sample)
-    fitted = len(context.fit)
-    seconds = sum(each * (SEARCHES[name][0] * fitted + SEARCHES[name][1] * len(context.check)) + 10 for name in left)
-    if "fusion" in left:
-        seconds += len(candidate_settings(settings)) * fitted * scored
+    evaluate_run(fused_run(many, settings), {qid: context.qrels[qid.rpartition("#")[0]] for qid in many}, MetricSet())
+    scored = (time.perf_counter() - started) / len(many)  # one setting of the grid, per query
+    step = {  # the searches before and after on the held-back queries, and what the step fits on
+        "encoder": 2 * checked * each + (2 * fitted * gathered if context.ranker_follows else 0.0),
+        "fusion": 2 * checked * each + fitted * (fetched + len(candidate_settings(settings)) * scored),
+        "ranker": 2 * checked * each + (fitted + checked) * gathered,  # the held-back ones too, to fit again
+    }
+    seconds = sum(step[name] + 10 for name in left)
     if "encoder" in left:
         products = list(pipeline.backend.all_products())
         texts = [product.embedding_text() for product in products[:64]]
@@ -362,8 +367,19 @@ def _estimate(context: Context, left: list[str]) -> float:
             grade >= context.encoder.min_grade for qid in context.fit for grade in context.qrels.get(qid, {}).values()
         )
         seconds += trained * pairs * context.encoder.epochs * TRAINING_COST + embedded * len(products)
-        seconds += each * 2 * fitted if context.ranker_follows else 0.0  # a ranker fitted to each version
     return seconds
+
+
+def _typical(sample: dict[str, str], work: Callable[[str, str], object]) -> float:
+    """Seconds `work` takes for a query, the slowest tenth left out: a first use that loads something (the speller,
+    a cache) is paid once in a run, not once a query."""
+    took = []
+    for qid, text in sample.items():
+        started = time.perf_counter()
+        work(qid, text)
+        took.append(time.perf_counter() - started)
+    kept = sorted(took)[: max(1, len(took) - len(took) // 10)]
+    return sum(kept) / len(kept)
 
 
 def _per_text(encoder, texts: list[str]) -> float:
