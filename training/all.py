@@ -37,7 +37,9 @@ from training.ranker import MIN_QUERIES, Candidates, RankerSettings, candidates,
 
 STEPS = ("encoder", "fusion", "ranker")  # in this order: fusion and the ranker are fitted to the vectors served
 ENCODERS = "encoders"  # beside CURRENT: the fine-tuned encoders the index's versions name
-TRAINING_COST = 60  # a pair with its hard negative trains in the time 60 products embed (Home Depot, int8 MiniLM)
+# a pair with its hard negative, and its share of mining, checks and export, costs what 45 products embed: its
+# training alone 42 on Home Depot's titles (int8 MiniLM, 2026-12-08), 23 on CrowdFlower's 128-token descriptions
+TRAINING_COST = 45
 STATE, REPORT = "train-all-progress.json", "train-all"  # beside CURRENT: the steps done, and the report (.md, .json)
 STAGED = "train-all-staged"  # beside CURRENT while a re-embedded version waits for its check
 CHECK_SHARE = 0.25  # of the judged queries, never fitted on: every step is judged on them
@@ -382,10 +384,15 @@ def _typical(sample: dict[str, str], work: Callable[[str, str], object]) -> floa
     return sum(kept) / len(kept)
 
 
-def _per_text(encoder, texts: list[str]) -> float:
-    started = time.perf_counter()
-    encoder.encode(texts)
-    return (time.perf_counter() - started) / max(1, len(texts))
+def _per_text(encoder, texts: list[str], tries: int = 3) -> float:
+    """Seconds a text takes to embed in a batch of `texts`: the fastest of a few tries, since one batch's time swings
+    by half with whatever else the machine does."""
+    took = []
+    for _ in range(tries):
+        started = time.perf_counter()
+        encoder.encode(texts)
+        took.append(time.perf_counter() - started)
+    return min(took) / max(1, len(texts))
 
 
 def _digest(queries: dict[str, str], qrels: Qrels, seed: int) -> str:
