@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from indexer import DirectoryWriter, Writer, open_index
@@ -51,15 +52,20 @@ class IndexLocation:
 
     def settings(self) -> SettingsStore:
         if self.elastic is not None:
-            return ElasticSettings(self.elastic, self.name)
+            return self._cluster_settings
         return FileSettings(Path(self.name))
+
+    @cached_property
+    def _cluster_settings(self) -> ElasticSettings:
+        """The alias's settings index, with one client for the location's life: a service polls it every second."""
+        return ElasticSettings(self.elastic, self.name)
 
     def ranker(self) -> FeatureRanker | None:
         """The shop's feature ranker (`prodsearch train ranker`), kept beside CURRENT or as the document "ranker" of
         the alias's settings index; None where none was trained."""
         if self.elastic is None:
             return FeatureRanker.load(Path(self.name))
-        store = ElasticSettings(self.elastic, self.name)
+        store = self._cluster_settings
         record = store.read(RANKER)
         if record is None:
             return None
@@ -71,14 +77,14 @@ class IndexLocation:
         sizes; over Elasticsearch, the documents' sequence numbers): a service builds its pipeline again when it
         changes."""
         if self.elastic is not None:
-            return ElasticSettings(self.elastic, self.name).stamp(("current", RANKER))
+            return self._cluster_settings.stamp(("current", RANKER))
         return tuple(_stamp(Path(self.name) / name) for name in (SETTINGS_FILE, MODEL, USAGE))
 
     def keep_ranker(self, ranker: FeatureRanker) -> str:
         """Keeps `ranker` where ranker() reads it, in place of the one before; says where."""
         if self.elastic is None:
             return str(ranker.save(Path(self.name)))
-        store = ElasticSettings(self.elastic, self.name)
+        store = self._cluster_settings
         store.write(RANKER, ranker.to_record())
         return f"{ElasticConfig.redacted(self.elastic.url)} index {store.index}, document {RANKER!r}"
 

@@ -274,15 +274,20 @@ onSubmit("price-form", () => { state.price_min = $("price-min").value; state.pri
 // Suggestions under the search box, from /api/suggest: asked for SUGGEST_DELAY ms after the last keystroke, and a
 // request still out when the text changes is aborted, so a stale answer never shows. ArrowDown and ArrowUp move
 // through them (past the last, back to the text as typed) and keep them: an answer still to come is dropped, so the
-// one reached stays the one Enter searches. Escape closes them, a click searches one. While an input method composes, its letters are not yet the text: they are waited out.
+// one reached stays the one Enter searches. Escape closes them, a click searches one. While an input method composes,
+// its letters are not yet the text: they are waited out.
 const SUGGEST_DELAY = 120;
 const SUGGEST_K = 8;
 const suggest = { timer: 0, request: null, items: [], active: -1 };
 
-function closeSuggestions() {
+function cancelSuggestions() { // the ones asked for and not yet shown
   clearTimeout(suggest.timer);
   if (suggest.request) suggest.request.abort();
   suggest.request = null;
+}
+
+function closeSuggestions() {
+  cancelSuggestions();
   showSuggestions([]);
 }
 
@@ -355,8 +360,7 @@ $("q").addEventListener("keydown", (event) => {
   const count = suggest.items.length;
   if ((event.key === "ArrowDown" || event.key === "ArrowUp") && count) {
     event.preventDefault();
-    clearTimeout(suggest.timer);
-    if (suggest.request) suggest.request.abort();
+    cancelSuggestions();
     const step = event.key === "ArrowDown" ? 1 : count; // over -1 (the text as typed), 0 .. count - 1
     highlight(((suggest.active + 1 + step) % (count + 1)) - 1);
   } else if (event.key === "ArrowDown" && $("q").value.trim()) {
